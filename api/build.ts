@@ -1,0 +1,124 @@
+import { z } from "zod";
+import { condition, duration, objectMeta } from "./common.ts";
+import { API_VERSION } from "./group.ts";
+
+export const BUILD_PHASES = [
+  "Queued",
+  "Pending",
+  "Running",
+  "Paused",
+  "Succeeded",
+  "Failed",
+  "Errored",
+  "Cancelled",
+  "TimedOut",
+] as const;
+export type BuildPhase = (typeof BUILD_PHASES)[number];
+
+export const FINISHED_PHASES: ReadonlySet<BuildPhase> = new Set([
+  "Succeeded",
+  "Failed",
+  "Errored",
+  "Cancelled",
+  "TimedOut",
+]);
+
+export function isFinished(phase: BuildPhase | undefined): boolean {
+  return phase !== undefined && FINISHED_PHASES.has(phase);
+}
+
+export const STEP_PHASES = [
+  "Pending",
+  "Running",
+  "Paused",
+  "Succeeded",
+  "Failed",
+  "Skipped",
+  "Cancelled",
+  "TimedOut",
+] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
+export const TRIGGER_EVENTS = ["push", "pull_request", "manual", "catch-up"] as const;
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/);
+
+export const buildSpec = z
+  .object({
+    repository: z.string().min(1).describe("Name of a Repository in the same namespace."),
+    revision: z
+      .object({
+        sha: sha.describe("The full commit sha to build."),
+        ref: z.string().min(1).describe("The git ref that was pushed, such as refs/heads/main."),
+        branch: z.string().optional().describe("Branch name, for branch pushes and pull requests."),
+        tag: z.string().optional().describe("Tag name, for tag pushes."),
+        message: z.string().optional().describe("The commit message."),
+        author: z.string().optional().describe("Who wrote the commit."),
+        compareURL: z.string().optional().describe("A link to the changes on GitHub."),
+      })
+      .describe("The commit to build."),
+    trigger: z
+      .object({
+        event: z.enum(TRIGGER_EVENTS).describe("What started the build."),
+        deliveryID: z.string().optional().describe("The GitHub delivery that started it."),
+        pullRequest: z
+          .object({
+            number: z.int().min(1),
+            fork: z.boolean().describe("Whether the head is in another repository; forks get no secrets."),
+          })
+          .optional(),
+      })
+      .describe("What started the build."),
+    pauseOnFailure: z
+      .boolean()
+      .default(false)
+      .describe("Keep the pod alive at a failed step for kubectl exec."),
+    timeout: duration.default("1h").describe("Deadline for the whole build, pauses included."),
+    cancel: z.boolean().default(false).describe("Set to true to stop the build."),
+  })
+  .describe("One run of one commit.");
+export type BuildSpec = z.infer<typeof buildSpec>;
+
+export const stepStatus = z.object({
+  name: z.string().min(1),
+  phase: z.enum(STEP_PHASES),
+  exitCode: z.int().optional(),
+  startTime: z.string().optional(),
+  completionTime: z.string().optional(),
+  message: z.string().optional(),
+});
+export type StepStatus = z.infer<typeof stepStatus>;
+
+export const buildStatus = z
+  .object({
+    observedGeneration: z.int().min(0).optional(),
+    phase: z.enum(BUILD_PHASES).optional(),
+    reason: z.string().optional().describe("A CamelCase reason for the phase."),
+    message: z.string().optional().describe("What a person should know about the phase."),
+    podName: z.string().optional(),
+    startTime: z.string().optional(),
+    completionTime: z.string().optional(),
+    duration: z.string().optional().describe("How long the build ran, once finished (the DURATION column)."),
+    steps: z.array(stepStatus).optional(),
+    reported: z
+      .object({
+        telegram: z.string().optional().describe("The phase announced in Telegram."),
+        github: z.string().optional().describe("The last commit status state posted to GitHub."),
+      })
+      .optional()
+      .describe("What has been announced, so nothing is said twice."),
+    conditions: z.array(condition).optional(),
+  })
+  .describe("What happened to the build.");
+export type BuildStatus = z.infer<typeof buildStatus>;
+
+export const build = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Build"),
+  metadata: objectMeta,
+  spec: buildSpec,
+  status: buildStatus.optional(),
+});
+export type Build = z.infer<typeof build>;
+/** A Build as a client writes it: defaulted fields may be left out. */
+export type BuildInput = z.input<typeof build>;

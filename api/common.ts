@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { DURATION_PATTERN } from "./duration.ts";
+
+export const secretKeyRef = z
+  .object({
+    name: z.string().min(1).describe("Name of a Secret in the resource's namespace."),
+    key: z.string().min(1).describe("Key within that Secret."),
+  })
+  .describe("A key of a Secret in the same namespace.");
+export type SecretKeyRef = z.infer<typeof secretKeyRef>;
+
+export const duration = z
+  .string()
+  .regex(new RegExp(DURATION_PATTERN))
+  .describe('A duration such as "90s", "10m" or "1h30m".');
+
+/** metav1.Condition, as every Kubernetes API uses it. */
+export const condition = z.object({
+  type: z.string().min(1).describe("Type of condition, in CamelCase."),
+  status: z.enum(["True", "False", "Unknown"]),
+  reason: z.string().min(1).describe("A CamelCase reason for the last transition."),
+  message: z.string().optional().describe("A human readable message about the transition."),
+  lastTransitionTime: z.string().describe("When the condition last changed status (RFC 3339)."),
+  observedGeneration: z.int().min(0).optional(),
+});
+export type Condition = z.infer<typeof condition>;
+
+/** The metadata Kiln reads; the API server owns the rest, so the object schema keeps it open. */
+export const objectMeta = z.looseObject({
+  name: z.string().optional(),
+  generateName: z.string().optional(),
+  namespace: z.string().optional(),
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  generation: z.int().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  finalizers: z.array(z.string()).optional(),
+  ownerReferences: z.array(z.looseObject({})).optional(),
+});
+export type ObjectMeta = z.infer<typeof objectMeta>;

@@ -1,0 +1,34 @@
+// Names every component shares: the API group, kinds, labels and annotations.
+export const GROUP = "kiln.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const RESOURCES = {
+  Repository: { kind: "Repository", plural: "repositories", singular: "repository", shortNames: ["repo"] },
+  Build: { kind: "Build", plural: "builds", singular: "build", shortNames: ["bld"] },
+} as const;
+
+export const CATEGORY = "kiln";
+
+export const LABELS = {
+  /** Name of the Build a Pod belongs to. */
+  build: `${GROUP}/build`,
+  /** Name of the Repository a Build or Pod belongs to. */
+  repository: `${GROUP}/repository`,
+  /** The branch (or tag) a Build is for, made label-safe. */
+  branch: `${GROUP}/branch`,
+  /** Short (7 character) commit sha; also the COMMIT printer column. */
+  commit: `${GROUP}/commit`,
+} as const;
+
+export const ANNOTATIONS = {
+  /** Set on a paused Build to let it continue. */
+  resume: `${GROUP}/resume`,
+  /** Set on a Build to cancel it. */
+  cancel: `${GROUP}/cancel`,
+} as const;
+
+export const FINALIZERS = {
+  /** Held by the repository controller until the GitHub webhook is removed. */
+  webhook: `${GROUP}/webhook`,
+} as const;

@@ -1,0 +1,97 @@
+import { z } from "zod";
+import { condition, objectMeta, secretKeyRef } from "./common.ts";
+import { API_VERSION } from "./group.ts";
+
+export const NOTIFY_EVENTS = ["failure", "recovery", "success"] as const;
+export const WEBHOOK_EVENTS = ["push", "pull_request"] as const;
+
+export const repositorySpec = z
+  .object({
+    github: z
+      .object({
+        owner: z.string().min(1).describe("The GitHub account or organisation that owns the repository."),
+        name: z.string().min(1).describe("The repository's name on GitHub."),
+        apiURL: z
+          .url()
+          .optional()
+          .describe("GitHub API root; set it for GitHub Enterprise (https://ghe.example/api/v3)."),
+      })
+      .describe("Which GitHub repository to watch."),
+    cloneURL: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Where build pods fetch commits from; defaults to https://github.com/<owner>/<name>.git."),
+    tokenSecretRef: secretKeyRef
+      .optional()
+      .describe("GitHub token for registering the webhook, commit statuses and private clones."),
+    webhook: z
+      .object({
+        url: z.url().optional().describe("Public URL GitHub delivers to; defaults to the webhook server's."),
+        secretRef: secretKeyRef.describe("Secret used to sign deliveries (X-Hub-Signature-256)."),
+        events: z
+          .array(z.enum(WEBHOOK_EVENTS))
+          .default(["push", "pull_request"])
+          .describe("GitHub events that start builds."),
+      })
+      .optional()
+      .describe("The GitHub webhook Kiln registers for this repository."),
+    branches: z
+      .array(z.string().min(1))
+      .default(["**"])
+      .describe('Glob patterns of branches to build, such as "main" or "release/*".'),
+    tags: z.boolean().default(false).describe("Whether pushed tags start builds."),
+    manifest: z
+      .string()
+      .min(1)
+      .default(".kiln.yaml")
+      .describe("Path of the pipeline file in the repository."),
+    notify: z
+      .object({
+        telegram: z
+          .object({
+            chats: z.array(z.string().min(1)).min(1).describe("Telegram chat ids to announce builds in."),
+            on: z
+              .array(z.enum(NOTIFY_EVENTS))
+              .default(["failure", "recovery"])
+              .describe("Which finished builds to announce."),
+          })
+          .optional(),
+      })
+      .optional()
+      .describe("Where finished builds are announced."),
+    concurrency: z.int().min(1).max(100).default(2).describe("Builds of this repository running at once."),
+    cancelSuperseded: z
+      .boolean()
+      .default(true)
+      .describe("Cancel a running build when a newer commit is pushed to the same branch."),
+    history: z
+      .object({
+        keep: z.int().min(1).default(50).describe("Finished builds kept; older ones are deleted."),
+      })
+      .default({ keep: 50 })
+      .describe("How many finished builds to keep."),
+  })
+  .describe("A GitHub repository that Kiln watches and builds.");
+export type RepositorySpec = z.infer<typeof repositorySpec>;
+
+export const repositoryStatus = z
+  .object({
+    observedGeneration: z.int().min(0).optional(),
+    conditions: z.array(condition).optional(),
+    hookID: z.int().optional().describe("Id of the GitHub webhook Kiln registered."),
+    lastBuild: z.string().optional().describe("Name of the newest Build of this repository."),
+  })
+  .describe("What Kiln observed of the repository.");
+export type RepositoryStatus = z.infer<typeof repositoryStatus>;
+
+export const repository = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal("Repository"),
+  metadata: objectMeta,
+  spec: repositorySpec,
+  status: repositoryStatus.optional(),
+});
+export type Repository = z.infer<typeof repository>;
+/** A Repository as a user writes it: defaulted fields may be left out. */
+export type RepositoryInput = z.input<typeof repository>;

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The one CLI: every role of Kiln is a subcommand of the same program (and image).
+// Each subcommand module exports `main(args): Promise<number>` and is loaded only when used.
+
+type Command = { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  sandbox: {
+    summary: "start Kiln on one machine: test API server with Kiln's CRDs (no cluster needed)",
+    load: () => import("../test/cluster/sandbox.ts"),
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  kiln ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: kiln <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun kiln <command> --help for a command's options.`;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`kiln: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  return module.main(args);
+}
+
+process.exitCode = await run(process.argv.slice(2));
