@@ -1,0 +1,116 @@
+// What `kubectl apply -k manifests/` installs: every object valid against the Kubernetes schemas,
+// RBAC least-privilege, Kiln's own pods hardened.
+import { execFileSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, test } from "node:test";
+import { parseAllDocuments } from "yaml";
+
+const root = resolve(import.meta.dirname, "..");
+const kubectl = resolve(root, ".tools/bin/kubectl");
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+function renderInstall(): K8sObject[] {
+  const text = execFileSync(kubectl, ["kustomize", resolve(root, "manifests")], { encoding: "utf8" });
+  return parseAllDocuments(text).map((doc) => doc.toJS() as K8sObject);
+}
+
+async function modelClass(apiVersion: string, kind: string) {
+  // kubernetes-models lays out classes as <group>/<version>/<Kind>, the core group as v1/<Kind>.
+  const module = (await import(`kubernetes-models/${apiVersion}/${kind}`)) as Record<
+    string,
+    new (
+      data: unknown,
+    ) => { validate(): void }
+  >;
+  const model = module[kind];
+  if (!model) throw new Error(`kubernetes-models has no ${apiVersion} ${kind}`);
+  return model;
+}
+
+const objects = renderInstall();
+const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+const rulesOf = (name: string) =>
+  (objects.find((o) => (o.kind === "ClusterRole" || o.kind === "Role") && o.metadata.name === name)?.rules ??
+    []) as PolicyRule[];
+
+describe("install manifests (kubectl kustomize manifests/)", () => {
+  test("render the CRDs, RBAC and both deployments into the kiln namespace", (t) => {
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const expected of [
+      "Namespace/kiln",
+      "CustomResourceDefinition/builds.kiln.dev",
+      "CustomResourceDefinition/repositories.kiln.dev",
+      "Deployment/kiln-controller",
+      "Deployment/kiln-webhook",
+      "Service/kiln-webhook",
+      "ServiceAccount/kiln-build",
+    ]) {
+      t.assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
+    }
+    for (const o of objects) {
+      const clusterScoped = ["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"];
+      if (!clusterScoped.includes(o.kind))
+        t.assert.equal(o.metadata.namespace, "kiln", `${o.kind}/${o.metadata.name}`);
+    }
+  });
+
+  test("every object is valid against the Kubernetes OpenAPI schemas", async () => {
+    for (const o of objects) {
+      const Model = await modelClass(o.apiVersion, o.kind);
+      new Model(o).validate();
+    }
+  });
+
+  test("no role grants wildcards, and only the controller may create pods", (t) => {
+    for (const role of [...byKind("ClusterRole"), ...byKind("Role")]) {
+      for (const rule of (role.rules ?? []) as PolicyRule[]) {
+        t.assert.ok(
+          !rule.verbs.includes("*") && !rule.resources.includes("*"),
+          `${role.metadata.name}: wildcard`,
+        );
+      }
+    }
+    const canCreatePods = (name: string) =>
+      rulesOf(name).some((r) => r.resources.includes("pods") && r.verbs.includes("create"));
+    t.assert.equal(canCreatePods("kiln-controller"), true);
+    t.assert.equal(canCreatePods("kiln-webhook"), false);
+    t.assert.equal(canCreatePods("kiln-build-agent"), false);
+  });
+
+  test("the build agent's account can only read Builds and patch their status", (t) => {
+    t.assert.deepEqual(
+      rulesOf("kiln-build-agent").map((r) => ({ resources: r.resources, verbs: r.verbs })),
+      [
+        { resources: ["builds"], verbs: ["get", "list", "watch"] },
+        { resources: ["builds/status"], verbs: ["get", "patch"] },
+      ],
+    );
+    const account = objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "kiln-build");
+    t.assert.equal(account?.automountServiceAccountToken, false);
+  });
+
+  test("Kiln's own pods run as non-root with no capabilities and a read-only root", (t) => {
+    for (const deployment of byKind("Deployment")) {
+      const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+      const podContext = pod.securityContext as Record<string, unknown>;
+      t.assert.equal(podContext.runAsNonRoot, true, deployment.metadata.name);
+      t.assert.deepEqual(podContext.seccompProfile, { type: "RuntimeDefault" });
+      for (const container of pod.containers as Array<{ securityContext: Record<string, unknown> }>) {
+        t.assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+        t.assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+        t.assert.deepEqual(container.securityContext.capabilities, { drop: ["ALL"] });
+      }
+    }
+  });
+});
