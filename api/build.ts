@@ -89,6 +89,40 @@ export const stepStatus = z.object({
 });
 export type StepStatus = z.infer<typeof stepStatus>;
 
+export const GITHUB_STATES = ["pending", "success", "failure", "error"] as const;
+export type GitHubState = (typeof GITHUB_STATES)[number];
+
+const githubIntent = z.object({
+  state: z.enum(GITHUB_STATES),
+  description: z.string().optional(),
+  targetURL: z.string().optional(),
+  time: z.string().describe("When the intent was recorded (RFC 3339)."),
+});
+
+export const CHAT_REPORT_STATES = ["Queued", "Sending", "Sent", "Skipped", "Failed"] as const;
+export type ChatReportState = (typeof CHAT_REPORT_STATES)[number];
+
+export const chatReport = z.object({
+  chat: z.string().min(1).describe("The Telegram chat id."),
+  event: z
+    .string()
+    .optional()
+    .describe("Which notify event the message is for: failure, recovery or success."),
+  state: z
+    .enum(CHAT_REPORT_STATES)
+    .describe(
+      "Queued: owed, not yet sent; Sending: the request may be in flight; then Sent, Skipped or Failed.",
+    ),
+  reason: z.string().optional().describe("Why a message was skipped or failed, in CamelCase."),
+  messageID: z.int().optional().describe("The Telegram message id, once sent."),
+  digest: z
+    .boolean()
+    .optional()
+    .describe("Whether the build was announced inside a digest of several builds."),
+  time: z.string().describe("When the record last changed (RFC 3339)."),
+});
+export type ChatReport = z.infer<typeof chatReport>;
+
 export const buildStatus = z
   .object({
     observedGeneration: z.int().min(0).optional(),
@@ -102,8 +136,18 @@ export const buildStatus = z
     steps: z.array(stepStatus).optional(),
     reported: z
       .object({
-        telegram: z.string().optional().describe("The phase announced in Telegram."),
+        telegram: z
+          .string()
+          .optional()
+          .describe("The phase announced in Telegram (set once every chat is settled)."),
         github: z.string().optional().describe("The last commit status state posted to GitHub."),
+        githubIntent: githubIntent
+          .optional()
+          .describe("A commit status about to be posted: recorded before posting, cleared once it is."),
+        chats: z
+          .array(chatReport)
+          .optional()
+          .describe("One record per Telegram chat owed a message about this build."),
       })
       .optional()
       .describe("What has been announced, so nothing is said twice."),

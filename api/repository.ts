@@ -75,12 +75,30 @@ export const repositorySpec = z
   .describe("A GitHub repository that Kiln watches and builds.");
 export type RepositorySpec = z.infer<typeof repositorySpec>;
 
+export const blockedChat = z.object({
+  chat: z.string().min(1).describe("The Telegram chat id."),
+  reason: z.string().min(1).describe("Forbidden (bot blocked or removed), ChatNotFound or Unauthorized."),
+  message: z.string().optional().describe("What Telegram answered."),
+  since: z.string().describe("When Kiln stopped sending (RFC 3339)."),
+  generation: z.int().min(0).describe("The Repository generation then; a spec change retries the chat."),
+});
+export type BlockedChat = z.infer<typeof blockedChat>;
+
 export const repositoryStatus = z
   .object({
     observedGeneration: z.int().min(0).optional(),
     conditions: z.array(condition).optional(),
     hookID: z.int().optional().describe("Id of the GitHub webhook Kiln registered."),
     lastBuild: z.string().optional().describe("Name of the newest Build of this repository."),
+    telegram: z
+      .object({
+        blockedChats: z
+          .array(blockedChat)
+          .optional()
+          .describe("Chats Kiln stopped sending to; edit the Repository's spec to try them again."),
+      })
+      .optional()
+      .describe("Telegram delivery problems, written by the announcer."),
   })
   .describe("What Kiln observed of the repository.");
 export type RepositoryStatus = z.infer<typeof repositoryStatus>;
