@@ -5,6 +5,10 @@
 type Command = { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
+  webhook: {
+    summary: "receive GitHub deliveries on POST /hooks/github and create Builds",
+    load: () => import("../webhook/main.ts"),
+  },
   sandbox: {
     summary: "start Kiln on one machine: test API server with Kiln's CRDs (no cluster needed)",
     load: () => import("../test/cluster/sandbox.ts"),

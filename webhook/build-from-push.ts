@@ -1,0 +1,176 @@
+// Pure: what Build (if any) a GitHub event asks for. No I/O, no clock; the name is derived from the
+// delivery id, so a redelivered or duplicated delivery names the same Build and cannot make a second.
+import { createHash } from "node:crypto";
+import { posix } from "node:path";
+import type { BuildInput } from "../api/build.ts";
+import { API_VERSION, LABELS } from "../api/group.ts";
+import type { Repository } from "../api/repository.ts";
+import type { PullRequestEvent, PushEvent } from "./payloads.ts";
+
+export type Outcome = { kind: "build"; build: BuildInput } | { kind: "ignore"; reason: string };
+
+const ZERO_SHA = /^0{40}$/;
+const SHA = /^[0-9a-f]{40}$/;
+const PR_ACTIONS = new Set(["opened", "synchronize", "reopened"]);
+
+function digest(seed: string): string {
+  return createHash("sha256").update(seed).digest("hex");
+}
+
+/** `<repository>-<short sha>-<6 hex of the seed>`: readable, at most 55 characters, a valid DNS label. */
+export function buildName(repository: string, sha: string, seed: string): string {
+  const prefix = repository
+    .slice(0, 40)
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/-+$/, "");
+  return `${prefix}-${sha.slice(0, 7)}-${digest(seed).slice(0, 6)}`;
+}
+
+/** A label value (63 characters of [A-Za-z0-9._-], alphanumeric at both ends) for a branch or tag. */
+export function labelValue(text: string): string {
+  return text
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+}
+
+export function branchMatches(branch: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => pattern === branch || posix.matchesGlob(branch, pattern));
+}
+
+export function buildLabels(repository: string, refName: string, sha: string): Record<string, string> {
+  return {
+    [LABELS.repository]: repository,
+    [LABELS.branch]: labelValue(refName),
+    [LABELS.commit]: sha.slice(0, 7),
+  };
+}
+
+interface BuildParts {
+  name: string;
+  repository: Repository;
+  revision: BuildInput["spec"]["revision"];
+  trigger: BuildInput["spec"]["trigger"];
+}
+
+export function makeBuild({ name, repository, revision, trigger }: BuildParts): BuildInput {
+  const repoName = repository.metadata.name ?? "";
+  return {
+    apiVersion: API_VERSION,
+    kind: "Build",
+    metadata: {
+      name,
+      namespace: repository.metadata.namespace,
+      labels: buildLabels(repoName, revision.branch ?? revision.tag ?? "", revision.sha),
+    },
+    spec: { repository: repoName, revision, trigger },
+  };
+}
+
+function enabled(repository: Repository, event: "push" | "pull_request"): boolean {
+  return (repository.spec.webhook?.events ?? ["push", "pull_request"]).includes(event);
+}
+
+export function buildFromPush(event: PushEvent, repository: Repository, deliveryID: string): Outcome {
+  if (!enabled(repository, "push"))
+    return { kind: "ignore", reason: "push events are not enabled for this repository" };
+  if (event.deleted === true || ZERO_SHA.test(event.after)) {
+    return { kind: "ignore", reason: `${event.ref} was deleted; nothing to build` };
+  }
+  if (!SHA.test(event.after))
+    return { kind: "ignore", reason: `"after" is not a commit sha: ${event.after}` };
+  let branch: string | undefined;
+  let tag: string | undefined;
+  if (event.ref.startsWith("refs/heads/")) {
+    branch = event.ref.slice("refs/heads/".length);
+    if (!branchMatches(branch, repository.spec.branches)) {
+      return { kind: "ignore", reason: `branch ${branch} matches none of spec.branches` };
+    }
+  } else if (event.ref.startsWith("refs/tags/")) {
+    tag = event.ref.slice("refs/tags/".length);
+    if (!repository.spec.tags) return { kind: "ignore", reason: `tag ${tag} not built: spec.tags is false` };
+  } else {
+    return { kind: "ignore", reason: `${event.ref} is neither a branch nor a tag` };
+  }
+  const author = event.head_commit?.author;
+  return {
+    kind: "build",
+    build: makeBuild({
+      name: buildName(repository.metadata.name ?? "", event.after, `delivery/${deliveryID}`),
+      repository,
+      revision: {
+        sha: event.after,
+        ref: event.ref,
+        ...(branch !== undefined && { branch }),
+        ...(tag !== undefined && { tag }),
+        ...(event.head_commit?.message !== undefined && { message: event.head_commit.message }),
+        ...((author?.name ?? author?.username) !== undefined && { author: author?.name ?? author?.username }),
+        ...(event.compare !== undefined && { compareURL: event.compare }),
+      },
+      trigger: { event: "push", deliveryID },
+    }),
+  };
+}
+
+export function buildFromPullRequest(
+  event: PullRequestEvent,
+  repository: Repository,
+  deliveryID: string,
+): Outcome {
+  if (!enabled(repository, "pull_request")) {
+    return { kind: "ignore", reason: "pull_request events are not enabled for this repository" };
+  }
+  if (!PR_ACTIONS.has(event.action)) {
+    return { kind: "ignore", reason: `pull_request action "${event.action}" changes no code` };
+  }
+  const pr = event.pull_request;
+  if (!branchMatches(pr.base.ref, repository.spec.branches)) {
+    return {
+      kind: "ignore",
+      reason: `pull request targets ${pr.base.ref}, which matches none of spec.branches`,
+    };
+  }
+  if (!SHA.test(pr.head.sha)) return { kind: "ignore", reason: `head is not a commit sha: ${pr.head.sha}` };
+  // A deleted fork (repo null) is still a fork: its code is not the repository's.
+  const fork =
+    pr.head.repo === null ||
+    pr.head.repo.full_name.toLowerCase() !== event.repository.full_name.toLowerCase();
+  return {
+    kind: "build",
+    build: makeBuild({
+      name: buildName(repository.metadata.name ?? "", pr.head.sha, `delivery/${deliveryID}`),
+      repository,
+      revision: {
+        sha: pr.head.sha,
+        ref: `refs/pull/${pr.number}/head`,
+        branch: pr.head.ref,
+        ...(pr.title !== undefined && { message: pr.title }),
+        ...(pr.user?.login !== undefined && { author: pr.user.login }),
+        ...(pr.html_url !== undefined && { compareURL: pr.html_url }),
+      },
+      trigger: { event: "pull_request", deliveryID, pullRequest: { number: pr.number, fork } },
+    }),
+  };
+}
+
+/** The catch-up Build for a branch head that no Build covers; same head → same name, so catch-ups never duplicate. */
+export function buildForCatchUp(
+  repository: Repository,
+  branch: string,
+  sha: string,
+  message?: string,
+  author?: string,
+): BuildInput {
+  return makeBuild({
+    name: buildName(repository.metadata.name ?? "", sha, `catch-up/refs/heads/${branch}/${sha}`),
+    repository,
+    revision: {
+      sha,
+      ref: `refs/heads/${branch}`,
+      branch,
+      ...(message !== undefined && { message }),
+      ...(author !== undefined && { author }),
+    },
+    trigger: { event: "catch-up" },
+  });
+}

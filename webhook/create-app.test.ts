@@ -1,0 +1,271 @@
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, before, describe, test } from "node:test";
+import examples from "@octokit/webhooks-examples" with { type: "json" };
+import { sign } from "@octokit/webhooks-methods";
+import type { BuildSink } from "./deps.ts";
+import { UnavailableError } from "./http-error.ts";
+import { deliver, makeRepository, memoryRepositories, memorySecrets, serveApp } from "./testing.ts";
+
+const SECRET = "It's a Secret to Everybody";
+const hello = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master", "main"] });
+const octocoders = makeRepository("octo", "Octocoders", "Hello-World");
+
+type Expect = [status: number, builds: number];
+// What a user expects of each example payload for a Repository watching master with tags off.
+const EXPECTED: Record<string, Expect[]> = {
+  push: [
+    [202, 0], // tag push, spec.tags false
+    [202, 0], // tag deleted
+    [202, 0],
+    [202, 0],
+    [201, 1], // push to master
+    [201, 1],
+    [202, 0],
+  ],
+  ping: [
+    [200, 0],
+    [200, 0],
+    [200, 0],
+    [202, 0], // organization hook: names no repository
+  ],
+  create: Array.from({ length: 5 }, (): Expect => [202, 0]),
+  delete: Array.from({ length: 4 }, (): Expect => [202, 0]),
+};
+const PR_BUILDS = new Set(["opened", "synchronize", "reopened"]);
+
+describe("every example payload of push, ping, pull_request, create, delete", () => {
+  let app: Awaited<ReturnType<typeof serveApp>>;
+  before(async () => {
+    app = await serveApp({
+      repositories: memoryRepositories([hello, octocoders]),
+      secrets: memorySecrets({ hello: [SECRET], octo: [SECRET] }),
+    });
+  });
+  after(() => app.close());
+
+  const events = (
+    examples as unknown as Array<{ name: string; examples: Array<Record<string, unknown>> }>
+  ).filter((e) => ["push", "ping", "pull_request", "create", "delete"].includes(e.name));
+  assert.equal(events.length, 5);
+  for (const event of events) {
+    event.examples.forEach((payload, i) => {
+      const action = typeof payload.action === "string" ? payload.action : undefined;
+      const expected: Expect =
+        event.name === "pull_request"
+          ? PR_BUILDS.has(action ?? "")
+            ? [201, 1]
+            : [202, 0]
+          : EXPECTED[event.name]![i]!;
+      test(`${event.name}[${i}]${action ? ` ${action}` : ""} → ${expected[0]}`, async () => {
+        const before = app.names.size;
+        const response = await deliver(app.url, { event: event.name, payload, secret: SECRET });
+        assert.equal(response.status, expected[0], response.body.message);
+        assert.equal(app.names.size - before, expected[1]);
+        assert.equal(typeof response.body.message, "string");
+      });
+    });
+  }
+});
+
+describe("deliveries", () => {
+  const push = (examples as unknown as Array<{ name: string; examples: unknown[] }>).find(
+    (e) => e.name === "push",
+  )!.examples[4];
+  let created: string[] = [];
+  let down = false;
+  const builds: BuildSink = {
+    async create(build) {
+      if (down) throw new UnavailableError("the Kubernetes API is unavailable; try again");
+      const name = build.metadata.name!;
+      if (created.includes(name)) return "exists";
+      created.push(name);
+      return "created";
+    },
+  };
+  let app: Awaited<ReturnType<typeof serveApp>>;
+  before(async () => {
+    app = await serveApp({
+      repositories: memoryRepositories([hello]),
+      secrets: memorySecrets({ hello: ["new secret", SECRET] }),
+      builds,
+      maxBodyBytes: 64 * 1024,
+    });
+  });
+  after(() => app.close());
+
+  test("a duplicated delivery makes one Build; the second answer says it exists", async () => {
+    created = [];
+    const first = await deliver(app.url, { event: "push", payload: push, secret: SECRET, id: "dup-1" });
+    const second = await deliver(app.url, { event: "push", payload: push, secret: SECRET, id: "dup-1" });
+    assert.equal(first.status, 201);
+    assert.equal(second.status, 200);
+    assert.match(second.body.message, /already exists/);
+    assert.equal(created.length, 1);
+    assert.deepEqual(second.body.builds, created);
+  });
+
+  test("a missing signature is 401 and creates nothing", async () => {
+    created = [];
+    const response = await deliver(app.url, { event: "push", payload: push });
+    assert.equal(response.status, 401);
+    assert.equal(created.length, 0);
+  });
+
+  test("a wrong signature is 401 and creates nothing", async () => {
+    created = [];
+    const wrong = await deliver(app.url, { event: "push", payload: push, secret: "guess" });
+    const garbage = await deliver(app.url, { event: "push", payload: push, signature: "sha1=abc" });
+    assert.equal(wrong.status, 401);
+    assert.equal(garbage.status, 401);
+    assert.equal(created.length, 0);
+  });
+
+  test("a body changed after signing is 401", async () => {
+    created = [];
+    const body = JSON.stringify(push);
+    const signature = await sign(SECRET, body);
+    const tampered = body.replace("master", "main");
+    const response = await deliver(app.url, { event: "push", payload: push, body: tampered, signature });
+    assert.equal(response.status, 401);
+    assert.equal(created.length, 0);
+  });
+
+  test("both secrets verify during rotation", async () => {
+    created = [];
+    const a = await deliver(app.url, { event: "push", payload: push, secret: "new secret" });
+    const b = await deliver(app.url, { event: "push", payload: push, secret: SECRET });
+    assert.deepEqual([a.status, b.status], [201, 201]);
+  });
+
+  test("malformed JSON is 400", async () => {
+    const response = await deliver(app.url, {
+      event: "push",
+      payload: null,
+      body: "{not json",
+      secret: SECRET,
+    });
+    assert.equal(response.status, 400);
+    assert.match(response.body.message, /malformed JSON/);
+  });
+
+  test("a push payload missing fields is 400 naming the field", async () => {
+    const { after: _after, ...broken } = push as Record<string, unknown>;
+    const response = await deliver(app.url, { event: "push", payload: broken, secret: SECRET });
+    assert.equal(response.status, 400);
+    assert.match(response.body.message, /after/);
+  });
+
+  test("an unknown repository is 404 with its name", async () => {
+    const payload = {
+      ...(push as object),
+      repository: { full_name: "someone/else", name: "else", owner: { login: "someone" } },
+    };
+    const response = await deliver(app.url, { event: "push", payload, secret: SECRET });
+    assert.equal(response.status, 404);
+    assert.match(response.body.message, /someone\/else/);
+  });
+
+  test("an ignored event is 202 with a reason", async () => {
+    const response = await deliver(app.url, { event: "issues", payload: push, secret: SECRET });
+    assert.equal(response.status, 202);
+    assert.match(response.body.message, /does not act on issues/);
+  });
+
+  test("API server down → 503, nothing recorded", async () => {
+    created = [];
+    down = true;
+    try {
+      const response = await deliver(app.url, { event: "push", payload: push, secret: SECRET });
+      assert.equal(response.status, 503);
+      assert.equal(created.length, 0);
+    } finally {
+      down = false;
+    }
+  });
+
+  test("a body over the cap is 413 (declared length, before reading)", async () => {
+    const big = "x".repeat(65 * 1024);
+    const response = await deliver(app.url, { event: "push", payload: null, body: big, secret: SECRET });
+    assert.equal(response.status, 413);
+  });
+
+  test("a chunked body over the cap is 413 and the server stops reading", async () => {
+    const { hostname, port, pathname } = new URL(app.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          hostname,
+          port,
+          path: pathname,
+          method: "POST",
+          headers: {
+            "x-github-event": "push",
+            "x-github-delivery": "big",
+            "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+            "transfer-encoding": "chunked",
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        },
+      );
+      req.on("error", (err) =>
+        (err as NodeJS.ErrnoException).code === "ECONNRESET" ||
+        (err as NodeJS.ErrnoException).code === "EPIPE"
+          ? undefined
+          : reject(err),
+      );
+      const chunk = Buffer.alloc(16 * 1024, "x");
+      // Keep writing far past the cap: the answer must come long before 10 MB.
+      let sent = 0;
+      const pump = () => {
+        while (sent < 10 * 1024 * 1024 && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    assert.equal(status, 413);
+  });
+
+  test("GET is 405 with Allow: POST; health endpoints answer", async () => {
+    const response = await fetch(app.url);
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get("allow"), "POST");
+    const base = new URL(app.url).origin;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  });
+
+  test("missing event or delivery headers are 400", async () => {
+    const response = await fetch(app.url, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(response.status, 400);
+  });
+
+  test("a form-encoded delivery (content type x-www-form-urlencoded) verifies and builds", async () => {
+    created = [];
+    const body = new URLSearchParams({ payload: JSON.stringify(push) }).toString();
+    const signature = await sign(SECRET, body);
+    const response = await fetch(app.url, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-github-event": "push",
+        "x-github-delivery": "form-1",
+        "x-hub-signature-256": signature,
+      },
+    });
+    assert.equal(response.status, 201);
+    assert.equal(created.length, 1);
+  });
+});

@@ -1,0 +1,98 @@
+// One delivery, in the order that keeps it safe: headers → body (capped) → parse → find the
+// Repository → verify the signature with its secret → decide (pure) → create the Build.
+import type { IncomingMessage } from "node:http";
+import type { Repository } from "../api/repository.ts";
+import type { WebhookDeps } from "./deps.ts";
+import { HttpError } from "./http-error.ts";
+import { decodeBody, parsePayload } from "./parse-payload.ts";
+import { anyEvent } from "./payloads.ts";
+import { readBody } from "./read-body.ts";
+import { type Decision, routeEvent } from "./route-event.ts";
+import { isWellFormedSignature, verifySignature } from "./verify-signature.ts";
+
+export interface DeliveryResult {
+  status: number;
+  body: { message: string; builds?: string[]; ignored?: string[] };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function verifiedRepositories(
+  candidates: Repository[],
+  text: string,
+  signature: string,
+  deps: WebhookDeps,
+): Promise<Repository[]> {
+  const matching: Repository[] = [];
+  for (const repository of candidates) {
+    let ok = await verifySignature(await deps.secrets.webhookSecrets(repository), text, signature);
+    // A miss may be a rotated secret the cache has not seen yet: look once more, bypassing it.
+    if (!ok)
+      ok = await verifySignature(
+        await deps.secrets.webhookSecrets(repository, { fresh: true }),
+        text,
+        signature,
+      );
+    if (ok) matching.push(repository);
+  }
+  return matching;
+}
+
+export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): Promise<DeliveryResult> {
+  const event = header(req, "x-github-event");
+  const delivery = header(req, "x-github-delivery");
+  if (!event) throw new HttpError(400, "missing X-GitHub-Event header");
+  if (!delivery) throw new HttpError(400, "missing X-GitHub-Delivery header");
+  const signature = header(req, "x-hub-signature-256");
+  if (!isWellFormedSignature(signature)) {
+    throw new HttpError(401, "missing or malformed X-Hub-Signature-256; set a secret on the webhook");
+  }
+  const raw = await readBody(req, deps.maxBodyBytes);
+  const text = decodeBody(raw);
+  const payload = parsePayload(text, header(req, "content-type"));
+  const named = anyEvent.safeParse(payload);
+  if (!named.success) throw new HttpError(400, "payload is not a JSON object with a valid repository");
+  const repo = named.data.repository;
+  if (repo === undefined) {
+    // Organization and app hooks name no repository; Kiln registers one hook per repository.
+    return {
+      status: 202,
+      body: { message: `${event} names no repository; Kiln acts on repository hooks only` },
+    };
+  }
+  const candidates = deps.repositories.find(repo.owner.login, repo.name);
+  if (candidates.length === 0) {
+    throw new HttpError(404, `no Repository watches ${repo.full_name}`);
+  }
+  const verified = await verifiedRepositories(candidates, text, signature, deps);
+  if (verified.length === 0)
+    throw new HttpError(401, `signature does not match the webhook secret of ${repo.full_name}`);
+
+  const log = deps.log.child({ delivery, event, repository: repo.full_name });
+  const decisions: Decision[] = verified.map((repository) =>
+    routeEvent(event, payload, repository, delivery),
+  );
+  const builds: string[] = [];
+  const existing: string[] = [];
+  const ignored: string[] = [];
+  for (const decision of decisions) {
+    if (decision.kind === "build") {
+      const name = decision.build.metadata.name!;
+      const outcome = await deps.builds.create(decision.build);
+      (outcome === "created" ? builds : existing).push(name);
+      log.info({ build: name, namespace: decision.build.metadata.namespace, outcome }, "build");
+    } else if (decision.kind === "ignore") {
+      ignored.push(decision.reason);
+    }
+  }
+  if (decisions.every((d) => d.kind === "pong")) return { status: 200, body: { message: "pong" } };
+  if (builds.length > 0)
+    return { status: 201, body: { message: "build created", builds: [...builds, ...existing] } };
+  if (existing.length > 0)
+    return { status: 200, body: { message: "build already exists", builds: existing } };
+  log.info({ ignored }, "ignored");
+  return { status: 202, body: { message: `ignored: ${ignored.join("; ")}`, ignored } };
+}

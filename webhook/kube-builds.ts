@@ -1,0 +1,44 @@
+// Creates Builds through the Kubernetes API; an existing Build of the same name is a redelivery.
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { BuildInput } from "../api/build.ts";
+import { GROUP, RESOURCES, VERSION } from "../api/group.ts";
+import type { BuildSink } from "./deps.ts";
+import { UnavailableError } from "./http-error.ts";
+import { isUnavailable, statusOf } from "./kube-errors.ts";
+
+export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  return {
+    async create(build: BuildInput) {
+      try {
+        await api.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: build.metadata.namespace ?? "default",
+          plural: RESOURCES.Build.plural,
+          body: build,
+        });
+        return "created";
+      } catch (err) {
+        if (statusOf(err) === 409) return "exists";
+        if (isUnavailable(err))
+          throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
+        throw err;
+      }
+    },
+  };
+}
+
+/** For the bench and for dry runs: accepts every Build and keeps the names it was given. */
+export function memoryBuildSink(): BuildSink & { names: Set<string> } {
+  const names = new Set<string>();
+  return {
+    names,
+    async create(build) {
+      const name = build.metadata.name!;
+      if (names.has(name)) return "exists";
+      names.add(name);
+      return "created";
+    },
+  };
+}

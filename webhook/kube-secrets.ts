@@ -1,0 +1,57 @@
+// Webhook secrets, read from Kubernetes Secrets and cached briefly (a Secret read per delivery would
+// cost more than the rest of the delivery). A cache miss on verification reads again, so a rotated
+// secret takes effect at once. During rotation keep the old secret under "<key>.previous".
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Repository } from "../api/repository.ts";
+import type { SecretSource } from "./deps.ts";
+import { UnavailableError } from "./http-error.ts";
+import { isUnavailable, statusOf } from "./kube-errors.ts";
+
+export const PREVIOUS_SUFFIX = ".previous";
+const FRESH_MIN_MS = 1000;
+
+export interface SecretReader {
+  /** The Secret's data (base64 values), or undefined when it does not exist. */
+  read(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+}
+
+export function kubeSecretReader(kubeConfig: KubeConfig): SecretReader {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  return {
+    async read(namespace, name) {
+      try {
+        return (await api.readNamespacedSecret({ name, namespace })).data ?? {};
+      } catch (err) {
+        if (statusOf(err) === 404) return undefined;
+        if (isUnavailable(err))
+          throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
+        throw err;
+      }
+    },
+  };
+}
+
+export function cachedSecretSource(
+  reader: SecretReader,
+  options: { ttlMs: number; now: () => number },
+): SecretSource {
+  const cache = new Map<string, { at: number; secrets: string[] }>();
+  return {
+    async webhookSecrets(repository: Repository, { fresh = false } = {}) {
+      const ref = repository.spec.webhook?.secretRef;
+      const namespace = repository.metadata.namespace ?? "default";
+      if (!ref) return [];
+      const key = `${namespace}/${ref.name}/${ref.key}`;
+      const hit = cache.get(key);
+      // Even a fresh read is skipped within a second of the last one, so a flood of forged
+      // signatures cannot turn into a flood of Secret reads.
+      if (hit && options.now() - hit.at < (fresh ? FRESH_MIN_MS : options.ttlMs)) return hit.secrets;
+      const data = await reader.read(namespace, ref.name);
+      const secrets = [data?.[ref.key], data?.[`${ref.key}${PREVIOUS_SUFFIX}`]]
+        .filter((value): value is string => value !== undefined)
+        .map((value) => Buffer.from(value, "base64").toString("utf8"));
+      cache.set(key, { at: options.now(), secrets });
+      return secrets;
+    },
+  };
+}

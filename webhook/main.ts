@@ -1,0 +1,71 @@
+// `kiln webhook`: wires configuration, logger and Kubernetes clients once, then listens.
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { KubeConfig } from "@kubernetes/client-node";
+import { createLogger } from "../lib/log.ts";
+import { parseWebhookConfig, USAGE, type WebhookConfig } from "./config.ts";
+import { createApp, HOOK_PATH } from "./create-app.ts";
+import { kubeBuildSink } from "./kube-builds.ts";
+import { cachedSecretSource, kubeSecretReader } from "./kube-secrets.ts";
+import { kubeRepositoryIndex } from "./repository-index.ts";
+
+export interface RunningWebhook {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebhook(config: WebhookConfig): Promise<RunningWebhook> {
+  const log = createLogger("webhook", { level: config.logLevel });
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const repositories = kubeRepositoryIndex(kubeConfig, config.namespaces, log);
+  const app = createApp({
+    repositories,
+    secrets: cachedSecretSource(kubeSecretReader(kubeConfig), {
+      ttlMs: config.secretCacheSeconds * 1000,
+      now: Date.now,
+    }),
+    builds: kubeBuildSink(kubeConfig),
+    log,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+  void repositories.start();
+  const server = createServer(app.callback());
+  server.listen(config.port, config.host);
+  await once(server, "listening");
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  log.info(
+    { url, hookURL: `${config.publicURL ?? url}${HOOK_PATH}`, namespaces: config.namespaces },
+    "listening",
+  );
+  return {
+    url,
+    async close() {
+      repositories.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  let config: WebhookConfig;
+  try {
+    config = parseWebhookConfig(args, process.env);
+  } catch (err) {
+    console.error(`kiln webhook: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const running = await startWebhook(config);
+  const signal = await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+  void signal;
+  await running.close();
+  return 0;
+}
