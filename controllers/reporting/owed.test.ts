@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { BuildPhase, BuildStatus } from "../../api/build.ts";
+import { notifyEvent, owedAnnouncements, previousFinishedBuildOfBranch, statusDescription } from "./owed.ts";
+import { makeBuild, makeRepository } from "./testing.ts";
+
+const ALL = ["failure", "recovery", "success"] as const;
+
+describe("owedAnnouncements: GitHub commit status, exactly once per transition", () => {
+  const cases: { phase?: BuildPhase; posted?: string; want?: string }[] = [
+    { phase: undefined, want: undefined },
+    { phase: "Queued", want: undefined },
+    { phase: "Pending", want: "pending" },
+    { phase: "Running", want: "pending" },
+    { phase: "Running", posted: "pending", want: undefined },
+    { phase: "Paused", posted: "pending", want: undefined },
+    { phase: "Succeeded", posted: "pending", want: "success" },
+    { phase: "Succeeded", want: "success" }, // finished before pending was posted: skip pending
+    { phase: "Succeeded", posted: "success", want: undefined },
+    { phase: "Failed", posted: "pending", want: "failure" },
+    { phase: "TimedOut", posted: "pending", want: "failure" },
+    { phase: "Errored", want: "error" },
+    { phase: "Cancelled", posted: "pending", want: "error" },
+    { phase: "Running", posted: "success", want: undefined }, // never back to pending
+  ];
+  for (const c of cases) {
+    test(`${c.phase ?? "no phase"} with ${c.posted ?? "nothing"} posted → ${c.want ?? "nothing"}`, () => {
+      const status: BuildStatus | undefined = c.phase
+        ? { phase: c.phase, ...(c.posted ? { reported: { github: c.posted } } : {}) }
+        : undefined;
+      const owed = owedAnnouncements(makeBuild("b", status), makeRepository());
+      assert.equal(owed.github?.state, c.want);
+    });
+  }
+});
+
+describe("owedAnnouncements: Telegram, one message per finished build per chat, filtered", () => {
+  const cases: {
+    phase: BuildPhase;
+    previous?: BuildPhase;
+    on: ("failure" | "recovery" | "success")[];
+    want: string | undefined;
+  }[] = [
+    { phase: "Running", on: [...ALL], want: undefined },
+    { phase: "Failed", on: ["failure"], want: "failure" },
+    { phase: "TimedOut", on: ["failure"], want: "failure" },
+    { phase: "Errored", on: ["failure"], want: "failure" },
+    { phase: "Failed", on: ["success", "recovery"], want: undefined },
+    { phase: "Succeeded", on: ["failure", "recovery"], want: undefined },
+    { phase: "Succeeded", previous: "Succeeded", on: ["failure", "recovery"], want: undefined },
+    { phase: "Succeeded", previous: "Failed", on: ["failure", "recovery"], want: "recovery" },
+    { phase: "Succeeded", previous: "TimedOut", on: ["recovery"], want: "recovery" },
+    { phase: "Succeeded", previous: "Failed", on: ["success"], want: "recovery" },
+    { phase: "Succeeded", on: ["success"], want: "success" },
+    { phase: "Succeeded", previous: "Failed", on: ["failure"], want: undefined },
+    { phase: "Cancelled", on: [...ALL], want: undefined },
+  ];
+  for (const c of cases) {
+    test(`${c.phase} after ${c.previous ?? "nothing"}, on ${c.on.join("+")} → ${c.want ?? "no message"}`, () => {
+      const previous = c.previous ? makeBuild("prev", { phase: c.previous }) : undefined;
+      const repo = makeRepository({ chats: ["-1001", "42"], on: c.on });
+      const owed = owedAnnouncements(makeBuild("b", { phase: c.phase }), repo, previous);
+      if (c.want === undefined) assert.deepEqual(owed.chats, []);
+      else
+        assert.deepEqual(owed.chats, [
+          { chat: "-1001", event: c.want },
+          { chat: "42", event: c.want },
+        ]);
+    });
+  }
+
+  test("chats that already have a record are not owed again; settled once all records are terminal", () => {
+    const repo = makeRepository({ chats: ["1", "2", "3"], on: ["failure"] });
+    const time = "2026-11-22T00:00:00Z";
+    const build = makeBuild("b", {
+      phase: "Failed",
+      reported: {
+        chats: [
+          { chat: "1", state: "Sent", messageID: 5, time },
+          { chat: "2", state: "Sending", time },
+        ],
+      },
+    });
+    const owed = owedAnnouncements(build, repo);
+    assert.deepEqual(owed.chats, [{ chat: "3", event: "failure" }]);
+    assert.equal(owed.telegramSettled, false);
+    const done = makeBuild("b", {
+      phase: "Failed",
+      reported: {
+        chats: [
+          { chat: "1", state: "Sent", time },
+          { chat: "2", state: "Failed", reason: "Unauthorized", time },
+          { chat: "3", state: "Skipped", reason: "Forbidden", time },
+        ],
+      },
+    });
+    assert.equal(owedAnnouncements(done, repo).telegramSettled, true);
+    const announced = makeBuild("b", { phase: "Failed", reported: { telegram: "Failed" } });
+    assert.deepEqual(owedAnnouncements(announced, repo).chats, []);
+    assert.equal(owedAnnouncements(announced, repo).telegramSettled, true);
+  });
+
+  test("a blocked chat is skipped until the Repository's spec changes", () => {
+    const blocked = [{ chat: "2", reason: "Forbidden", generation: 3 }];
+    const build = makeBuild("b", { phase: "Failed" });
+    const same = owedAnnouncements(
+      build,
+      makeRepository({ chats: ["1", "2"], on: ["failure"] }, { generation: 3, blocked }),
+    );
+    assert.deepEqual(same.chats, [{ chat: "1", event: "failure" }]);
+    assert.deepEqual(same.skipped, [{ chat: "2", event: "failure", reason: "Forbidden" }]);
+    const edited = owedAnnouncements(
+      build,
+      makeRepository({ chats: ["1", "2"], on: ["failure"] }, { generation: 4, blocked }),
+    );
+    assert.equal(edited.chats.length, 2);
+  });
+
+  test("no notify configuration or no repository: nothing owed, settled", () => {
+    const build = makeBuild("b", { phase: "Failed" });
+    assert.deepEqual(owedAnnouncements(build, makeRepository()).chats, []);
+    assert.equal(owedAnnouncements(build, undefined).telegramSettled, true);
+  });
+});
+
+describe("previousFinishedBuildOfBranch", () => {
+  test("newest finished, not cancelled, same branch, created before", () => {
+    const at = (minute: number) => `2026-11-22T00:${String(minute).padStart(2, "0")}:00Z`;
+    const build = makeBuild("b5", { phase: "Succeeded" }, { created: at(5) });
+    const builds = [
+      makeBuild("b1", { phase: "Failed" }, { created: at(1) }),
+      makeBuild("b2", { phase: "Succeeded" }, { created: at(2) }),
+      makeBuild("b3", { phase: "Failed" }, { created: at(3) }),
+      makeBuild("b4", { phase: "Cancelled" }, { created: at(4) }),
+      makeBuild("bx", { phase: "Succeeded" }, { created: at(4), branch: "other" }),
+      makeBuild("b6", { phase: "Succeeded" }, { created: at(6) }),
+      makeBuild("b4r", { phase: "Running" }, { created: at(4) }),
+      build,
+    ];
+    const previous = previousFinishedBuildOfBranch(build, builds);
+    assert.equal(previous?.metadata.name, "b3");
+    assert.equal(notifyEvent(build, previous), "recovery");
+  });
+});
+
+describe("statusDescription", () => {
+  test("names the failing step and fits GitHub's 140 characters", () => {
+    const failed = makeBuild("b", {
+      phase: "Failed",
+      duration: "3m07s",
+      steps: [
+        { name: "install", phase: "Succeeded" },
+        { name: "test", phase: "Failed", exitCode: 1 },
+      ],
+    });
+    assert.equal(statusDescription(failed), "Failed at step test after 3m07s");
+    const long = statusDescription(makeBuild("b", { phase: "Errored", message: "x".repeat(500) }));
+    assert.equal(Array.from(long).length, 140);
+    assert.equal(statusDescription(makeBuild("b", { phase: "Running" })), "Kiln is running the build");
+  });
+});

@@ -1,0 +1,82 @@
+// One sendMessage through telegraf, its answer classified into what the chat queue does next.
+// A 400 "can't parse entities" is answered here by resending the plain-text form.
+import { Telegram } from "telegraf";
+import type { ChatMessage } from "./format.ts";
+
+export type SendOutcome =
+  | { kind: "sent"; messageID: number }
+  /** Try again after afterMs (429 retry_after, 5xx, network): nothing was delivered. */
+  | { kind: "retry"; afterMs?: number; reason: string }
+  /** Never send to this chat again until someone changes the configuration (403, chat not found). */
+  | { kind: "blocked"; reason: string; message: string }
+  /** This message cannot be delivered (bad token, message rejected); others may. */
+  | { kind: "failed"; reason: string; message: string };
+
+export interface ChatSender {
+  send(chat: string, message: ChatMessage): Promise<SendOutcome>;
+}
+
+interface TelegramErrorLike {
+  response?: { error_code?: number; description?: string; parameters?: { retry_after?: number } };
+}
+
+export function classifyError(err: unknown): SendOutcome {
+  const response = (err as TelegramErrorLike).response;
+  const code = response?.error_code;
+  const description = response?.description ?? String((err as Error)?.message ?? err);
+  if (code === undefined) return { kind: "retry", reason: "NetworkError" };
+  if (code === 429) {
+    const seconds = response?.parameters?.retry_after;
+    return {
+      kind: "retry",
+      reason: "TooManyRequests",
+      afterMs: seconds === undefined ? undefined : seconds * 1000,
+    };
+  }
+  if (code >= 500) return { kind: "retry", reason: "ServerError" };
+  if (code === 403) return { kind: "blocked", reason: "Forbidden", message: description };
+  if (code === 400 && /chat not found/i.test(description)) {
+    return { kind: "blocked", reason: "ChatNotFound", message: description };
+  }
+  if (code === 401) return { kind: "failed", reason: "Unauthorized", message: description };
+  return { kind: "failed", reason: "BadRequest", message: description };
+}
+
+const isParseError = (err: unknown) => {
+  const response = (err as TelegramErrorLike).response;
+  return response?.error_code === 400 && /can't parse entities/i.test(response.description ?? "");
+};
+
+export interface TelegramSenderOptions {
+  token: string;
+  /** Bot API root; https://api.telegram.org by default. */
+  apiRoot?: string;
+}
+
+export function createTelegramClient(options: TelegramSenderOptions): Telegram {
+  return new Telegram(options.token, { apiRoot: options.apiRoot ?? "https://api.telegram.org" });
+}
+
+export class TelegramSender implements ChatSender {
+  readonly telegram: Telegram;
+
+  constructor(telegram: Telegram) {
+    this.telegram = telegram;
+  }
+
+  async send(chat: string, message: ChatMessage): Promise<SendOutcome> {
+    const quiet = { link_preview_options: { is_disabled: true } };
+    try {
+      const sent = await this.telegram.sendMessage(chat, message.html, { parse_mode: "HTML", ...quiet });
+      return { kind: "sent", messageID: sent.message_id };
+    } catch (err) {
+      if (!isParseError(err)) return classifyError(err);
+    }
+    try {
+      const sent = await this.telegram.sendMessage(chat, message.text, quiet);
+      return { kind: "sent", messageID: sent.message_id };
+    } catch (err) {
+      return classifyError(err);
+    }
+  }
+}
