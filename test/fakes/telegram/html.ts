@@ -43,7 +43,7 @@ interface Open {
   language?: string;
 }
 
-function parseAttributes(source: string, text: string, at: number): Record<string, string> {
+function parseAttributes(text: string, at: number): Record<string, string> {
   const attributes: Record<string, string> = {};
   const pattern = /\s*([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/y;
   let index = 0;
@@ -55,13 +55,13 @@ function parseAttributes(source: string, text: string, at: number): Record<strin
       throw new ParseError(
         `Expected equal sign in declaration of an attribute of the tag at byte offset ${at}`,
       );
-    attributes[match[1]!.toLowerCase()] = decodeEntities(source, match[2] ?? match[3] ?? match[4] ?? "", at);
+    attributes[match[1]!.toLowerCase()] = decodeEntities(match[2] ?? match[3] ?? match[4] ?? "", at);
     index = pattern.lastIndex;
   }
   return attributes;
 }
 
-function decodeEntities(source: string, text: string, at: number): string {
+function decodeEntities(text: string, at: number): string {
   return text.replace(/&([^;&\s]*);?/g, (whole) => decodeEntity(whole, at));
 }
 
@@ -130,7 +130,7 @@ export function parseHtml(source: string): { text: string; entities: MessageEnti
     const name = /^[a-zA-Z][a-zA-Z0-9-]*/.exec(inner)?.[0].toLowerCase() ?? "";
     if (!(name in TAGS))
       throw new ParseError(`Unsupported start tag "${name || inner}" at byte offset ${at}`);
-    const attributes = parseAttributes(source, inner.slice(name.length), at);
+    const attributes = parseAttributes(inner.slice(name.length), at);
     const open: Open = { tag: name, start: text.length };
     if (name === "a") {
       if (!attributes.href)
