@@ -1,0 +1,504 @@
+// A local fake of the GitHub REST endpoints Kiln calls, on 127.0.0.1: auth (401/403/404 as GitHub
+// answers them), rate-limit headers and limits, injectable failures, webhook deliveries to Kiln, and
+// every response checked against GitHub's OpenAPI description (drift fails the test at stop()).
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import examples from "@octokit/webhooks-examples" with { type: "json" };
+import { type DeliveryRequest, sendDelivery } from "./deliver.ts";
+import {
+  type Commit,
+  type CommitStatus,
+  type DeliveryRecord,
+  fakeSha,
+  type Hook,
+  minimalRepository,
+  type Permission,
+  type Repo,
+  user,
+} from "./model.ts";
+import { checkRequest, checkResponse } from "./openapi.ts";
+import { matchRoute, notFound, type Reply, type RouteState } from "./routes.ts";
+
+export type { Commit, CommitStatus, DeliveryRecord, Hook, Permission, Repo };
+
+const RANK: Record<Permission, number> = { read: 1, write: 2, admin: 3 };
+const DOCS = "https://docs.github.com/rest";
+
+export interface TokenGrant {
+  login: string;
+  /** Permission on every repository unless listed in `repositories`. Default: admin. */
+  permission?: Permission | "none";
+  repositories?: Record<string, Permission | "none">;
+}
+
+export interface Failure {
+  method?: string;
+  /** Matched against the request path (without query); a string matches as a substring. */
+  path?: string | RegExp;
+  status: number;
+  /** How many matching requests fail; default 1. Infinity fails until clearFailures(). */
+  times?: number;
+  message?: string;
+  /** Sets Retry-After (seconds), as GitHub does for secondary rate limits. */
+  retryAfter?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  template?: string;
+  status: number;
+  body?: unknown;
+}
+
+export interface FakeGitHubOptions {
+  /** Requests per hour before primary rate limiting (403 with x-ratelimit-remaining: 0). */
+  rateLimit?: number;
+  now?: () => Date;
+}
+
+export interface PushOptions {
+  message?: string;
+  author?: string;
+  files?: Record<string, string>;
+  /** Deliver the push event to the repository's hooks (default true). */
+  deliver?: boolean;
+}
+
+export class FakeGitHub {
+  readonly url: string;
+  readonly requests: RequestRecord[] = [];
+  readonly drift: string[] = [];
+  readonly #server: ReturnType<typeof createServer>;
+  readonly #repos = new Map<string, Repo>();
+  readonly #tokens = new Map<string, TokenGrant>();
+  readonly #failures: Array<Failure & { left: number }> = [];
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #now: () => Date;
+  #id = 1000;
+  #limit: number;
+  #used = 0;
+  #resetAt: number;
+
+  private constructor(server: ReturnType<typeof createServer>, url: string, options: FakeGitHubOptions) {
+    this.#server = server;
+    this.url = url;
+    this.#now = options.now ?? (() => new Date());
+    this.#limit = options.rateLimit ?? 5000;
+    this.#resetAt = Math.floor(this.#now().getTime() / 1000) + 3600;
+  }
+
+  static async start(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
+    let fake: FakeGitHub | undefined;
+    const server = createServer((req, res) => {
+      fake!.#handle(req, res).catch((err) => {
+        fake!.drift.push(`fake GitHub crashed on ${req.method} ${req.url}: ${(err as Error).stack}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, options);
+    return fake;
+  }
+
+  // ---- setup ----
+
+  addToken(token: string, grant: TokenGrant): void {
+    this.#tokens.set(token, grant);
+  }
+
+  addRepository(
+    owner: string,
+    name: string,
+    options: { private?: boolean; defaultBranch?: string } = {},
+  ): Repo {
+    const repo: Repo = {
+      id: this.#nextId(),
+      owner,
+      name,
+      private: options.private ?? false,
+      defaultBranch: options.defaultBranch ?? "main",
+      branches: new Map(),
+      tags: new Map(),
+      commits: new Map(),
+      hooks: new Map(),
+      deliveries: [],
+      statuses: new Map(),
+    };
+    this.#repos.set(`${owner}/${name}`.toLowerCase(), repo);
+    this.commit(owner, name, repo.defaultBranch, { message: "Initial commit", deliver: false });
+    return repo;
+  }
+
+  repository(owner: string, name: string): Repo {
+    const repo = this.#repos.get(`${owner}/${name}`.toLowerCase());
+    if (!repo) throw new Error(`fake GitHub has no repository ${owner}/${name}`);
+    return repo;
+  }
+
+  /** Moves a branch to a new commit without delivering anything (a push GitHub failed to deliver). */
+  commit(owner: string, name: string, branch: string, options: PushOptions = {}): Commit {
+    const repo = this.repository(owner, name);
+    const parent = repo.branches.get(branch);
+    const files = { ...(parent ? repo.commits.get(parent)?.files : {}), ...options.files };
+    const date = this.#now().toISOString();
+    const sha = fakeSha(`${repo.id}/${branch}/${parent ?? ""}/${options.message ?? ""}/${this.#nextId()}`);
+    const commit: Commit = {
+      sha,
+      message: options.message ?? `Commit ${sha.slice(0, 7)}`,
+      author: { name: options.author ?? "Ada Lovelace", email: "ada@example.com", date },
+      parents: parent ? [parent] : [],
+      files,
+    };
+    repo.commits.set(sha, commit);
+    repo.branches.set(branch, sha);
+    return commit;
+  }
+
+  /** A push as GitHub sees it: the branch moves and a push event goes to every hook that wants it. */
+  async push(
+    owner: string,
+    name: string,
+    branch: string,
+    options: PushOptions = {},
+  ): Promise<{ commit: Commit; deliveries: DeliveryRecord[] }> {
+    const repo = this.repository(owner, name);
+    const before = repo.branches.get(branch) ?? "0".repeat(40);
+    const commit = this.commit(owner, name, branch, options);
+    if (options.deliver === false) return { commit, deliveries: [] };
+    const deliveries = await this.deliver(
+      owner,
+      name,
+      "push",
+      this.pushPayload(repo, branch, before, commit),
+    );
+    return { commit, deliveries };
+  }
+
+  pushPayload(repo: Repo, branch: string, before: string, commit: Commit): Record<string, unknown> {
+    const template = structuredClone(exampleOf("push", (p) => p.ref === "refs/heads/master"));
+    const author = { name: commit.author.name, email: commit.author.email, username: "ada" };
+    const headCommit = {
+      id: commit.sha,
+      tree_id: fakeSha(`tree:${commit.sha}`),
+      distinct: true,
+      message: commit.message,
+      timestamp: commit.author.date,
+      url: `https://github.com/${repo.owner}/${repo.name}/commit/${commit.sha}`,
+      author,
+      committer: author,
+      added: [],
+      removed: [],
+      modified: [],
+    };
+    return {
+      ...template,
+      ref: `refs/heads/${branch}`,
+      before,
+      after: commit.sha,
+      created: /^0+$/.test(before),
+      deleted: false,
+      forced: false,
+      base_ref: null,
+      compare: `https://github.com/${repo.owner}/${repo.name}/compare/${before.slice(0, 12)}...${commit.sha.slice(0, 12)}`,
+      commits: [headCommit],
+      head_commit: headCommit,
+      repository: {
+        ...(template.repository as object),
+        ...minimalRepository(repo, this.url),
+        default_branch: repo.defaultBranch,
+        master_branch: repo.defaultBranch,
+      },
+      pusher: { name: "ada", email: "ada@example.com" },
+      sender: user("ada", this.url),
+    };
+  }
+
+  /** Delivers an event to every active hook of the repository that subscribes to it; resolves when all are answered. */
+  async deliver(
+    owner: string,
+    name: string,
+    event: string,
+    payload: Record<string, unknown>,
+  ): Promise<DeliveryRecord[]> {
+    const repo = this.repository(owner, name);
+    const hooks = [...repo.hooks.values()].filter(
+      (h) => h.active && (h.events.includes(event) || h.events.includes("*")),
+    );
+    return Promise.all(hooks.map((hook) => this.#track(this.#send(repo, hook, { event, payload }))));
+  }
+
+  // ---- error injection and limits ----
+
+  failNext(failure: Failure): void {
+    this.#failures.push({ ...failure, left: failure.times ?? 1 });
+  }
+
+  clearFailures(): void {
+    this.#failures.length = 0;
+  }
+
+  setRateLimit(limit: number, used = 0): void {
+    this.#limit = limit;
+    this.#used = used;
+  }
+
+  // ---- inspection ----
+
+  hooks(owner: string, name: string): Hook[] {
+    return [...this.repository(owner, name).hooks.values()].map((hook) => structuredClone(hook));
+  }
+
+  deliveries(owner: string, name: string): DeliveryRecord[] {
+    return [...this.repository(owner, name).deliveries];
+  }
+
+  statuses(owner: string, name: string, sha: string): CommitStatus[] {
+    return [...(this.repository(owner, name).statuses.get(sha) ?? [])];
+  }
+
+  requestsTo(method: string, template: string): RequestRecord[] {
+    return this.requests.filter((r) => r.method === method && r.template === template);
+  }
+
+  /** Resolves when every delivery started so far (pings, redeliveries) has been answered. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  assertNoDrift(): void {
+    if (this.drift.length > 0)
+      throw new Error(
+        `fake GitHub answers drifted from GitHub's OpenAPI description:\n${this.drift.join("\n")}`,
+      );
+  }
+
+  async stop(): Promise<void> {
+    await this.settled();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.assertNoDrift();
+  }
+
+  // ---- internals ----
+
+  #nextId(): number {
+    return this.#id++;
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pending.add(promise);
+    void promise.finally(() => this.#pending.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  async #send(repo: Repo, hook: Hook, request: DeliveryRequest): Promise<DeliveryRecord> {
+    const record = await sendDelivery(hook, repo, request, this.#nextId(), this.#now);
+    repo.deliveries.push(record);
+    return record;
+  }
+
+  #state(): RouteState {
+    return {
+      nextId: () => this.#nextId(),
+      now: this.#now,
+      enqueueDelivery: (repo, hook, event, payload, redeliveryOf) => {
+        void this.#track(
+          this.#send(repo, hook, {
+            event,
+            payload,
+            ...(redeliveryOf && { guid: redeliveryOf.guid, redelivery: true }),
+          }),
+        );
+      },
+      pingPayload: (repo, hook) => ({
+        zen: "Keep it logically awesome.",
+        hook_id: hook.id,
+        hook: {
+          type: "Repository",
+          id: hook.id,
+          name: "web",
+          active: hook.active,
+          events: hook.events,
+          config: {
+            url: hook.config.url,
+            content_type: hook.config.content_type,
+            insecure_ssl: hook.config.insecure_ssl,
+          },
+        },
+        repository: minimalRepository(repo, this.url),
+        sender: user(repo.owner, this.url),
+      }),
+    };
+  }
+
+  #rateHeaders(): Record<string, string> {
+    return {
+      "x-ratelimit-limit": String(this.#limit),
+      "x-ratelimit-remaining": String(Math.max(this.#limit - this.#used, 0)),
+      "x-ratelimit-used": String(this.#used),
+      "x-ratelimit-reset": String(this.#resetAt),
+      "x-ratelimit-resource": "core",
+    };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.url);
+    const method = req.method ?? "GET";
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const matched = matchRoute(method, url.pathname);
+    const reply = this.#answer(req, method, url, text, matched);
+    const template = matched?.route.template;
+    if (template) {
+      const problem = checkResponse(method, template, reply.status, reply.body);
+      if (problem) {
+        this.drift.push(`${method} ${template} → ${reply.status}: ${problem}`);
+        reply.status = 500;
+        reply.body = { message: `fake GitHub drift: ${problem}`, documentation_url: DOCS };
+      }
+    }
+    this.requests.push({
+      method,
+      path: url.pathname,
+      status: reply.status,
+      body: reply.body,
+      ...(template && { template }),
+    });
+    const headers: Record<string, string> = {
+      ...this.#rateHeaders(),
+      "x-github-media-type": "github.v3; format=json",
+      "x-github-request-id": `FAKE:${this.#nextId()}`,
+      ...reply.headers,
+    };
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, headers).end();
+      return;
+    }
+    res
+      .writeHead(reply.status, { ...headers, "content-type": "application/json; charset=utf-8" })
+      .end(JSON.stringify(reply.body));
+  }
+
+  #answer(
+    req: IncomingMessage,
+    method: string,
+    url: URL,
+    text: string,
+    matched: ReturnType<typeof matchRoute>,
+  ): Reply {
+    if (!matched) return notFound();
+    const failure = this.#failures.find(
+      (f) =>
+        f.left > 0 &&
+        (f.method === undefined || f.method === method) &&
+        (f.path === undefined ||
+          (typeof f.path === "string" ? url.pathname.includes(f.path) : f.path.test(url.pathname))),
+    );
+    if (failure) {
+      failure.left--;
+      return injected(failure);
+    }
+    const auth = req.headers.authorization ?? "";
+    const token = /^(?:token|bearer)\s+(.+)$/i.exec(auth)?.[1];
+    if (!token)
+      return {
+        status: 401,
+        body: { message: "Requires authentication", documentation_url: DOCS, status: "401" },
+      };
+    const grant = this.#tokens.get(token);
+    if (!grant)
+      return { status: 401, body: { message: "Bad credentials", documentation_url: DOCS, status: "401" } };
+    this.#used++;
+    if (this.#used > this.#limit) {
+      return {
+        status: 403,
+        body: {
+          message: `API rate limit exceeded for user ID ${user(grant.login, this.url).id}.`,
+          documentation_url: DOCS,
+          status: "403",
+        },
+      };
+    }
+    const repo = this.#repos.get(`${matched.params.owner}/${matched.params.repo}`.toLowerCase());
+    const permission =
+      grant.repositories?.[`${matched.params.owner}/${matched.params.repo}`] ?? grant.permission ?? "admin";
+    // GitHub hides repositories a token cannot see: 404, not 403.
+    if (!repo || (permission === "none" && repo.private)) return notFound();
+    const rank = permission === "none" ? 1 : RANK[permission];
+    if (rank < RANK[matched.route.permission]) {
+      return {
+        status: 403,
+        body: {
+          message: "Resource not accessible by personal access token",
+          documentation_url: DOCS,
+          status: "403",
+        },
+        headers: {
+          "x-accepted-github-permissions":
+            matched.route.permission === "admin" ? "administration=write" : "statuses=write",
+        },
+      };
+    }
+    let body: Record<string, unknown> = {};
+    if (text !== "") {
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return {
+          status: 400,
+          body: { message: "Problems parsing JSON", documentation_url: DOCS, status: "400" },
+        };
+      }
+    }
+    const problem = checkRequest(method, matched.route.template, body);
+    if (problem)
+      return { status: 422, body: { message: `Invalid request.\n\n${problem}`, documentation_url: DOCS } };
+    return matched.route.handle({
+      repo,
+      params: matched.params,
+      query: url.searchParams,
+      body,
+      base: this.url,
+      login: grant.login,
+      state: this.#state(),
+    });
+  }
+}
+
+function injected(failure: Failure): Reply {
+  const headers: Record<string, string> = {};
+  if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);
+  const defaults: Record<number, string> = {
+    401: "Bad credentials",
+    403:
+      failure.retryAfter !== undefined
+        ? "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+        : "Forbidden",
+    404: "Not Found",
+    429: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+  };
+  const message = failure.message ?? defaults[failure.status] ?? "Server Error";
+  return {
+    status: failure.status,
+    body: { message, documentation_url: DOCS, status: String(failure.status) },
+    headers,
+  };
+}
+
+type Example = Record<string, unknown>;
+function exampleOf(event: string, pick: (payload: Example) => boolean): Example {
+  const found = (examples as unknown as Array<{ name: string; examples: Example[] }>)
+    .find((e) => e.name === event)
+    ?.examples.find(pick);
+  if (!found) throw new Error(`no ${event} example payload`);
+  return found;
+}
+
+export function startFakeGitHub(options?: FakeGitHubOptions): Promise<FakeGitHub> {
+  return FakeGitHub.start(options);
+}
