@@ -17,13 +17,22 @@ interface Harness {
   events: string[];
   finished: { chat: string; items: readonly string[]; outcome: SendOutcome }[];
   script: SendOutcome[];
+  settledElsewhere: Set<string>;
 }
 
 function harness(
   options: { digestThreshold?: number; perChatIntervalMs?: number; maxAttempts?: number } = {},
 ): Harness {
   const clock = new FakeClock(1_000_000);
-  const h: Harness = { clock, sends: [], events: [], finished: [], script: [], queue: undefined as never };
+  const h: Harness = {
+    clock,
+    sends: [],
+    events: [],
+    finished: [],
+    script: [],
+    settledElsewhere: new Set(),
+    queue: undefined as never,
+  };
   let id = 1;
   h.queue = new ChatQueue<string>({
     clock,
@@ -40,6 +49,7 @@ function harness(
       render: (items) => ({ html: items.join("+"), text: items.join("+") }),
       begin: async (chat, items) => {
         h.events.push(`begin ${chat} ${items.join("+")}`);
+        return items.filter((item) => !h.settledElsewhere.has(item));
       },
       finish: async (chat, items, outcome) => {
         h.events.push(`finish ${chat} ${items.join("+")} ${outcome.kind}`);
@@ -135,6 +145,18 @@ describe("ChatQueue", () => {
     assert.equal(h.sends.length, 20);
     await advance(h, 2000, 1000);
     assert.ok(h.sends.length > 20);
+  });
+
+  test("items settled elsewhere since they were queued are not sent", async () => {
+    const h = harness({ digestThreshold: 100 });
+    h.settledElsewhere.add("a");
+    h.queue.enqueue("42", "a", "a");
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 3000);
+    assert.deepEqual(
+      h.sends.map((s) => s.text),
+      ["b"],
+    );
   });
 
   test("transient errors back off and are given up after maxAttempts", async () => {

@@ -9,8 +9,11 @@ import type { ChatSender, SendOutcome } from "./telegram.ts";
 
 export interface QueueHooks<T> {
   render(items: readonly T[]): ChatMessage;
-  /** Makes a durable record that these items may be in flight; a throw postpones the send. */
-  begin(chat: string, items: readonly T[]): Promise<void>;
+  /**
+   * Makes a durable record that these items may be in flight and returns those still owed (another
+   * path may have settled some meanwhile); a throw postpones the send.
+   */
+  begin(chat: string, items: readonly T[]): Promise<readonly T[]>;
   /** Records how it ended: sent, blocked (the chat refuses us) or failed. */
   finish(chat: string, items: readonly T[], outcome: SendOutcome): Promise<void>;
 }
@@ -142,16 +145,23 @@ export class ChatQueue<T> {
   }
 
   async #send(chat: string, state: ChatState<T>): Promise<void> {
-    const batch = state.inFlight;
-    const items = batch.map((entry) => entry.item);
-    const log = this.#o.log.child({ chat, announcements: items.length });
+    let batch = state.inFlight;
+    const log = this.#o.log.child({ chat, announcements: batch.length });
     try {
-      await this.#o.hooks.begin(chat, items);
+      const owed = new Set(
+        await this.#o.hooks.begin(
+          chat,
+          batch.map((entry) => entry.item),
+        ),
+      );
+      batch = batch.filter((entry) => owed.has(entry.item));
     } catch (err) {
       log.warn({ err }, "could not record the send intent; will try again");
       this.#retry(state, batch, undefined);
       return;
     }
+    if (batch.length === 0) return;
+    const items = batch.map((entry) => entry.item);
     let outcome: SendOutcome;
     try {
       outcome = await this.#o.sender.send(chat, this.#o.hooks.render(items));
