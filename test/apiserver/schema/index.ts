@@ -1,0 +1,40 @@
+// The schema engine of Kiln's test Kubernetes API server: what apiextensions-apiserver and kube's
+// printers do with custom resources and tables, as pure functions.
+export { builtinTable } from "./builtin-table.ts";
+export { defaultObject } from "./defaults.ts";
+export type { FieldError, FieldErrorReason } from "./field-error.ts";
+export { formatFieldError } from "./field-error.ts";
+export { compileJSONPath, evaluateJSONPath } from "./jsonpath.ts";
+export type { CustomResourceDefinitionLike } from "./openapi.ts";
+export { definitionName, openAPIV2, openAPIV3ForGroupVersion, openAPIV3Index } from "./openapi.ts";
+export { OBJECT_META_FIELDS, pruneObject } from "./prune.ts";
+export { checkStructuralSchema } from "./structural.ts";
+export type {
+  AdditionalPrinterColumn,
+  Table,
+  TableColumnDefinition,
+  TableOptions,
+  TableRow,
+  TableRowCondition,
+} from "./table.ts";
+export { customResourceTable, humanDuration } from "./table.ts";
+export { validateObject } from "./validate.ts";
+
+import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
+import { defaultObject } from "./defaults.ts";
+import type { FieldError } from "./field-error.ts";
+import { pruneObject } from "./prune.ts";
+import { validateObject } from "./validate.ts";
+
+/**
+ * What kube-apiserver does to a custom resource on create/update, in its order: prune (reporting unknown
+ * fields), default, validate. `object` is what would be stored when `errors` is empty.
+ */
+export function admitCustomResource(
+  obj: unknown,
+  schema: JSONSchemaProps,
+): { object: unknown; unknownFields: string[]; errors: FieldError[] } {
+  const { value, unknownFields } = pruneObject(obj, schema);
+  const object = defaultObject(value, schema);
+  return { object, unknownFields, errors: validateObject(object, schema) };
+}
