@@ -1,0 +1,527 @@
+// One pod's life on the process kubelet: volumes, init containers in order (native sidecars
+// started and left running, gated on their startup probe as in Kubernetes), then the regular
+// containers together, restart policies with crash-loop back-off, sidecars stopped when the
+// regular containers are done; activeDeadlineSeconds and deletion kill everything.
+// Every state change is recorded in `record` and handed to `publish`; the pure computePodStatus
+// turns it into the pod's status.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
+import type { Logger } from "../../lib/log.ts";
+import { containerArgv, type KilnCli, runtimeEnv } from "./command.ts";
+import { type EnvInputs, resolveEnv } from "./env.ts";
+import type { LogStore } from "./logs.ts";
+import { probe } from "./probes.ts";
+import { ContainerProcess, type Exit } from "./process.ts";
+import { type Mount, resolveExecutable } from "./sandbox.ts";
+import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
+import { type ObjectBytes, type PreparedVolume, prepareVolumes, VolumeError } from "./volumes.ts";
+
+export interface WorkerDeps {
+  nodeName: string;
+  podIP: string;
+  hostIP: string;
+  apiServer: { host: string; port: number };
+  allocatable: EnvInputs["allocatable"];
+  dataDir: string;
+  logs: LogStore;
+  kiln: KilnCli;
+  /** Current Secrets and ConfigMaps the pod refers to (undefined = not found). */
+  fetchObjects(
+    pod: V1Pod,
+  ): Promise<{ secrets: Map<string, ObjectBytes>; configMaps: Map<string, ObjectBytes> }>;
+  token(pod: V1Pod, request: { audience?: string; expirationSeconds: number }): Promise<string>;
+  /** The record changed: write the pod's status (coalesced by the caller). */
+  publish(worker: PodWorker): void;
+  /** Resolves once everything published so far is written. */
+  flush(worker: PodWorker): Promise<void>;
+  backoff: { initialMs: number; maxMs: number };
+  /** How long to wait before retrying a container whose config or volumes are not there yet. */
+  retryMs: number;
+  log: Logger;
+}
+
+type StopReason = "deleted" | "deadline" | "shutdown" | "completed";
+
+const TERMINATION_MESSAGE_LIMIT = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+export class PodWorker {
+  pod: V1Pod;
+  readonly record: PodRecord & { containers: Map<string, ContainerRecord> };
+  private readonly deps: WorkerDeps;
+  private readonly procs = new Map<string, ContainerProcess>();
+  private readonly abort = new AbortController();
+  private volumes = new Map<string, PreparedVolume>();
+  private stopReason: StopReason | undefined;
+  private sidecarsStopping = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+  readonly done: Promise<void>;
+  private readonly podDir: string;
+  private instance = 0;
+
+  constructor(pod: V1Pod, deps: WorkerDeps, now: Date) {
+    this.pod = pod;
+    this.deps = deps;
+    const uid = pod.metadata?.uid ?? "";
+    this.podDir = path.join(deps.dataDir, "pods", uid);
+    this.record = {
+      podIP: deps.podIP,
+      hostIP: deps.hostIP,
+      startTime: pod.status?.startTime ? new Date(pod.status.startTime) : now,
+      sandboxReady: false,
+      terminal: false,
+      containers: new Map(),
+    };
+    this.done = this.run().catch((error) => {
+      deps.log.error({ err: error, pod: this.key }, "pod worker failed");
+    });
+  }
+
+  get key(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
+  }
+
+  get isTerminal(): boolean {
+    return this.record.terminal;
+  }
+
+  private get log(): Logger {
+    return this.deps.log.child({ namespace: this.pod.metadata?.namespace, name: this.pod.metadata?.name });
+  }
+
+  private changed(): void {
+    this.deps.publish(this);
+  }
+
+  private stopped(): boolean {
+    return this.stopReason !== undefined;
+  }
+
+  private async run(): Promise<void> {
+    this.armDeadline();
+    this.changed();
+    if (!(await this.setUpVolumes())) return;
+    this.record.sandboxReady = true;
+    this.changed();
+    const spec = this.pod.spec!;
+    const sidecars: Promise<Exit | undefined>[] = [];
+    for (const c of spec.initContainers ?? []) {
+      if (this.stopped()) return;
+      if (isSidecar(c)) {
+        const started = this.whenStarted(c.name);
+        sidecars.push(this.runContainer(c, "Always"));
+        await started;
+        continue;
+      }
+      // Init containers are retried on failure unless the pod's policy is Never.
+      const exit = await this.runContainer(c, spec.restartPolicy === "Never" ? "Never" : "OnFailure");
+      if (this.stopped()) return;
+      if (exit === undefined || exit.exitCode !== 0) {
+        await this.stop("completed", 0);
+        return;
+      }
+    }
+    if (this.stopped()) return;
+    const policy = spec.restartPolicy ?? "Always";
+    await Promise.all(spec.containers.map((c) => this.runContainer(c, policy)));
+    if (this.stopped()) return;
+    await this.stop("completed", this.graceMs());
+  }
+
+  private graceMs(): number {
+    const seconds =
+      this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    return seconds * 1000;
+  }
+
+  private armDeadline(): void {
+    const seconds = this.pod.spec?.activeDeadlineSeconds;
+    if (seconds === undefined) return;
+    const remaining = this.record.startTime.getTime() + seconds * 1000 - Date.now();
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.record.terminal || this.stopped()) return;
+        this.log.info({ activeDeadlineSeconds: seconds }, "pod exceeded its deadline");
+        this.record.failure = {
+          reason: "DeadlineExceeded",
+          message: "Pod was active on the node longer than the specified deadline",
+        };
+        void this.stop("deadline", this.graceMs());
+      },
+      Math.max(0, remaining),
+    );
+  }
+
+  private async setUpVolumes(): Promise<boolean> {
+    while (!this.stopped()) {
+      try {
+        const objects = await this.deps.fetchObjects(this.pod);
+        this.volumes = await prepareVolumes(this.pod, path.join(this.podDir, "volumes"), {
+          ...objects,
+          env: this.envBase(),
+          token: (request) => this.deps.token(this.pod, request),
+        });
+        return true;
+      } catch (error) {
+        if (!(error instanceof VolumeError)) this.log.warn({ err: error }, "volume setup failed");
+        const message = `MountVolume.SetUp failed: ${(error as Error).message}`;
+        for (const c of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) {
+          if (!this.record.containers.has(c.name) || this.record.containers.get(c.name)?.state.waiting) {
+            this.setRecord(c.name, { state: { waiting: { reason: "ContainerCreating", message } } });
+          }
+        }
+        this.changed();
+        await this.sleep(this.deps.retryMs);
+      }
+    }
+    return false;
+  }
+
+  private envBase(): Omit<EnvInputs, "secrets" | "configMaps"> {
+    return {
+      podIP: this.deps.podIP,
+      hostIP: this.deps.hostIP,
+      nodeName: this.deps.nodeName,
+      apiServer: this.deps.apiServer,
+      allocatable: this.deps.allocatable,
+    };
+  }
+
+  private setRecord(name: string, patch: Partial<ContainerRecord>): ContainerRecord {
+    const before = this.record.containers.get(name) ?? { name, state: {}, restartCount: 0, ready: false };
+    const next = { ...before, ...patch };
+    this.record.containers.set(name, next);
+    return next;
+  }
+
+  private readonly startedWaiters = new Map<string, () => void>();
+
+  private whenStarted(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.startedWaiters.set(name, resolve);
+      this.abort.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  }
+
+  private markStarted(name: string): void {
+    this.setRecord(name, { started: true });
+    this.startedWaiters.get(name)?.();
+    this.startedWaiters.delete(name);
+  }
+
+  /** Runs a container until the restart policy lets it rest; undefined if it never ran. */
+  private async runContainer(c: V1Container, policy: string): Promise<Exit | undefined> {
+    let delay = this.deps.backoff.initialMs;
+    let last: Exit | undefined;
+    while (!this.stopped() && !(isSidecar(c) && this.sidecarsStopping)) {
+      const result = await this.runOnce(c);
+      if (result === "retry") {
+        await this.sleep(this.deps.retryMs);
+        continue;
+      }
+      if (result === "never") return undefined;
+      last = result;
+      const restart = policy === "Always" || (policy === "OnFailure" && result.exitCode !== 0);
+      if (!restart || this.stopped() || (isSidecar(c) && this.sidecarsStopping)) return last;
+      const rec = this.record.containers.get(c.name)!;
+      const pod = this.pod.metadata?.name;
+      this.setRecord(c.name, {
+        lastState: rec.state,
+        state: {
+          waiting: {
+            reason: "CrashLoopBackOff",
+            message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${pod}`,
+          },
+        },
+        ready: false,
+      });
+      this.changed();
+      await this.sleep(delay);
+      delay = Math.min(delay * 2, this.deps.backoff.maxMs);
+      this.setRecord(c.name, { restartCount: rec.restartCount + 1 });
+    }
+    return last;
+  }
+
+  private waitingFor(c: V1Container, reason: string, message: string): void {
+    this.setRecord(c.name, { state: { waiting: { reason, message } }, ready: false });
+    this.changed();
+  }
+
+  /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
+  private async runOnce(c: V1Container): Promise<Exit | "retry" | "never"> {
+    const objects = await this.deps.fetchObjects(this.pod);
+    const decoded = (m: Map<string, ObjectBytes>) =>
+      new Map(
+        [...m].map(([k, v]) => [
+          k,
+          v && Object.fromEntries(Object.entries(v).map(([kk, b]) => [kk, b.toString()])),
+        ]),
+      );
+    const env = resolveEnv(this.pod, c, {
+      ...this.envBase(),
+      secrets: decoded(objects.secrets),
+      configMaps: decoded(objects.configMaps),
+    });
+    if (!env.ok) {
+      this.waitingFor(c, env.reason, env.message);
+      return "retry";
+    }
+    const hostname = this.pod.spec?.hostname ?? (this.pod.metadata?.name ?? "pod").slice(0, 63);
+    const processEnv = runtimeEnv(env.env, hostname, path.dirname(this.deps.kiln.node));
+    const argv = containerArgv(c, processEnv, this.deps.kiln);
+    if (!argv.ok) {
+      this.waitingFor(c, argv.reason, argv.message);
+      return "never";
+    }
+    const mounts = this.mounts(c);
+    if (typeof mounts === "string") {
+      this.waitingFor(c, "CreateContainerConfigError", mounts);
+      return "never";
+    }
+    const id = `${this.pod.metadata?.uid}-${c.name}-${this.instance++}`;
+    const containerID = `process://${id}`;
+    const workingDir = c.workingDir || "/";
+    const startedAt = new Date();
+    const exe = resolveExecutable(argv.argv[0]!, processEnv, workingDir, mounts);
+    const log = this.deps.logs.open(
+      this.pod.metadata!.namespace!,
+      this.pod.metadata!.name!,
+      this.pod.metadata!.uid!,
+      c.name,
+    );
+    if (!exe.ok) {
+      log.close();
+      const state = terminatedState({
+        exitCode: 128,
+        reason: "ContainerCannotRun",
+        message: exe.message,
+        startedAt,
+        finishedAt: startedAt,
+        containerID,
+      });
+      this.setRecord(c.name, { state: { terminated: state }, ready: false, started: false, containerID });
+      this.changed();
+      return { exitCode: 128 };
+    }
+    const termFile = path.join(this.podDir, "containers", id, "termination-log");
+    fs.mkdirSync(path.dirname(termFile), { recursive: true });
+    fs.writeFileSync(termFile, "");
+    mounts.push({
+      containerPath: c.terminationMessagePath || "/dev/termination-log",
+      hostPath: termFile,
+      readOnly: false,
+    });
+    const proc = new ContainerProcess({
+      command: argv.argv,
+      env: processEnv,
+      mounts,
+      workingDir,
+      hostname,
+      log,
+    });
+    this.procs.set(c.name, proc);
+    const pid = await proc.pid;
+    const noStartupProbe = !c.startupProbe;
+    this.setRecord(c.name, {
+      state: { running: { startedAt } },
+      started: noStartupProbe,
+      ready: noStartupProbe && !c.readinessProbe,
+      containerID,
+    });
+    if (noStartupProbe) this.markStarted(c.name);
+    this.changed();
+    const probing = new AbortController();
+    if (pid !== undefined) void this.runProbes(c, proc, pid, processEnv, probing.signal);
+    const exit = await proc.exited;
+    probing.abort();
+    log.close();
+    this.procs.delete(c.name);
+    const message = this.terminationMessage(c, termFile, exit, log.entries());
+    const state = terminatedState({
+      exitCode: exit.setupError ? 128 : exit.exitCode,
+      startedAt,
+      finishedAt: new Date(),
+      containerID,
+      ...(exit.setupError ? { reason: "ContainerCannotRun" } : {}),
+      ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
+      ...(message ? { message } : {}),
+    });
+    this.setRecord(c.name, { state: { terminated: state }, ready: false });
+    this.changed();
+    return exit;
+  }
+
+  private terminationMessage(
+    c: V1Container,
+    file: string,
+    exit: Exit,
+    entries: { line: string }[],
+  ): string | undefined {
+    if (exit.setupError) return exit.setupError;
+    let text = "";
+    try {
+      text = fs.readFileSync(file, "utf8").slice(0, TERMINATION_MESSAGE_LIMIT);
+    } catch {}
+    if (!text && c.terminationMessagePolicy === "FallbackToLogsOnError" && exit.exitCode !== 0) {
+      text = entries
+        .slice(-FALLBACK_LOG_LINES)
+        .map((e) => `${e.line}\n`)
+        .join("")
+        .slice(-FALLBACK_LOG_BYTES);
+    }
+    return text || undefined;
+  }
+
+  private mounts(c: V1Container): Mount[] | string {
+    const mounts: Mount[] = [];
+    for (const m of c.volumeMounts ?? []) {
+      const v = this.volumes.get(m.name);
+      if (!v) return `volume "${m.name}" of container "${c.name}" is not defined in the pod`;
+      let hostPath = v.hostPath;
+      if (m.subPath) {
+        hostPath = path.resolve(v.hostPath, m.subPath);
+        if (!hostPath.startsWith(`${v.hostPath}/`)) return `invalid subPath ${JSON.stringify(m.subPath)}`;
+        // The kubelet creates a missing subPath as a directory.
+        if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+      }
+      mounts.push({ containerPath: m.mountPath, hostPath, readOnly: v.readOnly || m.readOnly === true });
+    }
+    return mounts;
+  }
+
+  private async runProbes(
+    c: V1Container,
+    proc: ContainerProcess,
+    pid: number,
+    env: ReadonlyMap<string, string>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const target = { pid, env, container: c, podIP: this.deps.podIP };
+    const loop = async (spec: V1Probe, onResult: (ok: boolean, failures: number) => boolean) => {
+      await this.sleep((spec.initialDelaySeconds ?? 0) * 1000, signal);
+      let failures = 0;
+      let successes = 0;
+      while (!signal.aborted) {
+        const r = await probe(spec, target);
+        if (signal.aborted) return;
+        if (r.ok) {
+          successes++;
+          failures = 0;
+        } else {
+          failures++;
+          successes = 0;
+        }
+        const ok = r.ok && successes >= (spec.successThreshold ?? 1);
+        const fail = !r.ok && failures >= (spec.failureThreshold ?? 3);
+        if (ok || fail) {
+          if (!onResult(ok, failures)) return;
+        }
+        await this.sleep((spec.periodSeconds ?? 10) * 1000, signal);
+      }
+    };
+    const restartOnFailure = (kind: string) => {
+      this.log.info({ container: c.name }, `${kind} probe failed, killing the container`);
+      void proc.terminate(this.graceMs());
+    };
+    if (c.startupProbe) {
+      let started = false;
+      await loop(c.startupProbe, (ok) => {
+        if (ok) {
+          started = true;
+          this.setRecord(c.name, { ready: !c.readinessProbe });
+          this.markStarted(c.name);
+          this.changed();
+        } else restartOnFailure("startup");
+        return false;
+      });
+      if (!started) return;
+    }
+    const probes: Promise<void>[] = [];
+    if (c.readinessProbe) {
+      probes.push(
+        loop(c.readinessProbe, (ok) => {
+          const rec = this.record.containers.get(c.name);
+          if (rec?.state.running && rec.ready !== ok) {
+            this.setRecord(c.name, { ready: ok });
+            this.changed();
+          }
+          return true;
+        }),
+      );
+    }
+    if (c.livenessProbe) {
+      probes.push(
+        loop(c.livenessProbe, (ok) => {
+          if (!ok) restartOnFailure("liveness");
+          return ok;
+        }),
+      );
+    }
+    await Promise.all(probes);
+  }
+
+  private sleep(ms: number, signal: AbortSignal = this.abort.signal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted || this.abort.signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      const all = this.abort.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        all.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+      if (signal !== all) all.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /**
+   * Stops every container: regular ones first, then sidecars in reverse order, each SIGTERM then
+   * SIGKILL after the grace period. The pod then runs nothing more.
+   */
+  stop(reason: StopReason, graceMs: number): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (reason !== "completed") {
+      this.stopReason = reason;
+      this.abort.abort();
+    }
+    this.sidecarsStopping = true;
+    this.stopping = (async () => {
+      clearTimeout(this.deadlineTimer);
+      const deadline = Date.now() + graceMs;
+      const remaining = () => Math.max(0, deadline - Date.now());
+      const spec = this.pod.spec!;
+      await Promise.all(spec.containers.map((c) => this.procs.get(c.name)?.terminate(remaining())));
+      for (const c of [...(spec.initContainers ?? [])].reverse())
+        await this.procs.get(c.name)?.terminate(remaining());
+      this.abort.abort();
+      this.record.terminal = true;
+      this.record.sandboxReady = false;
+      this.changed();
+    })();
+    return this.stopping;
+  }
+
+  /** The pod is being deleted: stop everything, write the final status. */
+  async terminate(graceMs: number): Promise<void> {
+    await this.stop("deleted", graceMs);
+    await this.done;
+    await this.deps.flush(this);
+  }
+
+  /** Kubelet shutdown: kill at once. */
+  async kill(): Promise<void> {
+    await this.stop("shutdown", 0);
+  }
+
+  /** Frees the pod's disk (volumes, logs) once it is gone from the API. */
+  cleanUp(): void {
+    fs.rmSync(this.podDir, { recursive: true, force: true });
+    this.deps.logs.remove(this.pod.metadata!.namespace!, this.pod.metadata!.name!);
+  }
+}

@@ -1,0 +1,198 @@
+// The container runner against real bubblewrap: isolation, exit codes, signals, no leftovers.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ContainerLog } from "./logs.ts";
+import { ContainerProcess } from "./process.ts";
+import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs, resolveExecutable } from "./sandbox.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubelet-process-test-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+let n = 0;
+
+function run(script: string, mounts: { containerPath: string; hostPath: string; readOnly: boolean }[] = []) {
+  const log = new ContainerLog(path.join(dir, `run-${n++}.log`), 1 << 20);
+  const proc = new ContainerProcess({
+    command: ["/bin/sh", "-c", script],
+    env: new Map([
+      ["PATH", PATH],
+      ["GREETING", "hello"],
+    ]),
+    mounts,
+    workingDir: "/",
+    hostname: "pod-a",
+    log,
+  });
+  const output = async () => {
+    await proc.exited;
+    log.close();
+    return log.entries().map((e) => e.line);
+  };
+  return { proc, log, output };
+}
+
+/** Host pids whose command line contains the marker. */
+function pidsWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
+    } catch {}
+  }
+  return out;
+}
+
+describe("ContainerProcess", { timeout: 30_000 }, () => {
+  test("runs in its own namespaces with env, a read-only host and volumes", async () => {
+    const ws = fs.mkdtempSync(path.join(dir, "ws-"));
+    const secret = fs.mkdtempSync(path.join(dir, "secret-"));
+    fs.writeFileSync(path.join(secret, "token"), "tok-123");
+    const { proc, output } = run(
+      'echo "$GREETING $(hostname) pid=$$"; cat /var/run/secrets/kubernetes.io/serviceaccount/token; echo; ' +
+        "echo data > /workspace/out && echo ws-writable; touch /etc/kiln-x 2>/dev/null || echo host-ro; " +
+        "touch /var/run/secrets/kubernetes.io/serviceaccount/x 2>/dev/null || echo secret-ro; " +
+        "ls -A /tmp | wc -l; exit 3",
+      [
+        { containerPath: "/workspace", hostPath: ws, readOnly: false },
+        { containerPath: "/var/run/secrets/kubernetes.io/serviceaccount", hostPath: secret, readOnly: true },
+      ],
+    );
+    assert.deepEqual(await proc.exited, { exitCode: 3 });
+    assert.deepEqual(await output(), [
+      "hello pod-a pid=1",
+      "tok-123",
+      "ws-writable",
+      "host-ro",
+      "secret-ro",
+      "0",
+    ]);
+    assert.equal(fs.readFileSync(path.join(ws, "out"), "utf8"), "data\n");
+  });
+
+  test("without the mount the token path does not exist", async () => {
+    const { output } = run("ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; echo rc=$?");
+    const lines = await output();
+    assert.equal(lines.at(-1), "rc=2");
+  });
+
+  test("pid 1 ignores SIGTERM it does not handle, SIGKILL after the grace period ends it", async () => {
+    const { proc } = run("sleep 30");
+    await proc.pid;
+    const exit = await proc.terminate(300);
+    assert.equal(exit.exitCode, 137);
+    assert.equal(exit.signal, 9);
+  });
+
+  test("a trapped SIGTERM lets the container exit cleanly", async () => {
+    const { proc, output } = run("trap 'echo bye; exit 0' TERM; echo up; while :; do sleep 0.05; done");
+    await proc.pid;
+    await sleep(200);
+    const exit = await proc.terminate(5000);
+    assert.equal(exit.exitCode, 0);
+    // The process group gets SIGTERM, so the shell's foreground sleep is terminated too.
+    const lines = await output();
+    assert.equal(lines[0], "up");
+    assert.equal(lines.at(-1), "bye");
+  });
+
+  test("background processes die with the container", async () => {
+    const marker = `kiln-marker-${process.pid}-${Date.now()}`;
+    const { proc } = run(`sh -c 'exec -a ${marker} sleep 60' & echo started; sleep 0.3`);
+    await proc.pid;
+    await sleep(150);
+    assert.ok(pidsWith(marker).length > 0, "the background process ran");
+    assert.equal((await proc.exited).exitCode, 0);
+    await sleep(100);
+    assert.deepEqual(pidsWith(marker), []);
+  });
+
+  test("a bad mount is a setup error, not a container exit", async () => {
+    const { proc } = run("true", [
+      { containerPath: "/x", hostPath: path.join(dir, "missing"), readOnly: false },
+    ]);
+    const exit = await proc.exited;
+    assert.match(exit.setupError ?? "", /^bwrap: /);
+  });
+});
+
+describe("sandbox planning", () => {
+  const tree: Record<string, string[] | string> = {
+    "/": ["bin", "etc", "proc", "tmp", "var", "run"],
+    "/etc": ["passwd", "ssl"],
+    "/var": ["run", "lib"],
+    "/run": ["lock"],
+  };
+  const links: Record<string, string> = { "/var/run": "/run", "/bin": "usr/bin" };
+  const fake: HostFs = {
+    exists: (p) =>
+      p === "/" ||
+      Object.values(tree).some(
+        (v, i) =>
+          Object.keys(tree)[i] === p ||
+          (Array.isArray(v) && v.some((c) => path.join(Object.keys(tree)[i]!, c) === p)),
+      ),
+    isDirectory: (p) => p in tree,
+    readlink: (p) => links[p],
+    readdir: (p) => (Array.isArray(tree[p]) ? (tree[p] as string[]) : []),
+    realpath: (p) => (links[p] && p === "/var/run" ? "/run" : p),
+  };
+
+  test("mount paths resolve host symlinks", () => {
+    assert.equal(canonical("/var/run/secrets/x", fake), "/run/secrets/x");
+    assert.equal(canonical("/workspace", fake), "/workspace");
+    assert.equal(canonical("/tmp/a", fake), "/tmp/a");
+  });
+
+  test("the host is mirrored around mount points", () => {
+    assert.deepEqual(mirrorArgs(["/run/secrets/x", "/etc/kiln"], fake), [
+      ...["--symlink", "usr/bin", "/bin"],
+      ...["--dir", "/etc", "--ro-bind", "/etc/passwd", "/etc/passwd", "--ro-bind", "/etc/ssl", "/etc/ssl"],
+      ...["--dir", "/run", "--ro-bind", "/run/lock", "/run/lock"],
+      ...["--ro-bind", "/var", "/var"],
+    ]);
+  });
+
+  test("bwrap arguments: namespaces, fresh /tmp, mounts parents first, working dir", () => {
+    const args = bwrapArgs(
+      {
+        command: ["sh"],
+        mounts: [
+          { containerPath: "/workspace/sub", hostPath: "/h/sub", readOnly: true },
+          { containerPath: "/workspace", hostPath: "/h/ws", readOnly: false },
+        ],
+        workingDir: "/workspace",
+        hostname: "p",
+        statusFd: 3,
+      },
+      fake,
+    );
+    const s = args.join(" ");
+    assert.match(s, /--unshare-pid --as-pid-1/);
+    assert.match(s, /--die-with-parent/);
+    assert.match(s, /--tmpfs \/tmp --bind \/h\/ws \/workspace --ro-bind \/h\/sub \/workspace\/sub/);
+    assert.match(s, /--chdir \/workspace -- sh$/);
+  });
+
+  test("executables resolve through volumes and PATH", () => {
+    const bin = fs.mkdtempSync(path.join(dir, "bin-"));
+    fs.writeFileSync(path.join(bin, "runner"), "#!/bin/sh\n", { mode: 0o755 });
+    const mounts = [{ containerPath: "/kiln", hostPath: bin, readOnly: false }];
+    const env = new Map([["PATH", PATH]]);
+    assert.deepEqual(resolveExecutable("/kiln/runner", env, "/", mounts), { ok: true, path: "/kiln/runner" });
+    const sh = resolveExecutable("sh", env, "/", mounts);
+    assert.ok(sh.ok && sh.path.endsWith("/sh"));
+    assert.deepEqual(resolveExecutable("no-such-tool", env, "/", mounts), {
+      ok: false,
+      message: 'exec: "no-such-tool": executable file not found in $PATH',
+    });
+    assert.equal(resolveExecutable("/kiln/missing", env, "/", mounts).ok, false);
+    assert.equal(hostPathOf("/kiln/runner", mounts), path.join(bin, "runner"));
+    assert.equal(hostPathOf("/tmp/x", mounts), undefined);
+  });
+});

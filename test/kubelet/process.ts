@@ -1,0 +1,139 @@
+// One run of one container: bwrap started in its own process group, stdout/stderr into the
+// container's log, the host pid of the container's pid 1 from bwrap's status fd, and
+// SIGTERM-then-SIGKILL termination.
+import { spawn } from "node:child_process";
+import type { ContainerLog } from "./logs.ts";
+import { bwrapArgs, type Mount } from "./sandbox.ts";
+
+export interface ProcessSpec {
+  command: string[];
+  env: ReadonlyMap<string, string>;
+  mounts: Mount[];
+  workingDir: string;
+  hostname: string;
+  log: ContainerLog;
+  bwrap?: string;
+}
+
+export interface Exit {
+  exitCode: number;
+  /** Set when pid 1 was killed by a signal (exitCode is then 128 + signal). */
+  signal?: number;
+  /** bwrap's own failure before the command ran (bad mount …), from its stderr. */
+  setupError?: string;
+}
+
+const STATUS_FD = 3;
+
+export class ContainerProcess {
+  readonly exited: Promise<Exit>;
+  /** Host pid of the container's pid 1, once bwrap has set the sandbox up. */
+  readonly pid: Promise<number | undefined>;
+  private pid1: number | undefined;
+  private done = false;
+
+  constructor(spec: ProcessSpec) {
+    const args = bwrapArgs({
+      command: spec.command,
+      mounts: spec.mounts,
+      workingDir: spec.workingDir,
+      hostname: spec.hostname,
+      statusFd: STATUS_FD,
+    });
+    const child = spawn(spec.bwrap ?? "bwrap", args, {
+      env: Object.fromEntries(spec.env),
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    let status = "";
+    let started = false;
+    this.pid = new Promise((resolve) => {
+      child.stdio[STATUS_FD]?.on("data", (d: Buffer) => {
+        status += d.toString();
+        const m = /"child-pid":\s*(\d+)/.exec(status);
+        if (m && !started) {
+          started = true;
+          this.pid1 = Number(m[1]);
+          resolve(this.pid1);
+        }
+      });
+      child.on("close", () => resolve(undefined));
+    });
+    // bwrap reports its own failures (bad mount, exec failure) on stderr, prefixed "bwrap: ", and
+    // exits 1. Such a first stderr chunk is held back until it is clear whose it was.
+    let held: Buffer | undefined;
+    let spoke = false;
+    const release = () => {
+      if (held) spec.log.write("stderr", held);
+      held = undefined;
+    };
+    child.stdout?.on("data", (d: Buffer) => {
+      spoke = true;
+      release();
+      spec.log.write("stdout", d);
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      if (!spoke && held === undefined && d.toString().startsWith("bwrap: ")) {
+        held = d;
+        return;
+      }
+      spoke = true;
+      release();
+      spec.log.write("stderr", d);
+    });
+    this.exited = new Promise((resolve) => {
+      child.on("error", (error) => {
+        this.done = true;
+        resolve({ exitCode: 128, setupError: `cannot start bwrap: ${error.message}` });
+      });
+      child.on("close", (code, signal) => {
+        this.done = true;
+        const m = /"exit-code":\s*(\d+)/.exec(status);
+        const exitCode = m ? Number(m[1]) : (code ?? 128 + signalNumber(signal));
+        const exit: Exit = { exitCode };
+        if (exitCode > 128) exit.signal = exitCode - 128;
+        if (held && exitCode === 1 && !spoke) exit.setupError = held.toString().trim();
+        else release();
+        resolve(exit);
+      });
+    });
+  }
+
+  /** Signals the container's process group (pid 1 ignores signals it has no handler for). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.done || this.pid1 === undefined) return;
+    try {
+      process.kill(-this.pid1, sig);
+    } catch {
+      // already gone
+    }
+    if (sig === "SIGKILL") {
+      try {
+        process.kill(this.pid1, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period; resolves when the sandbox is gone. */
+  async terminate(graceMs: number): Promise<Exit> {
+    await this.pid;
+    this.signal("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.signal("SIGKILL");
+        resolve();
+      }, graceMs);
+    });
+    await Promise.race([this.exited, killed]);
+    clearTimeout(timer);
+    return this.exited;
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  const table: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
+  return (signal && table[signal]) || 0;
+}

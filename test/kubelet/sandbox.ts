@@ -1,0 +1,180 @@
+// The bubblewrap command line for one container. Each container gets its own mount, pid and uts
+// namespace: the host's filesystem read-only, a fresh /tmp, /proc and /dev, and the pod's volumes
+// at their mount paths. Nothing else of the host's writable state is visible.
+//
+// bwrap 0.8 (Debian 12) has no overlay support, and a bind over a read-only host tree cannot create
+// new mount points inside it. So the root is bwrap's empty tmpfs and the host is mirrored into it
+// entry by entry: a host directory that contains a mount path is recreated as a directory and its
+// children are bound one by one, everything else is bound read-only whole. Mount paths are resolved
+// through host symlinks first (/var/run → /run) because bwrap would follow an absolute symlink on
+// the host side.
+//
+// Pid namespace with `--as-pid-1`: the command is pid 1, as in a container without an init, so an
+// unhandled SIGTERM is ignored and when pid 1 exits the kernel kills every process left in the
+// namespace — no background process survives its container. `--die-with-parent` ties the sandbox
+// to the kubelet process.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readOnly: boolean;
+}
+
+export interface SandboxSpec {
+  command: string[];
+  mounts: Mount[];
+  workingDir: string;
+  hostname: string;
+  /** fd in the bwrap process where it writes {"child-pid": …} as JSON. */
+  statusFd: number;
+}
+
+export interface HostFs {
+  exists(p: string): boolean;
+  isDirectory(p: string): boolean; // without following symlinks
+  readlink(p: string): string | undefined; // undefined when not a symlink
+  readdir(p: string): string[];
+  realpath(p: string): string;
+}
+
+export const hostFs: HostFs = {
+  exists: (p) => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  isDirectory: (p) => fs.lstatSync(p).isDirectory(),
+  readlink: (p) => (fs.lstatSync(p).isSymbolicLink() ? fs.readlinkSync(p) : undefined),
+  readdir: (p) => fs.readdirSync(p),
+  realpath: (p) => fs.realpathSync(p),
+};
+
+// Given fresh inside every sandbox, never mirrored from the host.
+const SPECIAL = new Set(["/proc", "/dev", "/tmp"]);
+
+/** A container path with the host's symlinks in its existing prefix resolved. */
+export function canonical(containerPath: string, host: HostFs): string {
+  const normal = path.posix.resolve("/", containerPath);
+  let existing = normal;
+  const rest: string[] = [];
+  while (existing !== "/" && !host.exists(existing)) {
+    rest.unshift(path.posix.basename(existing));
+    existing = path.posix.dirname(existing);
+  }
+  if (SPECIAL.has(existing) || [...SPECIAL].some((s) => existing.startsWith(`${s}/`))) return normal;
+  return path.posix.join(host.realpath(existing), ...rest);
+}
+
+function under(p: string, dir: string): boolean {
+  return dir === "/" ? p !== "/" : p.startsWith(`${dir}/`);
+}
+
+/** Arguments that rebuild the host's tree read-only around the given mount points. */
+export function mirrorArgs(mountPoints: string[], host: HostFs): string[] {
+  const args: string[] = [];
+  const visit = (dir: string) => {
+    for (const name of host.readdir(dir).sort()) {
+      const p = path.posix.join(dir, name);
+      if (SPECIAL.has(p) || mountPoints.includes(p)) continue;
+      const link = host.readlink(p);
+      if (link !== undefined) {
+        args.push("--symlink", link, p);
+      } else if (mountPoints.some((m) => under(m, p)) && host.isDirectory(p)) {
+        args.push("--dir", p);
+        visit(p);
+      } else {
+        args.push("--ro-bind", p, p);
+      }
+    }
+  };
+  visit("/");
+  return args;
+}
+
+export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
+  const mounts = spec.mounts
+    .map((m) => ({ ...m, containerPath: canonical(m.containerPath, host) }))
+    // Parents before children, as container runtimes order mounts.
+    .sort((a, b) => a.containerPath.split("/").length - b.containerPath.split("/").length);
+  const points = mounts.map((m) => m.containerPath);
+  const workingDir = canonical(spec.workingDir || "/", host);
+  const needsDir = !host.exists(workingDir) && !points.some((p) => p === workingDir || under(workingDir, p));
+  if (needsDir) points.push(workingDir);
+  const args = [
+    "--die-with-parent",
+    "--new-session",
+    "--unshare-pid",
+    "--as-pid-1",
+    "--unshare-uts",
+    "--hostname",
+    spec.hostname,
+    "--json-status-fd",
+    String(spec.statusFd),
+    ...mirrorArgs(points, host),
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+  ];
+  if (!points.includes("/tmp")) args.push("--tmpfs", "/tmp");
+  if (needsDir) args.push("--dir", workingDir);
+  for (const m of mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.hostPath, m.containerPath);
+  // A working directory inside a volume is created there, as runc does.
+  const inVolume = hostPathOf(workingDir, mounts);
+  if (!needsDir && inVolume !== undefined && !host.exists(inVolume)) args.push("--dir", workingDir);
+  args.push("--chdir", workingDir, "--", ...spec.command);
+  return args;
+}
+
+/** Where a container path lives on the host (for resolving the executable before starting). */
+export function hostPathOf(containerPath: string, mounts: Mount[]): string | undefined {
+  let best: Mount | undefined;
+  for (const m of mounts) {
+    if (containerPath === m.containerPath || under(containerPath, m.containerPath)) {
+      if (!best || m.containerPath.length > best.containerPath.length) best = m;
+    }
+  }
+  if (best) return path.posix.join(best.hostPath, path.posix.relative(best.containerPath, containerPath));
+  if (containerPath === "/tmp" || containerPath.startsWith("/tmp/")) return undefined; // fresh tmpfs
+  return containerPath;
+}
+
+export type Resolved = { ok: true; path: string } | { ok: false; message: string };
+
+/**
+ * Finds the executable as the runtime would (PATH search when there is no slash), so a missing
+ * one is reported as the container failing to start rather than as an ordinary exit code.
+ */
+export function resolveExecutable(
+  file: string,
+  env: ReadonlyMap<string, string>,
+  workingDir: string,
+  mounts: Mount[],
+): Resolved {
+  const executable = (p: string) => {
+    const onHost = hostPathOf(p, mounts);
+    if (onHost === undefined) return true; // under the fresh /tmp: let exec decide
+    try {
+      fs.accessSync(onHost, fs.constants.X_OK);
+      return fs.statSync(onHost).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (file.includes("/")) {
+    const abs = path.posix.resolve(workingDir || "/", file);
+    if (executable(abs)) return { ok: true, path: abs };
+    return { ok: false, message: `exec: "${file}": stat ${file}: no such file or directory` };
+  }
+  for (const dir of (env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    const candidate = path.posix.join(dir, file);
+    if (executable(candidate)) return { ok: true, path: candidate };
+  }
+  return { ok: false, message: `exec: "${file}": executable file not found in $PATH` };
+}
