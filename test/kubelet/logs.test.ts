@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { after, describe, test } from "node:test";
+import { containerArgv, runtimeEnv } from "./command.ts";
+import { ContainerLog, LogStore } from "./logs.ts";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubelet-logs-test-"));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("ContainerLog", () => {
+  test("lines, partial lines, tail, since and timestamps", async () => {
+    let now = new Date("2026-01-01T00:00:00.000Z");
+    const log = new ContainerLog(path.join(dir, "a.log"), 1 << 20, () => now);
+    log.write("stdout", "one\ntw");
+    log.write("stderr", "err\n");
+    log.write("stdout", "o\n");
+    now = new Date("2026-01-01T00:01:00.000Z");
+    log.write("stdout", "three");
+    log.close();
+    assert.equal(await text(log.read({ follow: false })), "one\nerr\ntwo\nthree\n");
+    assert.equal(await text(log.read({ follow: false, tailLines: 2 })), "two\nthree\n");
+    assert.equal(await text(log.read({ follow: false, tailLines: 0 })), "");
+    assert.equal(await text(log.read({ follow: false, sinceSeconds: 10 })), "three\n");
+    assert.equal(
+      await text(log.read({ follow: false, tailLines: 1, timestamps: true })),
+      "2026-01-01T00:01:00.000Z three\n",
+    );
+    assert.match(fs.readFileSync(log.file, "utf8"), /^2026-01-01T00:00:00.000Z stdout F one\n/);
+  });
+
+  test("follow streams new lines and ends when the container ends", async () => {
+    const log = new ContainerLog(path.join(dir, "b.log"), 1 << 20);
+    log.write("stdout", "before\n");
+    const stream = log.read({ follow: true });
+    const all = text(stream);
+    log.write("stdout", "after\n");
+    log.close();
+    assert.equal(await all, "before\nafter\n");
+  });
+
+  test("bounded: rotates into one older file", async () => {
+    const log = new ContainerLog(path.join(dir, "c.log"), 200);
+    for (let i = 0; i < 50; i++) log.write("stdout", `line ${i}\n`);
+    log.close();
+    const lines = (await text(log.read({ follow: false }))).trim().split("\n");
+    assert.ok(lines.length < 20, `kept ${lines.length} lines`);
+    assert.equal(lines.at(-1), "line 49");
+    assert.ok(fs.statSync(log.file).size <= 200);
+  });
+});
+
+describe("LogStore", () => {
+  test("current and previous runs, a recreated pod starts afresh", async () => {
+    const store = new LogStore(dir);
+    const first = store.open("ns", "p", "uid-1", "c");
+    first.write("stdout", "run 1\n");
+    const second = store.open("ns", "p", "uid-1", "c");
+    second.write("stdout", "run 2\n");
+    second.close();
+    const read = (s: Readable | undefined) => (s ? text(s) : Promise.resolve(undefined));
+    assert.equal(await read(store.read("ns", "p", "c", { follow: false })), "run 2\n");
+    assert.equal(await read(store.read("ns", "p", "c", { follow: false, previous: true })), "run 1\n");
+    assert.equal(store.read("ns", "p", "other", { follow: false }), undefined);
+    store.open("ns", "p", "uid-2", "c").close();
+    assert.equal(store.read("ns", "p", "c", { follow: false, previous: true }), undefined);
+    store.remove("ns", "p");
+    assert.equal(store.read("ns", "p", "c", { follow: false }), undefined);
+  });
+});
+
+describe("containerArgv", () => {
+  const kiln = { node: "/opt/node/bin/node", script: "/src/bin/kiln.ts" };
+  const env = new Map([
+    ["BUILD", "b-1"],
+    ["WS", "/workspace"],
+  ]);
+  const cases: [string, { command?: string[]; args?: string[] }, string[] | string][] = [
+    [
+      "command and args with expansion",
+      { command: ["sh", "-c"], args: ["echo $(BUILD) $$(BUILD)"] },
+      ["sh", "-c", "echo b-1 $(BUILD)"],
+    ],
+    [
+      "kiln by name",
+      { command: ["kiln", "fetch", "--into", "$(WS)"] },
+      [kiln.node, kiln.script, "fetch", "--into", "/workspace"],
+    ],
+    [
+      "kiln by path",
+      { command: ["/usr/local/bin/kiln"], args: ["agent"] },
+      [kiln.node, kiln.script, "agent"],
+    ],
+    ["a tool named like kiln is not kiln", { command: ["kilnx"] }, ["kilnx"]],
+    ["args only: the image entrypoint is unknown", { args: ["x"] }, "CreateContainerError"],
+  ];
+  for (const [name, c, want] of cases) {
+    test(name, () => {
+      const got = containerArgv({ name: "c", image: "img", ...c }, env, kiln);
+      if (typeof want === "string") {
+        assert.equal(got.ok, false);
+        assert.equal(!got.ok && got.reason, want);
+        assert.match(!got.ok ? got.message : "", /has no command/);
+      } else assert.deepEqual(got, { ok: true, argv: want });
+    });
+  }
+
+  test("runtime env: PATH with this node first, pod env wins", () => {
+    const e = runtimeEnv([["HOME", "/home/x"]], "pod-1", "/opt/node/bin");
+    assert.match(e.get("PATH") ?? "", /^\/opt\/node\/bin:/);
+    assert.equal(e.get("HOSTNAME"), "pod-1");
+    assert.equal(e.get("HOME"), "/home/x");
+  });
+});
