@@ -3,6 +3,7 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck";
 import type { GitHubState } from "../../api/build.ts";
 import type { Logger } from "../../lib/log.ts";
 
@@ -34,8 +35,9 @@ export interface GitHubStatusOptions {
   rateLimitRetries?: number;
   /** Milliseconds per second of retry-after; tests make it small. */
   retryAfterBaseValue?: number;
-  /** Disables the plugins' own waits between writes (tests only). */
   userAgent?: string;
+  /** Spacing of writes; GitHub asks for one second between content-creating requests (the default). */
+  writeSpacingMs?: number;
 }
 
 const KilnOctokit = Octokit.plugin(throttling, retry);
@@ -44,6 +46,10 @@ type Client = InstanceType<typeof KilnOctokit>;
 export function createGitHubStatuses(options: GitHubStatusOptions): GitHubStatuses {
   const clients = new Map<string, Client>();
   const retries = options.rateLimitRetries ?? 3;
+  const write =
+    options.writeSpacingMs === undefined
+      ? undefined
+      : new Bottleneck.Group({ id: "kiln-write", maxConcurrent: 1, minTime: options.writeSpacingMs });
   const client = (target: StatusTarget): Client => {
     const key = `${target.baseUrl ?? ""}\n${target.token ?? ""}`;
     let octokit = clients.get(key);
@@ -60,6 +66,7 @@ export function createGitHubStatuses(options: GitHubStatusOptions): GitHubStatus
           error: (message: string) => log.error(message),
         },
         throttle: {
+          ...(write ? { write } : {}),
           ...(options.retryAfterBaseValue ? { retryAfterBaseValue: options.retryAfterBaseValue } : {}),
           onRateLimit: (retryAfter, request, _octokit, retryCount) => {
             log.warn({ retryAfter, url: request.url, retryCount }, "GitHub rate limit reached");
