@@ -1,0 +1,103 @@
+// `kiln controller` wiring for Repositories: informers over Repositories and Builds, one reconciler.
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { Build } from "../../api/build.ts";
+import { API_VERSION, GROUP, LABELS, RESOURCES, VERSION } from "../../api/group.ts";
+import { repository as repositorySchema } from "../../api/repository.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { systemClock } from "../runtime/clock.ts";
+import { Controller } from "../runtime/controller.ts";
+import { Informer, type ListResult } from "../runtime/informer.ts";
+import { keyOf } from "../runtime/keys.ts";
+import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
+import type { RepositoryDeps } from "./deps.ts";
+import { type GitHubClientOptions, gitHubClient } from "./github.ts";
+import { kubeRepositoryWrites } from "./kube.ts";
+import { createReconciler } from "./reconcile.ts";
+
+export interface RepositoryControllerOptions {
+  kubeConfig: KubeConfig;
+  log: Logger;
+  /** Watch one namespace; all when unset. */
+  namespace?: string;
+  webhookURL?: string;
+  apiURL?: string;
+  intervalMs?: number;
+  graceMs?: number;
+  clock?: Clock;
+  github?: Partial<GitHubClientOptions>;
+}
+
+const BY_REPOSITORY = "repository";
+
+function listSource<T extends KubernetesObject>(
+  kubeConfig: KubeConfig,
+  plural: string,
+  namespace: string | undefined,
+) {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const list = async () =>
+    (namespace
+      ? await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
+      : await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as ListResult<T>;
+  return kubeSource<T>(kubeConfig, collectionPath(API_VERSION, plural, namespace), list);
+}
+
+export function createRepositoryController(options: RepositoryControllerOptions): Controller {
+  const { kubeConfig, namespace } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log.child({ controller: "repository" });
+  const repositories = new Informer<KubernetesObject>(
+    "repositories",
+    listSource(kubeConfig, RESOURCES.Repository.plural, namespace),
+    { clock, log },
+  );
+  const builds = new Informer<KubernetesObject>(
+    "builds",
+    listSource(kubeConfig, RESOURCES.Build.plural, namespace),
+    {
+      clock,
+      log,
+    },
+  );
+  builds.addIndex(BY_REPOSITORY, (object) => {
+    const b = object as unknown as Build;
+    return [`${b.metadata?.namespace}/${b.metadata?.labels?.[LABELS.repository] ?? b.spec?.repository}`];
+  });
+  const deps: RepositoryDeps = {
+    ...kubeRepositoryWrites(kubeConfig),
+    getRepository(ns, name) {
+      const object = repositories.get(ns, name);
+      if (!object) return undefined;
+      // Defaults the API server may not have applied (older objects); an invalid one is reported once per pass.
+      const parsed = repositorySchema.safeParse(object);
+      if (!parsed.success) {
+        log.warn(
+          { namespace: ns, name, issues: parsed.error.issues.slice(0, 3) },
+          "Repository does not parse",
+        );
+        return undefined;
+      }
+      return parsed.data;
+    },
+    listBuilds: (ns, repository) =>
+      builds.byIndex(BY_REPOSITORY, `${ns}/${repository}`) as unknown as Build[],
+    gitHub: (target) => gitHubClient(target, { log, ...options.github }),
+    now: () => clock.now(),
+    log,
+    ...(options.webhookURL && { webhookURL: options.webhookURL }),
+    ...(options.apiURL && { apiURL: options.apiURL }),
+    intervalMs: options.intervalMs ?? 120_000,
+    graceMs: options.graceMs ?? 60_000,
+  };
+  return new Controller({
+    name: "repository",
+    reconcile: createReconciler(deps),
+    watches: [
+      { informer: repositories, keys: (r: KubernetesObject) => keyOf(r) },
+      { informer: builds, keys: () => undefined },
+    ],
+    log,
+    clock,
+  });
+}

@@ -1,0 +1,62 @@
+// The repository controller's Kubernetes writes (merge patches, conditional on resourceVersion) and reads
+// of Secrets; Repositories and Builds come from informer caches.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import type { BuildInput } from "../../api/build.ts";
+import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
+import type { Repository } from "../../api/repository.ts";
+import type { RepositoryDeps } from "./deps.ts";
+
+const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const codeOf = (err: unknown) => (err as { code?: number })?.code;
+
+export function kubeRepositoryWrites(
+  kubeConfig: KubeConfig,
+): Pick<RepositoryDeps, "readSecretKey" | "patchMetadata" | "patchStatus" | "createBuild"> {
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const repositories = { group: GROUP, version: VERSION, plural: RESOURCES.Repository.plural };
+  return {
+    async readSecretKey(namespace, name, key) {
+      try {
+        const value = (await core.readNamespacedSecret({ namespace, name })).data?.[key];
+        return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+      } catch (err) {
+        if (codeOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    async patchMetadata(namespace, name, metadata) {
+      return (await custom.patchNamespacedCustomObject(
+        { ...repositories, namespace, name, body: { metadata } },
+        merge,
+      )) as Repository;
+    },
+    async patchStatus(namespace, name, resourceVersion, status) {
+      await custom.patchNamespacedCustomObjectStatus(
+        { ...repositories, namespace, name, body: { metadata: { resourceVersion }, status } },
+        merge,
+      );
+    },
+    async createBuild(build: BuildInput) {
+      try {
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: RESOURCES.Build.plural,
+          namespace: build.metadata.namespace ?? "default",
+          body: build,
+        });
+        return "created";
+      } catch (err) {
+        if (codeOf(err) === 409) return "exists";
+        throw err;
+      }
+    },
+  };
+}

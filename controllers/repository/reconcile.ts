@@ -1,0 +1,95 @@
+// The repository reconciler: key in, GitHub and status brought in line, look again after intervalMs.
+// Order: read → deleted? finalize → ensure finalizer → webhook (+ redeliveries) → catch-up → status.
+import { FINALIZERS } from "../../api/group.ts";
+import type { Repository } from "../../api/repository.ts";
+import type { ObjectKey } from "../runtime/keys.ts";
+import { type ConditionInput, REASONS, setCondition } from "./conditions.ts";
+import { memoryFor, type RepositoryDeps, type RepositoryMemory } from "./deps.ts";
+import { finalize } from "./finalize.ts";
+import { runCatchUp } from "./run-catch-up.ts";
+import { gitHubRefusal, type HookResult, syncHook } from "./sync-hook.ts";
+
+export function createReconciler(deps: RepositoryDeps) {
+  const memories = new Map<string, RepositoryMemory>();
+
+  return async function reconcile({
+    namespace,
+    name,
+  }: ObjectKey): Promise<{ requeueAfter: number } | undefined> {
+    let repository = deps.getRepository(namespace, name);
+    const memory = memoryFor(memories, `${namespace}/${name}`);
+    if (!repository) {
+      memories.delete(`${namespace}/${name}`);
+      return undefined;
+    }
+    if (repository.metadata.deletionTimestamp) {
+      await finalize(repository, deps, memory);
+      return undefined;
+    }
+    if (!repository.metadata.finalizers?.includes(FINALIZERS.webhook)) {
+      repository = await deps.patchMetadata(namespace, name, {
+        resourceVersion: repository.metadata.resourceVersion,
+        finalizers: [...(repository.metadata.finalizers ?? []), FINALIZERS.webhook],
+      });
+    }
+    const result = await observe(repository, deps, memory);
+    await writeStatus(repository, result, deps);
+    if (result.retry !== undefined) throw result.retry;
+    return { requeueAfter: deps.intervalMs };
+  };
+}
+
+async function observe(
+  repository: Repository,
+  deps: RepositoryDeps,
+  memory: RepositoryMemory,
+): Promise<HookResult> {
+  const namespace = repository.metadata.namespace ?? "default";
+  const ref = repository.spec.tokenSecretRef;
+  const token = ref ? await deps.readSecretKey(namespace, ref.name, ref.key) : undefined;
+  if (!token) {
+    const message = ref ? `Secret ${ref.name} has no key ${ref.key}` : "spec.tokenSecretRef is not set";
+    return { condition: { type: "WebhookReady", status: "False", reason: REASONS.tokenMissing, message } };
+  }
+  memory.token = token;
+  const apiURL = repository.spec.github.apiURL ?? deps.apiURL;
+  const gh = deps.gitHub({
+    owner: repository.spec.github.owner,
+    repo: repository.spec.github.name,
+    token,
+    ...(apiURL && { baseUrl: apiURL }),
+  });
+  const hook = await syncHook(repository, gh, deps, memory);
+  const refused =
+    hook.condition.reason === REASONS.unauthorized ||
+    hook.condition.reason === REASONS.forbidden ||
+    hook.condition.reason === REASONS.notFound;
+  if (refused || hook.retry !== undefined) return hook;
+  try {
+    await runCatchUp(repository, gh, deps, memory);
+  } catch (err) {
+    const refusal: ConditionInput | undefined = gitHubRefusal(err, "listing branches for catch-up");
+    // The webhook may be fine while catch-up is not: keep WebhookReady, retry catch-up with backoff.
+    return refusal ? { ...hook, condition: refusal } : { ...hook, retry: err };
+  }
+  return hook;
+}
+
+async function writeStatus(repository: Repository, result: HookResult, deps: RepositoryDeps): Promise<void> {
+  const generation = repository.metadata.generation;
+  const status = repository.status ?? {};
+  const conditions = setCondition(status.conditions, result.condition, new Date(deps.now()), generation);
+  const next = {
+    ...status,
+    conditions,
+    ...(generation !== undefined && { observedGeneration: generation }),
+    ...(result.hookID !== undefined && { hookID: result.hookID }),
+  };
+  if (JSON.stringify(next) === JSON.stringify(status)) return;
+  await deps.patchStatus(
+    repository.metadata.namespace ?? "default",
+    repository.metadata.name!,
+    result.resourceVersion ?? repository.metadata.resourceVersion,
+    next,
+  );
+}

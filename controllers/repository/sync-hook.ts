@@ -1,0 +1,142 @@
+// Registers or updates the Repository's webhook and asks GitHub to redeliver failed deliveries.
+// Returns the condition to record; GitHub's "you may not" answers become reasons, not retries.
+import type { Repository } from "../../api/repository.ts";
+import { ANNOTATIONS_WEBHOOK_SECRET } from "./annotations.ts";
+import type { ConditionInput } from "./conditions.ts";
+import { REASONS } from "./conditions.ts";
+import type { RepositoryDeps, RepositoryMemory } from "./deps.ts";
+import { desiredHook, planHook, secretFingerprint } from "./desired-hook.ts";
+import { type RepoGitHub, statusOf } from "./github.ts";
+import { deliveriesToRedeliver } from "./redeliver.ts";
+
+export interface HookResult {
+  condition: ConditionInput;
+  hookID?: number;
+  /** The Repository's resourceVersion after any metadata write here. */
+  resourceVersion?: string;
+  /** A failure worth retrying with backoff (after the condition is written). */
+  retry?: unknown;
+}
+
+export function gitHubRefusal(err: unknown, action: string): ConditionInput | undefined {
+  const status = statusOf(err);
+  const message = `${action}: GitHub answered ${status}: ${(err as Error).message}`;
+  if (status === 401) return { type: "WebhookReady", status: "False", reason: REASONS.unauthorized, message };
+  if (status === 403 && !/rate limit/i.test((err as Error).message)) {
+    return { type: "WebhookReady", status: "False", reason: REASONS.forbidden, message };
+  }
+  if (status === 404) {
+    return {
+      type: "WebhookReady",
+      status: "False",
+      reason: REASONS.notFound,
+      message: `${message} (missing, or the token lacks admin access)`,
+    };
+  }
+  return undefined;
+}
+
+export async function syncHook(
+  repository: Repository,
+  gh: RepoGitHub,
+  deps: RepositoryDeps,
+  memory: RepositoryMemory,
+): Promise<HookResult> {
+  const ref = repository.spec.webhook?.secretRef;
+  const namespace = repository.metadata.namespace ?? "default";
+  if (!ref) {
+    return {
+      condition: {
+        type: "WebhookReady",
+        status: "False",
+        reason: REASONS.notConfigured,
+        message: "spec.webhook is not set; new commits are found by polling only",
+      },
+    };
+  }
+  const secret = await deps.readSecretKey(namespace, ref.name, ref.key);
+  if (!secret) {
+    return {
+      condition: {
+        type: "WebhookReady",
+        status: "False",
+        reason: REASONS.secretMissing,
+        message: `Secret ${ref.name} has no key ${ref.key}`,
+      },
+    };
+  }
+  const desired = desiredHook(repository, deps.webhookURL, secret);
+  if (typeof desired === "string")
+    return { condition: { type: "WebhookReady", status: "False", reason: REASONS.noURL, message: desired } };
+  let step = "listing webhooks";
+  try {
+    const plan = planHook(
+      desired,
+      await gh.listHooks(),
+      repository.status?.hookID,
+      repository.metadata.annotations?.[ANNOTATIONS_WEBHOOK_SECRET],
+    );
+    for (const id of plan.remove) {
+      step = `deleting duplicate webhook ${id}`;
+      await gh.deleteHook(id);
+    }
+    let id: number;
+    if (plan.action === "create") {
+      step = "creating the webhook";
+      id = (await gh.createHook(plan.hook)).id;
+    } else {
+      id = plan.id;
+      if (plan.action === "update") {
+        step = `updating webhook ${id}`;
+        await gh.updateHook(id, plan.hook);
+      }
+    }
+    const fingerprint = secretFingerprint(id, secret);
+    let resourceVersion = repository.metadata.resourceVersion;
+    if (repository.metadata.annotations?.[ANNOTATIONS_WEBHOOK_SECRET] !== fingerprint) {
+      step = "recording the secret fingerprint";
+      const patched = await deps.patchMetadata(namespace, repository.metadata.name!, {
+        resourceVersion: repository.metadata.resourceVersion,
+        annotations: { [ANNOTATIONS_WEBHOOK_SECRET]: fingerprint },
+      });
+      resourceVersion = patched.metadata.resourceVersion;
+    }
+    step = "redelivering failed deliveries";
+    for (const delivery of deliveriesToRedeliver(
+      await gh.listDeliveries(id),
+      memory.redelivered,
+      deps.now(),
+    )) {
+      await gh.redeliver(id, delivery.id);
+      memory.redelivered.add(delivery.guid);
+      deps.log.info(
+        { hookID: id, delivery: delivery.guid, statusCode: delivery.status_code },
+        "asked GitHub to redeliver",
+      );
+    }
+    return {
+      hookID: id,
+      resourceVersion,
+      condition: {
+        type: "WebhookReady",
+        status: "True",
+        reason: REASONS.registered,
+        message: `webhook ${id} delivers to ${desired.url}`,
+      },
+    };
+  } catch (err) {
+    const refusal = gitHubRefusal(err, step);
+    if (refusal) return { condition: refusal };
+    const status = statusOf(err);
+    const reason = status === 403 || status === 429 ? REASONS.rateLimited : REASONS.gitHubError;
+    return {
+      condition: {
+        type: "WebhookReady",
+        status: "Unknown",
+        reason,
+        message: `${step}: ${(err as Error).message}`,
+      },
+      retry: err,
+    };
+  }
+}
