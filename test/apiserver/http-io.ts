@@ -1,0 +1,74 @@
+// Reading request bodies and writing JSON / Status responses, for HTTP/1.1 and HTTP/2 alike.
+import type { IncomingMessage } from "node:http";
+import type { Http2ServerRequest } from "node:http2";
+import { parse as parseYaml } from "yaml";
+import { ApiError, badRequest } from "./errors.ts";
+import type { Response } from "./watch.ts";
+
+export type Request = IncomingMessage | Http2ServerRequest;
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+export async function readBody(req: Request): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY)
+      throw new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** JSON (or YAML, which kube also accepts) request body; undefined when empty. */
+export async function readObject(req: Request): Promise<unknown> {
+  const body = await readBody(req);
+  if (body.length === 0) return undefined;
+  const type = String(req.headers["content-type"] ?? "").toLowerCase();
+  const text = body.toString("utf8");
+  try {
+    if (type.includes("yaml") && !type.includes("apply-patch")) return parseYaml(text);
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`the body of the request was in an unknown format: ${(error as Error).message}`);
+  }
+}
+
+export function sendJSON(
+  res: Response,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, {
+    "content-type": "application/json",
+    "cache-control": "no-cache, private",
+    "content-length": String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: Response, error: unknown): void {
+  const e =
+    error instanceof ApiError
+      ? error
+      : new ApiError(
+          500,
+          "InternalError",
+          `Internal error occurred: ${(error as Error)?.message ?? String(error)}`,
+        );
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJSON(res, e.code, e.toStatus());
+}
+
+/** kube's Warning header value: `299 - "<text>"` with quotes and backslashes escaped. */
+export function warningHeader(warnings: string[]): Record<string, string[]> {
+  if (warnings.length === 0) return {};
+  return { warning: warnings.map((w) => `299 - "${w.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`) };
+}

@@ -1,0 +1,70 @@
+// Unknown-field detection and pruning for built-in kinds. kube-apiserver decodes built-in objects into
+// Go structs, which silently drops unknown fields (and reports them under fieldValidation=Warn/Strict).
+// The field lists come from @kubernetes/client-node's generated models, which mirror those structs.
+import * as k8s from "@kubernetes/client-node";
+
+interface Attribute {
+  name: string;
+  baseName: string;
+  type: string;
+}
+
+type ModelClass = { getAttributeTypeMap(): Attribute[] };
+
+const models = k8s as unknown as Record<string, ModelClass | undefined>;
+const attributeCache = new Map<string, Map<string, string> | null>();
+
+function attributes(type: string): Map<string, string> | null {
+  let cached = attributeCache.get(type);
+  if (cached !== undefined) return cached;
+  const model = models[type];
+  cached =
+    model && typeof model.getAttributeTypeMap === "function"
+      ? new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]))
+      : null;
+  attributeCache.set(type, cached);
+  return cached;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Removes fields the model type does not know, in place, and returns their paths
+ * (`.spec.containers[0].foo`, as kube's "unknown field" messages name them, without the leading dot).
+ */
+export function pruneUnknownFields(value: unknown, type: string, path = ""): string[] {
+  const unknown: string[] = [];
+  walk(value, type, path, unknown);
+  return unknown;
+}
+
+function walk(value: unknown, type: string, path: string, unknown: string[]): void {
+  if (value === null || value === undefined) return;
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) {
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) walk(item, array[1]!, `${path}[${i}]`, unknown);
+    }
+    return;
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    if (isObject(value))
+      for (const [k, v] of Object.entries(value)) walk(v, map[1]!, `${path}[${k}]`, unknown);
+    return;
+  }
+  const attrs = attributes(type);
+  if (!attrs || !isObject(value)) return;
+  for (const field of Object.keys(value)) {
+    const fieldType = attrs.get(field);
+    const fieldPath = path ? `${path}.${field}` : field;
+    if (fieldType === undefined) {
+      unknown.push(fieldPath);
+      delete value[field];
+    } else {
+      walk(value[field], fieldType, fieldPath, unknown);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Bearer-token authentication: one admin token (written into the kubeconfig) and service-account
+// tokens issued through TokenRequest — JWTs with kube's claims, signed with a key made at start.
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+export const ISSUER = "https://kubernetes.default.svc.cluster.local";
+
+export interface ServiceAccountClaims {
+  namespace: string;
+  name: string;
+  uid: string;
+  audiences: string[];
+  /** Seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+  pod?: { name: string; uid: string };
+}
+
+export type Identity = { kind: "admin" } | { kind: "serviceaccount"; namespace: string; name: string };
+
+function b64(data: string | Buffer): string {
+  return Buffer.from(data).toString("base64url");
+}
+
+export class Tokens {
+  readonly adminToken: string;
+  private readonly key: Buffer;
+
+  constructor(adminToken: string = randomBytes(24).toString("base64url")) {
+    this.adminToken = adminToken;
+    this.key = randomBytes(32);
+  }
+
+  issue(c: ServiceAccountClaims): string {
+    const header = b64(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "kiln-test" }));
+    const payload = b64(
+      JSON.stringify({
+        aud: c.audiences,
+        exp: c.expiresAt,
+        iat: c.issuedAt,
+        nbf: c.issuedAt,
+        iss: ISSUER,
+        sub: `system:serviceaccount:${c.namespace}:${c.name}`,
+        "kubernetes.io": {
+          namespace: c.namespace,
+          serviceaccount: { name: c.name, uid: c.uid },
+          ...(c.pod ? { pod: c.pod } : {}),
+        },
+      }),
+    );
+    const signature = createHmac("sha256", this.key).update(`${header}.${payload}`).digest("base64url");
+    return `${header}.${payload}.${signature}`;
+  }
+
+  /** Who a bearer token belongs to, or undefined when it is not valid (now: seconds since the epoch). */
+  authenticate(authorization: string | undefined, now: number): Identity | undefined {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+    if (!m) return undefined;
+    const token = m[1]!;
+    const a = Buffer.from(token);
+    const b = Buffer.from(this.adminToken);
+    if (a.length === b.length && timingSafeEqual(a, b)) return { kind: "admin" };
+    const parts = token.split(".");
+    if (parts.length !== 3) return undefined;
+    const expected = createHmac("sha256", this.key).update(`${parts[0]}.${parts[1]}`).digest();
+    const given = Buffer.from(parts[2]!, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as {
+        exp: number;
+        "kubernetes.io": { namespace: string; serviceaccount: { name: string } };
+      };
+      if (claims.exp <= now) return undefined;
+      return {
+        kind: "serviceaccount",
+        namespace: claims["kubernetes.io"].namespace,
+        name: claims["kubernetes.io"].serviceaccount.name,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+}
