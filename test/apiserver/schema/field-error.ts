@@ -48,7 +48,7 @@ export const notSupported = (field: string, value: unknown, supported: string[])
 export const tooLong = (field: string, maxLength: number): FieldError => ({
   reason: "FieldValueTooLong",
   field,
-  message: `Too long: ${maxLength >= 0 ? `may not be more than ${maxLength} ${maxLength === 1 ? "byte" : "bytes"}` : "value is too long"}`,
+  message: `Too long: ${maxLength >= 0 ? `may not be more than ${maxLength} bytes` : "value is too long"}`,
 });
 
 export const tooMany = (field: string, actual: number, max: number): FieldError => ({
@@ -56,7 +56,7 @@ export const tooMany = (field: string, actual: number, max: number): FieldError 
   field,
   message: withDetail(
     actual >= 0 ? `Too many: ${actual}` : "Too many",
-    max >= 0 ? `must have at most ${max} ${max === 1 ? "item" : "items"}` : "has too many items",
+    max >= 0 ? `must have at most ${max} items` : "too many items",
   ),
 });
 

@@ -73,7 +73,8 @@ function prune(x: unknown, s: JSONSchemaProps | undefined, path: string, unknown
     } else if (s && isSchema(s.additionalProperties)) {
       prune(v, s.additionalProperties, child(path, key), unknown);
     } else if (s && s.additionalProperties === true) {
-      // additionalProperties: true keeps the key and everything below it.
+      // additionalProperties without a schema keeps the key, but nothing below it is specified.
+      prune(v, undefined, child(path, key), unknown);
     } else {
       unknown.push(child(path, key));
       delete x[key];
