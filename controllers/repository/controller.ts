@@ -11,7 +11,7 @@ import { Informer, type ListResult } from "../runtime/informer.ts";
 import { keyOf } from "../runtime/keys.ts";
 import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
 import type { RepositoryDeps } from "./deps.ts";
-import { type GitHubClientOptions, gitHubClient } from "./github.ts";
+import { type GitHubClientOptions, gitHubClient, type RepoGitHub } from "./github.ts";
 import { kubeRepositoryWrites } from "./kube.ts";
 import { createReconciler } from "./reconcile.ts";
 
@@ -64,6 +64,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     const b = object as unknown as Build;
     return [`${b.metadata?.namespace}/${b.metadata?.labels?.[LABELS.repository] ?? b.spec?.repository}`];
   });
+  const clients = new Map<string, RepoGitHub>();
   const deps: RepositoryDeps = {
     ...kubeRepositoryWrites(kubeConfig),
     getRepository(ns, name) {
@@ -82,7 +83,16 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     },
     listBuilds: (ns, repository) =>
       builds.byIndex(BY_REPOSITORY, `${ns}/${repository}`) as unknown as Build[],
-    gitHub: (target) => gitHubClient(target, { log, ...options.github }),
+    gitHub(target) {
+      // One client per repository and token, so Octokit's throttling state carries across passes.
+      const key = JSON.stringify(target);
+      let client = clients.get(key);
+      if (!client) {
+        client = gitHubClient(target, { log, ...options.github });
+        clients.set(key, client);
+      }
+      return client;
+    },
     now: () => clock.now(),
     log,
     ...(options.webhookURL && { webhookURL: options.webhookURL }),

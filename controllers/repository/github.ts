@@ -3,6 +3,7 @@
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import Bottleneck from "bottleneck";
 import type { Logger } from "../../lib/log.ts";
 import type { BranchHead, HeadInfo } from "./catch-up.ts";
 import type { DesiredHook, ExistingHook } from "./desired-hook.ts";
@@ -36,9 +37,25 @@ export interface GitHubClientOptions {
   retryAfterBaseValue?: number;
   /** Retry plugin's retries for 5xx/network errors; default 3. */
   retries?: number;
+  /** Spacing of writes (GitHub asks for about 1 s; the plugin's default). Tests make it small. */
+  writeSpacingMs?: number;
 }
 
 const KilnOctokit = Octokit.plugin(throttling, retry);
+const writeGroups = new Map<number, Bottleneck.Group>();
+
+function writeGroup(spacingMs: number): Bottleneck.Group {
+  let group = writeGroups.get(spacingMs);
+  if (!group) {
+    group = new Bottleneck.Group({
+      id: `kiln-repository-write-${spacingMs}`,
+      maxConcurrent: 1,
+      minTime: spacingMs,
+    });
+    writeGroups.set(spacingMs, group);
+  }
+  return group;
+}
 
 export function statusOf(err: unknown): number | undefined {
   const status = (err as { status?: unknown })?.status;
@@ -60,6 +77,7 @@ export function gitHubClient(target: GitHubTarget, options: GitHubClientOptions)
     },
     retry: { retries: options.retries ?? 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
     throttle: {
+      ...(options.writeSpacingMs !== undefined && { write: writeGroup(options.writeSpacingMs) }),
       ...(options.retryAfterBaseValue !== undefined && { retryAfterBaseValue: options.retryAfterBaseValue }),
       onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => {
         log.warn({ retryAfter, retryCount }, "GitHub rate limit reached");

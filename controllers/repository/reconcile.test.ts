@@ -1,0 +1,230 @@
+// The reconciler against the fake GitHub (real HTTP, OpenAPI-checked) and an in-memory Kubernetes.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { FINALIZERS } from "../../api/group.ts";
+import { type FakeGitHub, startFakeGitHub } from "../../test/fakes/github/index.ts";
+import type { BuildSink } from "../../webhook/deps.ts";
+import { UnavailableError } from "../../webhook/http-error.ts";
+import { memoryBuildSink } from "../../webhook/kube-builds.ts";
+import { makeRepository, memoryRepositories, memorySecrets, serveApp } from "../../webhook/testing.ts";
+import { createReconciler } from "./reconcile.ts";
+import { MemoryKube } from "./testing.ts";
+
+const KEY = { namespace: "default", name: "api" };
+
+describe("repository reconcile", () => {
+  let gh: FakeGitHub;
+  let kube: MemoryKube;
+  let hookURL: string;
+  let app: Awaited<ReturnType<typeof serveApp>>;
+  let apiDown = false;
+
+  beforeEach(async () => {
+    gh = await startFakeGitHub();
+    gh.addToken("good", { login: "kiln-bot" });
+    gh.addToken("reader", { login: "reader", permission: "read" });
+    gh.addRepository("acme", "api");
+    kube = new MemoryKube();
+    kube.secrets.set("default/gh", { token: "good", webhook: "s3cret", reader: "reader", bad: "revoked" });
+    // The real webhook app, creating Builds in the same in-memory cluster (or failing, when apiDown).
+    const sink: BuildSink = {
+      create: async (build) => {
+        if (apiDown) throw new UnavailableError("the Kubernetes API is unavailable; try again");
+        return kube.deps().createBuild(build);
+      },
+    };
+    const repository = () =>
+      makeRepository("api", "acme", "api", { webhook: { secretRef: { name: "gh", key: "webhook" } } });
+    app = await serveApp({
+      repositories: memoryRepositories([repository()]),
+      secrets: memorySecrets({ api: ["s3cret"] }),
+      builds: sink,
+    });
+    hookURL = app.url;
+    void memoryBuildSink;
+  });
+  afterEach(async () => {
+    apiDown = false;
+    await app.close();
+    await gh.stop();
+  });
+
+  function put(tokenKey = "token", spec: Record<string, unknown> = {}) {
+    return kube.put(
+      makeRepository("api", "acme", "api", {
+        github: { owner: "acme", name: "api", apiURL: gh.url },
+        tokenSecretRef: { name: "gh", key: tokenKey },
+        webhook: {
+          url: hookURL,
+          secretRef: { name: "gh", key: "webhook" },
+          events: ["push", "pull_request"],
+        },
+        ...spec,
+      }),
+    );
+  }
+
+  test("registers the webhook once, with a finalizer, status and observedGeneration; again is a no-op", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    assert.deepEqual(await reconcile(KEY), { requeueAfter: 60_000 });
+    await reconcile(KEY);
+    await reconcile(KEY);
+    const hooks = gh.hooks("acme", "api");
+    assert.equal(hooks.length, 1);
+    assert.equal(hooks[0]!.config.url, hookURL);
+    assert.equal(hooks[0]!.config.secret, "s3cret");
+    assert.deepEqual(hooks[0]!.events, ["pull_request", "push"]);
+    assert.equal(gh.requestsTo("POST", "/repos/{owner}/{repo}/hooks").length, 1);
+    assert.equal(gh.requestsTo("PATCH", "/repos/{owner}/{repo}/hooks/{hook_id}").length, 0);
+    const repository = kube.get("default", "api");
+    assert.deepEqual(repository.metadata.finalizers, [FINALIZERS.webhook]);
+    assert.equal(repository.status?.hookID, hooks[0]!.id);
+    assert.equal(repository.status?.observedGeneration, repository.metadata.generation);
+    const ready = repository.status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.status, "True");
+    assert.equal(ready?.reason, "Registered");
+    await gh.settled();
+    // GitHub's ping on creation reached the webhook server and was verified.
+    assert.equal(gh.deliveries("acme", "api")[0]?.status_code, 200);
+  });
+
+  test("a restart (fresh reconciler) finds the existing hook by URL: never two", async () => {
+    put();
+    await createReconciler(kube.deps())(KEY);
+    const repository = kube.get("default", "api");
+    delete repository.status; // even without the recorded id
+    await createReconciler(kube.deps())(KEY);
+    assert.equal(gh.hooks("acme", "api").length, 1);
+  });
+
+  test("a spec change (events) or a new secret updates the hook in place", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    const id = gh.hooks("acme", "api")[0]!.id;
+    const current = kube.get("default", "api");
+    current.spec.webhook!.events = ["push"];
+    current.metadata.generation! += 1;
+    await reconcile(KEY);
+    assert.deepEqual(gh.hooks("acme", "api")[0]!.events, ["push"]);
+    kube.secrets.get("default/gh")!.webhook = "rotated";
+    await reconcile(KEY);
+    const hooks = gh.hooks("acme", "api");
+    assert.equal(hooks.length, 1);
+    assert.equal(hooks[0]!.id, id);
+    assert.equal(hooks[0]!.config.secret, "rotated");
+    assert.equal(kube.get("default", "api").status?.observedGeneration, current.metadata.generation);
+  });
+
+  test("a bad token: WebhookReady=False, reason Unauthorized; a read-only token: Forbidden", async () => {
+    put("bad");
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    let ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.status, "False");
+    assert.equal(ready?.reason, "Unauthorized");
+    assert.match(ready?.message ?? "", /401/);
+    const repository = kube.get("default", "api");
+    repository.spec.tokenSecretRef = { name: "gh", key: "reader" };
+    await reconcile(KEY);
+    ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.reason, "Forbidden");
+    assert.equal(gh.hooks("acme", "api").length, 0);
+  });
+
+  test("a missing token Secret key says so", async () => {
+    put("nope");
+    await createReconciler(kube.deps())(KEY);
+    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.reason, "TokenMissing");
+  });
+
+  test("GitHub 5xx: the condition says so and reconcile throws (retried with backoff)", async () => {
+    put();
+    gh.failNext({ method: "GET", path: /\/hooks$/, status: 502 });
+    await assert.rejects(createReconciler(kube.deps())(KEY));
+    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.status, "Unknown");
+    assert.equal(ready?.reason, "GitHubError");
+  });
+
+  test("deleting the Repository removes the hook exactly once, even when the first attempt fails", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    assert.equal(gh.hooks("acme", "api").length, 1);
+    kube.delete("default", "api");
+    gh.failNext({ method: "DELETE", path: "/hooks/", status: 503 });
+    await assert.rejects(reconcile(KEY));
+    assert.equal(gh.hooks("acme", "api").length, 1);
+    assert.ok(kube.repositories.has("default/api"), "the finalizer holds the Repository");
+    await reconcile(KEY);
+    assert.equal(gh.hooks("acme", "api").length, 0);
+    assert.ok(!kube.repositories.has("default/api"), "finalizer removed, Repository gone");
+    await reconcile(KEY);
+    const deletes = gh.requestsTo("DELETE", "/repos/{owner}/{repo}/hooks/{hook_id}");
+    assert.deepEqual(
+      deletes.map((r) => r.status),
+      [503, 204],
+    );
+  });
+
+  test("the hook is removed even when the token Secret went with the Repository", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    kube.secrets.delete("default/gh");
+    kube.delete("default", "api");
+    await reconcile(KEY);
+    assert.equal(gh.hooks("acme", "api").length, 0);
+    assert.ok(!kube.repositories.has("default/api"));
+  });
+
+  test("no push lost: a delivery failed with 503 is redelivered once, and makes its Build", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    await gh.settled();
+    apiDown = true;
+    const { deliveries, commit } = await gh.push("acme", "api", "main", { message: "Fix" });
+    assert.equal(deliveries[0]!.status_code, 503);
+    assert.equal(kube.builds.size, 0);
+    apiDown = false;
+    // Catch-up would also find the head; a long grace keeps this test about redelivery.
+    const redeliverOnly = createReconciler(kube.deps({ graceMs: 3_600_000 }));
+    await redeliverOnly(KEY);
+    await gh.settled();
+    const builds = [...kube.builds.values()];
+    assert.equal(builds.length, 1);
+    assert.equal(builds[0]!.spec.revision.sha, commit.sha);
+    assert.equal(builds[0]!.spec.trigger.deliveryID, deliveries[0]!.guid);
+    await redeliverOnly(KEY);
+    await redeliverOnly(KEY);
+    await gh.settled();
+    assert.equal(
+      gh.requestsTo("POST", "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts").length,
+      1,
+    );
+    assert.equal(kube.builds.size, 1);
+  });
+
+  test("no push lost: a push never delivered gets a catch-up Build, once", async () => {
+    put();
+    const reconcile = createReconciler(kube.deps());
+    await reconcile(KEY);
+    const { commit } = await gh.push("acme", "api", "main", { message: "Silent push", deliver: false });
+    await gh.push("acme", "api", "feature/x", { deliver: false });
+    kube.get("default", "api").spec.branches = ["main"];
+    await reconcile(KEY);
+    await reconcile(KEY);
+    const builds = [...kube.builds.values()];
+    assert.equal(builds.length, 1);
+    assert.equal(builds[0]!.spec.trigger.event, "catch-up");
+    assert.equal(builds[0]!.spec.revision.sha, commit.sha);
+    assert.equal(builds[0]!.spec.revision.message, "Silent push");
+    // A second controller (another replica, a restart) names the same Build: AlreadyExists, no duplicate.
+    await createReconciler(kube.deps())(KEY);
+    assert.equal(kube.builds.size, 1);
+  });
+});
