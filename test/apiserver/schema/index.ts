@@ -6,7 +6,13 @@ export type { FieldError, FieldErrorReason } from "./field-error.ts";
 export { formatFieldError } from "./field-error.ts";
 export { compileJSONPath, evaluateJSONPath } from "./jsonpath.ts";
 export type { CustomResourceDefinitionLike } from "./openapi.ts";
-export { definitionName, openAPIV2, openAPIV3ForGroupVersion, openAPIV3Index } from "./openapi.ts";
+export {
+  definitionName,
+  groupVersionPath,
+  openAPIV2,
+  openAPIV3ForGroupVersion,
+  openAPIV3Index,
+} from "./openapi.ts";
 export { OBJECT_META_FIELDS, pruneObject } from "./prune.ts";
 export { checkStructuralSchema } from "./structural.ts";
 export type {

@@ -241,3 +241,43 @@ describe("kubectl explain against the documents", {
     assert.match(out, /labels\s+<map\[string\]string>/);
   });
 });
+
+describe("built-in kinds described like CRDs", () => {
+  const open = { type: "object", "x-kubernetes-preserve-unknown-fields": true } as const;
+  const builtin = (group: string, kind: string, plural: string): CustomResourceDefinitionLike => ({
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { kind, plural },
+      versions: [{ name: "v1", served: true, schema: { openAPIV3Schema: open } }],
+    },
+  });
+
+  test("the core group lives under /api/v1 and is named io.k8s.api.core", () => {
+    const doc = openAPIV3ForGroupVersion([builtin("", "Pod", "pods")], "", "v1") as {
+      paths: Record<string, Record<string, Json>>;
+      components: { schemas: Json };
+    };
+    assert.ok("/api/v1/namespaces/{namespace}/pods/{name}" in doc.paths);
+    assert.equal(
+      doc.paths["/api/v1/namespaces/{namespace}/pods/{name}"]?.patch?.operationId,
+      "patchCoreV1NamespacedPod",
+    );
+    assert.ok("io.k8s.api.core.v1.Pod" in doc.components.schemas);
+  });
+
+  test("k8s.io groups drop the suffix", () => {
+    assert.equal(definitionName("coordination.k8s.io", "v1", "Lease"), "io.k8s.api.coordination.v1.Lease");
+    const doc = openAPIV3ForGroupVersion(
+      [builtin("coordination.k8s.io", "Lease", "leases")],
+      "coordination.k8s.io",
+      "v1",
+    ) as {
+      paths: Record<string, Record<string, Json>>;
+    };
+    assert.equal(
+      doc.paths["/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"]?.get?.operationId,
+      "listCoordinationV1NamespacedLease",
+    );
+  });
+});

@@ -37,10 +37,30 @@ export interface CustomResourceDefinitionLike {
 type Doc = "v2" | "v3";
 type GVK = { group: string; version: string; kind: string };
 
-/** `kiln.dev`, `v1alpha1`, `Build` → `dev.kiln.v1alpha1.Build`, kube's definition name for a CR. */
+// Kubernetes' own groups are named after their Go packages: "" is core, "coordination.k8s.io" is coordination.
+function builtinGroup(group: string): string | undefined {
+  if (group === "") return "core";
+  if (!group.includes(".")) return group;
+  return group.endsWith(".k8s.io") ? group.slice(0, -".k8s.io".length) : undefined;
+}
+
+/**
+ * kube's definition name of a kind: `dev.kiln.v1alpha1.Build` for `kiln.dev`, `io.k8s.api.core.v1.Pod`
+ * for the core group, `io.k8s.api.coordination.v1.Lease` for `coordination.k8s.io`.
+ */
 export function definitionName(group: string, version: string, kind: string): string {
+  const builtin = builtinGroup(group);
+  if (builtin !== undefined) return `io.k8s.api.${builtin}.${version}.${kind}`;
   return [...group.split(".").reverse(), version, kind].join(".");
 }
+
+/** `/api/v1` for the core group, `/apis/<group>/<version>` for the others. */
+export function groupVersionPath(group: string, version: string): string {
+  return group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
+}
+
+// The group as operation ids and tags spell it: "KilnDev", "Core", "Coordination".
+const groupWord = (group: string) => builtinGroup(group) ?? group;
 
 const refPrefix = (doc: Doc) => (doc === "v3" ? "#/components/schemas/" : "#/definitions/");
 
@@ -219,10 +239,10 @@ function resourcePaths(crd: CustomResourceDefinitionLike, version: string) {
   const listKind = names.listKind ?? `${kind}List`;
   const gvk = { group, version, kind };
   const namespaced = scope === "Namespaced";
-  const id = `${camel(group)}${camel(version)}${namespaced ? "Namespaced" : ""}${kind}`;
+  const id = `${camel(groupWord(group))}${camel(version)}${namespaced ? "Namespaced" : ""}${kind}`;
   const itemRef = definitionName(group, version, kind);
   const listRef = definitionName(group, version, listKind);
-  const base = `/apis/${group}/${version}${namespaced ? "/namespaces/{namespace}" : ""}/${plural}`;
+  const base = `${groupVersionPath(group, version)}${namespaced ? "/namespaces/{namespace}" : ""}/${plural}`;
   const nsParam: Param[] = namespaced
     ? [
         {
@@ -395,7 +415,7 @@ function resourcePaths(crd: CustomResourceDefinitionLike, version: string) {
     };
   }
   if (namespaced) {
-    paths[`/apis/${group}/${version}/${plural}`] = {
+    paths[`${groupVersionPath(group, version)}/${plural}`] = {
       params: [PRETTY],
       ops: {
         get: op(
@@ -408,7 +428,7 @@ function resourcePaths(crd: CustomResourceDefinitionLike, version: string) {
             codes: ["200"],
             watchable: true,
           },
-          `list${camel(group)}${camel(version)}${kind}ForAllNamespaces`,
+          `list${camel(groupWord(group))}${camel(version)}${kind}ForAllNamespaces`,
         ),
       },
     };
@@ -501,7 +521,7 @@ function operationV2(o: Operation & { id: string }, tag: string) {
 }
 
 const tagOf = (group: string, version: string) =>
-  `${group
+  `${groupWord(group)
     .split(/[.-]/)
     .map((s, i) => (i === 0 ? s : s.charAt(0).toUpperCase() + s.slice(1)))
     .join("")}_${version}`;
