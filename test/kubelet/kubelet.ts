@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { V1Pod, V1PodStatus } from "@kubernetes/client-node";
-import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import { KubeConfig, Watch } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log.ts";
 import { type Api, createApi, HttpError } from "./client.ts";
 import { referencedObjects } from "./env.ts";
@@ -494,4 +494,67 @@ async function registerNode(api: Api, nodeName: string, deps: WorkerDeps, log: L
       log.info("the API server serves no nodes; running without a Node object");
     } else if (!(error instanceof HttpError && error.code === 409)) throw error;
   }
+}
+
+/**
+ * The process kubelet as startTestCluster wires it: with its own identity (a `process-kubelet`
+ * ServiceAccount in kube-system and a token from TokenRequest, made with the admin kubeconfig),
+ * serving the in-process server's pods/log.
+ */
+export async function startProcessKubelet(
+  options: Omit<KubeletOptions, "log" | "setPodLogSource"> & {
+    server: { setPodLogSource(source: PodLogSource | undefined): void };
+    logger?: Logger;
+  },
+): Promise<Kubelet> {
+  const { server, logger, ...rest } = options;
+  const kubeConfig = await nodeCredentials(options.kubeConfig, options.nodeName ?? "process-kubelet");
+  const kubelet = await startKubelet({
+    ...rest,
+    kubeConfig,
+    setPodLogSource: (source) => server.setPodLogSource(source),
+    ...(logger ? { log: logger } : {}),
+  });
+  return {
+    ...kubelet,
+    async stop() {
+      server.setPodLogSource(undefined);
+      await kubelet.stop();
+    },
+  };
+}
+
+/** A kubeconfig for the same cluster with a ServiceAccount token of the kubelet's own. */
+export async function nodeCredentials(admin: KubeConfig, name: string): Promise<KubeConfig> {
+  const api = createApi(admin);
+  const namespace = "kube-system";
+  await api
+    .request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name },
+    })
+    .catch((error) => {
+      if (!(error instanceof HttpError && error.code === 409)) throw error;
+    });
+  const response = await api.request<{ status?: { token?: string } }>(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 7 * 24 * 3600 },
+    },
+  );
+  const token = response.status?.token;
+  if (!token) throw new Error("TokenRequest for the kubelet's ServiceAccount returned no token");
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return kc;
 }

@@ -103,7 +103,7 @@ describe("ContainerProcess", { timeout: 30_000 }, () => {
 
   test("background processes die with the container", async () => {
     const marker = `kiln-marker-${process.pid}-${Date.now()}`;
-    const { proc } = run(`sh -c 'exec -a ${marker} sleep 60' & echo started; sleep 0.3`);
+    const { proc } = run(`sh -c 'sleep 60; : ${marker}' & echo started; sleep 0.3`);
     await proc.pid;
     await sleep(150);
     assert.ok(pidsWith(marker).length > 0, "the background process ran");

@@ -77,6 +77,11 @@ export class ContainerProcess {
         held = d;
         return;
       }
+      // bwrap writes its message and the newline separately.
+      if (held && !held.includes("\n")) {
+        held = Buffer.concat([held, d]);
+        return;
+      }
       spoke = true;
       release();
       spec.log.write("stderr", d);

@@ -129,7 +129,8 @@ function containerStatus(
     imageID: "",
     ready: r.ready,
     restartCount: r.restartCount,
-    started: r.started ?? false,
+    // Only a running container can be started (kube reports false once it has terminated).
+    started: r.state.running !== undefined && r.started === true,
     state: r.state,
     lastState: r.lastState ?? {},
   };

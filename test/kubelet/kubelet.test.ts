@@ -1,0 +1,516 @@
+// The process kubelet against the test API server: pods really run, and what a kubelet reports
+// comes back through the API (status, pods/log). Every wait has a timeout.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import { silentLogger } from "../../lib/log.ts";
+import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { type Kubelet, startProcessKubelet } from "./kubelet.ts";
+
+let cluster: TestCluster;
+let kubelet: Kubelet;
+let core: CoreV1Api;
+const ns = "default";
+
+before(async () => {
+  cluster = await startTestCluster({ applyCRDs: false });
+  kubelet = await startProcessKubelet({
+    kubeConfig: cluster.kubeConfig,
+    server: cluster.server,
+    logger: silentLogger(),
+    backoff: { initialMs: 100, maxMs: 400 },
+    retryMs: 200,
+  });
+  core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+});
+
+after(async () => {
+  await kubelet?.stop();
+  await cluster?.stop();
+});
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+const read = (name: string) => core.readNamespacedPod({ name, namespace: ns });
+
+function phase(name: string, ...phases: string[]): Promise<V1Pod> {
+  return waitFor(`pod ${name} in ${phases.join("/")}`, async () => {
+    const p = await read(name);
+    return phases.includes(p.status?.phase ?? "") ? p : undefined;
+  });
+}
+
+async function logOf(name: string, container: string, extra: Record<string, unknown> = {}): Promise<string> {
+  return String(await core.readNamespacedPodLog({ name, namespace: ns, container, ...extra }));
+}
+
+function pod(
+  name: string,
+  spec: Partial<NonNullable<V1Pod["spec"]>>,
+  labels?: Record<string, string>,
+): V1Pod {
+  return {
+    metadata: { name, labels: labels ?? {} },
+    spec: { restartPolicy: "Never", automountServiceAccountToken: false, containers: [], ...spec },
+  };
+}
+
+const create = (p: V1Pod) => core.createNamespacedPod({ namespace: ns, body: p });
+
+function pidsWith(marker: string): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
+    } catch {}
+  }
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe("process kubelet", { timeout: 120_000 }, () => {
+  test("env from Secret, ConfigMap and fields, volumes, logs, exit codes and termination messages", async () => {
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: "creds" }, stringData: { password: "hunter2", "id.txt": "secret-file" } },
+    });
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: "settings" }, data: { mode: "fast", "app.conf": "x=1\n" } },
+    });
+    await create(
+      pod(
+        "env-volumes",
+        {
+          initContainers: [
+            {
+              name: "prepare",
+              image: "busybox",
+              command: ["sh", "-c", "echo prepared > /workspace/state"],
+              volumeMounts: [{ name: "ws", mountPath: "/workspace" }],
+            },
+          ],
+          containers: [
+            {
+              name: "main",
+              image: "busybox",
+              workingDir: "/workspace",
+              command: ["sh", "-c"],
+              args: [
+                [
+                  "echo pw=$PASSWORD mode=$MODE pod=$POD_NAME ns=$POD_NS app=$APP ip=$POD_IP sa=$SA",
+                  "echo greeting=$(GREETING) cfg_mode=$cfg_mode k8s=$KUBERNETES_SERVICE_HOST",
+                  "cat state",
+                  "cat /etc/creds/id.txt; echo",
+                  "cat /config/app.conf",
+                  "cat /podinfo/labels; echo",
+                  "echo via-subpath > /sub/only; cat /workspace/nested/only",
+                  "touch /etc/creds/x 2>/dev/null || echo secret-ro",
+                  "touch /ro/x 2>/dev/null || echo ws-ro",
+                  "echo 'custom message' > /dev/termination-log",
+                  "echo to-stderr >&2",
+                  "exit 4",
+                ].join("; "),
+              ],
+              env: [
+                { name: "PASSWORD", valueFrom: { secretKeyRef: { name: "creds", key: "password" } } },
+                { name: "MODE", valueFrom: { configMapKeyRef: { name: "settings", key: "mode" } } },
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "POD_NS", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                { name: "APP", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+                { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+                { name: "SA", valueFrom: { fieldRef: { fieldPath: "spec.serviceAccountName" } } },
+                { name: "GREETING", value: "hi-$(POD_NAME)" },
+              ],
+              envFrom: [{ configMapRef: { name: "settings" }, prefix: "cfg_" }],
+              volumeMounts: [
+                { name: "ws", mountPath: "/workspace" },
+                { name: "ws", mountPath: "/ro", readOnly: true },
+                { name: "ws", mountPath: "/sub", subPath: "nested" },
+                { name: "secret", mountPath: "/etc/creds" },
+                { name: "config", mountPath: "/config" },
+                { name: "podinfo", mountPath: "/podinfo" },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "ws", emptyDir: {} },
+            { name: "secret", secret: { secretName: "creds" } },
+            {
+              name: "config",
+              configMap: { name: "settings", items: [{ key: "app.conf", path: "app.conf" }] },
+            },
+            {
+              name: "podinfo",
+              downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] },
+            },
+          ],
+        },
+        { app: "demo" },
+      ),
+    );
+    const p = await phase("env-volumes", "Failed");
+    const main = p.status!.containerStatuses![0]!;
+    assert.equal(main.state!.terminated!.exitCode, 4);
+    assert.equal(main.state!.terminated!.reason, "Error");
+    assert.equal(main.state!.terminated!.message, "custom message\n");
+    assert.ok(main.state!.terminated!.startedAt && main.state!.terminated!.finishedAt);
+    assert.equal(main.ready, false);
+    const init = p.status!.initContainerStatuses![0]!;
+    assert.equal(init.state!.terminated!.reason, "Completed");
+    assert.equal(p.status!.podIP, "127.0.0.1");
+    assert.ok(p.status!.startTime);
+    const conditions = Object.fromEntries(p.status!.conditions!.map((c) => [c.type, c.status]));
+    assert.equal(conditions.Initialized, "True");
+    assert.equal(conditions.Ready, "False");
+    assert.equal(conditions.PodScheduled, "True");
+    const out = await logOf("env-volumes", "main");
+    assert.equal(
+      out,
+      [
+        "pw=hunter2 mode=fast pod=env-volumes ns=default app=demo ip=127.0.0.1 sa=default",
+        "greeting=hi-env-volumes cfg_mode=fast k8s=127.0.0.1",
+        "prepared",
+        "secret-file",
+        "x=1",
+        'app="demo"',
+        "via-subpath",
+        "secret-ro",
+        "ws-ro",
+        "to-stderr",
+        "",
+      ].join("\n"),
+    );
+    assert.equal(await logOf("env-volumes", "main", { tailLines: 2 }), "ws-ro\nto-stderr\n");
+    assert.match(
+      await logOf("env-volumes", "main", { timestamps: true, tailLines: 1 }),
+      /^\d{4}-\d\d-\d\dT\S+Z to-stderr\n$/,
+    );
+    assert.equal(await logOf("env-volumes", "prepare"), "");
+  });
+
+  test("a pod that succeeds; Kiln's own CLI runs this checkout", async () => {
+    await create(
+      pod("kiln-cli", { containers: [{ name: "kiln", image: "kiln:dev", command: ["kiln", "--help"] }] }),
+    );
+    const p = await phase("kiln-cli", "Succeeded");
+    const s = p.status!.containerStatuses![0]!;
+    assert.equal(s.state!.terminated!.exitCode, 0);
+    assert.equal(s.state!.terminated!.reason, "Completed");
+    assert.equal(p.status!.conditions!.find((c) => c.type === "Ready")!.reason, "PodCompleted");
+    assert.match(await logOf("kiln-cli", "kiln"), /Usage: kiln <command>/);
+  });
+
+  test("init containers run in order; a failing one fails the pod and nothing after it runs", async () => {
+    const step = (n: string, code = 0) => ({
+      name: `init-${n}`,
+      image: "busybox",
+      command: ["sh", "-c", `echo ${n} >> /w/order; ${code ? `echo failing-${n} >&2; ` : ""}exit ${code}`],
+      volumeMounts: [{ name: "w", mountPath: "/w" }],
+    });
+    const main = {
+      name: "main",
+      image: "busybox",
+      command: ["sh", "-c", "cat /w/order"],
+      volumeMounts: [{ name: "w", mountPath: "/w" }],
+    };
+    await create(
+      pod("init-order", {
+        initContainers: [step("1"), step("2")],
+        containers: [main],
+        volumes: [{ name: "w", emptyDir: {} }],
+      }),
+    );
+    await create(
+      pod("init-fail", {
+        initContainers: [
+          step("1"),
+          { ...step("2", 3), terminationMessagePolicy: "FallbackToLogsOnError" },
+          step("3"),
+        ],
+        containers: [main],
+        volumes: [{ name: "w", emptyDir: {} }],
+      }),
+    );
+    await phase("init-order", "Succeeded");
+    assert.equal(await logOf("init-order", "main"), "1\n2\n");
+    const failed = await phase("init-fail", "Failed");
+    const inits = failed.status!.initContainerStatuses!;
+    assert.equal(inits[0]!.state!.terminated!.exitCode, 0);
+    assert.equal(inits[1]!.state!.terminated!.exitCode, 3);
+    assert.equal(inits[1]!.state!.terminated!.reason, "Error");
+    assert.equal(inits[1]!.state!.terminated!.message, "failing-2\n");
+    assert.equal(inits[2]!.state!.waiting!.reason, "PodInitializing");
+    assert.equal(failed.status!.containerStatuses![0]!.state!.waiting!.reason, "PodInitializing");
+    assert.equal(failed.status!.conditions!.find((c) => c.type === "Initialized")!.status, "False");
+  });
+
+  test("a native sidecar gates the next container on its startup probe and stops after the main ones", async () => {
+    const port = await freePort();
+    const server = `setTimeout(() => require("net").createServer(s => s.end("pong")).listen(${port}, "127.0.0.1"), 700)`;
+    await create(
+      pod("sidecar", {
+        terminationGracePeriodSeconds: 5,
+        initContainers: [
+          {
+            name: "service",
+            image: "postgres",
+            restartPolicy: "Always",
+            command: ["node", "-e", server],
+            startupProbe: { tcpSocket: { port }, periodSeconds: 1, failureThreshold: 30 },
+            readinessProbe: { exec: { command: ["true"] }, periodSeconds: 1 },
+          },
+        ],
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: [
+              "node",
+              "-e",
+              `require("net").connect(${port}, "127.0.0.1").on("data", d => console.log(String(d)))`,
+            ],
+          },
+        ],
+      }),
+    );
+    const running = await waitFor("sidecar started", async () => {
+      const p = await read("sidecar");
+      const s = p.status?.initContainerStatuses?.[0];
+      return s?.state?.running ? p : undefined;
+    });
+    // Until the startup probe passes, the main container has not started.
+    if (!running.status!.initContainerStatuses![0]!.started) {
+      assert.ok(
+        !running.status!.containerStatuses?.[0]?.state?.running &&
+          !running.status!.containerStatuses?.[0]?.state?.terminated,
+      );
+    }
+    const done = await phase("sidecar", "Succeeded");
+    assert.equal(await logOf("sidecar", "main"), "pong\n");
+    const svc = done.status!.initContainerStatuses![0]!;
+    assert.ok(svc.state!.terminated, "the sidecar was stopped");
+    const main = done.status!.containerStatuses![0]!.state!.terminated!;
+    const gap = new Date(main.startedAt!).getTime() - new Date(svc.state!.terminated!.startedAt!).getTime();
+    assert.ok(gap >= 600, `main started ${gap} ms after the sidecar, before its port was open`);
+  });
+
+  test("a sidecar's readiness is reported and gates the pod's Ready condition", async () => {
+    await create(
+      pod("readiness", {
+        terminationGracePeriodSeconds: 1,
+        initContainers: [
+          {
+            name: "svc",
+            image: "redis",
+            restartPolicy: "Always",
+            command: ["sh", "-c", "sleep 0.8; touch /tmp/ready; exec sleep 60"],
+            readinessProbe: { exec: { command: ["test", "-f", "/tmp/ready"] }, periodSeconds: 1 },
+          },
+        ],
+        containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
+      }),
+    );
+    const unready = await waitFor("main running", async () => {
+      const p = await read("readiness");
+      return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+    assert.equal(unready.status!.conditions!.find((c) => c.type === "Ready")!.status, "False");
+    await waitFor("pod ready", async () => {
+      const p = await read("readiness");
+      return p.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? p : undefined;
+    });
+    await core.deleteNamespacedPod({ name: "readiness", namespace: ns });
+  });
+
+  test("activeDeadlineSeconds kills the pod: Failed, DeadlineExceeded", async () => {
+    await create(
+      pod("deadline", {
+        activeDeadlineSeconds: 1,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
+      }),
+    );
+    const p = await phase("deadline", "Failed");
+    assert.equal(p.status!.reason, "DeadlineExceeded");
+    assert.equal(p.status!.containerStatuses![0]!.state!.terminated!.exitCode, 137);
+  });
+
+  test("deleting a pod leaves no process behind", async () => {
+    const marker = `kiln-delete-${process.pid}-${Date.now()}`;
+    await create(
+      pod("deleted", {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: ["sh", "-c", `sh -c 'sleep 60; : ${marker}-bg' & sh -c 'sleep 60; : ${marker}-fg'`],
+          },
+        ],
+      }),
+    );
+    await phase("deleted", "Running");
+    await waitFor("both processes", async () => pidsWith(marker).length >= 2);
+    await core.deleteNamespacedPod({ name: "deleted", namespace: ns });
+    await waitFor("pod gone", async () => {
+      try {
+        await read("deleted");
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404;
+      }
+    });
+    await waitFor("processes gone", async () => pidsWith(marker).length === 0, 5_000);
+  });
+
+  test("only the container that mounts the token volume sees the token", async () => {
+    await create(
+      pod("token", {
+        containers: [
+          {
+            name: "agent",
+            image: "kiln",
+            command: [
+              "sh",
+              "-c",
+              "cd /var/run/secrets/kubernetes.io/serviceaccount && ls && wc -c < token && cat namespace",
+            ],
+            volumeMounts: [
+              { name: "token", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+            ],
+          },
+          {
+            name: "build",
+            image: "node",
+            command: [
+              "sh",
+              "-c",
+              "ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; find / -xdev -name token -path '*serviceaccount*' 2>/dev/null | wc -l",
+            ],
+          },
+        ],
+        volumes: [
+          {
+            name: "token",
+            projected: {
+              sources: [
+                { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+                { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+                {
+                  downwardAPI: {
+                    items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+    await phase("token", "Succeeded", "Failed");
+    const agent = (await logOf("token", "agent")).split("\n");
+    assert.deepEqual(agent.slice(0, 3), ["ca.crt", "namespace", "token"]);
+    assert.ok(Number(agent[3]) > 20, "a real token");
+    assert.equal(agent[4], "default");
+    const build = await logOf("token", "build");
+    assert.match(build, /No such file or directory/);
+    assert.match(build, /\n0\n$/);
+  });
+
+  test("containers that cannot run: no command, missing executable", async () => {
+    await create(pod("no-command", { containers: [{ name: "main", image: "nginx" }] }));
+    await create(pod("no-exe", { containers: [{ name: "main", image: "x", command: ["/no/such/binary"] }] }));
+    await waitFor("CreateContainerError", async () => {
+      const p = await read("no-command");
+      const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return (
+        w?.reason === "CreateContainerError" &&
+        /no command/.test(w.message ?? "") &&
+        p.status?.phase === "Pending"
+      );
+    });
+    const p = await phase("no-exe", "Failed");
+    const t = p.status!.containerStatuses![0]!.state!.terminated!;
+    assert.equal(t.reason, "ContainerCannotRun");
+    assert.equal(t.exitCode, 128);
+    assert.match(t.message ?? "", /no such file/);
+  });
+
+  test("restartPolicy OnFailure restarts with back-off; previous logs are kept", async () => {
+    await create(
+      pod("restart", {
+        restartPolicy: "OnFailure",
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: [
+              "sh",
+              "-c",
+              "n=$(cat /w/n 2>/dev/null || echo 0); echo run $n; echo $((n+1)) > /w/n; [ $n -ge 1 ]",
+            ],
+            volumeMounts: [{ name: "w", mountPath: "/w" }],
+          },
+        ],
+        volumes: [{ name: "w", emptyDir: {} }],
+      }),
+    );
+    const p = await phase("restart", "Succeeded");
+    const s = p.status!.containerStatuses![0]!;
+    assert.equal(s.restartCount, 1);
+    assert.equal(s.lastState!.terminated!.exitCode, 1);
+    assert.equal(await logOf("restart", "main"), "run 1\n");
+    assert.equal(await logOf("restart", "main", { previous: true }), "run 0\n");
+  });
+
+  test("a missing Secret keeps the container waiting until it appears", async () => {
+    await create(
+      pod("late-secret", {
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: ["sh", "-c", "echo $V"],
+            env: [{ name: "V", valueFrom: { secretKeyRef: { name: "late", key: "v" } } }],
+          },
+        ],
+      }),
+    );
+    await waitFor("CreateContainerConfigError", async () => {
+      const p = await read("late-secret");
+      const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === "CreateContainerConfigError" && w.message === 'secret "late" not found';
+    });
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: { metadata: { name: "late" }, stringData: { v: "arrived" } },
+    });
+    await phase("late-secret", "Succeeded");
+    assert.equal(await logOf("late-secret", "main"), "arrived\n");
+  });
+});
