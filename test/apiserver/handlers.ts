@@ -64,9 +64,16 @@ function render(
   representation: Representation,
   url: URL,
   now: Date,
+  noHeaders = false,
 ): unknown {
-  if (representation === "table")
-    return toTable(t, [o], parseIncludeObject(url.searchParams.get("includeObject")), now);
+  if (representation === "table") {
+    return toTable(t, [o], {
+      include: parseIncludeObject(url.searchParams.get("includeObject")),
+      now,
+      resourceVersion: o.metadata.resourceVersion,
+      noHeaders,
+    });
+  }
   if (representation === "metadata") return partialObjectMetadata(o);
   return o;
 }
@@ -120,7 +127,12 @@ export async function handleResource(
       ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
     };
     if (representation === "table") {
-      sendJSON(res, 200, toTable(t, items, parseIncludeObject(query.get("includeObject")), now, listMeta), {
+      const table = toTable(t, items, {
+        include: parseIncludeObject(query.get("includeObject")),
+        now,
+        ...listMeta,
+      });
+      sendJSON(res, 200, table, {
         "content-type": contentTypeFor("table"),
       });
     } else if (representation === "metadata") {
@@ -140,12 +152,18 @@ export async function handleResource(
     const selection = parseSelection(t, ns, query);
     if (info.name !== undefined)
       selection.fields.push({ field: "metadata.name", value: info.name, negate: false });
+    let headersSent = false;
     serveWatch(res, {
       store: objects.store,
       collection: t.collection,
       namespace: selection.namespace,
       matches: selectionMatcher(t, selection),
-      render: (o) => render(t, objects.view(t, o), representation, url, objects.env.now()),
+      // Table watch events carry the column definitions once, in the first event.
+      render: (o) => {
+        const out = render(t, objects.view(t, o), representation, url, objects.env.now(), headersSent);
+        headersSent = true;
+        return out;
+      },
       bookmarkObject: (rv, end) => ({
         kind: t.kind,
         apiVersion: groupVersion(t),

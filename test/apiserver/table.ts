@@ -1,24 +1,15 @@
-// Server-side printing (meta.k8s.io/v1 Table) for `kubectl get`: a CRD's additionalPrinterColumns,
-// the usual columns of the built-in kinds, Name + Age for anything else.
+// Server-side printing (meta.k8s.io/v1 Table) for `kubectl get`: a CRD version's additionalPrinterColumns
+// and the built-in kinds' printers, both from the schema engine.
 import type { ResourceType } from "./registry.ts";
+import {
+  type AdditionalPrinterColumn,
+  builtinTable,
+  customResourceTable,
+  type Table,
+} from "./schema/index.ts";
 import type { KubeObject } from "./storage.ts";
-import { tableCells, tableColumns } from "./table-columns.ts";
 
-export interface TableColumn {
-  name: string;
-  type: string;
-  format: string;
-  description: string;
-  priority: number;
-}
-
-export interface Table {
-  kind: "Table";
-  apiVersion: "meta.k8s.io/v1";
-  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
-  columnDefinitions: TableColumn[];
-  rows: { cells: unknown[]; object?: unknown }[];
-}
+export type { Table };
 
 export type IncludeObject = "None" | "Metadata" | "Object";
 
@@ -31,21 +22,26 @@ export function partialObjectMetadata(o: KubeObject): unknown {
   return { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata };
 }
 
-export function toTable(
-  t: ResourceType,
-  objects: KubeObject[],
-  include: IncludeObject,
-  now: Date,
-  listMeta: Table["metadata"] = {},
-): Table {
-  return {
-    kind: "Table",
-    apiVersion: "meta.k8s.io/v1",
-    metadata: listMeta,
-    columnDefinitions: tableColumns(t),
-    rows: objects.map((o) => ({
-      cells: tableCells(t, o, now),
-      object: include === "None" ? undefined : include === "Object" ? o : partialObjectMetadata(o),
-    })),
-  };
+function printerColumns(t: ResourceType): AdditionalPrinterColumn[] {
+  const versions = (
+    t.crd?.spec as { versions?: { name: string; additionalPrinterColumns?: AdditionalPrinterColumn[] }[] }
+  )?.versions;
+  return versions?.find((v) => v.name === t.version)?.additionalPrinterColumns ?? [];
+}
+
+export interface TableRequest {
+  include: IncludeObject;
+  now: Date;
+  resourceVersion?: string;
+  continue?: string;
+  remainingItemCount?: number;
+  noHeaders?: boolean;
+}
+
+export function toTable(t: ResourceType, objects: KubeObject[], request: TableRequest): Table {
+  const options = { ...request, includeObject: request.include };
+  if (t.crd) return customResourceTable(objects, printerColumns(t), options);
+  // Built-in printers read the stored shape (events.k8s.io Events print as core/v1 ones do).
+  const shaped = t.toStorage ? objects.map((o) => t.toStorage!(o)) : objects;
+  return builtinTable(t.toStorage ? "Event" : t.kind, shaped, options);
 }
