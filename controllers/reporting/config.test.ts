@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { parseReportingConfig } from "./config.ts";
+
+describe("parseReportingConfig", () => {
+  test("defaults: GitHub only, api.telegram.org, context kiln", () => {
+    assert.deepEqual(JSON.parse(JSON.stringify(parseReportingConfig([], {}))), {
+      telegramAPIRoot: "https://api.telegram.org",
+      telegramCommands: true,
+      statusContext: "kiln",
+    });
+  });
+
+  test("flags win over environment; the token comes from a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kiln-config-"));
+    writeFileSync(join(dir, "token"), "123:abc\n");
+    const config = parseReportingConfig(
+      [
+        "--telegram-token-file",
+        join(dir, "token"),
+        "--public-url",
+        "https://kiln.example",
+        "--other-flag",
+        "x",
+      ],
+      {
+        KILN_TELEGRAM_API_ROOT: "http://127.0.0.1:9",
+        KILN_PUBLIC_URL: "https://ignored.example",
+        KILN_TELEGRAM_TOKEN: "no",
+      },
+    );
+    assert.equal(config.telegramToken, "123:abc");
+    assert.equal(config.telegramAPIRoot, "http://127.0.0.1:9");
+    assert.equal(config.publicURL, "https://kiln.example");
+  });
+
+  test("bad input is a clear error", () => {
+    assert.throws(
+      () => parseReportingConfig(["--github-api-url", "not a url"], {}),
+      /invalid reporting configuration: githubAPIURL: /,
+    );
+  });
+});

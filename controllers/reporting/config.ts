@@ -1,0 +1,55 @@
+// The announcer's configuration, parsed once from flags and environment by the entry point.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+export const reportingConfig = z.object({
+  /** Telegram bot token; without it Kiln announces on GitHub only. */
+  telegramToken: z.string().min(1).optional(),
+  telegramAPIRoot: z.url().default("https://api.telegram.org"),
+  /** Answer bot commands (long polling). */
+  telegramCommands: z.boolean().default(true),
+  githubAPIURL: z.url().optional(),
+  /** Base of links to builds in messages and commit statuses. */
+  publicURL: z.url().optional(),
+  statusContext: z.string().min(1).max(255).default("kiln"),
+});
+export type ReportingConfig = z.infer<typeof reportingConfig>;
+
+export const REPORTING_FLAGS = {
+  "telegram-token-file": { type: "string" },
+  "telegram-api-root": { type: "string" },
+  "telegram-commands": { type: "boolean" },
+  "github-api-url": { type: "string" },
+  "public-url": { type: "string" },
+  "status-context": { type: "string" },
+} as const;
+
+const readToken = (path: string | undefined) => (path ? readFileSync(path, "utf8").trim() : undefined);
+
+/**
+ * Flags win over environment: --telegram-token-file / KILN_TELEGRAM_TOKEN_FILE (or KILN_TELEGRAM_TOKEN),
+ * --telegram-api-root / KILN_TELEGRAM_API_ROOT, --github-api-url / KILN_GITHUB_API_URL,
+ * --public-url / KILN_PUBLIC_URL, --status-context / KILN_STATUS_CONTEXT.
+ * Unknown flags are left for the caller (strict: false).
+ */
+export function parseReportingConfig(args: string[], env: NodeJS.ProcessEnv): ReportingConfig {
+  const { values } = parseArgs({ args, options: REPORTING_FLAGS, strict: false, allowPositionals: true });
+  const flag = (name: keyof typeof REPORTING_FLAGS) => values[name] as string | undefined;
+  const token =
+    readToken(flag("telegram-token-file") ?? env.KILN_TELEGRAM_TOKEN_FILE) ?? env.KILN_TELEGRAM_TOKEN;
+  const parsed = reportingConfig.safeParse({
+    telegramToken: token || undefined,
+    telegramAPIRoot: flag("telegram-api-root") ?? env.KILN_TELEGRAM_API_ROOT,
+    telegramCommands:
+      (values["telegram-commands"] as boolean | undefined) ?? env.KILN_TELEGRAM_COMMANDS !== "false",
+    githubAPIURL: flag("github-api-url") ?? env.KILN_GITHUB_API_URL,
+    publicURL: flag("public-url") ?? env.KILN_PUBLIC_URL,
+    statusContext: flag("status-context") ?? env.KILN_STATUS_CONTEXT,
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid reporting configuration: ${issues}`);
+  }
+  return parsed.data;
+}

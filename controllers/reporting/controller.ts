@@ -1,0 +1,174 @@
+// The announcer as a controller on the shared runtime: Build and Repository informers → Build keys →
+// Announcer.reconcile; plus the Telegram bot's long polling. Started by `kiln controller`.
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import type { Build } from "../../api/build.ts";
+import { isFinished } from "../../api/build.ts";
+import { API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
+import type { Logger } from "../../lib/log.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import { Controller } from "../runtime/controller.ts";
+import { Informer } from "../runtime/informer.ts";
+import type { ObjectKey } from "../runtime/keys.ts";
+import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
+import { Announcer } from "./announcer.ts";
+import { KilnBot } from "./bot.ts";
+import type { ChatQueueOptions } from "./chat-queue.ts";
+import type { ReportingConfig } from "./config.ts";
+import { createGitHubStatuses } from "./github-status.ts";
+import { kubeReportingApi, type ReportingApi } from "./kube.ts";
+import { githubStateFor } from "./owed.ts";
+import { createTelegramClient, TelegramSender } from "./telegram.ts";
+
+export interface ReportingControllerOptions {
+  kubeConfig: KubeConfig;
+  config: ReportingConfig;
+  log: Logger;
+  /** Watch one namespace; all when absent. */
+  namespace?: string;
+  clock?: Clock;
+  registry?: Registry;
+  workers?: number;
+  /** Tests shorten Telegram's and GitHub's waits. */
+  tuning?: {
+    queue?: Partial<ChatQueueOptions<never>>;
+    githubWriteSpacingMs?: number;
+    retryAfterBaseValue?: number;
+  };
+}
+
+export interface ReportingController {
+  readonly controller: Controller;
+  readonly announcer: Announcer;
+  start(): Promise<void>;
+  /** Stops taking work and waits for Telegram requests in flight to be recorded. */
+  stop(): Promise<void>;
+}
+
+/** Finished, and both GitHub and Telegram settled: nothing left to do, skip the API reads. */
+export function fullyReported(build: Build): boolean {
+  const phase = build.status?.phase;
+  const reported = build.status?.reported;
+  return (
+    isFinished(phase) &&
+    reported?.telegram === phase &&
+    reported?.githubIntent === undefined &&
+    reported?.github === githubStateFor(phase)
+  );
+}
+
+export function reportingController(options: ReportingControllerOptions): ReportingController {
+  const { kubeConfig, config, namespace } = options;
+  const log = options.log.child({ component: "announcer" });
+  const clock = options.clock ?? systemClock;
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const list = (plural: string) => async () => {
+    const base = { group: GROUP, version: VERSION, plural };
+    const result = namespace
+      ? await custom.listNamespacedCustomObject({ ...base, namespace })
+      : await custom.listClusterCustomObject(base);
+    return result as { metadata: { resourceVersion: string }; items: never[] };
+  };
+  const builds = new Informer<KubernetesObject>(
+    "reporting-builds",
+    kubeSource(
+      kubeConfig,
+      collectionPath(API_VERSION, RESOURCES.Build.plural, namespace),
+      list(RESOURCES.Build.plural),
+    ),
+    { clock, log },
+  );
+  const repositories = new Informer<KubernetesObject>(
+    "reporting-repositories",
+    kubeSource(
+      kubeConfig,
+      collectionPath(API_VERSION, RESOURCES.Repository.plural, namespace),
+      list(RESOURCES.Repository.plural),
+    ),
+    { clock, log },
+  );
+
+  const kube = kubeReportingApi(kubeConfig);
+  // The previous build of a branch comes from the cache; everything the announcer writes from is read fresh.
+  const api: ReportingApi = { ...kube, listBuilds: async (ns) => builds.list(ns) as unknown as Build[] };
+  const telegram = config.telegramToken
+    ? createTelegramClient({ token: config.telegramToken, apiRoot: config.telegramAPIRoot })
+    : undefined;
+  const announcer = new Announcer({
+    api,
+    github: createGitHubStatuses({
+      log: log.child({ component: "github-status" }),
+      ...(options.tuning?.githubWriteSpacingMs !== undefined
+        ? { writeSpacingMs: options.tuning.githubWriteSpacingMs }
+        : {}),
+      ...(options.tuning?.retryAfterBaseValue
+        ? { retryAfterBaseValue: options.tuning.retryAfterBaseValue }
+        : {}),
+    }),
+    ...(telegram ? { sender: new TelegramSender(telegram) } : {}),
+    clock,
+    log,
+    config: {
+      context: config.statusContext,
+      ...(config.publicURL ? { publicURL: config.publicURL } : {}),
+      ...(config.githubAPIURL ? { githubAPIURL: config.githubAPIURL } : {}),
+    },
+    ...(options.tuning?.queue ? { queue: options.tuning.queue } : {}),
+  });
+
+  const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): ObjectKey | undefined =>
+    o.metadata?.name ? { namespace: o.metadata.namespace ?? "", name: o.metadata.name } : undefined;
+  const controller = new Controller({
+    name: "announcer",
+    log,
+    clock,
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+    reconcile: async (key) => {
+      const cached = builds.get(key.namespace, key.name) as unknown as Build | undefined;
+      if (cached && fullyReported(cached)) return;
+      await announcer.reconcile(key);
+    },
+    watches: [
+      {
+        informer: builds,
+        keys: (b: KubernetesObject) => (fullyReported(b as unknown as Build) ? undefined : keyOf(b)),
+      },
+      {
+        // A changed Repository (notify settings, a blocked chat retried) concerns its builds still owed something.
+        informer: repositories,
+        keys: (r: KubernetesObject) =>
+          (builds.list(r.metadata?.namespace ?? "") as unknown as Build[])
+            .filter((b) => b.spec.repository === r.metadata?.name && !fullyReported(b))
+            .map((b) => keyOf(b)!)
+            .filter(Boolean),
+      },
+    ],
+  });
+
+  const bot =
+    config.telegramToken && config.telegramCommands
+      ? new KilnBot({
+          token: config.telegramToken,
+          apiRoot: config.telegramAPIRoot,
+          api: kube,
+          log: log.child({ component: "telegram-bot" }),
+          ...(namespace ? { namespace } : {}),
+        })
+      : undefined;
+
+  return {
+    controller,
+    announcer,
+    async start() {
+      await controller.start();
+      // Chat is never allowed to block builds or announcements: a bot that cannot connect only logs.
+      await bot?.start().catch((err) => log.error({ err }, "Telegram bot could not start; commands are off"));
+    },
+    async stop() {
+      await bot?.stop();
+      await controller.stop();
+      await announcer.close();
+    },
+  };
+}
