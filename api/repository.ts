@@ -5,14 +5,18 @@ import { API_VERSION } from "./group.ts";
 export const NOTIFY_EVENTS = ["failure", "recovery", "success"] as const;
 export const WEBHOOK_EVENTS = ["push", "pull_request"] as const;
 
+// An http(s) URL, as a pattern both zod and the API server check the same way (z.url() and the
+// server's "uri" format disagree on inputs such as "/path" or "http://").
+export const HTTP_URL_PATTERN = "^https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]+)?([/?#][!-~]*)?$";
+const httpURL = z.string().regex(new RegExp(HTTP_URL_PATTERN));
+
 export const repositorySpec = z
   .object({
     github: z
       .object({
         owner: z.string().min(1).describe("The GitHub account or organisation that owns the repository."),
         name: z.string().min(1).describe("The repository's name on GitHub."),
-        apiURL: z
-          .url()
+        apiURL: httpURL
           .optional()
           .describe("GitHub API root; set it for GitHub Enterprise (https://ghe.example/api/v3)."),
       })
@@ -27,7 +31,7 @@ export const repositorySpec = z
       .describe("GitHub token for registering the webhook, commit statuses and private clones."),
     webhook: z
       .object({
-        url: z.url().optional().describe("Public URL GitHub delivers to; defaults to the webhook server's."),
+        url: httpURL.optional().describe("Public URL GitHub delivers to; defaults to the webhook server's."),
         secretRef: secretKeyRef.describe("Secret used to sign deliveries (X-Hub-Signature-256)."),
         events: z
           .array(z.enum(WEBHOOK_EVENTS))

@@ -108,7 +108,12 @@ const patterns = new Map<string, RegExp>();
 function compilePattern(pattern: string): RegExp {
   let re = patterns.get(pattern);
   if (!re) {
-    re = new RegExp(pattern, "u");
+    // Go's RE2 syntax is closest to unicode-mode JS; a few escapes Go allows are only valid without the flag.
+    try {
+      re = new RegExp(pattern, "u");
+    } catch {
+      re = new RegExp(pattern);
+    }
     patterns.set(pattern, re);
   }
   return re;
