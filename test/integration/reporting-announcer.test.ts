@@ -1,0 +1,289 @@
+// The announcer against the test API server, the fake GitHub and the fake Telegram: Build status is
+// driven by hand (as the build controller would), everything else is the real controller.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Build, BuildInput, BuildStatus } from "../../api/build.ts";
+import { GROUP, VERSION } from "../../api/group.ts";
+import type { Repository, RepositoryInput } from "../../api/repository.ts";
+import { type ReportingController, reportingController } from "../../controllers/reporting/controller.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { FakeGitHub } from "../fakes/github/index.ts";
+import { FakeTelegram } from "../fakes/telegram/server.ts";
+
+const NS = "default";
+const CHAT = 42;
+const GROUP_CHAT = -1001;
+const STRANGER = 555;
+
+let cluster: TestCluster;
+let telegram: FakeTelegram;
+let github: FakeGitHub;
+let custom: CustomObjectsApi;
+const running: ReportingController[] = [];
+
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 8000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const builds = { group: GROUP, version: VERSION, namespace: NS, plural: "builds" };
+const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+async function startAnnouncer(): Promise<ReportingController> {
+  const reporting = reportingController({
+    kubeConfig: cluster.kubeConfig,
+    log: silentLogger(),
+    config: {
+      telegramToken: telegram.token,
+      telegramAPIRoot: telegram.apiRoot,
+      telegramCommands: true,
+      publicURL: "https://kiln.example",
+      statusContext: "kiln",
+    },
+    tuning: {
+      queue: { perChatIntervalMs: 0, backoffMs: 50 },
+      githubWriteSpacingMs: 0,
+      retryAfterBaseValue: 10,
+    },
+  });
+  await reporting.start();
+  running.push(reporting);
+  return reporting;
+}
+
+async function stopAnnouncer(reporting: ReportingController) {
+  await reporting.stop();
+  running.splice(running.indexOf(reporting), 1);
+}
+
+async function createRepository(name: string, chats: number[], on: string[]) {
+  github.addRepository("acme", name);
+  const repository: RepositoryInput = {
+    apiVersion: "kiln.dev/v1alpha1",
+    kind: "Repository",
+    metadata: { name, namespace: NS },
+    spec: {
+      github: { owner: "acme", name, apiURL: github.url },
+      tokenSecretRef: { name: "github", key: "token" },
+      notify: { telegram: { chats: chats.map(String), on: on as ("failure" | "recovery" | "success")[] } },
+    },
+  };
+  await custom.createNamespacedCustomObject({ ...builds, plural: "repositories", body: repository });
+  return github.repository("acme", name).branches.get("main")!;
+}
+
+async function createBuild(name: string, repository: string, sha: string): Promise<void> {
+  const body: BuildInput = {
+    apiVersion: "kiln.dev/v1alpha1",
+    kind: "Build",
+    metadata: { name, namespace: NS },
+    spec: {
+      repository,
+      revision: {
+        sha,
+        ref: "refs/heads/main",
+        branch: "main",
+        message: "Make it <faster> & better",
+        author: "Ada",
+      },
+      trigger: { event: "push" },
+    },
+  };
+  await custom.createNamespacedCustomObject({ ...builds, body });
+}
+
+/** What the build controller would do. */
+async function setStatus(name: string, status: BuildStatus) {
+  await custom.patchNamespacedCustomObjectStatus({ ...builds, name, body: { status } }, merge);
+}
+
+const finished = (phase: "Failed" | "Succeeded"): BuildStatus => ({
+  phase,
+  startTime: "2026-11-22T00:00:00Z",
+  completionTime: "2026-11-22T00:01:05Z",
+  steps: [
+    {
+      name: "test",
+      phase: phase === "Failed" ? "Failed" : "Succeeded",
+      exitCode: phase === "Failed" ? 1 : 0,
+    },
+  ],
+});
+
+const getBuild = async (name: string) =>
+  (await custom.getNamespacedCustomObject({ ...builds, name })) as Build;
+const statuses = (repo: string, sha: string) =>
+  github.statuses("acme", repo, sha).filter((s) => s.context === "kiln");
+
+before(async () => {
+  cluster = await startTestCluster();
+  telegram = await FakeTelegram.start({
+    chats: [
+      { id: CHAT, type: "private", first_name: "Ada" },
+      { id: GROUP_CHAT, type: "supergroup", title: "CI" },
+      { id: STRANGER, type: "private", first_name: "Stranger" },
+    ],
+    perChatIntervalMs: 0,
+  });
+  github = await FakeGitHub.start();
+  github.addToken("ghp_integration", { login: "kiln-bot" });
+  custom = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  await cluster.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+    namespace: NS,
+    body: { metadata: { name: "github" }, stringData: { token: "ghp_integration" } },
+  });
+});
+
+after(async () => {
+  for (const reporting of [...running]) await reporting.stop();
+  github.assertNoDrift();
+  await telegram.stop();
+  await github.stop();
+  await cluster.stop();
+});
+
+describe("reporting against the test cluster", () => {
+  test("exactly one message per chat and one final status per finished build", async () => {
+    const sha = await createRepository("one", [CHAT, GROUP_CHAT], ["failure"]);
+    await startAnnouncer();
+    await createBuild("one-1", "one", sha);
+    await setStatus("one-1", { phase: "Pending" });
+    await waitFor("pending status", () => statuses("one", sha).length === 1);
+    await setStatus("one-1", { phase: "Running" });
+    await sleep(200);
+    await setStatus("one-1", finished("Failed"));
+    await waitFor("announced", async () => (await getBuild("one-1")).status?.reported?.telegram === "Failed");
+    await waitFor(
+      "final status recorded",
+      async () => (await getBuild("one-1")).status?.reported?.github === "failure",
+    );
+    await sleep(300); // anything extra would show up now
+    assert.deepEqual(
+      statuses("one", sha).map((s) => s.state),
+      ["pending", "failure"],
+    );
+    const toChat = telegram.messagesTo(CHAT);
+    assert.equal(toChat.length, 1);
+    assert.equal(telegram.messagesTo(GROUP_CHAT).length, 1);
+    assert.match(toChat[0]!.text, /Make it <faster> & better — Ada/);
+    assert.match(toChat[0]!.text, /Step test failed \(exit 1\), after 1m05s/);
+    assert.ok(
+      toChat[0]!.entities.some(
+        (e) => e.type === "text_link" && e.url === "https://kiln.example/builds/default/one-1",
+      ),
+    );
+    for (const reporting of [...running]) await stopAnnouncer(reporting);
+  });
+
+  test("a controller restart between finish and announcement: one message, one final status", async () => {
+    const sha = await createRepository("restart", [CHAT], ["failure"]);
+    const first = await startAnnouncer();
+    await createBuild("restart-1", "restart", sha);
+    await setStatus("restart-1", { phase: "Running" });
+    await waitFor(
+      "pending posted",
+      async () => (await getBuild("restart-1")).status?.reported?.github === "pending",
+    );
+    await stopAnnouncer(first);
+    const before = telegram.messagesTo(CHAT).length;
+    await setStatus("restart-1", finished("Failed")); // while no announcer runs
+    // A previous process that died right after recording its intent, before saying anything:
+    await setStatus("restart-1", {
+      reported: {
+        githubIntent: { state: "failure", description: "Failed at step test", time: "2026-11-22T00:02:00Z" },
+      },
+    });
+    const second = await startAnnouncer();
+    await waitFor("announced", async () => {
+      const reported = (await getBuild("restart-1")).status?.reported;
+      return reported?.telegram === "Failed" && reported.github === "failure";
+    });
+    await stopAnnouncer(second);
+    const third = await startAnnouncer(); // and one more restart after it was all said
+    await sleep(300);
+    await stopAnnouncer(third);
+    assert.equal(telegram.messagesTo(CHAT).length - before, 1);
+    assert.deepEqual(
+      statuses("restart", sha).map((s) => [s.state, s.description]),
+      [
+        ["pending", "Kiln is running the build"],
+        ["failure", "Failed at step test"],
+      ],
+    );
+  });
+
+  test("429 retry_after is honoured", async () => {
+    const sha = await createRepository("busy", [GROUP_CHAT], ["failure"]);
+    telegram.injectError("sendMessage", { error_code: 429, retry_after: 1, chat: GROUP_CHAT });
+    await createBuild("busy-1", "busy", sha);
+    await setStatus("busy-1", finished("Failed"));
+    const before = telegram.messagesTo(GROUP_CHAT).length;
+    const started = Date.now();
+    const reporting = await startAnnouncer();
+    await telegram.waitForMessages(before + 1, { chat: GROUP_CHAT, timeoutMs: 8000 });
+    assert.ok(Date.now() - started >= 1000, "the retry waited retry_after");
+    await waitFor("recorded", async () => (await getBuild("busy-1")).status?.reported?.telegram === "Failed");
+    await stopAnnouncer(reporting);
+    assert.equal(telegram.messagesTo(GROUP_CHAT).length, before + 1);
+  });
+
+  test("403 stops sending to the chat and the Repository status says so", async () => {
+    const sha = await createRepository("blocked", [CHAT, STRANGER], ["failure"]);
+    telegram.block(STRANGER);
+    await createBuild("blocked-1", "blocked", sha);
+    await setStatus("blocked-1", finished("Failed"));
+    const reporting = await startAnnouncer();
+    const repository = await waitFor("repository status", async () => {
+      const r = (await custom.getNamespacedCustomObject({
+        ...builds,
+        plural: "repositories",
+        name: "blocked",
+      })) as Repository;
+      return r.status?.telegram?.blockedChats?.length ? r : undefined;
+    });
+    assert.deepEqual(
+      repository.status?.telegram?.blockedChats?.map((b) => [b.chat, b.reason, b.message]),
+      [[String(STRANGER), "Forbidden", "Forbidden: bot was blocked by the user"]],
+    );
+    await waitFor(
+      "settled",
+      async () => (await getBuild("blocked-1")).status?.reported?.telegram === "Failed",
+    );
+    await stopAnnouncer(reporting);
+  });
+
+  test("bot commands are answered only in configured chats", async () => {
+    await startAnnouncer();
+    const before = telegram.messagesTo(CHAT).length;
+    telegram.userSays(STRANGER, "/builds one");
+    telegram.userSays(CHAT, "/builds one");
+    const replies = await telegram.waitForMessages(before + 1, { chat: CHAT });
+    assert.match(
+      replies.at(-1)!.text,
+      /^acme\/one: latest builds\n❌ one-1 main [0-9a-f]{7} Failed at test \(1m05s\)/,
+    );
+    telegram.userSays(CHAT, "/rebuild one-1");
+    await telegram.waitForMessages(before + 2, { chat: CHAT });
+    const rebuilt = (await custom.listNamespacedCustomObject(builds)) as { items: Build[] };
+    const manual = rebuilt.items.filter((b) => b.spec.trigger.event === "manual");
+    assert.equal(manual.length, 1);
+    assert.equal(manual[0]!.spec.revision.sha, (await getBuild("one-1")).spec.revision.sha);
+    assert.equal(
+      telegram.sent.filter((m) => m.chat_id === STRANGER).length,
+      0,
+      "a chat no Repository announces to gets no answer",
+    );
+  });
+});
