@@ -17,6 +17,8 @@ export interface RepoGitHub {
   deleteHook(id: number): Promise<boolean>;
   listDeliveries(hookID: number): Promise<DeliveryItem[]>;
   redeliver(hookID: number, deliveryID: number): Promise<void>;
+  /** The event and payload GitHub sent in a delivery. */
+  deliveryPayload(hookID: number, deliveryID: number): Promise<{ event: string; payload: unknown }>;
   listBranches(): Promise<BranchHead[]>;
   headInfo(sha: string): Promise<HeadInfo>;
 }
@@ -133,6 +135,14 @@ export function gitHubClient(target: GitHubTarget, options: GitHubClientOptions)
     },
     async redeliver(hookID, deliveryID) {
       await octokit.repos.redeliverWebhookDelivery({ ...repo, hook_id: hookID, delivery_id: deliveryID });
+    },
+    async deliveryPayload(hookID, deliveryID) {
+      const { data } = await octokit.repos.getWebhookDelivery({
+        ...repo,
+        hook_id: hookID,
+        delivery_id: deliveryID,
+      });
+      return { event: data.event, payload: data.request.payload };
     },
     async listBranches() {
       const branches = await octokit.paginate(octokit.repos.listBranches, { ...repo, per_page: 100 });

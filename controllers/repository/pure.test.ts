@@ -10,7 +10,7 @@ import {
   planHook,
   secretFingerprint,
 } from "./desired-hook.ts";
-import { type DeliveryItem, deliveriesToRedeliver } from "./redeliver.ts";
+import { alreadyBuilt, type DeliveryItem, deliveriesToRedeliver } from "./redeliver.ts";
 
 const URL_ = "https://kiln.example/hooks/github";
 const repo = makeRepository("api", "acme", "api", {
@@ -264,4 +264,34 @@ describe("catchUp", () => {
     const unknown = catchUp({ ...base, info: new Map(), firstSeen: new Map([[`main@${A}`, 0]]) });
     assert.deepEqual(unknown.needInfo, [{ name: "main", sha: A }]);
   });
+});
+
+describe("alreadyBuilt", () => {
+  const build = (sha: string, pr?: number) => ({
+    spec: { revision: { sha }, trigger: pr ? { pullRequest: { number: pr } } : {} },
+  });
+  const A = "a".repeat(40);
+  const cases: Array<[string, string, unknown, ReturnType<typeof build>[], boolean]> = [
+    ["a push whose commit has a Build", "push", { after: A }, [build(A)], true],
+    ["a push whose commit has none", "push", { after: A }, [build("b".repeat(40))], false],
+    [
+      "a PR head built for that PR",
+      "pull_request",
+      { number: 3, pull_request: { head: { sha: A } } },
+      [build(A, 3)],
+      true,
+    ],
+    [
+      "a PR head built only as a branch push is not the PR's build",
+      "pull_request",
+      { number: 3, pull_request: { head: { sha: A } } },
+      [build(A)],
+      false,
+    ],
+    ["other events never", "ping", { after: A }, [build(A)], false],
+    ["a payload without the fields", "push", null, [build(A)], false],
+  ];
+  for (const [name, event, payload, builds, expected] of cases) {
+    test(name, () => assert.equal(alreadyBuilt(event, payload, builds), expected));
+  }
 });

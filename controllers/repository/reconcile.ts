@@ -3,7 +3,7 @@
 import { FINALIZERS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { ObjectKey } from "../runtime/keys.ts";
-import { type ConditionInput, REASONS, setCondition } from "./conditions.ts";
+import { REASONS, setCondition } from "./conditions.ts";
 import { memoryFor, type RepositoryDeps, type RepositoryMemory } from "./deps.ts";
 import { finalize } from "./finalize.ts";
 import { runCatchUp } from "./run-catch-up.ts";
@@ -60,17 +60,17 @@ async function observe(
     ...(apiURL && { baseUrl: apiURL }),
   });
   const hook = await syncHook(repository, gh, deps, memory);
-  const refused =
-    hook.condition.reason === REASONS.unauthorized ||
-    hook.condition.reason === REASONS.forbidden ||
-    hook.condition.reason === REASONS.notFound;
-  if (refused || hook.retry !== undefined) return hook;
+  // A bad token fails everything; otherwise catch-up runs even when the hook could not be managed
+  // (a read-only token still reads branches), so pushes are not lost while the webhook is down.
+  if (hook.condition.reason === REASONS.unauthorized) return hook;
   try {
     await runCatchUp(repository, gh, deps, memory);
   } catch (err) {
-    const refusal: ConditionInput | undefined = gitHubRefusal(err, "listing branches for catch-up");
-    // The webhook may be fine while catch-up is not: keep WebhookReady, retry catch-up with backoff.
-    return refusal ? { ...hook, condition: refusal } : { ...hook, retry: err };
+    deps.log.warn(
+      { namespace, name: repository.metadata.name, err: (err as Error).message },
+      "catch-up failed",
+    );
+    if (gitHubRefusal(err, "catch-up") === undefined) return { ...hook, retry: hook.retry ?? err };
   }
   return hook;
 }

@@ -37,3 +37,28 @@ export function deliveriesToRedeliver(
   }
   return chosen.sort((a, b) => a.id - b.id);
 }
+
+/**
+ * Whether a failed delivery's commit already has a Build (catch-up got there first): redelivering it
+ * would build the same commit twice.
+ */
+export function alreadyBuilt(
+  event: string,
+  payload: unknown,
+  builds: ReadonlyArray<{
+    spec: { revision: { sha: string }; trigger: { pullRequest?: { number: number } } };
+  }>,
+): boolean {
+  const p = payload as {
+    after?: unknown;
+    number?: unknown;
+    pull_request?: { head?: { sha?: unknown } };
+  } | null;
+  if (event === "push" && typeof p?.after === "string")
+    return builds.some((b) => b.spec.revision.sha === p.after);
+  if (event === "pull_request" && typeof p?.pull_request?.head?.sha === "string") {
+    const sha = p.pull_request.head.sha;
+    return builds.some((b) => b.spec.revision.sha === sha && b.spec.trigger.pullRequest?.number === p.number);
+  }
+  return false;
+}

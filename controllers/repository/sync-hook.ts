@@ -7,7 +7,7 @@ import { REASONS } from "./conditions.ts";
 import type { RepositoryDeps, RepositoryMemory } from "./deps.ts";
 import { desiredHook, planHook, secretFingerprint } from "./desired-hook.ts";
 import { type RepoGitHub, statusOf } from "./github.ts";
-import { deliveriesToRedeliver } from "./redeliver.ts";
+import { alreadyBuilt, deliveriesToRedeliver } from "./redeliver.ts";
 
 export interface HookResult {
   condition: ConditionInput;
@@ -101,22 +101,31 @@ export async function syncHook(
       });
       resourceVersion = patched.metadata.resourceVersion;
     }
-    step = "redelivering failed deliveries";
-    for (const delivery of deliveriesToRedeliver(
-      await gh.listDeliveries(id),
-      memory.redelivered,
-      deps.now(),
-    )) {
-      await gh.redeliver(id, delivery.id);
-      memory.redelivered.add(delivery.guid);
-      deps.log.info(
-        { hookID: id, delivery: delivery.guid, statusCode: delivery.status_code },
-        "asked GitHub to redeliver",
-      );
+    // A failed redelivery request does not make the hook less ready: it is only retried.
+    let retry: unknown;
+    try {
+      for (const delivery of deliveriesToRedeliver(
+        await gh.listDeliveries(id),
+        memory.redelivered,
+        deps.now(),
+      )) {
+        const sent = await gh.deliveryPayload(id, delivery.id);
+        const builds = deps.listBuilds(repository.metadata.namespace ?? "default", repository.metadata.name!);
+        if (!alreadyBuilt(sent.event, sent.payload, builds)) await gh.redeliver(id, delivery.id);
+        memory.redelivered.add(delivery.guid);
+        deps.log.info(
+          { hookID: id, delivery: delivery.guid, statusCode: delivery.status_code },
+          "asked GitHub to redeliver",
+        );
+      }
+    } catch (err) {
+      deps.log.warn({ hookID: id, err: (err as Error).message }, "redelivering failed deliveries failed");
+      retry = err;
     }
     return {
       hookID: id,
       resourceVersion,
+      ...(retry !== undefined && { retry }),
       condition: {
         type: "WebhookReady",
         status: "True",
