@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
@@ -49,11 +50,16 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
 
 const read = (name: string) => core.readNamespacedPod({ name, namespace: ns });
 
-function phase(name: string, ...phases: string[]): Promise<V1Pod> {
-  return waitFor(`pod ${name} in ${phases.join("/")}`, async () => {
-    const p = await read(name);
-    return phases.includes(p.status?.phase ?? "") ? p : undefined;
-  });
+async function phase(name: string, ...phases: string[]): Promise<V1Pod> {
+  let last: V1Pod | undefined;
+  try {
+    return await waitFor(`pod ${name} in ${phases.join("/")}`, async () => {
+      last = await read(name);
+      return phases.includes(last.status?.phase ?? "") ? last : undefined;
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last status: ${JSON.stringify(last?.status)}`);
+  }
 }
 
 async function logOf(name: string, container: string, extra: Record<string, unknown> = {}): Promise<string> {
@@ -274,7 +280,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     const server = `setTimeout(() => require("net").createServer(s => s.end("pong")).listen(${port}, "127.0.0.1"), 700)`;
     await create(
       pod("sidecar", {
-        terminationGracePeriodSeconds: 5,
+        terminationGracePeriodSeconds: 1,
         initContainers: [
           {
             name: "service",
@@ -386,6 +392,48 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       }
     });
     await waitFor("processes gone", async () => pidsWith(marker).length === 0, 5_000);
+  });
+
+  test("graceful deletion of a bound pod: SIGTERM, the pod's own exit, then removal with grace 0", async () => {
+    const hostDir = fs.mkdtempSync(`${os.tmpdir()}/kubelet-graceful-`);
+    try {
+      await create(
+        pod("graceful", {
+          nodeName: kubelet.nodeName,
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: "main",
+              image: "busybox",
+              command: [
+                "sh",
+                "-c",
+                "trap 'echo got-term > /out/result; exit 0' TERM; while :; do sleep 0.05; done",
+              ],
+              volumeMounts: [{ name: "out", mountPath: "/out" }],
+            },
+          ],
+          volumes: [{ name: "out", hostPath: { path: hostDir } }],
+        }),
+      );
+      await phase("graceful", "Running");
+      const started = Date.now();
+      await core.deleteNamespacedPod({ name: "graceful", namespace: ns });
+      const deleting = await read("graceful");
+      assert.ok(deleting.metadata!.deletionTimestamp, "the server marks the bound pod for graceful deletion");
+      await waitFor("pod gone", async () => {
+        try {
+          await read("graceful");
+          return undefined;
+        } catch (error) {
+          return (error as { code?: number }).code === 404;
+        }
+      });
+      assert.ok(Date.now() - started < 10_000, "removed once its process exited, not after the grace period");
+      assert.equal(fs.readFileSync(`${hostDir}/result`, "utf8"), "got-term\n");
+    } finally {
+      fs.rmSync(hostDir, { recursive: true, force: true });
+    }
   });
 
   test("only the container that mounts the token volume sees the token", async () => {

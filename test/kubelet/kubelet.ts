@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { V1Pod, V1PodStatus } from "@kubernetes/client-node";
 import { KubeConfig, Watch } from "@kubernetes/client-node";
-import { createLogger, type Logger } from "../../lib/log.ts";
+import { type Logger, silentLogger } from "../../lib/log.ts";
 import { type Api, createApi, HttpError } from "./client.ts";
 import { referencedObjects } from "./env.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
@@ -26,8 +26,13 @@ export type PodLogSource = (
 export interface KubeletOptions {
   kubeConfig: KubeConfig;
   nodeName?: string;
-  /** The in-process API server's hook for pods/log. */
-  setPodLogSource?: (source: PodLogSource) => void;
+  /** The in-process API server's hook for pods/log (unset again on stop). */
+  setPodLogSource?: (source: PodLogSource | undefined) => void;
+  /**
+   * Act as a node with a token of its own (default): a `process-kubelet` ServiceAccount in
+   * kube-system and a TokenRequest token, made with the given (admin) kubeconfig.
+   */
+  ownIdentity?: boolean;
   /** Where volumes and logs live; a fresh temp dir (removed on stop) by default. */
   dataDir?: string;
   log?: Logger;
@@ -51,11 +56,10 @@ const TERMINAL = new Set(["Succeeded", "Failed"]);
 
 export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const nodeName = options.nodeName ?? "process-kubelet";
-  const log = (options.log ?? createLogger("process-kubelet")).child({
-    component: "process-kubelet",
-    node: nodeName,
-  });
-  const api = createApi(options.kubeConfig);
+  const log = (options.log ?? silentLogger()).child({ component: "process-kubelet", node: nodeName });
+  const kubeConfig =
+    (options.ownIdentity ?? true) ? await nodeCredentials(options.kubeConfig, nodeName) : options.kubeConfig;
+  const api = createApi(kubeConfig);
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kiln-kubelet-"));
   const logs = new LogStore(path.join(dataDir, "logs"), options.logMaxBytes);
@@ -181,7 +185,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     });
   }
 
-  const watcher = new PodWatcher(options.kubeConfig, api, log, enqueue, (uids) => {
+  const watcher = new PodWatcher(kubeConfig, api, log, enqueue, (uids) => {
     for (const uid of [...workers.keys()]) if (!uids.has(uid)) gone(uid);
   });
   await watcher.start();
@@ -191,6 +195,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     dataDir,
     async stop() {
       watcher.stop();
+      options.setPodLogSource?.(undefined);
       await Promise.all([...workers.values()].map((w) => w.kill()));
       await Promise.all([...workers.values()].map((w) => w.done));
       logs.closeAll();
@@ -496,11 +501,7 @@ async function registerNode(api: Api, nodeName: string, deps: WorkerDeps, log: L
   }
 }
 
-/**
- * The process kubelet as startTestCluster wires it: with its own identity (a `process-kubelet`
- * ServiceAccount in kube-system and a token from TokenRequest, made with the admin kubeconfig),
- * serving the in-process server's pods/log.
- */
+/** Alias kept for callers that hand over the in-process server handle. */
 export async function startProcessKubelet(
   options: Omit<KubeletOptions, "log" | "setPodLogSource"> & {
     server: { setPodLogSource(source: PodLogSource | undefined): void };
@@ -508,20 +509,11 @@ export async function startProcessKubelet(
   },
 ): Promise<Kubelet> {
   const { server, logger, ...rest } = options;
-  const kubeConfig = await nodeCredentials(options.kubeConfig, options.nodeName ?? "process-kubelet");
-  const kubelet = await startKubelet({
+  return startKubelet({
     ...rest,
-    kubeConfig,
     setPodLogSource: (source) => server.setPodLogSource(source),
     ...(logger ? { log: logger } : {}),
   });
-  return {
-    ...kubelet,
-    async stop() {
-      server.setPodLogSource(undefined);
-      await kubelet.stop();
-    },
-  };
 }
 
 /** A kubeconfig for the same cluster with a ServiceAccount token of the kubelet's own. */
