@@ -351,6 +351,43 @@ describe("Announcer", () => {
     );
   });
 
+  test("a bad GitHub token is a terminal error; the intent stays for the next resync", async () => {
+    world.api.secrets.set("default/github/token", "ghp_wrong");
+    putBuild("b1", { phase: "Failed", reported: { telegram: "Failed" } });
+    await assert.rejects(world.announcer().reconcile(key("b1")), (err: Error) => {
+      assert.equal(err.name, "TerminalError");
+      assert.equal((err as Error & { reason: string }).reason, "GitHubUnauthorized");
+      return true;
+    });
+    assert.equal(world.api.build("b1").status?.reported?.githubIntent?.state, "failure");
+    assert.equal(world.statuses().length, 0);
+  });
+
+  test("a burst for one chat becomes one digest; every build records it", async () => {
+    world.telegram.injectError("sendMessage", { error_code: 429, retry_after: 1, chat: PRIVATE });
+    const announcer = world.announcer();
+    putBuild("b0", { phase: "Failed", reported: { github: "failure" } }, "2026-11-22T00:00:00Z");
+    await announcer.reconcile(key("b0"));
+    await waitFor("first attempt", () =>
+      world.telegram.calls.some((c) => c.params.chat_id === String(PRIVATE)),
+    );
+    for (let i = 1; i <= 5; i++) {
+      putBuild(`b${i}`, { phase: "Failed", reported: { github: "failure" } }, `2026-11-22T00:0${i}:00Z`);
+      await announcer.reconcile(key(`b${i}`));
+    }
+    const [digest] = await world.telegram.waitForMessages(1, { chat: PRIVATE, timeoutMs: 5000 });
+    assert.match(digest!.text, /^🧾 6 builds finished\n/);
+    await waitFor("all recorded", () =>
+      [0, 1, 2, 3, 4, 5].every((i) =>
+        world.api
+          .build(`b${i}`)
+          .status?.reported?.chats?.some((c) => c.chat === String(PRIVATE) && c.state === "Sent" && c.digest),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(world.telegram.messagesTo(PRIVATE).length, 1);
+  });
+
   test("without a bot token only GitHub is told; Telegram records are left alone", async () => {
     putBuild("b1", { phase: "Failed" });
     await world.announcer({ telegram: false }).reconcile(key("b1"));

@@ -20,6 +20,7 @@ import type { Build, ChatReport } from "../../api/build.ts";
 import type { BlockedChat, Repository } from "../../api/repository.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
+import { TerminalError } from "../runtime/errors.ts";
 import type { ObjectKey } from "../runtime/keys.ts";
 import { ChatQueue, type ChatQueueOptions } from "./chat-queue.ts";
 import { type Announcement, formatAnnouncement, formatDigest } from "./format.ts";
@@ -63,6 +64,26 @@ interface Item {
 
 const CONFLICT_RETRIES = 8;
 const UNFINISHED = new Set<ChatReport["state"]>(["Queued", "Sending"]);
+
+const GITHUB_REASONS: Record<number, string> = {
+  401: "GitHubUnauthorized",
+  403: "GitHubForbidden",
+  404: "GitHubNotFound",
+  422: "GitHubRejected",
+};
+
+/**
+ * A refusal that retrying cannot fix (bad token, no access, unknown commit) is terminal: the intent
+ * stays recorded and the periodic resync tries again, instead of a tight retry loop. Rate limits
+ * never get here: the throttling plugin waits them out.
+ */
+function githubError(err: unknown): unknown {
+  const status = (err as { status?: number }).status;
+  const reason = status === undefined ? undefined : GITHUB_REASONS[status];
+  return reason
+    ? new TerminalError(reason, `GitHub answered ${status}: ${(err as Error).message}`, { cause: err })
+    : err;
+}
 
 export function buildURL(build: Build, publicURL?: string): string | undefined {
   if (!publicURL) return undefined;
@@ -182,8 +203,12 @@ export class Announcer {
         ...(recorded?.targetURL ? { targetURL: recorded.targetURL } : {}),
       };
       const target = await this.#target(build, repository);
-      if (!(resuming && (await this.#d.github.shows(target, posting)))) {
-        await this.#d.github.post(target, posting);
+      try {
+        if (!(resuming && (await this.#d.github.shows(target, posting)))) {
+          await this.#d.github.post(target, posting);
+        }
+      } catch (err) {
+        throw githubError(err);
       }
       await this.#updateBuild(namespace, name, (current) =>
         current.status?.reported?.githubIntent?.state === posting.state
