@@ -136,7 +136,8 @@ export class Announcer {
 
     // 1. Claim what is owed, in one conditional write.
     const status: CommitStatus | undefined =
-      owed.github && repository
+      // Without a token GitHub would refuse every status (401): nothing to announce there.
+      owed.github && repository?.spec.tokenSecretRef
         ? {
             ...owed.github,
             context: this.#context,
