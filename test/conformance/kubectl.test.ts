@@ -1,0 +1,236 @@
+// Conformance of the test API server through real kubectl v1.34 (.tools/bin/kubectl, installed by
+// npm ci's postinstall): apply, get with printer columns, get -w, delete waiting for finalizers,
+// explain, pods, logs, describe with Events. Every command has a request timeout and a kill timer.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Readable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { buildBody, waitFor } from "./helpers.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const kubectl = resolve(root, ".tools/bin/kubectl");
+
+let cluster: TestCluster;
+
+before(async () => {
+  cluster = await startTestCluster({ applyCRDs: false });
+});
+
+after(async () => {
+  await cluster.stop();
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  done: Promise<Run>;
+}
+
+function start(args: string[], killAfterMs = 20_000): Running {
+  const child = spawn(kubectl, args, {
+    cwd: root,
+    env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HOME: process.env.HOME ?? "/tmp" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const done = new Promise<Run>((resolveRun) => {
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout: out, stderr: err });
+    });
+  });
+  return { child, stdout: () => out, stderr: () => err, done };
+}
+
+async function run(...args: string[]): Promise<Run> {
+  return start(["--request-timeout=10s", ...args]).done;
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await run(...args);
+  assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** The words of a table's header line. */
+function header(output: string): string[] {
+  return output
+    .split("\n")[0]!
+    .trim()
+    .split(/\s{2,}/);
+}
+
+describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (npm ci installs it)" }, () => {
+  test("applies the CRDs and the example Repository", async () => {
+    const crds = await ok("apply", "-k", "manifests/crds");
+    assert.match(crds, /customresourcedefinition.apiextensions.k8s.io\/builds.kiln.dev created/);
+    assert.match(crds, /customresourcedefinition.apiextensions.k8s.io\/repositories.kiln.dev created/);
+    const applied = await ok("apply", "-f", "manifests/examples/repository.yaml");
+    assert.match(applied, /secret\/acme-api-github created/);
+    assert.match(applied, /repository.kiln.dev\/api created/);
+    const again = await ok("apply", "-f", "manifests/examples/repository.yaml");
+    assert.match(again, /repository.kiln.dev\/api unchanged/);
+    // kubectl re-sends a Secret's stringData (the live object only has data), so kube says "configured".
+    assert.match(again, /secret\/acme-api-github configured/);
+    await ok("apply", "-f", "manifests/examples/build.yaml");
+  });
+
+  test("get repositories,builds shows the printer columns", async () => {
+    const both = await ok("get", "repositories,builds");
+    assert.match(both, /repository.kiln.dev\/api\s+acme\s+api\s/);
+    assert.match(both, /build.kiln.dev\/api-main-4f2c1a9\s+api\s+main\s+4f2c1a9\s/);
+    const builds = await ok("get", "builds");
+    assert.deepEqual(header(builds), ["NAME", "REPOSITORY", "BRANCH", "COMMIT", "PHASE", "DURATION", "AGE"]);
+    assert.match(builds.split("\n")[1]!, /^api-main-4f2c1a9\s+api\s+main\s+4f2c1a9\s+\d+s$/);
+    const wide = await ok("get", "builds", "-o", "wide");
+    assert.deepEqual(header(wide), [
+      "NAME",
+      "REPOSITORY",
+      "BRANCH",
+      "COMMIT",
+      "PHASE",
+      "DURATION",
+      "AGE",
+      "TRIGGER",
+      "MESSAGE",
+    ]);
+    const byShortName = await ok("get", "bld", "-o", "name");
+    assert.equal(byShortName.trim(), "build.kiln.dev/api-main-4f2c1a9");
+    const category = await ok("get", "kiln", "-o", "name");
+    assert.deepEqual(category.trim().split("\n").sort(), [
+      "build.kiln.dev/api-main-4f2c1a9",
+      "repository.kiln.dev/api",
+    ]);
+  });
+
+  test("get builds -w sees a change", async () => {
+    const watch = start(["get", "builds", "-w", "--request-timeout=15s"], 15_000);
+    try {
+      await waitFor("the initial row", () => watch.stdout().includes("api-main-4f2c1a9"), 10_000);
+      await ok(
+        "patch",
+        "build",
+        "api-main-4f2c1a9",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status":{"phase":"Running"}}',
+      );
+      await waitFor(
+        "the Running row",
+        () => /api-main-4f2c1a9\s+api\s+main\s+4f2c1a9\s+Running/.test(watch.stdout()),
+        10_000,
+      );
+    } finally {
+      watch.child.kill("SIGTERM");
+      await watch.done;
+    }
+  });
+
+  test("delete waits while a finalizer is present", async () => {
+    await ok(
+      "patch",
+      "build",
+      "api-main-4f2c1a9",
+      "--type=merge",
+      "-p",
+      '{"metadata":{"finalizers":["kiln.dev/test"]}}',
+    );
+    const deleting = start(
+      ["delete", "build", "api-main-4f2c1a9", "--timeout=20s", "--request-timeout=20s"],
+      25_000,
+    );
+    await waitFor(
+      "deletionTimestamp",
+      async () =>
+        (await ok("get", "build", "api-main-4f2c1a9", "-o", "jsonpath={.metadata.deletionTimestamp}")) !== "",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(deleting.child.exitCode, null, "kubectl delete still waits");
+    await ok("patch", "build", "api-main-4f2c1a9", "--type=merge", "-p", '{"metadata":{"finalizers":null}}');
+    const result = await deleting.done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /build.kiln.dev "api-main-4f2c1a9" deleted/);
+    const gone = await run("get", "build", "api-main-4f2c1a9");
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /builds.kiln.dev "api-main-4f2c1a9" not found/);
+  });
+
+  test("explain builds.spec", async () => {
+    const text = await ok("explain", "builds.spec");
+    assert.match(text, /KIND:\s+Build/);
+    assert.match(text, /repository\s+<string> -required-/);
+    assert.match(text, /revision\s+<Object> -required-/);
+  });
+
+  test("pods: get, logs", async () => {
+    await ok("run", "hello", "--image=busybox:1.36", "--restart=Never", "--", "echo", "hi");
+    const pods = await ok("get", "pods");
+    assert.deepEqual(header(pods), ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    assert.match(pods, /hello\s+0\/1\s+Pending\s+0\s/);
+    cluster.server.setPodLogSource((namespace, pod, container, options) =>
+      namespace === "default" && pod === "hello" && container === "hello" && !options.follow
+        ? Readable.from([`hi from ${container}\n`])
+        : undefined,
+    );
+    try {
+      assert.equal(await ok("logs", "hello"), "hi from hello\n");
+    } finally {
+      cluster.server.setPodLogSource(undefined);
+    }
+  });
+
+  test("describe build shows its Events", async () => {
+    const { objects, registry } = cluster.server;
+    const builds = registry.find("kiln.dev", "v1alpha1", "builds")!;
+    const build = objects.create(builds, "default", buildBody("described")).object;
+    const events = registry.find("events.k8s.io", "v1", "events")!;
+    objects.create(events, "default", {
+      apiVersion: "events.k8s.io/v1",
+      kind: "Event",
+      metadata: { name: "described.1" },
+      eventTime: new Date().toISOString().replace("Z", "000Z"),
+      reportingController: "kiln.dev/build-controller",
+      reportingInstance: "controller-0",
+      action: "Create",
+      reason: "PodCreated",
+      type: "Normal",
+      note: "Created pod described-pod",
+      regarding: {
+        apiVersion: "kiln.dev/v1alpha1",
+        kind: "Build",
+        name: "described",
+        namespace: "default",
+        uid: build.metadata.uid,
+      },
+    });
+    const text = await ok("describe", "build", "described");
+    assert.match(text, /Name:\s+described/);
+    assert.match(text, /Events:/);
+    assert.match(text, /Normal\s+PodCreated\s+.*Created pod described-pod/);
+  });
+
+  test("a wrong token is Unauthorized", async () => {
+    const r = await run("--token=wrong", "get", "builds");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Unauthorized/);
+  });
+});
