@@ -10,6 +10,7 @@ import { Controller } from "../runtime/controller.ts";
 import { Informer, type ListResult } from "../runtime/informer.ts";
 import { keyOf } from "../runtime/keys.ts";
 import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
+import type { RateLimitOptions } from "../runtime/rate-limit.ts";
 import type { RepositoryDeps } from "./deps.ts";
 import { type GitHubClientOptions, gitHubClient, type RepoGitHub } from "./github.ts";
 import { kubeRepositoryWrites } from "./kube.ts";
@@ -26,6 +27,8 @@ export interface RepositoryControllerOptions {
   graceMs?: number;
   clock?: Clock;
   github?: Partial<GitHubClientOptions>;
+  /** Retry pacing of failed reconciles (the runtime's defaults when unset). */
+  rateLimit?: RateLimitOptions;
 }
 
 const BY_REPOSITORY = "repository";
@@ -109,5 +112,6 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     ],
     log,
     clock,
+    ...(options.rateLimit && { rateLimit: options.rateLimit }),
   });
 }
