@@ -345,8 +345,12 @@ describe("zod and the CRD schemas agree", () => {
   const examples = readdirSync(new URL("../manifests/examples/", import.meta.url))
     .filter((f) => f.endsWith(".yaml"))
     .flatMap((f) =>
+      // YAML 1.1, as kubectl reads files (sigs.k8s.io/yaml): there an unquoted `on` or `yes` key is a boolean.
       parseAllDocuments(
         readFileSync(join(new URL("../manifests/examples/", import.meta.url).pathname, f), "utf8"),
+        {
+          version: "1.1",
+        },
       )
         .map((d) => d.toJS())
         .filter((d) => d?.apiVersion === API_VERSION && (d.kind === "Build" || d.kind === "Repository"))
@@ -368,15 +372,13 @@ describe("property: zod and the CRD agree on generated objects and their mutatio
     const { schema } = kinds[kind];
     const spec = arbitraryFor(schema.properties!.spec!);
     const status = fc.option(arbitraryFor(schema.properties!.status!), { nil: undefined });
-    const object = fc
-      .tuple(spec, status)
-      .map(([s, st]) => ({
-        apiVersion: API_VERSION,
-        kind,
-        metadata: { name: "gen" },
-        spec: s,
-        ...(st === undefined ? {} : { status: st }),
-      }));
+    const object = fc.tuple(spec, status).map(([s, st]) => ({
+      apiVersion: API_VERSION,
+      kind,
+      metadata: { name: "gen" },
+      spec: s,
+      ...(st === undefined ? {} : { status: st }),
+    }));
 
     test(`${kind}: every generated object is valid for both`, () => {
       fc.assert(

@@ -2,7 +2,7 @@
 // where the field is not nullable) takes the schema's `default`; the walk then continues into the value,
 // so defaults nested inside a defaulted object, array items and map values apply too.
 import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
-import { isPlainObject } from "./go-format.ts";
+import { isPlainObject, propertyOf } from "./go-format.ts";
 
 /** Returns a defaulted copy of `obj`; the input is not modified. Defaults are copied as they are, not re-validated. */
 export function defaultObject(obj: unknown, schema: JSONSchemaProps): unknown {
@@ -27,11 +27,11 @@ function applyDefaults(x: unknown, s: JSONSchemaProps | undefined): void {
   if (!isPlainObject(x)) return;
   for (const [key, prop] of Object.entries(s.properties ?? {})) {
     if (prop.default === undefined) continue;
-    if (!(key in x) || isNonNullableNull(x[key], prop)) x[key] = structuredClone(prop.default);
+    if (!Object.hasOwn(x, key) || isNonNullableNull(x[key], prop)) x[key] = structuredClone(prop.default);
   }
   const additional = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
   for (const [key, v] of Object.entries(x)) {
-    const prop = s.properties?.[key];
+    const prop = propertyOf(s.properties, key);
     if (prop) {
       applyDefaults(v, prop);
     } else if (additional) {

@@ -95,3 +95,8 @@ export function jsonTypeName(value: unknown): string {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
+
+/** The schema of a named property, never one inherited from Object.prototype ("toString", "valueOf"…). */
+export function propertyOf<T>(properties: Record<string, T> | undefined, key: string): T | undefined {
+  return properties !== undefined && Object.hasOwn(properties, key) ? properties[key] : undefined;
+}

@@ -117,6 +117,12 @@ const cases: { name: string; input: unknown; value: unknown; unknown: string[] }
     value: { spec: { scalar: {} } },
     unknown: ["spec.scalar.a"],
   },
+  {
+    name: "keys named like Object.prototype members are unknown fields like any other",
+    input: { spec: { name: "x", toString: 1, valueOf: { a: 1 }, constructor: "c" } },
+    value: { spec: { name: "x" } },
+    unknown: ["spec.constructor", "spec.toString", "spec.valueOf"],
+  },
 ];
 
 describe("pruneObject", () => {

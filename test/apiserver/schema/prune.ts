@@ -2,7 +2,7 @@
 // schema does not specify are dropped (and reported), non-nullable nulls without a default are dropped,
 // and ObjectMeta keeps only the fields metav1.ObjectMeta knows.
 import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
-import { isPlainObject } from "./go-format.ts";
+import { isPlainObject, propertyOf } from "./go-format.ts";
 
 const META_FIELDS = new Set(["apiVersion", "kind", "metadata"]);
 
@@ -67,7 +67,7 @@ function prune(x: unknown, s: JSONSchemaProps | undefined, path: string, unknown
   if (!isPlainObject(x)) return;
   for (const [key, v] of Object.entries(x)) {
     if (s?.["x-kubernetes-embedded-resource"] && META_FIELDS.has(key)) continue;
-    const prop = s?.properties?.[key];
+    const prop = propertyOf(s?.properties, key);
     if (prop) {
       prune(v, prop, child(path, key), unknown);
     } else if (s && isSchema(s.additionalProperties)) {
@@ -93,7 +93,7 @@ function skipPrune(x: unknown, s: JSONSchemaProps, path: string, unknown: string
   if (!isPlainObject(x)) return;
   for (const [key, v] of Object.entries(x)) {
     if (s["x-kubernetes-embedded-resource"] && META_FIELDS.has(key)) continue;
-    const prop = s.properties?.[key];
+    const prop = propertyOf(s.properties, key);
     if (prop) prune(v, prop, child(path, key), unknown);
     else if (isSchema(s.additionalProperties)) prune(v, s.additionalProperties, child(path, key), unknown);
   }
@@ -105,7 +105,7 @@ function isSchema(value: JSONSchemaProps | boolean | undefined): value is JSONSc
 
 function schemaForField(key: string, s: JSONSchemaProps | undefined): JSONSchemaProps | undefined {
   if (!s) return undefined;
-  const prop = s.properties?.[key];
+  const prop = propertyOf(s.properties, key);
   if (prop) return prop;
   return isSchema(s.additionalProperties) ? s.additionalProperties : undefined;
 }

@@ -3,7 +3,7 @@
 // (`properties[spec].properties[steps].items.type`) below the `path` given for the schema itself.
 import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
 import { type FieldError, forbidden, invalid, notSupported, required } from "./field-error.ts";
-import { goJSON } from "./go-format.ts";
+import { goJSON, propertyOf } from "./go-format.ts";
 import { pruneObject } from "./prune.ts";
 import { validateObject } from "./validate.ts";
 
@@ -100,7 +100,7 @@ function checkNode(s: JSONSchemaProps, path: string, level: Level, errors: Field
 function checkResourceFields(s: JSONSchemaProps, prop: (key: string) => string, errors: FieldError[]): void {
   const expected = { metadata: "object", apiVersion: "string", kind: "string" } as const;
   for (const [key, type] of Object.entries(expected)) {
-    const field = s.properties?.[key];
+    const field = propertyOf(s.properties, key);
     if (field && field.type !== type)
       errors.push(invalid(`${prop(key)}.type`, field.type ?? "", `must be ${type}`));
   }
@@ -165,7 +165,7 @@ function checkListType(s: JSONSchemaProps, path: string, errors: FieldError[]): 
       );
     }
     for (const key of keys ?? []) {
-      const field = s.items?.properties?.[key];
+      const field = propertyOf(s.items?.properties, key);
       if (!field) {
         errors.push(
           invalid(at("x-kubernetes-list-map-keys"), keys, `entries must all be names of item properties`),

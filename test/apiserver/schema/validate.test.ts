@@ -303,6 +303,17 @@ describe("validateObject", () => {
     });
   }
 
+  test("a required field is not satisfied by an Object.prototype member of the same name", () => {
+    const schema = withField({
+      type: "object",
+      required: ["toString"],
+      properties: { toString: { type: "string" } },
+    });
+    assert.deepEqual(validateObject({ spec: { f: {} } }, schema).map(formatFieldError), [
+      "spec.f.toString: Required value",
+    ]);
+  });
+
   test("int32 and int64 are not checked: apiextensions strips those formats", () => {
     assert.deepEqual(
       validateObject({ spec: { f: 2 ** 40 } }, withField({ type: "integer", format: "int32" })),

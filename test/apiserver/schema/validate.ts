@@ -13,7 +13,7 @@ import {
   typeInvalid,
 } from "./field-error.ts";
 import { formatChecker } from "./formats.ts";
-import { goFloat, goJSON, goNumber, goQuote, isPlainObject, jsonTypeName } from "./go-format.ts";
+import { goFloat, goJSON, goNumber, goQuote, isPlainObject, jsonTypeName, propertyOf } from "./go-format.ts";
 
 /** Validates a pruned and defaulted object. Errors come in kube's order and wording. */
 export function validateObject(obj: unknown, schema: JSONSchemaProps): FieldError[] {
@@ -165,14 +165,14 @@ function validateProperties(
   const additional = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
   if (additional) {
     for (const [key, value] of Object.entries(data)) {
-      if (!s.properties?.[key]) validateValue(value, additional, sub(path, key), errors);
+      if (!propertyOf(s.properties, key)) validateValue(value, additional, sub(path, key), errors);
     }
   }
   for (const [key, prop] of Object.entries(s.properties ?? {})) {
-    if (key in data) validateValue(data[key], prop, sub(path, key), errors);
+    if (Object.hasOwn(data, key)) validateValue(data[key], prop, sub(path, key), errors);
   }
   for (const key of s.required ?? []) {
-    if (!(key in data)) errors.push(required(sub(path, key)));
+    if (!Object.hasOwn(data, key)) errors.push(required(sub(path, key)));
   }
 }
 
@@ -198,7 +198,7 @@ function validateListTypes(
       const seen = new Set<string>();
       data.forEach((item, i) => {
         if (!isPlainObject(item)) return;
-        const tuple = Object.fromEntries(keys.filter((k) => k in item).map((k) => [k, item[k]]));
+        const tuple = Object.fromEntries(keys.filter((k) => Object.hasOwn(item, k)).map((k) => [k, item[k]]));
         const key = goJSON(tuple);
         if (seen.has(key)) errors.push(duplicate(`${path}[${i}]`, tuple));
         seen.add(key);
@@ -212,7 +212,7 @@ function validateListTypes(
   if (!isPlainObject(data)) return;
   const additional = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
   for (const [key, value] of Object.entries(data)) {
-    const prop = s.properties?.[key];
+    const prop = propertyOf(s.properties, key);
     if (prop) validateListTypes(value, prop, sub(path, key), errors);
     else if (additional) validateListTypes(value, additional, `${path}[${key}]`, errors);
   }
