@@ -13,6 +13,7 @@ export {
   openAPIV3ForGroupVersion,
   openAPIV3Index,
 } from "./openapi.ts";
+export { checkPrinterColumns } from "./printer-columns.ts";
 export { OBJECT_META_FIELDS, pruneObject } from "./prune.ts";
 export { checkStructuralSchema } from "./structural.ts";
 export type {

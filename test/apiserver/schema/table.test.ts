@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
-import { type AdditionalPrinterColumn, builtinTable, customResourceTable, humanDuration } from "./index.ts";
+import {
+  type AdditionalPrinterColumn,
+  builtinTable,
+  checkPrinterColumns,
+  customResourceTable,
+  formatFieldError,
+  humanDuration,
+} from "./index.ts";
 
 const load = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8");
 const columnsOf = (file: string): AdditionalPrinterColumn[] =>
@@ -178,7 +185,9 @@ describe("customResourceTable", () => {
   });
 
   test("a column whose jsonPath does not parse is refused", () => {
-    assert.throws(() => customResourceTable([], [{ name: "X", type: "string", jsonPath: ".a[" }], { now }));
+    assert.throws(() => customResourceTable([], [{ name: "X", type: "string", jsonPath: ".a[" }], { now }), {
+      message: 'unrecognized column definition ".a["',
+    });
   });
 });
 
@@ -585,4 +594,33 @@ describe("builtinTable", () => {
       assert.deepEqual(table.rows[0]?.cells, c.cells);
     });
   }
+});
+
+describe("checkPrinterColumns", () => {
+  test("Kiln's columns pass", () => {
+    for (const file of ["builds.kiln.dev.yaml", "repositories.kiln.dev.yaml"]) {
+      assert.deepEqual(checkPrinterColumns(columnsOf(file), "spec.versions[0].additionalPrinterColumns"), []);
+    }
+  });
+
+  test("kube's messages for bad columns", () => {
+    const p = "spec.versions[0].additionalPrinterColumns";
+    assert.deepEqual(
+      checkPrinterColumns(
+        [
+          { name: "", type: "text", jsonPath: "spec.x" },
+          { name: "A", format: "percent" },
+        ],
+        p,
+      ).map(formatFieldError),
+      [
+        `${p}[0].name: Required value`,
+        `${p}[0].type: Invalid value: "text": must be one of boolean,date,integer,number,string`,
+        `${p}[0].jsonPath: Invalid value: "spec.x": must be a simple json path starting with .`,
+        `${p}[1].type: Required value: must be one of boolean,date,integer,number,string`,
+        `${p}[1].format: Invalid value: "percent": must be one of byte,date,date-time,double,float,int32,int64,password`,
+        `${p}[1].JSONPath: Required value`,
+      ],
+    );
+  });
 });

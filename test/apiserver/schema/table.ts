@@ -1,6 +1,6 @@
 // meta.k8s.io/v1 Table output of custom resources, as kube-apiserver's CRD table convertor renders it
 // for `kubectl get` (Accept: application/json;as=Table;v=v1;g=meta.k8s.io).
-import { goJSON, goNumber, isPlainObject } from "./go-format.ts";
+import { goJSON, goNumber, goQuote, isPlainObject } from "./go-format.ts";
 import { compileJSONPath } from "./jsonpath.ts";
 
 export interface TableOptions {
@@ -163,7 +163,13 @@ export function customResourceTable(
   options: TableOptions,
 ): Table {
   const effective = columns.length > 0 ? columns : DEFAULT_CRD_COLUMNS;
-  const paths = effective.map((c) => compileJSONPath(`{${c.jsonPath}}`));
+  const paths = effective.map((c) => {
+    try {
+      return compileJSONPath(`{${c.jsonPath}}`);
+    } catch {
+      throw new Error(`unrecognized column definition ${goQuote(c.jsonPath)}`);
+    }
+  });
   const definitions: TableColumnDefinition[] = [
     NAME_COLUMN,
     ...effective.map((c) => ({
