@@ -8,7 +8,9 @@ export class HttpError extends Error {
   readonly code: number;
   readonly body: unknown;
   constructor(code: number, body: unknown) {
-    const message = (body as { message?: string } | undefined)?.message ?? `HTTP ${code}`;
+    const message =
+      (body as { message?: string } | undefined)?.message ??
+      `HTTP ${code}${typeof body === "string" ? `: ${body.slice(0, 200)}` : ""}`;
     super(message);
     this.code = code;
     this.body = body;
@@ -39,6 +41,7 @@ export function createApi(kc: KubeConfig): Api {
   );
   const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     await ready;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const options: https.RequestOptions = {
       ...agentOptions,
       agent: await agent,
@@ -49,7 +52,9 @@ export function createApi(kc: KubeConfig): Api {
       headers: {
         ...(agentOptions.headers as Record<string, string>),
         accept: "application/json",
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(payload !== undefined
+          ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) }
+          : {}),
       },
     };
     return new Promise<T>((resolve, reject) => {
@@ -70,7 +75,7 @@ export function createApi(kc: KubeConfig): Api {
       });
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
       req.on("error", reject);
-      if (body !== undefined) req.write(JSON.stringify(body));
+      if (payload !== undefined) req.write(payload);
       req.end();
     });
   };

@@ -277,7 +277,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
 
   test("a native sidecar gates the next container on its startup probe and stops after the main ones", async () => {
     const port = await freePort();
-    const server = `setTimeout(() => require("net").createServer(s => s.end("pong")).listen(${port}, "127.0.0.1"), 700)`;
+    const server = `setTimeout(() => require("net").createServer(s => s.on("error", () => {}).end("pong")).listen(${port}, "127.0.0.1"), 700)`;
     await create(
       pod("sidecar", {
         terminationGracePeriodSeconds: 1,
