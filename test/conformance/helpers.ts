@@ -107,7 +107,10 @@ export async function rawRequest(
     const headers: Record<string, string> = { accept: "application/json", ...options.headers };
     const token = options.token === undefined ? server.adminToken : options.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
-    if (payload !== undefined) headers["content-type"] ??= "application/json";
+    if (payload !== undefined) {
+      headers["content-type"] ??= "application/json";
+      headers["content-length"] = String(Buffer.byteLength(payload));
+    }
     const req = request(url, { method, ca: server.caPem, headers, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));

@@ -1,0 +1,484 @@
+// Conformance of the test API server at the HTTP level, where clients hide the wire format: Status
+// bodies, auth, discovery (legacy and aggregated), Table and PartialObjectMetadata output, patch types,
+// dryRun, pod graceful deletion and binding, TokenRequest, Events in both APIs, namespace deletion,
+// watch options, CRDs of both scopes coming and going.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { buildBody, podBody, type RawResponse, rawRequest, waitFor } from "./helpers.ts";
+
+let cluster: TestCluster;
+
+before(async () => {
+  cluster = await startTestCluster({ server: { bookmarkIntervalMs: 100 } });
+});
+
+after(async () => {
+  await cluster.stop();
+});
+
+const req = (method: string, path: string, options: Parameters<typeof rawRequest>[3] = {}) =>
+  rawRequest(cluster.server, method, path, options);
+const BUILDS = "/apis/kiln.dev/v1alpha1/namespaces/default/builds";
+const PODS = "/api/v1/namespaces/default/pods";
+
+function expectStatus(r: RawResponse, code: number, reason: string): Record<string, unknown> {
+  assert.equal(r.status, code, r.text);
+  const body = r.json();
+  assert.equal(body.kind, "Status");
+  assert.equal(body.apiVersion, "v1");
+  assert.equal(body.status, "Failure");
+  assert.equal(body.reason, reason);
+  assert.equal(body.code, code);
+  return body;
+}
+
+/** Reads a watch stream until `enough` says so (or the stream ends); returns the events. */
+async function watchEvents(
+  path: string,
+  enough: (events: { type: string; object: Record<string, unknown> }[]) => boolean,
+  afterConnect?: () => Promise<void>,
+): Promise<{ type: string; object: Record<string, unknown> }[]> {
+  const { request } = await import("node:https");
+  const url = new URL(path, cluster.url);
+  return new Promise((resolve, reject) => {
+    const events: { type: string; object: Record<string, unknown> }[] = [];
+    const timer = setTimeout(() => {
+      r.destroy();
+      reject(new Error(`watch ${path} timed out with ${JSON.stringify(events.map((e) => e.type))}`));
+    }, 5000);
+    const r = request(
+      url,
+      { ca: cluster.server.caPem, headers: { authorization: `Bearer ${cluster.server.adminToken}` } },
+      (res) => {
+        let buffer = "";
+        const finish = () => {
+          clearTimeout(timer);
+          r.destroy();
+          resolve(events);
+        };
+        res.on("data", (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let i = buffer.indexOf("\n");
+          while (i >= 0) {
+            events.push(JSON.parse(buffer.slice(0, i)));
+            buffer = buffer.slice(i + 1);
+            i = buffer.indexOf("\n");
+          }
+          if (enough(events)) finish();
+        });
+        res.on("end", finish);
+        afterConnect?.().catch(reject);
+      },
+    );
+    r.on("error", (e) => {
+      if (!r.destroyed) reject(e);
+    });
+    r.end();
+  });
+}
+
+describe("http", () => {
+  test("auth: 401 Status without a valid token; /version and /healthz are public", async () => {
+    const none = await req("GET", BUILDS, { token: null });
+    expectStatus(none, 401, "Unauthorized");
+    assert.equal(none.json().message, "Unauthorized");
+    expectStatus(await req("GET", BUILDS, { token: "nope" }), 401, "Unauthorized");
+    const version = await req("GET", "/version", { token: null });
+    assert.equal(version.json().minor, "34");
+    assert.equal((await req("GET", "/healthz", { token: null })).text, "ok");
+  });
+
+  test("errors: NotFound for unknown paths, BadRequest for bad bodies and parameters", async () => {
+    const missing = expectStatus(await req("GET", "/apis/nope.dev/v1/things"), 404, "NotFound");
+    assert.equal(missing.message, "the server could not find the requested resource");
+    expectStatus(await req("POST", BUILDS, { body: "{not json" }), 400, "BadRequest");
+    expectStatus(
+      await req("GET", `${BUILDS}?labelSelector=${encodeURIComponent("a b c")}`),
+      400,
+      "BadRequest",
+    );
+    expectStatus(
+      await req("POST", `${BUILDS}?fieldValidation=Loud`, { body: buildBody("x") }),
+      400,
+      "BadRequest",
+    );
+    const mismatch = expectStatus(
+      await req("POST", BUILDS, { body: { ...buildBody("x"), apiVersion: "kiln.dev/v2" } }),
+      400,
+      "BadRequest",
+    );
+    assert.match(String(mismatch.message), /does not match the expected API version/);
+  });
+
+  test("discovery, legacy and aggregated", async () => {
+    const api = (await req("GET", "/api")).json();
+    assert.equal(api.kind, "APIVersions");
+    assert.deepEqual(api.versions, ["v1"]);
+    const groups = (await req("GET", "/apis")).json() as {
+      groups: { name: string; preferredVersion: { version: string } }[];
+    };
+    const kiln = groups.groups.find((g) => g.name === "kiln.dev");
+    assert.equal(kiln?.preferredVersion.version, "v1alpha1");
+    const resources = (await req("GET", "/apis/kiln.dev/v1alpha1")).json() as {
+      resources: {
+        name: string;
+        kind: string;
+        verbs: string[];
+        shortNames?: string[];
+        categories?: string[];
+      }[];
+    };
+    const builds = resources.resources.find((r) => r.name === "builds");
+    assert.deepEqual(builds?.shortNames, ["bld"]);
+    assert.deepEqual(builds?.categories, ["kiln"]);
+    assert.ok(resources.resources.some((r) => r.name === "builds/status" && r.kind === "Build"));
+    const core = (await req("GET", "/api/v1")).json() as { resources: { name: string; kind: string }[] };
+    assert.ok(core.resources.some((r) => r.name === "serviceaccounts/token" && r.kind === "TokenRequest"));
+    assert.ok(core.resources.some((r) => r.name === "pods/log"));
+    const aggregated = await req("GET", "/apis", {
+      headers: {
+        accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+      },
+    });
+    assert.match(String(aggregated.headers["content-type"]), /as=APIGroupDiscoveryList/);
+    const list = aggregated.json() as {
+      kind: string;
+      items: {
+        metadata: { name: string };
+        versions: { version: string; resources: { resource: string; scope: string }[] }[];
+      }[];
+    };
+    assert.equal(list.kind, "APIGroupDiscoveryList");
+    const group = list.items.find((i) => i.metadata.name === "kiln.dev");
+    assert.ok(group?.versions[0]?.resources.some((r) => r.resource === "builds" && r.scope === "Namespaced"));
+  });
+
+  test("openapi v3 index and documents; v2", async () => {
+    const index = (await req("GET", "/openapi/v3")).json() as {
+      paths: Record<string, { serverRelativeURL: string }>;
+    };
+    const url = index.paths["apis/kiln.dev/v1alpha1"]?.serverRelativeURL;
+    assert.match(url ?? "", /^\/openapi\/v3\/apis\/kiln.dev\/v1alpha1\?hash=[0-9A-F]+$/);
+    const doc = (await req("GET", url!)).json() as { components: { schemas: Record<string, unknown> } };
+    assert.ok(doc.components.schemas["dev.kiln.v1alpha1.Build"]);
+    assert.ok(index.paths["api/v1"]);
+    const v2 = (await req("GET", "/openapi/v2")).json() as {
+      swagger: string;
+      definitions: Record<string, unknown>;
+    };
+    assert.equal(v2.swagger, "2.0");
+    assert.ok(v2.definitions["dev.kiln.v1alpha1.Repository"]);
+  });
+
+  test("Table and PartialObjectMetadata output", async () => {
+    await req("POST", BUILDS, { body: buildBody("tabled", { labels: { "kiln.dev/commit": "4f2c1a9" } }) });
+    const accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    const table = (
+      await req("GET", `${BUILDS}?labelSelector=kiln.dev/commit`, { headers: { accept } })
+    ).json() as {
+      kind: string;
+      columnDefinitions: { name: string; priority: number }[];
+      rows: { cells: unknown[]; object: { kind: string } }[];
+    };
+    assert.equal(table.kind, "Table");
+    assert.deepEqual(
+      table.columnDefinitions.map((c) => c.name),
+      ["Name", "Repository", "Branch", "Commit", "Phase", "Duration", "Age", "Trigger", "Message"],
+    );
+    assert.deepEqual(table.rows[0]!.cells.slice(0, 4), ["tabled", "api", "main", "4f2c1a9"]);
+    assert.equal(table.rows[0]!.object.kind, "PartialObjectMetadata");
+    const one = (
+      await req("GET", `${BUILDS}/tabled?includeObject=Object`, { headers: { accept } })
+    ).json() as { rows: { object: { kind: string } }[] };
+    assert.equal(one.rows[0]!.object.kind, "Build");
+    const meta = (
+      await req("GET", BUILDS, {
+        headers: { accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io" },
+      })
+    ).json() as { kind: string; items: { metadata: { name: string } }[] };
+    assert.equal(meta.kind, "PartialObjectMetadataList");
+    assert.ok(meta.items.some((i) => i.metadata.name === "tabled"));
+    assert.equal(
+      (await req("GET", BUILDS, { headers: { accept: "application/vnd.kubernetes.protobuf" } })).status,
+      406,
+    );
+  });
+
+  test("patch types: apply → 415, strategic merge on custom resources → 415, strategic merge of pod lists", async () => {
+    await req("POST", BUILDS, { body: buildBody("patched") });
+    const apply = await req("PATCH", `${BUILDS}/patched`, {
+      body: "{}",
+      headers: { "content-type": "application/apply-patch+yaml" },
+    });
+    expectStatus(apply, 415, "UnsupportedMediaType");
+    const smp = await req("PATCH", `${BUILDS}/patched`, {
+      body: {},
+      headers: { "content-type": "application/strategic-merge-patch+json" },
+    });
+    expectStatus(smp, 415, "UnsupportedMediaType");
+    const pod = podBody("smp") as { spec: { containers: Record<string, unknown>[] } };
+    pod.spec.containers.push({ name: "side", image: "busybox:1.36", env: [{ name: "A", value: "1" }] });
+    await req("POST", PODS, { body: pod });
+    const patched = await req("PATCH", `${PODS}/smp`, {
+      body: {
+        metadata: { labels: { l: "v" } },
+        spec: { containers: [{ name: "side", image: "busybox:1.37" }] },
+      },
+      headers: { "content-type": "application/strategic-merge-patch+json" },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const containers = (
+      patched.json().spec as { containers: { name: string; image: string; env?: unknown[] }[] }
+    ).containers;
+    assert.deepEqual(
+      containers.map((c) => [c.name, c.image]),
+      [
+        ["main", "busybox:1.36"],
+        ["side", "busybox:1.37"],
+      ],
+    );
+    assert.deepEqual(containers[1]!.env, [{ name: "A", value: "1" }]);
+  });
+
+  test("dryRun=All validates without storing", async () => {
+    const dry = await req("POST", `${BUILDS}?dryRun=All`, { body: buildBody("dry") });
+    assert.equal(dry.status, 201);
+    assert.equal((dry.json().spec as { timeout: string }).timeout, "1h");
+    expectStatus(await req("GET", `${BUILDS}/dry`), 404, "NotFound");
+  });
+
+  test("pods: service-account volume, binding, graceful deletion", async () => {
+    const created = (await req("POST", PODS, { body: podBody("graceful") })).json() as {
+      spec: { volumes: { name: string }[]; containers: { volumeMounts: { mountPath: string }[] }[] };
+    };
+    assert.match(created.spec.volumes[0]!.name, /^kube-api-access-[a-z0-9]{5}$/);
+    assert.equal(
+      created.spec.containers[0]!.volumeMounts[0]!.mountPath,
+      "/var/run/secrets/kubernetes.io/serviceaccount",
+    );
+    const bind = await req("POST", `${PODS}/graceful/binding`, {
+      body: {
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name: "graceful" },
+        target: { apiVersion: "v1", kind: "Node", name: "node-1" },
+      },
+    });
+    assert.equal(bind.status, 201, bind.text);
+    expectStatus(
+      await req("POST", `${PODS}/graceful/binding`, { body: { target: { kind: "Node", name: "node-2" } } }),
+      409,
+      "Conflict",
+    );
+    const deleting = await req("DELETE", `${PODS}/graceful`);
+    const meta = deleting.json().metadata as {
+      deletionTimestamp?: string;
+      deletionGracePeriodSeconds?: number;
+    };
+    assert.equal(meta.deletionGracePeriodSeconds, 30);
+    assert.ok(meta.deletionTimestamp);
+    assert.equal((await req("GET", `${PODS}/graceful`)).status, 200, "a bound pod waits for its kubelet");
+    await req("DELETE", `${PODS}/graceful`, { body: { gracePeriodSeconds: 0 } });
+    expectStatus(await req("GET", `${PODS}/graceful`), 404, "NotFound");
+    await req("POST", PODS, { body: podBody("unbound") });
+    await req("DELETE", `${PODS}/unbound`);
+    expectStatus(await req("GET", `${PODS}/unbound`), 404, "NotFound");
+    const noAccount = await req("POST", PODS, {
+      body: { ...podBody("no-sa"), spec: { ...podBody("x").spec, serviceAccountName: "ghost" } },
+    });
+    expectStatus(noAccount, 403, "Forbidden");
+  });
+
+  test("TokenRequest issues a token the server accepts", async () => {
+    const r = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
+      body: {
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { audiences: ["kiln"], expirationSeconds: 3600 },
+      },
+    });
+    assert.equal(r.status, 201, r.text);
+    const status = r.json().status as { token: string; expirationTimestamp: string };
+    const claims = JSON.parse(Buffer.from(status.token.split(".")[1]!, "base64url").toString()) as {
+      sub: string;
+      aud: string[];
+    };
+    assert.equal(claims.sub, "system:serviceaccount:default:default");
+    assert.deepEqual(claims.aud, ["kiln"]);
+    assert.equal((await req("GET", BUILDS, { token: status.token })).status, 200);
+    const short = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
+      body: { spec: { expirationSeconds: 60 } },
+    });
+    expectStatus(short, 400, "BadRequest");
+  });
+
+  test("events: one store, served as v1 and events.k8s.io/v1, selectable by involved object", async () => {
+    const created = await req("POST", "/apis/events.k8s.io/v1/namespaces/default/events", {
+      body: {
+        apiVersion: "events.k8s.io/v1",
+        kind: "Event",
+        metadata: { name: "e1" },
+        eventTime: "2026-01-01T00:00:00.000000Z",
+        reportingController: "kiln.dev/test",
+        reportingInstance: "t",
+        action: "Test",
+        reason: "Tested",
+        type: "Normal",
+        note: "hello",
+        regarding: { kind: "Build", name: "tabled", namespace: "default" },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const core = (
+      await req("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=tabled")
+    ).json() as {
+      items: { message: string; involvedObject: { kind: string } }[];
+    };
+    assert.equal(core.items.length, 1);
+    assert.equal(core.items[0]!.message, "hello");
+    assert.equal(core.items[0]!.involvedObject.kind, "Build");
+    const none = (
+      await req("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name=other")
+    ).json() as { items: unknown[] };
+    assert.equal(none.items.length, 0);
+  });
+
+  test("deleting a namespace deletes its contents, then the namespace", async () => {
+    await req("POST", "/api/v1/namespaces", {
+      body: { apiVersion: "v1", kind: "Namespace", metadata: { name: "doomed" } },
+    });
+    await req("POST", "/apis/kiln.dev/v1alpha1/namespaces/doomed/builds", {
+      body: { ...buildBody("held"), metadata: { name: "held", finalizers: ["kiln.dev/hold"] } },
+    });
+    await req("POST", "/api/v1/namespaces/doomed/configmaps", {
+      body: { metadata: { name: "cm" }, data: { a: "b" } },
+    });
+    const deleting = await req("DELETE", "/api/v1/namespaces/doomed");
+    assert.equal((deleting.json().status as { phase: string }).phase, "Terminating");
+    await waitFor(
+      "the configmaps to go",
+      async () => (await req("GET", "/api/v1/namespaces/doomed/configmaps/cm")).status === 404,
+    );
+    expectStatus(
+      await req("POST", "/api/v1/namespaces/doomed/configmaps", { body: { metadata: { name: "late" } } }),
+      403,
+      "Forbidden",
+    );
+    assert.equal(
+      (await req("GET", "/api/v1/namespaces/doomed")).status,
+      200,
+      "held by the Build's finalizer",
+    );
+    await req("PATCH", "/apis/kiln.dev/v1alpha1/namespaces/doomed/builds/held", {
+      body: { metadata: { finalizers: null } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+    await waitFor(
+      "the namespace to go",
+      async () => (await req("GET", "/api/v1/namespaces/doomed")).status === 404,
+    );
+  });
+
+  test("watch: timeoutSeconds ends it; sendInitialEvents ends its initial events with a bookmark", async () => {
+    const started = Date.now();
+    const ended = await watchEvents(`${BUILDS}?watch=true&timeoutSeconds=1&labelSelector=none`, () => false);
+    assert.deepEqual(ended, []);
+    assert.ok(Date.now() - started >= 900);
+    const initial = await watchEvents(
+      `${BUILDS}?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&fieldSelector=metadata.name=tabled`,
+      (events) => events.some((e) => e.type === "BOOKMARK"),
+    );
+    assert.equal(initial[0]!.type, "ADDED");
+    const bookmark = initial.find((e) => e.type === "BOOKMARK")!;
+    assert.deepEqual((bookmark.object.metadata as { annotations: unknown }).annotations, {
+      "k8s.io/initial-events-end": "true",
+    });
+    const table = await watchEvents(
+      `${BUILDS}?watch=true&fieldSelector=metadata.name=tabled`,
+      (events) => events.length >= 1,
+    );
+    assert.equal(table[0]!.type, "ADDED");
+  });
+
+  test("CRDs of both scopes come and go", async () => {
+    const crd = {
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: "widgets.example.dev" },
+      spec: {
+        group: "example.dev",
+        scope: "Cluster",
+        names: { plural: "widgets", kind: "Widget" },
+        versions: [
+          {
+            name: "v1",
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: "object",
+                properties: {
+                  spec: { type: "object", properties: { size: { type: "integer", default: 3 } } },
+                },
+              },
+            },
+            selectableFields: [{ jsonPath: ".spec.size" }],
+          },
+        ],
+      },
+    };
+    const created = await req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+      body: crd,
+    });
+    assert.equal(created.status, 201, created.text);
+    const conditions = (created.json().status as { conditions: { type: string; status: string }[] })
+      .conditions;
+    assert.ok(conditions.some((c) => c.type === "Established" && c.status === "True"));
+    assert.ok(conditions.some((c) => c.type === "NamesAccepted" && c.status === "True"));
+    const widget = await req("POST", "/apis/example.dev/v1/widgets", {
+      body: { apiVersion: "example.dev/v1", kind: "Widget", metadata: { name: "w" }, spec: {} },
+    });
+    assert.equal(widget.status, 201, widget.text);
+    assert.equal((widget.json().spec as { size: number }).size, 3);
+    const selected = (await req("GET", "/apis/example.dev/v1/widgets?fieldSelector=spec.size=3")).json() as {
+      items: unknown[];
+    };
+    assert.equal(selected.items.length, 1);
+    expectStatus(await req("GET", "/apis/example.dev/v1/namespaces/default/widgets"), 404, "NotFound");
+    const structural = await req("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+      body: {
+        ...crd,
+        metadata: { name: "gadgets.example.dev" },
+        spec: {
+          ...crd.spec,
+          names: { plural: "gadgets", kind: "Gadget" },
+          versions: [{ ...crd.spec.versions[0], schema: { openAPIV3Schema: { properties: {} } } }],
+        },
+      },
+    });
+    expectStatus(structural, 422, "Invalid");
+    await req("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev");
+    expectStatus(await req("GET", "/apis/example.dev/v1/widgets"), 404, "NotFound");
+  });
+
+  test("leases: create, conflicting update", async () => {
+    const path = "/apis/coordination.k8s.io/v1/namespaces/kiln/leases";
+    const lease = await req("POST", path, {
+      body: {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: "kiln-controller" },
+        spec: { holderIdentity: "a", leaseDurationSeconds: 15 },
+      },
+    });
+    assert.equal(lease.status, 201, lease.text);
+    const body = lease.json();
+    const update = (holder: string) =>
+      req("PUT", `${path}/kiln-controller`, {
+        body: { ...body, spec: { ...(body.spec as object), holderIdentity: holder } },
+      });
+    assert.equal((await update("b")).status, 200);
+    expectStatus(await update("c"), 409, "Conflict");
+  });
+});
