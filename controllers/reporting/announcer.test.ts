@@ -5,7 +5,7 @@ import type { Build } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeGitHub } from "../../test/fakes/github/index.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
-import { systemClock } from "../runtime/clock.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
 import { Announcer } from "./announcer.ts";
 import { createGitHubStatuses } from "./github-status.ts";
 import { MemoryApi } from "./memory-api.ts";
@@ -13,6 +13,12 @@ import { TelegramSender } from "./telegram.ts";
 import { makeBuild, makeRepository } from "./testing.ts";
 
 const PRIVATE = 42;
+// Real timers, but "now" a few minutes after the fixtures' times, whatever day the tests run.
+const started = Date.now();
+const clock: Clock = {
+  now: () => Date.parse("2026-11-22T00:10:00Z") + Date.now() - started,
+  after: systemClock.after,
+};
 const GROUP = -1001;
 
 async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
@@ -70,7 +76,7 @@ beforeEach(async () => {
         ...(options.telegram === false
           ? {}
           : { sender: new TelegramSender(new Telegram(telegram.token, { apiRoot: telegram.apiRoot })) }),
-        clock: systemClock,
+        clock,
         log: silentLogger(),
         config: { publicURL: "https://kiln.example" },
         queue: { perChatIntervalMs: 0, backoffMs: options.backoffMs ?? 50 },
@@ -313,6 +319,23 @@ describe("Announcer", () => {
       world.api.build("b2").status?.reported?.chats?.find((c) => c.chat === String(GROUP))?.state,
       "Skipped",
     );
+  });
+
+  test("after a spec change a blocked chat is tried again, and cleared from the status once it works", async () => {
+    const repository = world.api.repository("api");
+    repository.metadata.generation = 2;
+    repository.status = {
+      telegram: {
+        blockedChats: [
+          { chat: String(GROUP), reason: "Forbidden", since: "2026-11-22T00:00:00Z", generation: 1 },
+        ],
+      },
+    };
+    world.api.put(repository);
+    putBuild("b1", { phase: "Failed", reported: { github: "failure" } });
+    await world.announcer().reconcile(key("b1"));
+    await world.telegram.waitForMessages(1, { chat: GROUP });
+    await waitFor("cleared", () => world.api.repository("api").status?.telegram?.blockedChats?.length === 0);
   });
 
   test("a recovery is announced; a plain success is not (on: failure, recovery)", async () => {

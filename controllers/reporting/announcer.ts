@@ -60,6 +60,8 @@ interface Item {
   uid: string;
   chat: string;
   announcement: Announcement;
+  /** The Repository lists this chat as blocked (a retry after a spec change): clear it once sent. */
+  wasBlocked: boolean;
 }
 
 const CONFLICT_RETRIES = 8;
@@ -225,6 +227,7 @@ export class Announcer {
       namespace: build.metadata.namespace ?? "default",
       name: build.metadata.name ?? "",
       uid: build.metadata.uid ?? build.metadata.name ?? randomUUID(),
+      wasBlocked: !!repository.status?.telegram?.blockedChats?.some((b) => b.chat === record.chat),
       chat: record.chat,
       announcement: {
         build,
@@ -265,9 +268,16 @@ export class Announcer {
           return { state: "Failed", reason: outcome.reason };
       }
     });
-    if (outcome.kind === "blocked") {
-      const first = items[0];
-      if (first) await this.#block(first.namespace, first.announcement.build.spec.repository, chat, outcome);
+    // Every Repository announcing here learns that the chat refuses us, or that it works again.
+    const affected = items.filter(
+      (i) => outcome.kind === "blocked" || (outcome.kind === "sent" && i.wasBlocked),
+    );
+    const repositories = new Set(
+      affected.map((i) => `${i.namespace}/${i.announcement.build.spec.repository}`),
+    );
+    for (const key of repositories) {
+      const [namespace, repository] = key.split("/") as [string, string];
+      await this.#setBlocked(namespace, repository, chat, outcome.kind === "blocked" ? outcome : undefined);
     }
   }
 
@@ -296,35 +306,37 @@ export class Announcer {
     return changed;
   }
 
-  async #block(
+  /** Adds (outcome) or removes (undefined) the chat in Repository.status.telegram.blockedChats. */
+  async #setBlocked(
     namespace: string,
     repositoryName: string,
     chat: string,
-    outcome: SendOutcome & { kind: "blocked" },
+    outcome: (SendOutcome & { kind: "blocked" }) | undefined,
   ) {
     for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
       const repository = await this.#d.api.getRepository(namespace, repositoryName);
       if (!repository) return;
       const generation = repository.metadata.generation ?? 0;
       const blocked = repository.status?.telegram?.blockedChats ?? [];
-      const entry: BlockedChat = {
-        chat,
-        reason: outcome.reason,
-        message: outcome.message,
-        since: new Date(this.#d.clock.now()).toISOString(),
-        generation,
-      };
       const existing = blocked.find((b) => b.chat === chat);
-      if (existing && existing.reason === entry.reason && existing.generation === generation) return;
+      const others = blocked.filter((b) => b.chat !== chat);
+      let next: BlockedChat[];
+      if (outcome) {
+        if (existing && existing.reason === outcome.reason && existing.generation === generation) return;
+        const since = new Date(this.#d.clock.now()).toISOString();
+        next = [...others, { chat, reason: outcome.reason, message: outcome.message, since, generation }];
+      } else {
+        if (!existing) return;
+        next = others;
+      }
       try {
         await this.#d.api.patchRepositoryStatus(namespace, repositoryName, {
           metadata: { resourceVersion: repository.metadata.resourceVersion },
-          status: { telegram: { blockedChats: [...blocked.filter((b) => b.chat !== chat), entry] } },
+          status: { telegram: { blockedChats: next } },
         });
-        this.#d.log.warn(
-          { namespace, repository: repositoryName, chat, reason: outcome.reason },
-          "Telegram chat blocked",
-        );
+        const fields = { namespace, repository: repositoryName, chat, reason: outcome?.reason };
+        if (outcome) this.#d.log.warn(fields, "Telegram chat refuses messages; stopped sending to it");
+        else this.#d.log.info(fields, "Telegram chat accepts messages again");
         return;
       } catch (err) {
         if (!isStatus(err, 409)) throw err;

@@ -116,6 +116,22 @@ describe("owedAnnouncements: Telegram, one message per finished build per chat, 
     assert.equal(edited.chats.length, 2);
   });
 
+  test("a build that finished more than a day ago is skipped as Stale, not announced", () => {
+    const repo = makeRepository({ chats: ["1"], on: ["failure"] });
+    const build = makeBuild("b", { phase: "Failed", completionTime: "2026-11-20T00:00:00Z" });
+    const now = Date.parse("2026-11-22T00:00:00Z");
+    assert.deepEqual(owedAnnouncements(build, repo, undefined, now).skipped, [
+      { chat: "1", event: "failure", reason: "Stale" },
+    ]);
+    assert.equal(
+      owedAnnouncements(build, repo, undefined, now).github?.state,
+      "failure",
+      "GitHub is still told",
+    );
+    const recent = makeBuild("b", { phase: "Failed", completionTime: "2026-11-21T12:00:00Z" });
+    assert.equal(owedAnnouncements(recent, repo, undefined, now).chats.length, 1);
+  });
+
   test("no notify configuration or no repository: nothing owed, settled", () => {
     const build = makeBuild("b", { phase: "Failed" });
     assert.deepEqual(owedAnnouncements(build, makeRepository()).chats, []);

@@ -35,6 +35,9 @@ export interface Owed {
   telegramSettled: boolean;
 }
 
+/** Builds that finished longer ago than this are not announced in Telegram any more. */
+export const STALE_AFTER_MS = 24 * 3_600_000;
+
 const FAILED_PHASES = new Set(["Failed", "TimedOut", "Errored"]);
 const TERMINAL_CHAT_STATES = new Set<ChatReport["state"]>(["Sent", "Skipped", "Failed"]);
 
@@ -146,10 +149,14 @@ export function owedAnnouncements(
   const telegram = repository?.spec.notify?.telegram;
   const event = notifyEvent(build, previousFinishedBuildOfBranch);
   const records = reported?.chats ?? [];
+  // A chat configured long after a build finished (or a controller down for a day) would otherwise
+  // get a flood of old news; those are recorded as Skipped, visibly, instead.
+  const completed = Date.parse(build.status?.completionTime ?? "");
+  const stale = now !== undefined && !Number.isNaN(completed) && now - completed > STALE_AFTER_MS;
   if (telegram && event && wanted(event, telegram.on)) {
     for (const chat of new Set(telegram.chats)) {
       if (records.some((record) => record.chat === chat)) continue;
-      const reason = repository && blockedReason(repository, chat);
+      const reason = (repository && blockedReason(repository, chat)) || (stale ? "Stale" : undefined);
       if (reason) owed.skipped.push({ chat, event, reason });
       else owed.chats.push({ chat, event });
     }

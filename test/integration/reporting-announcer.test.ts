@@ -7,6 +7,7 @@ import type { Build, BuildInput, BuildStatus } from "../../api/build.ts";
 import { GROUP, VERSION } from "../../api/group.ts";
 import type { Repository, RepositoryInput } from "../../api/repository.ts";
 import { type ReportingController, reportingController } from "../../controllers/reporting/controller.ts";
+import { type Clock, systemClock } from "../../controllers/runtime/clock.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
@@ -16,6 +17,12 @@ const NS = "default";
 const CHAT = 42;
 const GROUP_CHAT = -1001;
 const STRANGER = 555;
+// Real timers, but "now" shortly after the fixtures' times, whatever day the tests run.
+const started = Date.now();
+const clock: Clock = {
+  now: () => Date.parse("2026-11-22T00:10:00Z") + Date.now() - started,
+  after: systemClock.after,
+};
 
 let cluster: TestCluster;
 let telegram: FakeTelegram;
@@ -45,6 +52,7 @@ async function startAnnouncer(): Promise<ReportingController> {
   const reporting = reportingController({
     kubeConfig: cluster.kubeConfig,
     log: silentLogger(),
+    clock,
     config: {
       telegramToken: telegram.token,
       telegramAPIRoot: telegram.apiRoot,
