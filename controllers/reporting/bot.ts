@@ -24,8 +24,8 @@ export interface BotOptions {
   apiRoot?: string;
   api: ReportingApi;
   log: Logger;
-  /** Namespace to look in; every namespace when absent. */
-  namespace?: string;
+  /** Namespaces to look in; every namespace when empty or absent. */
+  namespaces?: readonly string[];
   /** Names new Builds; random by default. */
   newName?: (original: Build) => string;
   logLines?: number;
@@ -95,7 +95,9 @@ export class KilnBot {
   }
 
   async #repositories(): Promise<Repository[]> {
-    return this.#o.api.listRepositories(this.#o.namespace);
+    const namespaces = this.#o.namespaces ?? [];
+    if (namespaces.length === 0) return this.#o.api.listRepositories();
+    return (await Promise.all(namespaces.map((ns) => this.#o.api.listRepositories(ns)))).flat();
   }
 
   #reply(ctx: Context, html: string) {

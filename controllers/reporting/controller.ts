@@ -24,8 +24,8 @@ export interface ReportingControllerOptions {
   kubeConfig: KubeConfig;
   config: ReportingConfig;
   log: Logger;
-  /** Watch one namespace; all when absent. */
-  namespace?: string;
+  /** Namespaces to watch; all when empty or absent. */
+  namespaces?: readonly string[];
   clock?: Clock;
   registry?: Registry;
   workers?: number;
@@ -58,39 +58,48 @@ export function fullyReported(build: Build): boolean {
 }
 
 export function reportingController(options: ReportingControllerOptions): ReportingController {
-  const { kubeConfig, config, namespace } = options;
+  const { kubeConfig, config } = options;
+  const namespaces = options.namespaces ?? [];
   const log = options.log.child({ component: "announcer" });
   const clock = options.clock ?? systemClock;
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const list = (plural: string) => async () => {
+  const informer = (plural: string, namespace: string | undefined) => {
     const base = { group: GROUP, version: VERSION, plural };
-    const result = namespace
-      ? await custom.listNamespacedCustomObject({ ...base, namespace })
-      : await custom.listClusterCustomObject(base);
-    return result as { metadata: { resourceVersion: string }; items: never[] };
+    const list = async () =>
+      (namespace
+        ? await custom.listNamespacedCustomObject({ ...base, namespace })
+        : await custom.listClusterCustomObject(base)) as {
+        metadata: { resourceVersion: string };
+        items: never[];
+      };
+    const path = collectionPath(API_VERSION, plural, namespace);
+    return new Informer<KubernetesObject>(
+      `reporting-${plural}${namespace ? `-${namespace}` : ""}`,
+      kubeSource(kubeConfig, path, list),
+      {
+        clock,
+        log,
+      },
+    );
   };
-  const builds = new Informer<KubernetesObject>(
-    "reporting-builds",
-    kubeSource(
-      kubeConfig,
-      collectionPath(API_VERSION, RESOURCES.Build.plural, namespace),
-      list(RESOURCES.Build.plural),
-    ),
-    { clock, log },
-  );
-  const repositories = new Informer<KubernetesObject>(
-    "reporting-repositories",
-    kubeSource(
-      kubeConfig,
-      collectionPath(API_VERSION, RESOURCES.Repository.plural, namespace),
-      list(RESOURCES.Repository.plural),
-    ),
-    { clock, log },
-  );
+  // One pair of informers per watched namespace, or one cluster-wide pair.
+  const scopes = (namespaces.length ? namespaces : [undefined]).map((namespace) => ({
+    namespace,
+    builds: informer(RESOURCES.Build.plural, namespace),
+    repositories: informer(RESOURCES.Repository.plural, namespace),
+  }));
+  const buildsIn = (namespace: string): Build[] => {
+    const scope = scopes.find((s) => s.namespace === undefined || s.namespace === namespace);
+    return (scope?.builds.list(namespace) ?? []) as unknown as Build[];
+  };
+  const cachedBuild = (key: ObjectKey): Build | undefined => {
+    const scope = scopes.find((s) => s.namespace === undefined || s.namespace === key.namespace);
+    return scope?.builds.get(key.namespace, key.name) as unknown as Build | undefined;
+  };
 
   const kube = kubeReportingApi(kubeConfig);
   // The previous build of a branch comes from the cache; everything the announcer writes from is read fresh.
-  const api: ReportingApi = { ...kube, listBuilds: async (ns) => builds.list(ns) as unknown as Build[] };
+  const api: ReportingApi = { ...kube, listBuilds: async (ns) => buildsIn(ns) };
   const telegram = config.telegramToken
     ? createTelegramClient({ token: config.telegramToken, apiRoot: config.telegramAPIRoot })
     : undefined;
@@ -125,11 +134,11 @@ export function reportingController(options: ReportingControllerOptions): Report
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     reconcile: async (key) => {
-      const cached = builds.get(key.namespace, key.name) as unknown as Build | undefined;
+      const cached = cachedBuild(key);
       if (cached && fullyReported(cached)) return;
       await announcer.reconcile(key);
     },
-    watches: [
+    watches: scopes.flatMap(({ builds, repositories }) => [
       {
         informer: builds,
         keys: (b: KubernetesObject) => (fullyReported(b as unknown as Build) ? undefined : keyOf(b)),
@@ -138,12 +147,12 @@ export function reportingController(options: ReportingControllerOptions): Report
         // A changed Repository (notify settings, a blocked chat retried) concerns its builds still owed something.
         informer: repositories,
         keys: (r: KubernetesObject) =>
-          (builds.list(r.metadata?.namespace ?? "") as unknown as Build[])
+          buildsIn(r.metadata?.namespace ?? "")
             .filter((b) => b.spec.repository === r.metadata?.name && !fullyReported(b))
             .map((b) => keyOf(b)!)
             .filter(Boolean),
       },
-    ],
+    ]),
   });
 
   const bot =
@@ -153,7 +162,7 @@ export function reportingController(options: ReportingControllerOptions): Report
           apiRoot: config.telegramAPIRoot,
           api: kube,
           log: log.child({ component: "telegram-bot" }),
-          ...(namespace ? { namespace } : {}),
+          namespaces,
         })
       : undefined;
 
