@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { cgroupsAvailable } from "./cgroup.ts";
 import { type Kubelet, startProcessKubelet } from "./kubelet.ts";
 
 let cluster: TestCluster;
@@ -507,6 +508,29 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     assert.equal(t.reason, "ContainerCannotRun");
     assert.equal(t.exitCode, 128);
     assert.match(t.message ?? "", /no such file/);
+  });
+
+  test("limits.memory is enforced and an OOM kill is reported as OOMKilled", {
+    skip: !cgroupsAvailable() && "no writable memory cgroup here",
+  }, async () => {
+    const hog =
+      "const a = []; for (let i = 0; i < 64; i++) a.push(Buffer.alloc(16 << 20, 1)); console.log('survived')";
+    await create(
+      pod("oom", {
+        containers: [
+          {
+            name: "main",
+            image: "node",
+            command: ["node", "-e", hog],
+            resources: { limits: { memory: "96Mi" } },
+          },
+        ],
+      }),
+    );
+    const p = await phase("oom", "Failed");
+    const t = p.status!.containerStatuses![0]!.state!.terminated!;
+    assert.equal(t.reason, "OOMKilled");
+    assert.equal(t.exitCode, 137);
   });
 
   test("restartPolicy OnFailure restarts with back-off; previous logs are kept", async () => {

@@ -13,6 +13,7 @@ import { type EnvInputs, resolveEnv } from "./env.ts";
 import type { LogStore } from "./logs.ts";
 import { probe } from "./probes.ts";
 import { ContainerProcess, type Exit } from "./process.ts";
+import { parseQuantity } from "./quantity.ts";
 import { type Mount, resolveExecutable } from "./sandbox.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { type ObjectBytes, type PreparedVolume, prepareVolumes, VolumeError } from "./volumes.ts";
@@ -315,13 +316,16 @@ export class PodWorker {
       hostPath: termFile,
       readOnly: false,
     });
+    const memory = c.resources?.limits?.memory;
     const proc = new ContainerProcess({
+      id,
       command: argv.argv,
       env: processEnv,
       mounts,
       workingDir,
       hostname,
       log,
+      ...(memory !== undefined ? { memoryLimitBytes: parseQuantity(memory) } : {}),
     });
     this.procs.set(c.name, proc);
     const pid = await proc.pid;
@@ -346,7 +350,7 @@ export class PodWorker {
       startedAt,
       finishedAt: new Date(),
       containerID,
-      ...(exit.setupError ? { reason: "ContainerCannotRun" } : {}),
+      ...(exit.setupError ? { reason: "ContainerCannotRun" } : exit.oomKilled ? { reason: "OOMKilled" } : {}),
       ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
       ...(message ? { message } : {}),
     });

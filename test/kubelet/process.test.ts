@@ -18,6 +18,7 @@ let n = 0;
 function run(script: string, mounts: { containerPath: string; hostPath: string; readOnly: boolean }[] = []) {
   const log = new ContainerLog(path.join(dir, `run-${n++}.log`), 1 << 20);
   const proc = new ContainerProcess({
+    id: `process-test-${process.pid}-${n}`,
     command: ["/bin/sh", "-c", script],
     env: new Map([
       ["PATH", PATH],

@@ -2,6 +2,7 @@
 // container's log, the host pid of the container's pid 1 from bwrap's status fd, and
 // SIGTERM-then-SIGKILL termination.
 import { spawn } from "node:child_process";
+import { type Cgroup, createCgroup } from "./cgroup.ts";
 import type { ContainerLog } from "./logs.ts";
 import { bwrapArgs, type Mount } from "./sandbox.ts";
 
@@ -13,6 +14,10 @@ export interface ProcessSpec {
   hostname: string;
   log: ContainerLog;
   bwrap?: string;
+  /** Names the container's cgroup (unique per run). */
+  id: string;
+  /** limits.memory, enforced when a memory cgroup can be made. */
+  memoryLimitBytes?: number;
 }
 
 export interface Exit {
@@ -21,6 +26,8 @@ export interface Exit {
   signal?: number;
   /** bwrap's own failure before the command ran (bad mount …), from its stderr. */
   setupError?: string;
+  /** The kernel's OOM killer struck inside the container's memory cgroup. */
+  oomKilled?: boolean;
 }
 
 const STATUS_FD = 3;
@@ -31,6 +38,7 @@ export class ContainerProcess {
   readonly pid: Promise<number | undefined>;
   private pid1: number | undefined;
   private done = false;
+  private readonly cgroup: Cgroup | undefined;
 
   constructor(spec: ProcessSpec) {
     const args = bwrapArgs({
@@ -40,7 +48,10 @@ export class ContainerProcess {
       hostname: spec.hostname,
       statusFd: STATUS_FD,
     });
-    const child = spawn(spec.bwrap ?? "bwrap", args, {
+    this.cgroup = createCgroup(spec.id, spec.memoryLimitBytes);
+    const argv = [spec.bwrap ?? "bwrap", ...args];
+    const [file, ...rest] = this.cgroup ? this.cgroup.wrap(argv) : argv;
+    const child = spawn(file!, rest, {
       env: Object.fromEntries(spec.env),
       stdio: ["ignore", "pipe", "pipe", "pipe"],
       detached: true,
@@ -91,17 +102,31 @@ export class ContainerProcess {
         this.done = true;
         resolve({ exitCode: 128, setupError: `cannot start bwrap: ${error.message}` });
       });
-      child.on("close", (code, signal) => {
+      child.on("close", async (code, signal) => {
         this.done = true;
+        const oomKilled = this.cgroup?.oomKilled() ?? false;
+        await this.reapCgroup();
         const m = /"exit-code":\s*(\d+)/.exec(status);
         const exitCode = m ? Number(m[1]) : (code ?? 128 + signalNumber(signal));
         const exit: Exit = { exitCode };
+        if (oomKilled) exit.oomKilled = true;
         if (exitCode > 128) exit.signal = exitCode - 128;
         if (held && exitCode === 1 && !spoke) exit.setupError = held.toString().trim();
         else release();
         resolve(exit);
       });
     });
+  }
+
+  /** Belt and braces: nothing in the container's cgroup outlives it. */
+  private async reapCgroup(): Promise<void> {
+    if (!this.cgroup) return;
+    for (const pid of this.cgroup.pids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    await this.cgroup.remove();
   }
 
   /** Signals the container's process group (pid 1 ignores signals it has no handler for). */

@@ -116,8 +116,7 @@ async function volumeFiles(pod: V1Pod, v: V1Volume, inputs: VolumeInputs): Promi
           expirationSeconds: t.expirationSeconds ?? 3600,
         };
         if (t.audience) request.audience = t.audience;
-        // A token is readable by the pod's user only, as the kubelet writes it (0600 unless fsGroup).
-        files.push({ path: t.path, content: Buffer.from(await inputs.token(request)), mode: 0o600 });
+        files.push({ path: t.path, content: Buffer.from(await inputs.token(request)), mode });
       } else {
         throw new VolumeError(`projected volume ${v.name}: unsupported source ${Object.keys(s).join(",")}`);
       }
