@@ -59,24 +59,40 @@ export function createTelegramClient(options: TelegramSenderOptions): Telegram {
 
 export class TelegramSender implements ChatSender {
   readonly telegram: Telegram;
+  readonly #timeoutMs: number;
 
-  constructor(telegram: Telegram) {
+  constructor(telegram: Telegram, options: { timeoutMs?: number } = {}) {
     this.telegram = telegram;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   async send(chat: string, message: ChatMessage): Promise<SendOutcome> {
-    const quiet = { link_preview_options: { is_disabled: true } };
     try {
-      const sent = await this.telegram.sendMessage(chat, message.html, { parse_mode: "HTML", ...quiet });
-      return { kind: "sent", messageID: sent.message_id };
+      return await this.#send(chat, message.html, "HTML");
     } catch (err) {
       if (!isParseError(err)) return classifyError(err);
     }
     try {
-      const sent = await this.telegram.sendMessage(chat, message.text, quiet);
-      return { kind: "sent", messageID: sent.message_id };
+      return await this.#send(chat, message.text);
     } catch (err) {
       return classifyError(err);
     }
+  }
+
+  async #send(chat: string, text: string, parseMode?: "HTML"): Promise<SendOutcome> {
+    // telegraf waits 500 s by default; a hung request must not hold the chat's queue that long.
+    // A timed-out request counts as not delivered (retried), the same side as a crash mid-request.
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const sent = await this.telegram.callApi(
+      "sendMessage",
+      {
+        chat_id: chat,
+        text,
+        link_preview_options: { is_disabled: true },
+        ...(parseMode ? { parse_mode: parseMode } : {}),
+      },
+      { signal: signal as never },
+    );
+    return { kind: "sent", messageID: sent.message_id };
   }
 }

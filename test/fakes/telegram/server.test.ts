@@ -131,6 +131,21 @@ describe("fake Telegram Bot API", () => {
     });
   });
 
+  test("a hung request is given up after the sender's timeout and counts as not delivered", async () => {
+    const sender = new TelegramSender(new Telegram(fake.token, { apiRoot: fake.apiRoot }), {
+      timeoutMs: 200,
+    });
+    fake.addChat({ id: 79, type: "private" });
+    fake.hang("sendMessage");
+    const started = Date.now();
+    assert.deepEqual(await sender.send("79", { html: "x", text: "x" }), {
+      kind: "retry",
+      reason: "NetworkError",
+    });
+    assert.ok(Date.now() - started < 5000);
+    assert.equal((await sender.send("79", { html: "y", text: "y" })).kind, "sent");
+  });
+
   test("getUpdates long-polls for injected user messages and confirms by offset", async () => {
     const waiting = call(fake, "getUpdates", { timeout: 5, offset: 0 });
     await new Promise((resolve) => setTimeout(resolve, 50));

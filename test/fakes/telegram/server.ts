@@ -80,6 +80,7 @@ export class FakeTelegram {
   #history = new Map<number, number[]>();
   #options: Required<Omit<FakeTelegramOptions, "chats" | "token">>;
   #waiters = new Set<() => void>();
+  #hangs: { method: string; left: number }[] = [];
 
   private constructor(server: Server, options: FakeTelegramOptions) {
     this.#server = server;
@@ -120,6 +121,11 @@ export class FakeTelegram {
           ? "Forbidden: bot was blocked by the user"
           : "Forbidden: bot was kicked from the group chat"),
     );
+  }
+
+  /** The next `times` calls of `method` get no answer at all (until stop): a hung server. */
+  hang(method: string, times = 1): void {
+    this.#hangs.push({ method: method.toLowerCase(), left: times });
   }
 
   /** The next call(s) of `method` fail with this error. */
@@ -200,6 +206,11 @@ export class FakeTelegram {
     if (decodeURIComponent(match[1]!) !== this.token) return respond(401, fail(401, "Unauthorized"));
     const method = match[2]!;
     this.calls.push({ method, params });
+    const hang = this.#hangs.find((h) => h.method === method.toLowerCase() && h.left > 0);
+    if (hang) {
+      hang.left--;
+      return; // the connection stays open until the client gives up or stop() closes it
+    }
     const injected = this.#takeError(method, params);
     if (injected) {
       const description = injected.description ?? defaultDescription(injected);
