@@ -1,0 +1,237 @@
+// The build pod as a pure function of (Build, Repository, pipeline, config): DESIGN.md §3.
+//
+// Security: every container runs with no privilege escalation, ALL capabilities dropped and the
+// RuntimeDefault seccomp profile. Kiln's own containers (fetch, agent) also run as a fixed non-root
+// user with a read-only root filesystem — Pod Security "restricted". The user's build and service
+// containers are NOT forced to runAsNonRoot: most CI images (node, python, postgres …) start as root, and
+// forcing it makes the kubelet refuse to start them (CreateContainerConfigError), so they stay at
+// "restricted minus runAsNonRoot". Root without capabilities cannot override file permissions, which is
+// why the pod has an fsGroup: the shared emptyDirs are group-writable for every container.
+import type { V1Container, V1Pod, V1SecurityContext, V1Volume } from "@kubernetes/client-node";
+import {
+  agentContainerArgs,
+  agentEnv,
+  CONTAINERS,
+  fetchContainerArgs,
+  GIT_TOKEN_DIR,
+  runnerCommand,
+  TERMINATION_MESSAGE_PATH,
+  VOLUMES,
+  volumeMounts,
+  WORKSPACE_DIR,
+} from "../../agent/pod-protocol.ts";
+import type { Build } from "../../api/build.ts";
+import { parseDuration } from "../../api/duration.ts";
+import { API_VERSION, LABELS } from "../../api/group.ts";
+import type { Repository } from "../../api/repository.ts";
+import type { ControllerConfig, Resources } from "../config.ts";
+import { labelValue, podName } from "./names.ts";
+import type { PipelineService, PodPipeline } from "./pipeline.ts";
+
+export type BuildPodConfig = Pick<
+  ControllerConfig,
+  | "image"
+  | "imagePullPolicy"
+  | "agentServiceAccount"
+  | "kilnUser"
+  | "buildResources"
+  | "serviceResources"
+  | "kilnResources"
+>;
+
+const GIT_TOKEN_VOLUME = "git-token";
+const AGENT_TOKEN_VOLUME = "agent-token";
+/** Where client-node's in-cluster config looks for the token, CA and namespace. */
+const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const MANAGED_BY = "app.kubernetes.io/managed-by";
+
+/** The clone URL of a Repository: its own, or GitHub's for owner/name. */
+export function cloneURL(repository: Repository): string {
+  const { github, cloneURL } = repository.spec;
+  return cloneURL ?? `https://github.com/${github.owner}/${github.name}.git`;
+}
+
+/** Whether the build may use the repository's Secrets (never for pull requests from forks). */
+export function mayUseSecrets(build: Build): boolean {
+  return build.spec.trigger.pullRequest?.fork !== true;
+}
+
+/** The build's timeout in whole seconds. */
+export function timeoutSeconds(build: Build): number {
+  return Math.max(1, Math.ceil((parseDuration(build.spec.timeout) ?? 3_600_000) / 1000));
+}
+
+const userSecurity: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+};
+
+function kilnSecurity(config: BuildPodConfig): V1SecurityContext {
+  return {
+    ...userSecurity,
+    runAsNonRoot: true,
+    runAsUser: config.kilnUser,
+    runAsGroup: config.kilnUser,
+    readOnlyRootFilesystem: true,
+  };
+}
+
+function resources(r: Resources): V1Container["resources"] {
+  return structuredClone(r) as V1Container["resources"];
+}
+
+function serviceContainer(service: PipelineService, config: BuildPodConfig): V1Container {
+  const readiness = service.readiness ?? {};
+  const port = readiness.port ?? (readiness.command ? undefined : service.ports?.[0]);
+  const check = readiness.command
+    ? { exec: { command: readiness.command } }
+    : port !== undefined
+      ? { tcpSocket: { port } }
+      : undefined;
+  const container: V1Container = {
+    name: `service-${service.name}`,
+    image: service.image,
+    // A native sidecar: started before the build container, stopped after it, never holding the pod up.
+    restartPolicy: "Always",
+    env: Object.entries(service.env ?? {}).map(([name, value]) => ({ name, value })),
+    securityContext: userSecurity,
+    resources: resources(config.serviceResources),
+  };
+  if (service.command) container.command = service.command;
+  if (service.ports?.length)
+    container.ports = service.ports.map((p) => ({ containerPort: p, protocol: "TCP" }));
+  if (check) {
+    // The startup probe gates the containers after it (hence the first step); readiness reports health after.
+    container.startupProbe = { ...check, periodSeconds: 1, failureThreshold: 300, timeoutSeconds: 2 };
+    container.readinessProbe = { ...check, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 };
+  }
+  return container;
+}
+
+export function buildPod(
+  build: Build,
+  repository: Repository,
+  pipeline: PodPipeline,
+  config: BuildPodConfig,
+): V1Pod {
+  const name = build.metadata.name!;
+  const namespace = build.metadata.namespace!;
+  const withToken = repository.spec.tokenSecretRef !== undefined && mayUseSecrets(build);
+  const labels: Record<string, string> = {
+    [LABELS.build]: labelValue(name),
+    [LABELS.repository]: labelValue(repository.metadata.name!),
+    [LABELS.commit]: build.spec.revision.sha.slice(0, 7),
+    [MANAGED_BY]: "kiln",
+  };
+  if (build.spec.revision.branch) labels[LABELS.branch] = labelValue(build.spec.revision.branch);
+
+  const volumes: V1Volume[] = [
+    { name: VOLUMES.workspace, emptyDir: {} },
+    { name: VOLUMES.kiln, emptyDir: {} },
+    {
+      // What the kubelet would automount, but only the agent mounts it (the pod automounts nothing).
+      name: AGENT_TOKEN_VOLUME,
+      projected: {
+        defaultMode: 0o440,
+        sources: [
+          { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+          { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+          {
+            downwardAPI: {
+              items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }],
+            },
+          },
+        ],
+      },
+    },
+  ];
+  const fetch: V1Container = {
+    name: CONTAINERS.fetch,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+    command: ["kiln"],
+    args: fetchContainerArgs({ cloneURL: cloneURL(repository), sha: build.spec.revision.sha, withToken }),
+    volumeMounts: volumeMounts(),
+    securityContext: kilnSecurity(config),
+    resources: resources(config.kilnResources),
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+  if (withToken) {
+    const ref = repository.spec.tokenSecretRef!;
+    volumes.push({
+      name: GIT_TOKEN_VOLUME,
+      secret: { secretName: ref.name, items: [{ key: ref.key, path: "token" }], defaultMode: 0o440 },
+    });
+    // Only the fetch container sees the token: it is mounted nowhere else.
+    fetch.volumeMounts!.push({ name: GIT_TOKEN_VOLUME, mountPath: GIT_TOKEN_DIR, readOnly: true });
+  }
+
+  const buildContainer: V1Container = {
+    name: CONTAINERS.build,
+    image: pipeline.image,
+    command: runnerCommand(),
+    workingDir: WORKSPACE_DIR,
+    volumeMounts: volumeMounts(),
+    securityContext: userSecurity,
+    resources: resources(config.buildResources),
+  };
+  const agent: V1Container = {
+    name: CONTAINERS.agent,
+    image: config.image,
+    imagePullPolicy: config.imagePullPolicy,
+    command: ["kiln"],
+    args: agentContainerArgs(),
+    env: agentEnv({
+      buildName: name,
+      manifest: repository.spec.manifest,
+      branch: build.spec.revision.branch,
+      pauseOnFailure: build.spec.pauseOnFailure,
+      fork: !mayUseSecrets(build),
+    }),
+    volumeMounts: [
+      ...volumeMounts(),
+      { name: AGENT_TOKEN_VOLUME, mountPath: SERVICE_ACCOUNT_DIR, readOnly: true },
+    ],
+    securityContext: kilnSecurity(config),
+    resources: resources(config.kilnResources),
+    terminationMessagePath: TERMINATION_MESSAGE_PATH,
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: podName(name),
+      namespace,
+      labels,
+      ownerReferences: [
+        {
+          apiVersion: API_VERSION,
+          kind: "Build",
+          name,
+          uid: build.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: {
+      restartPolicy: "Never",
+      activeDeadlineSeconds: timeoutSeconds(build),
+      serviceAccountName: config.agentServiceAccount,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 30,
+      securityContext: {
+        seccompProfile: { type: "RuntimeDefault" },
+        fsGroup: config.kilnUser,
+        fsGroupChangePolicy: "OnRootMismatch",
+      },
+      initContainers: [fetch, ...pipeline.services.map((s) => serviceContainer(s, config))],
+      containers: [buildContainer, agent],
+      volumes,
+    },
+  };
+}

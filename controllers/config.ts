@@ -1,0 +1,170 @@
+// `kiln controller` configuration: flags and environment parsed once into a typed, validated object.
+// Flags win over environment variables; nothing else reads process.env.
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { parseDuration } from "../api/duration.ts";
+
+const durationMs = z
+  .string()
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: `"${text}" is not a duration such as 30s, 5m or 1h` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .or(z.number().int().min(0));
+
+const quantities = z.object({ cpu: z.string().optional(), memory: z.string().optional() });
+const resources = z.object({ requests: quantities.optional(), limits: quantities.optional() });
+export type Resources = z.infer<typeof resources>;
+
+export const controllerConfig = z.object({
+  kubeconfig: z.string().optional().describe("kubeconfig file; in a pod the service account is used"),
+  namespaces: z.array(z.string().min(1)).default([]).describe("namespaces to watch; empty means all"),
+  githubApiURL: z.url().default("https://api.github.com"),
+  metricsHost: z.string().default("0.0.0.0"),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(9090),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  workers: z.coerce.number().int().min(1).max(64).default(8),
+  /** Kiln's own image: the fetch init container and the agent sidecar. */
+  image: z.string().min(1).default("ghcr.io/kiln-ci/kiln:0.1.0"),
+  imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
+  /** The service account whose (projected) token only the agent container gets; it may read/patch Builds. */
+  agentServiceAccount: z.string().min(1).default("kiln-agent"),
+  /** Uid/gid Kiln's containers run as (the image's non-root user); also the pod's fsGroup. */
+  kilnUser: z.coerce.number().int().min(1).default(65532),
+  buildResources: resources.default({
+    requests: { cpu: "500m", memory: "512Mi" },
+    limits: { memory: "4Gi" },
+  }),
+  serviceResources: resources.default({
+    requests: { cpu: "100m", memory: "256Mi" },
+    limits: { memory: "2Gi" },
+  }),
+  kilnResources: resources.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } }),
+  /** A pod that cannot be scheduled for this long makes its Build Errored. */
+  unschedulableTimeoutMs: durationMs.default(300_000),
+  /** A pod whose containers have not started after this long (image pulls …) makes its Build Errored. */
+  startTimeoutMs: durationMs.default(600_000),
+  leaderElection: z
+    .object({
+      enabled: z.boolean().default(true),
+      namespace: z.string().min(1).default("kiln"),
+      name: z.string().min(1).default("kiln-controller"),
+      identity: z.string().min(1).default(`${hostname()}-${process.pid}`),
+      leaseDurationMs: durationMs.default(15_000),
+      renewDeadlineMs: durationMs.default(10_000),
+      retryPeriodMs: durationMs.default(2_000),
+    })
+    .default({
+      enabled: true,
+      namespace: "kiln",
+      name: "kiln-controller",
+      identity: `${hostname()}-${process.pid}`,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+    }),
+});
+export type ControllerConfig = z.infer<typeof controllerConfig>;
+export type ControllerConfigInput = z.input<typeof controllerConfig>;
+
+export const USAGE = `Usage: kiln controller [options]
+
+Runs Kiln's controllers (builds, repositories, reporting) behind one leader election.
+
+Options (environment variable in brackets):
+  --kubeconfig <file>            kubeconfig [KUBECONFIG]; default: in-cluster service account
+  --namespace <ns>               watch this namespace; repeat or comma-separate [KILN_NAMESPACES]; default all
+  --github-api-url <url>         GitHub API root [KILN_GITHUB_API_URL] (https://api.github.com)
+  --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]
+  --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-agent)
+  --metrics-port <port>          /metrics and /healthz port, 0 for any [KILN_METRICS_PORT] (9090)
+  --metrics-host <host>          address to listen on [KILN_METRICS_HOST] (0.0.0.0)
+  --workers <n>                  reconciles in parallel per controller [KILN_WORKERS] (8)
+  --log-level <level>            [KILN_LOG_LEVEL] (info)
+  --no-leader-elect              act without a Lease (only ever run one replica then) [KILN_LEADER_ELECT=false]
+  --lease-namespace <ns>         namespace of the Lease [KILN_LEASE_NAMESPACE] (kiln)
+  --lease-name <name>            [KILN_LEASE_NAME] (kiln-controller)
+  --identity <id>                this replica's name in the Lease [KILN_IDENTITY or POD_NAME] (host-pid)
+  --lease-duration <d>           [KILN_LEASE_DURATION] (15s); renew deadline and retry period scale with it
+  --unschedulable-timeout <d>    [KILN_UNSCHEDULABLE_TIMEOUT] (5m)
+  --start-timeout <d>            [KILN_START_TIMEOUT] (10m)
+`;
+
+export class ConfigError extends Error {}
+
+/** Parses argv and env into a config, or throws ConfigError with every problem listed. */
+export function parseControllerConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        kubeconfig: { type: "string" },
+        namespace: { type: "string", multiple: true },
+        "github-api-url": { type: "string" },
+        image: { type: "string" },
+        "agent-service-account": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
+        workers: { type: "string" },
+        "log-level": { type: "string" },
+        "no-leader-elect": { type: "boolean" },
+        "lease-namespace": { type: "string" },
+        "lease-name": { type: "string" },
+        identity: { type: "string" },
+        "lease-duration": { type: "string" },
+        "unschedulable-timeout": { type: "string" },
+        "start-timeout": { type: "string" },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const str = (flag: string, name: string) => (values[flag] as string | undefined) ?? env[name] ?? undefined;
+  const namespaces = (
+    (values.namespace as string[] | undefined) ?? (env.KILN_NAMESPACES ? [env.KILN_NAMESPACES] : [])
+  )
+    .flatMap((n) => n.split(","))
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const leaseText = str("lease-duration", "KILN_LEASE_DURATION");
+  const leaseMs = leaseText === undefined ? 15_000 : parseDuration(leaseText);
+  if (leaseMs === undefined) throw new ConfigError(`--lease-duration: "${leaseText}" is not a duration`);
+  const leaderElect = values["no-leader-elect"] === true ? false : env.KILN_LEADER_ELECT !== "false";
+  const input: Record<string, unknown> = {
+    kubeconfig: str("kubeconfig", "KUBECONFIG"),
+    namespaces,
+    githubApiURL: str("github-api-url", "KILN_GITHUB_API_URL"),
+    image: str("image", "KILN_IMAGE"),
+    agentServiceAccount: str("agent-service-account", "KILN_AGENT_SERVICE_ACCOUNT"),
+    metricsPort: str("metrics-port", "KILN_METRICS_PORT"),
+    metricsHost: str("metrics-host", "KILN_METRICS_HOST"),
+    workers: str("workers", "KILN_WORKERS"),
+    logLevel: str("log-level", "KILN_LOG_LEVEL"),
+    unschedulableTimeoutMs: str("unschedulable-timeout", "KILN_UNSCHEDULABLE_TIMEOUT"),
+    startTimeoutMs: str("start-timeout", "KILN_START_TIMEOUT"),
+    leaderElection: {
+      enabled: leaderElect,
+      namespace: str("lease-namespace", "KILN_LEASE_NAMESPACE"),
+      name: str("lease-name", "KILN_LEASE_NAME"),
+      identity: (values.identity as string | undefined) ?? env.KILN_IDENTITY ?? env.POD_NAME,
+      // client-go's proportions: renew deadline 2/3 of the lease, retry period 2/15.
+      leaseDurationMs: leaseMs,
+      renewDeadlineMs: Math.round((leaseMs * 2) / 3),
+      retryPeriodMs: Math.max(100, Math.round((leaseMs * 2) / 15)),
+    },
+  };
+  const parsed = controllerConfig.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`).join("\n"),
+    );
+  }
+  return parsed.data;
+}
