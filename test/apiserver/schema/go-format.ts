@@ -100,3 +100,22 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function propertyOf<T>(properties: Record<string, T> | undefined, key: string): T | undefined {
   return properties !== undefined && Object.hasOwn(properties, key) ? properties[key] : undefined;
 }
+
+/** A deep copy of a decoded JSON value (faster than structuredClone for the small objects of an API). */
+export function cloneJSON<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneJSON) as T;
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      // defineProperty keeps a "__proto__" key an own property, as JSON.parse makes it.
+      Object.defineProperty(out, key, {
+        value: cloneJSON((value as Record<string, unknown>)[key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out as T;
+  }
+  return value;
+}

@@ -28,9 +28,10 @@ export { customResourceTable, humanDuration } from "./table.ts";
 export { validateObject } from "./validate.ts";
 
 import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
-import { defaultObject } from "./defaults.ts";
+import { applyDefaults } from "./defaults.ts";
 import type { FieldError } from "./field-error.ts";
-import { pruneObject } from "./prune.ts";
+import { cloneJSON } from "./go-format.ts";
+import { pruneInPlace } from "./prune.ts";
 import { validateObject } from "./validate.ts";
 
 /**
@@ -41,7 +42,8 @@ export function admitCustomResource(
   obj: unknown,
   schema: JSONSchemaProps,
 ): { object: unknown; unknownFields: string[]; errors: FieldError[] } {
-  const { value, unknownFields } = pruneObject(obj, schema);
-  const object = defaultObject(value, schema);
+  const object = cloneJSON(obj);
+  const unknownFields = pruneInPlace(object, schema);
+  applyDefaults(object, schema);
   return { object, unknownFields, errors: validateObject(object, schema) };
 }

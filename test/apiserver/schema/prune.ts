@@ -2,7 +2,7 @@
 // schema does not specify are dropped (and reported), non-nullable nulls without a default are dropped,
 // and ObjectMeta keeps only the fields metav1.ObjectMeta knows.
 import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
-import { isPlainObject, propertyOf } from "./go-format.ts";
+import { cloneJSON, isPlainObject, propertyOf } from "./go-format.ts";
 
 const META_FIELDS = new Set(["apiVersion", "kind", "metadata"]);
 
@@ -34,7 +34,12 @@ export function pruneObject(
   obj: unknown,
   schema: JSONSchemaProps,
 ): { value: unknown; unknownFields: string[] } {
-  const value = structuredClone(obj);
+  const value = cloneJSON(obj);
+  return { value, unknownFields: pruneInPlace(value, schema) };
+}
+
+/** pruneObject without the copy: `value` itself is pruned; returns the unknown fields. */
+export function pruneInPlace(value: unknown, schema: JSONSchemaProps): string[] {
   const unknown: string[] = [];
   // The root is treated as an embedded resource: apiVersion, kind and metadata are not the schema's business.
   const root: JSONSchemaProps = { ...schema, "x-kubernetes-embedded-resource": true };
@@ -44,7 +49,7 @@ export function pruneObject(
   const metaUnknown: string[] = [];
   coerceEmbeddedMetadata(value, root, "", metaUnknown);
   sortStrings(metaUnknown);
-  return { value, unknownFields: [...unknown, ...metaUnknown] };
+  return [...unknown, ...metaUnknown];
 }
 
 function sortStrings(list: string[]): void {

@@ -90,7 +90,8 @@ function validateType(
 }
 
 function validateString(data: string, s: JSONSchemaProps, path: string, errors: FieldError[]): void {
-  const length = [...data].length;
+  // Lengths count characters (Go runes), not UTF-16 units.
+  const length = s.maxLength !== undefined || s.minLength !== undefined ? [...data].length : 0;
   if (s.maxLength !== undefined && length > s.maxLength) {
     errors.push(tooLong(path, s.maxLength));
     return;
@@ -150,6 +151,7 @@ function validateArray(data: unknown[], s: JSONSchemaProps, path: string, errors
 
 function validateEnum(data: unknown, s: JSONSchemaProps, path: string, errors: FieldError[]): void {
   if (!s.enum || s.enum.length === 0) return;
+  if (data !== null && typeof data !== "object" && s.enum.includes(data)) return;
   const key = goJSON(data);
   if (s.enum.some((v) => goJSON(v) === key)) return;
   const supported = s.enum.map((v) => (typeof v === "string" ? v : goJSON(v)));
