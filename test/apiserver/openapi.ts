@@ -2,7 +2,7 @@
 // the schema engine. Built-in kinds are described by their resource paths with an open schema: enough for
 // kubectl's field-validation probe; CRDs get their full schemas (kubectl explain, kubectl validation).
 import type { JSONSchemaProps } from "../../api/structural-schema.ts";
-import { pathNotFound } from "./errors.ts";
+import { notAcceptable, pathNotFound } from "./errors.ts";
 import { type Request, sendJSON } from "./http-io.ts";
 import type { Registry, ResourceType } from "./registry.ts";
 import {
@@ -101,9 +101,12 @@ export class OpenAPICache {
   }
 }
 
-export function serveOpenAPI(_req: Request, res: Response, url: URL, cache: OpenAPICache): void {
+export function serveOpenAPI(req: Request, res: Response, url: URL, cache: OpenAPICache): void {
   const path = url.pathname.replace(/\/+$/, "");
   if (path === "/openapi/v2") {
+    // Only JSON is served; a client that accepts nothing else (kubectl asks for protobuf) is told so.
+    const accept = String(req.headers.accept ?? "");
+    if (accept && !/json|\*\/\*/.test(accept)) throw notAcceptable(accept);
     sendJSON(res, 200, cache.documentV2());
     return;
   }

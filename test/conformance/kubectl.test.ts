@@ -80,12 +80,22 @@ function header(output: string): string[] {
 
 describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (npm ci installs it)" }, () => {
   test("applies the CRDs and the example Repository", async () => {
-    const crds = await ok("apply", "-k", "manifests/crds");
+    // Each CRD file with -f (the directory also holds a kustomization.yaml, which no server serves).
+    const crds = await ok(
+      "apply",
+      "-f",
+      "manifests/crds/builds.kiln.dev.yaml",
+      "-f",
+      "manifests/crds/repositories.kiln.dev.yaml",
+    );
     assert.match(crds, /customresourcedefinition.apiextensions.k8s.io\/builds.kiln.dev created/);
     assert.match(crds, /customresourcedefinition.apiextensions.k8s.io\/repositories.kiln.dev created/);
     const applied = await ok("apply", "-f", "manifests/examples/repository.yaml");
     assert.match(applied, /secret\/acme-api-github created/);
     assert.match(applied, /repository.kiln.dev\/api created/);
+    // kubectl reads YAML 1.1: a bare `on:` key would arrive as "true" and be pruned.
+    const on = await ok("get", "repository", "api", "-o", "jsonpath={.spec.notify.telegram.on}");
+    assert.equal(on, '["failure","recovery"]');
     const again = await ok("apply", "-f", "manifests/examples/repository.yaml");
     assert.match(again, /repository.kiln.dev\/api unchanged/);
     // kubectl re-sends a Secret's stringData (the live object only has data), so kube says "configured".
