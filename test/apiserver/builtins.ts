@@ -40,6 +40,7 @@ interface BuiltinSpec {
   statusSubresource?: boolean;
   hasGeneration?: boolean;
   allowCreateOnUpdate?: boolean;
+  allowUnconditionalUpdate?: boolean;
   model: string;
   nameRule?: "subdomain" | "label" | "none";
   fields?: ResourceType["selectableFields"];
@@ -68,6 +69,7 @@ function builtin(s: BuiltinSpec): ResourceType {
     statusSubresource: s.statusSubresource ?? false,
     hasGeneration: s.hasGeneration ?? false,
     allowCreateOnUpdate: s.allowCreateOnUpdate ?? false,
+    allowUnconditionalUpdate: s.allowUnconditionalUpdate ?? true,
     strategicMerge: true,
     selectableFields: { ...meta, ...s.fields },
     prune: (o) => pruneUnknownFields(o, s.model),
@@ -330,6 +332,7 @@ export function builtinTypes(): ResourceType[] {
         subresources: ["status"],
         statusSubresource: true,
         hasGeneration: true,
+        allowUnconditionalUpdate: false,
         model: "V1CustomResourceDefinition",
         validate: (o, old) => crdCauses(o, old),
         defaults: crdDefaults,

@@ -44,6 +44,7 @@ export function customResourceTypes(crd: KubeObject): ResourceType[] {
         statusSubresource: v.subresources?.status !== undefined,
         hasGeneration: true,
         allowCreateOnUpdate: false,
+        allowUnconditionalUpdate: false,
         strategicMerge: false,
         selectableFields: selectable,
         prune: (o) => prune(o, schema),

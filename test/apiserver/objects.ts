@@ -193,6 +193,14 @@ export class Objects {
     this.checkNamespace(t, namespace, o, true);
     const warnings = this.prune(t, o, ctx.fieldValidation);
     const m = o.metadata;
+    if (m.resourceVersion && !options.internal) {
+      // kube's storage refuses this with an internal error; clients must clear it before creating.
+      throw new ApiError(
+        500,
+        "InternalError",
+        "Internal error occurred: resourceVersion should not be set on objects to be created",
+      );
+    }
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix(this.env.random)}`;
     if (!m.name) {
       throw invalid(t.group, t.kind, "", [
@@ -253,6 +261,15 @@ export class Objects {
     const ctx = this.ctx(options);
     const warnings = this.prune(t, incoming, ctx.fieldValidation);
     const wantedRV = incoming.metadata.resourceVersion;
+    if (!wantedRV && !t.allowUnconditionalUpdate && !options.internal) {
+      throw invalid(t.group, t.kind, name, [
+        {
+          reason: "FieldValueInvalid",
+          message: "Invalid value: 0x0: must be specified for an update",
+          field: "metadata.resourceVersion",
+        },
+      ]);
+    }
     if (wantedRV && wantedRV !== old.metadata.resourceVersion) {
       throw conflict(
         this.target(t, name),

@@ -29,6 +29,8 @@ export interface ResourceType {
   hasGeneration: boolean;
   /** PUT creates a missing object (kube allows this for a few kinds such as Leases and Events). */
   allowCreateOnUpdate: boolean;
+  /** PUT without metadata.resourceVersion is allowed (not for custom resources and CRDs). */
+  allowUnconditionalUpdate: boolean;
   /** Built-in kinds accept strategic merge patch; custom resources do not. */
   strategicMerge: boolean;
   /** Field selectors this resource accepts, each read from the object. */

@@ -3,6 +3,7 @@
 // dryRun, pod graceful deletion and binding, TokenRequest, Events in both APIs, namespace deletion,
 // watch options, CRDs of both scopes coming and going.
 import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { buildBody, podBody, type RawResponse, rawRequest, waitFor } from "./helpers.ts";
@@ -460,6 +461,149 @@ describe("http", () => {
     expectStatus(structural, 422, "Invalid");
     await req("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev");
     expectStatus(await req("GET", "/apis/example.dev/v1/widgets"), 404, "NotFound");
+  });
+
+  test("updates of custom resources need a resourceVersion; creates must not carry one", async () => {
+    const made = (await req("POST", BUILDS, { body: buildBody("rv-rules") })).json();
+    const { resourceVersion: _, ...meta } = made.metadata as Record<string, unknown>;
+    const unconditional = expectStatus(
+      await req("PUT", `${BUILDS}/rv-rules`, { body: { ...made, metadata: meta } }),
+      422,
+      "Invalid",
+    );
+    assert.match(
+      String(unconditional.message),
+      /metadata.resourceVersion: Invalid value: 0x0: must be specified for an update/,
+    );
+    const copy = { ...made, metadata: { ...(made.metadata as object), name: "rv-copy", uid: undefined } };
+    expectStatus(await req("POST", BUILDS, { body: copy }), 500, "InternalError");
+    const cm = (
+      await req("POST", "/api/v1/namespaces/default/configmaps", {
+        body: { metadata: { name: "free" }, data: { a: "1" } },
+      })
+    ).json();
+    const { resourceVersion: __, ...cmMeta } = cm.metadata as Record<string, unknown>;
+    assert.equal(
+      (
+        await req("PUT", "/api/v1/namespaces/default/configmaps/free", {
+          body: { ...cm, metadata: cmMeta, data: { a: "2" } },
+        })
+      ).status,
+      200,
+    );
+  });
+
+  test("deletecollection, orphaning, dangling owners, eviction", async () => {
+    for (const n of ["dc-1", "dc-2"])
+      await req("POST", BUILDS, { body: buildBody(n, { labels: { dc: "yes" } }) });
+    const removed = (await req("DELETE", `${BUILDS}?labelSelector=dc=yes`)).json() as {
+      items: { metadata: { name: string } }[];
+    };
+    assert.deepEqual(removed.items.map((i) => i.metadata.name).sort(), ["dc-1", "dc-2"]);
+    assert.equal(((await req("GET", `${BUILDS}?labelSelector=dc=yes`)).json().items as unknown[]).length, 0);
+
+    const owner = (await req("POST", BUILDS, { body: buildBody("orphaner") })).json();
+    const ref = {
+      apiVersion: "kiln.dev/v1alpha1",
+      kind: "Build",
+      name: "orphaner",
+      uid: (owner.metadata as { uid: string }).uid,
+    };
+    await req("POST", PODS, { body: podBody("orphan", { ownerReferences: [ref] }) });
+    await req("DELETE", `${BUILDS}/orphaner`, { body: { propagationPolicy: "Orphan" } });
+    await waitFor("the owner to go", async () => (await req("GET", `${BUILDS}/orphaner`)).status === 404);
+    const orphan = (await req("GET", `${PODS}/orphan`)).json();
+    assert.equal(
+      (orphan.metadata as { ownerReferences?: unknown }).ownerReferences,
+      undefined,
+      "the pod stays, without the reference",
+    );
+
+    const ghost = {
+      apiVersion: "kiln.dev/v1alpha1",
+      kind: "Build",
+      name: "ghost",
+      uid: "00000000-0000-0000-0000-000000000000",
+    };
+    assert.equal(
+      (await req("POST", PODS, { body: podBody("dangling", { ownerReferences: [ghost] }) })).status,
+      201,
+    );
+    await waitFor(
+      "the dangling pod to be collected",
+      async () => (await req("GET", `${PODS}/dangling`)).status === 404,
+    );
+
+    await req("POST", PODS, { body: podBody("evicted") });
+    const eviction = await req("POST", `${PODS}/evicted/eviction`, {
+      body: {
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: "evicted", namespace: "default" },
+      },
+    });
+    assert.equal(eviction.status, 201, eviction.text);
+    expectStatus(await req("GET", `${PODS}/evicted`), 404, "NotFound");
+  });
+
+  test("pods/log passes follow, tailLines and the container to the log source", async () => {
+    const pod = podBody("logged") as { spec: { containers: Record<string, unknown>[] } };
+    pod.spec.containers.push({ name: "agent", image: "kiln" });
+    await req("POST", PODS, { body: pod });
+    const asked: unknown[] = [];
+    let live: PassThrough | undefined;
+    cluster.server.setPodLogSource((namespace, name, container, options) => {
+      asked.push({ namespace, name, container, ...options });
+      if (name !== "logged") return undefined;
+      live = new PassThrough();
+      live.write("line 1\n");
+      if (!options.follow) live.end();
+      return live;
+    });
+    try {
+      const noContainer = expectStatus(await req("GET", `${PODS}/logged/log`), 400, "BadRequest");
+      assert.match(
+        String(noContainer.message),
+        /a container name must be specified for pod logged, choose one of: \[main agent\]/,
+      );
+      const plain = await req("GET", `${PODS}/logged/log?container=agent&tailLines=5`);
+      assert.equal(plain.text, "line 1\n");
+      assert.deepEqual(asked.at(-1), {
+        namespace: "default",
+        name: "logged",
+        container: "agent",
+        follow: false,
+        tailLines: 5,
+        sinceSeconds: undefined,
+        timestamps: false,
+        previous: false,
+      });
+      const following = req("GET", `${PODS}/logged/log?container=main&follow=true`);
+      await waitFor(
+        "the follow stream",
+        () => live !== undefined && (asked.at(-1) as { follow: boolean }).follow,
+      );
+      live!.write("line 2\n");
+      live!.end();
+      assert.equal((await following).text, "line 1\nline 2\n");
+    } finally {
+      cluster.server.setPodLogSource(undefined);
+    }
+    const missing = expectStatus(await req("GET", `${PODS}/logged/log?container=main`), 400, "BadRequest");
+    assert.match(String(missing.message), /is waiting to start/);
+  });
+
+  test("the default ServiceAccount and kube-root-ca.crt come back when deleted", async () => {
+    await req("DELETE", "/api/v1/namespaces/default/serviceaccounts/default");
+    await req("DELETE", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
+    await waitFor(
+      "the ServiceAccount",
+      async () => (await req("GET", "/api/v1/namespaces/default/serviceaccounts/default")).status === 200,
+    );
+    await waitFor(
+      "the CA ConfigMap",
+      async () => (await req("GET", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt")).status === 200,
+    );
   });
 
   test("leases: create, conflicting update", async () => {
