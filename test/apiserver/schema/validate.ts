@@ -25,15 +25,17 @@ export function validateObject(obj: unknown, schema: JSONSchemaProps): FieldErro
 
 // kube-openapi names fields "a.b", items "a[0]", map values "a.key".
 const sub = (path: string, key: string) => (path === "" ? key : `${path}.${key}`);
-// Its messages read "<path> in body …"; the root's own path is empty, which it prints as ".".
-const inBody = (path: string) => `${path === "" ? "." : path} in body`;
+// Its messages read "<path> in body …"
+// (an empty name leaves a leading space, as Go's Sprintf("%s in %s") does).
+const inBody = (path: string) => `${path} in body`;
 
 function types(s: JSONSchemaProps): string[] {
   if (s["x-kubernetes-int-or-string"]) return ["integer", "string"];
   return s.type ? [s.type] : [];
 }
 
-function validateValue(data: unknown, s: JSONSchemaProps, path: string, errors: FieldError[]): void {
+/** Validates one value at `path` (kube-openapi's SchemaValidator.Validate), appending to `errors`. */
+export function validateValue(data: unknown, s: JSONSchemaProps, path: string, errors: FieldError[]): void {
   const format = formatChecker(s.format) ? s.format : undefined;
   if (data === null || data === undefined) {
     const t = types(s);
