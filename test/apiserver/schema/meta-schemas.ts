@@ -291,7 +291,7 @@ export const META_SCHEMAS: Record<string, object> = {
     type: "object",
     description: "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.",
   },
-  [`io.k8s.apimachinery.pkg.runtime.RawExtension`]: {
+  "io.k8s.apimachinery.pkg.runtime.RawExtension": {
     type: "object",
     description: "RawExtension is used to hold extensions in external versions.",
   },
