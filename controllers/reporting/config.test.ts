@@ -39,8 +39,8 @@ describe("parseReportingConfig", () => {
 
   test("bad input is a clear error", () => {
     assert.throws(
-      () => parseReportingConfig(["--github-api-url", "not a url"], {}),
-      /invalid reporting configuration: githubAPIURL: /,
+      () => parseReportingConfig(["--public-url", "not a url"], {}),
+      /invalid reporting configuration: publicURL: /,
     );
   });
 });

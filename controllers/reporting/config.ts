@@ -20,7 +20,6 @@ export const REPORTING_FLAGS = {
   "telegram-token-file": { type: "string" },
   "telegram-api-root": { type: "string" },
   "telegram-commands": { type: "boolean" },
-  "github-api-url": { type: "string" },
   "public-url": { type: "string" },
   "status-context": { type: "string" },
 } as const;
@@ -29,11 +28,15 @@ const readToken = (path: string | undefined) => (path ? readFileSync(path, "utf8
 
 /**
  * Flags win over environment: --telegram-token-file / KILN_TELEGRAM_TOKEN_FILE (or KILN_TELEGRAM_TOKEN),
- * --telegram-api-root / KILN_TELEGRAM_API_ROOT, --github-api-url / KILN_GITHUB_API_URL,
- * --public-url / KILN_PUBLIC_URL, --status-context / KILN_STATUS_CONTEXT.
+ * --telegram-api-root / KILN_TELEGRAM_API_ROOT, KILN_GITHUB_API_URL (kiln controller's own
+ * --github-api-url is passed in as githubAPIURL), --public-url / KILN_PUBLIC_URL, --status-context / KILN_STATUS_CONTEXT.
  * Unknown flags are left for the caller (strict: false).
  */
-export function parseReportingConfig(args: string[], env: NodeJS.ProcessEnv): ReportingConfig {
+export function parseReportingConfig(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  defaults: { githubAPIURL?: string } = {},
+): ReportingConfig {
   const { values } = parseArgs({ args, options: REPORTING_FLAGS, strict: false, allowPositionals: true });
   const flag = (name: keyof typeof REPORTING_FLAGS) => values[name] as string | undefined;
   const token =
@@ -43,7 +46,7 @@ export function parseReportingConfig(args: string[], env: NodeJS.ProcessEnv): Re
     telegramAPIRoot: flag("telegram-api-root") ?? env.KILN_TELEGRAM_API_ROOT,
     telegramCommands:
       (values["telegram-commands"] as boolean | undefined) ?? env.KILN_TELEGRAM_COMMANDS !== "false",
-    githubAPIURL: flag("github-api-url") ?? env.KILN_GITHUB_API_URL,
+    githubAPIURL: defaults.githubAPIURL ?? env.KILN_GITHUB_API_URL,
     publicURL: flag("public-url") ?? env.KILN_PUBLIC_URL,
     statusContext: flag("status-context") ?? env.KILN_STATUS_CONTEXT,
   });
