@@ -5,6 +5,10 @@
 type Command = { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
+  controller: {
+    summary: "run the controllers (builds, repositories, reporting) behind one leader election",
+    load: () => import("../controllers/main.ts"),
+  },
   webhook: {
     summary: "receive GitHub deliveries on POST /hooks/github and create Builds",
     load: () => import("../webhook/main.ts"),

@@ -98,13 +98,24 @@ Options (environment variable in brackets):
 export class ConfigError extends Error {}
 
 /** Parses argv and env into a config, or throws ConfigError with every problem listed. */
-export function parseControllerConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig {
+export type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
+
+/**
+ * Parses argv and env into a config, or throws ConfigError with every problem listed. otherFlags are
+ * those other controllers in the same process read (they are accepted here, and parsed by them).
+ */
+export function parseControllerConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  otherFlags: FlagSpec = {},
+): ControllerConfig {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
       options: {
+        ...otherFlags,
         kubeconfig: { type: "string" },
         namespace: { type: "string", multiple: true },
         "github-api-url": { type: "string" },

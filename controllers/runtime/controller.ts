@@ -1,12 +1,11 @@
 // Wires informers → keys → a work queue → reconcile(key). Reconcile gets a key, never an event: it reads
 // the current state from the caches. Returning {requeueAfter} looks again later; throwing retries with
 // per-key backoff; a TerminalError is not retried. At most one worker handles a key at a time.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "./clock.ts";
 import { isTerminal } from "./errors.ts";
-import type { Informer } from "./informer.ts";
+import type { Informer, ObjectWithMeta } from "./informer.ts";
 import { keyString, type ObjectKey, parseKey } from "./keys.ts";
 import { runtimeMetrics } from "./metrics.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
@@ -16,7 +15,7 @@ export type ReconcileResult = { requeueAfter?: number } | undefined;
 // biome-ignore lint/suspicious/noConfusingVoidType: a reconciler that has nothing to say returns nothing
 export type Reconciler = (key: ObjectKey) => Promise<ReconcileResult | void>;
 
-export interface Watch<T extends KubernetesObject> {
+export interface Watch<T extends ObjectWithMeta> {
   informer: Informer<T>;
   /** The keys to reconcile when this object changes (its own, its owner's, …). */
   keys: (object: T) => ObjectKey | ObjectKey[] | undefined;

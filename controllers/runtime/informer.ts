@@ -3,9 +3,13 @@
 // safely while its old request is still closing), every failure here — an HTTP error, a connection
 // reset, a 410, a watch that silently stops delivering — leads to a fresh watch or relist after a capped,
 // jittered backoff. Handlers receive events only to compute keys; readers use the cache.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock, type Timer } from "./clock.ts";
+
+/** What an informer needs of an object: client-node's KubernetesObject and Kiln's zod types both fit. */
+export interface ObjectWithMeta {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
 
 export interface ListResult<T> {
   items: T[];
@@ -44,11 +48,11 @@ export const NAMESPACE_INDEX = "namespace";
 
 class GoneError extends Error {}
 
-function objectKey(object: KubernetesObject): string {
+function objectKey(object: ObjectWithMeta): string {
   return `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
 }
 
-export class Informer<T extends KubernetesObject> {
+export class Informer<T extends ObjectWithMeta> {
   readonly name: string;
   readonly #source: InformerSource<T>;
   readonly #clock: Clock;

@@ -1,11 +1,12 @@
 // An InformerSource over the Kubernetes API with client-node's Watch: list, then watch with bookmarks.
-import { type KubeConfig, type KubernetesObject, Watch } from "@kubernetes/client-node";
+import { type KubeConfig, Watch } from "@kubernetes/client-node";
 import { type KubeClient, resourcePath } from "../../lib/kube.ts";
 import {
   Informer,
   type InformerOptions,
   type InformerSource,
   type ListResult,
+  type ObjectWithMeta,
   type WatchEventType,
 } from "./informer.ts";
 
@@ -20,7 +21,7 @@ export interface KubeSourceOptions {
  * path is the collection URL without query, e.g. /apis/kiln.dev/v1alpha1/namespaces/ci/builds or
  * /api/v1/pods; list must list that same collection with the same selectors.
  */
-export function kubeSource<T extends KubernetesObject>(
+export function kubeSource<T extends ObjectWithMeta>(
   kubeConfig: KubeConfig,
   path: string,
   list: () => Promise<ListResult<T>>,
@@ -54,7 +55,7 @@ export interface ResourceInformerOptions extends KubeSourceOptions, InformerOpti
 }
 
 /** An informer for one resource, e.g. resourceInformer(client, "v1", "pods", {labelSelector: "kiln.dev/build"}). */
-export function resourceInformer<T extends KubernetesObject>(
+export function resourceInformer<T extends ObjectWithMeta>(
   client: KubeClient,
   apiVersion: string,
   plural: string,

@@ -1,0 +1,110 @@
+// The build controller: Builds, their pods and Repositories watched → Build keys → reconcile.
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Registry } from "prom-client";
+import { type Build, isFinished } from "../../api/build.ts";
+import { API_VERSION, LABELS } from "../../api/group.ts";
+import type { Repository } from "../../api/repository.ts";
+import { type KubeClient, resourcePath } from "../../lib/kube.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { ControllerConfig } from "../config.ts";
+import { type Clock, systemClock } from "../runtime/clock.ts";
+import { Controller } from "../runtime/controller.ts";
+import type { Informer, InformerOptions } from "../runtime/informer.ts";
+import { controllerOwnerKey, keyOf, type ObjectKey } from "../runtime/keys.ts";
+import { resourceInformer } from "../runtime/kube-source.ts";
+import { ACTIVE_BY_REPOSITORY, addBuildIndexes, repositoryIndexKey } from "./indexes.ts";
+import { type ManifestParser, ManifestSource } from "./manifest-source.ts";
+import { buildMetrics } from "./metrics.ts";
+import { buildReconciler } from "./reconcile.ts";
+
+export interface BuildControllerOptions {
+  client: KubeClient;
+  config: ControllerConfig;
+  log: Logger;
+  registry: Registry;
+  parse: ManifestParser;
+  clock?: Clock;
+  informer?: InformerOptions;
+}
+
+export interface BuildController {
+  controller: Controller;
+  builds: Informer<Build>;
+  pods: Informer<V1Pod>;
+  repositories: Informer<Repository>;
+}
+
+const keysOf = (builds: readonly Build[]): ObjectKey[] =>
+  builds.map((b) => ({ namespace: b.metadata.namespace!, name: b.metadata.name! }));
+
+export function createBuildController(options: BuildControllerOptions): BuildController {
+  const { client, config, log } = options;
+  const clock = options.clock ?? systemClock;
+  const common = { ...options.informer, clock, log, namespaces: config.namespaces };
+  const builds = resourceInformer<Build>(client, API_VERSION, "builds", common);
+  const repositories = resourceInformer<Repository>(client, API_VERSION, "repositories", common);
+  // Only build pods: they carry the build label.
+  const pods = resourceInformer<V1Pod>(client, "v1", "pods", { ...common, labelSelector: LABELS.build });
+  addBuildIndexes(builds);
+
+  const manifests = new ManifestSource({
+    githubApiURL: config.githubApiURL,
+    parse: options.parse,
+    async token(repository) {
+      const ref = repository.spec.tokenSecretRef;
+      if (!ref) return undefined;
+      const secret = await client.get<{ data?: Record<string, string> }>(
+        resourcePath("v1", "secrets", repository.metadata.namespace, ref.name),
+      );
+      const value = secret.data?.[ref.key];
+      return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+    },
+  });
+
+  const reconcile = buildReconciler({
+    client,
+    builds,
+    repositories,
+    pods,
+    manifests,
+    clock,
+    log,
+    metrics: buildMetrics(options.registry, () => builds.list()),
+    config: { ...config, identity: config.leaderElection.identity },
+  });
+
+  const controller = new Controller({
+    name: "build",
+    log,
+    clock,
+    workers: config.workers,
+    registry: options.registry,
+    reconcile,
+    watches: [
+      {
+        informer: builds,
+        // A new build may supersede older ones; a finished or deleted one frees a slot: look at the
+        // repository's other unfinished builds then, not on every status write.
+        keys: (b: Build) => {
+          const own = keyOf(b);
+          return own ? [own] : [];
+        },
+      },
+      { informer: pods, keys: (p: V1Pod) => controllerOwnerKey(p, API_VERSION, "Build") },
+      {
+        informer: repositories,
+        keys: (r: Repository) =>
+          keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, `${r.metadata.namespace}/${r.metadata.name}`)),
+      },
+    ],
+  });
+  builds.on((type, build, old) => {
+    const freed = type === "delete" || (isFinished(build.status?.phase) && !isFinished(old?.status?.phase));
+    if (type === "add" || freed) {
+      for (const key of keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build)))) {
+        controller.enqueue(key);
+      }
+    }
+  });
+  return { controller, builds, pods, repositories };
+}

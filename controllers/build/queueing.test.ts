@@ -1,0 +1,95 @@
+import { describe, test } from "node:test";
+import type { Build } from "../../api/build.ts";
+import { sampleBuild, sampleRepository } from "./fixtures.ts";
+import { admit, beyondHistory, supersededBy } from "./queueing.ts";
+
+const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+const build = (
+  name: string,
+  minute: number,
+  extra: { branch?: string; active?: boolean; cancel?: boolean } = {},
+) => {
+  const b = sampleBuild({
+    name,
+    created: at(minute),
+    spec: {
+      cancel: extra.cancel ?? false,
+      revision: {
+        sha: "a".repeat(40),
+        ref: `refs/heads/${extra.branch ?? "main"}`,
+        branch: extra.branch ?? "main",
+      },
+    },
+    status: extra.active ? { phase: "Running", podName: `${name}-pod` } : { phase: "Queued" },
+  });
+  return b;
+};
+const isActive = (b: Build) => b.status?.podName !== undefined;
+
+describe("admit (concurrency)", () => {
+  const repo = sampleRepository({ concurrency: 2, cancelSuperseded: false });
+  test("starts while slots are free", (t) => {
+    const a = build("a", 1);
+    t.assert.deepEqual(admit(a, [a], repo, isActive), { run: true });
+  });
+  test("waits when the running builds fill the slots", (t) => {
+    const all = [build("r1", 1, { active: true }), build("r2", 2, { active: true }), build("q", 3)];
+    const d = admit(all[2]!, all, repo, isActive);
+    t.assert.equal(d.run, false);
+    t.assert.match(!d.run ? d.message : "", /2 of 2 running/);
+  });
+  test("first come first served among the waiting", (t) => {
+    const all = [build("r1", 1, { active: true }), build("q1", 2), build("q2", 3)];
+    t.assert.equal(admit(all[1]!, all, repo, isActive).run, true);
+    t.assert.equal(admit(all[2]!, all, repo, isActive).run, false);
+  });
+  test("a cancelled or superseded waiting build does not hold others back", (t) => {
+    const r = sampleRepository({ concurrency: 1, cancelSuperseded: true });
+    const all = [
+      build("old", 1, { branch: "feature" }),
+      build("new", 2, { branch: "feature" }),
+      build("main", 3),
+    ];
+    t.assert.equal(admit(all[1]!, all, r, isActive).run, true, "old is superseded, so new goes first");
+    const withCancelled = [build("c", 1, { cancel: true }), build("x", 2)];
+    t.assert.equal(admit(withCancelled[1]!, withCancelled, r, isActive).run, true);
+  });
+});
+
+describe("supersededBy", () => {
+  const repo = sampleRepository({ cancelSuperseded: true });
+  test("a newer build of the same branch supersedes an older one, running or queued", (t) => {
+    const all = [
+      build("old", 1, { active: true }),
+      build("mid", 2),
+      build("new", 3),
+      build("other", 4, { branch: "dev" }),
+    ];
+    t.assert.equal(supersededBy(all[0]!, all, repo)?.metadata.name, "new");
+    t.assert.equal(supersededBy(all[1]!, all, repo)?.metadata.name, "new");
+    t.assert.equal(supersededBy(all[2]!, all, repo), undefined);
+    t.assert.equal(supersededBy(all[3]!, all, repo), undefined);
+  });
+  test("not when the repository says no, and not by a build cancelled by hand", (t) => {
+    const all = [build("old", 1), build("new", 2, { cancel: true })];
+    t.assert.equal(supersededBy(all[0]!, all, repo), undefined);
+    const off = sampleRepository({ cancelSuperseded: false });
+    t.assert.equal(supersededBy(build("a", 1), [build("a", 1), build("b", 2)], off), undefined);
+  });
+});
+
+describe("beyondHistory", () => {
+  test("keeps the newest history.keep finished builds", (t) => {
+    const repo = sampleRepository({ history: { keep: 2 } });
+    const finished = [1, 2, 3, 4].map((m) => {
+      const b = build(`b${m}`, m);
+      b.status = { phase: "Succeeded", completionTime: at(10 + m) };
+      return b;
+    });
+    t.assert.deepEqual(
+      beyondHistory(finished, repo).map((b) => b.metadata.name),
+      ["b2", "b1"],
+    );
+    t.assert.deepEqual(beyondHistory(finished.slice(0, 2), repo), []);
+  });
+});

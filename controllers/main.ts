@@ -1,0 +1,195 @@
+// `kiln controller`: every Kiln controller in one process behind one leader election, with /metrics and
+// /healthz. Another controller joins with one entry in MODULES.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { KubeClient } from "../lib/kube.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { createBuildController } from "./build/controller.ts";
+import { parseManifest } from "./build/parse-manifest.ts";
+import { ConfigError, type ControllerConfig, type FlagSpec, parseControllerConfig, USAGE } from "./config.ts";
+import { LeaderElector } from "./runtime/leader-election.ts";
+import { kubeLeaseStore } from "./runtime/lease-store.ts";
+
+export interface ControllerContext {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  config: ControllerConfig;
+  log: Logger;
+  registry: Registry;
+  /** The command line and environment, for a module's own flags (declared in its `flags`). */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Runnable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControllerModule {
+  name: string;
+  flags?: FlagSpec;
+  create(context: ControllerContext): Runnable | Promise<Runnable>;
+}
+
+export const MODULES: ControllerModule[] = [
+  {
+    name: "build",
+    create: ({ client, config, log, registry }) =>
+      createBuildController({
+        client,
+        config,
+        log: log.child({ controller: "build" }),
+        registry,
+        parse: parseManifest,
+      }).controller,
+  },
+];
+
+export interface RunningControllers {
+  /** The port /metrics and /healthz listen on. */
+  port: number;
+  isLeader(): boolean;
+  /** Stops acting, releases the lease, closes the server. */
+  stop(): Promise<void>;
+  /** Resolves when leadership is lost (the caller should exit: another replica acts now). */
+  lost: Promise<void>;
+}
+
+export async function runControllers(
+  config: ControllerConfig,
+  options: {
+    kubeConfig: KubeConfig;
+    log: Logger;
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    modules?: ControllerModule[];
+  },
+): Promise<RunningControllers> {
+  const { kubeConfig, log } = options;
+  const client = new KubeClient(kubeConfig);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const context: ControllerContext = {
+    kubeConfig,
+    client,
+    config,
+    log,
+    registry,
+    args: options.args ?? [],
+    env: options.env ?? {},
+  };
+  const running: Runnable[] = [];
+  for (const module of options.modules ?? MODULES) running.push(await module.create(context));
+
+  let leading = false;
+  let startAll: Promise<void> | undefined;
+  const lost = Promise.withResolvers<void>();
+  const onStarted = () => {
+    leading = true;
+    startAll = Promise.all(running.map((r) => r.start())).then(() => log.info("controllers started"));
+    startAll.catch((err) => log.error({ err: String(err) }, "a controller failed to start"));
+  };
+  const stopAll = async () => {
+    leading = false;
+    await Promise.all(running.map((r) => r.stop()));
+  };
+  const elector = config.leaderElection.enabled
+    ? new LeaderElector({
+        store: kubeLeaseStore(kubeConfig, config.leaderElection.namespace, config.leaderElection.name),
+        identity: config.leaderElection.identity,
+        leaseDurationMs: config.leaderElection.leaseDurationMs,
+        renewDeadlineMs: config.leaderElection.renewDeadlineMs,
+        retryPeriodMs: config.leaderElection.retryPeriodMs,
+        log,
+        onStartedLeading: onStarted,
+        onStoppedLeading: () => {
+          // Stop acting at once; the caller exits, as client-go controllers do.
+          void stopAll().finally(() => lost.resolve());
+        },
+      })
+    : undefined;
+
+  const server = http.createServer(async (req, res) => {
+    if (req.url === "/metrics") {
+      res.writeHead(200, { "content-type": registry.contentType });
+      res.end(await registry.metrics());
+    } else if (req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+    } else if (req.url === "/readyz") {
+      // Ready means acting: the leader (or the only replica) with its controllers started.
+      res.writeHead(leading ? 200 : 503, { "content-type": "text/plain" });
+      res.end(leading ? "leader\n" : "standby\n");
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.metricsPort, config.metricsHost, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, identity: config.leaderElection.identity }, "metrics and health endpoints listening");
+
+  if (elector) elector.start();
+  else onStarted();
+
+  return {
+    port,
+    isLeader: () => leading,
+    lost: lost.promise,
+    async stop() {
+      if (elector) await elector.stop();
+      else await stopAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      client.close();
+    },
+  };
+}
+
+function loadKubeConfig(config: ControllerConfig): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  return kubeConfig;
+}
+
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const otherFlags = Object.assign({}, ...MODULES.map((m) => m.flags ?? {}));
+  let config: ControllerConfig;
+  try {
+    config = parseControllerConfig(args, process.env, otherFlags);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`kiln controller: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const log = createLogger("controller", { level: config.logLevel });
+  const handle = await runControllers(config, {
+    kubeConfig: loadKubeConfig(config),
+    log,
+    args,
+    env: process.env,
+  });
+  const signalled = new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  const outcome = await Promise.race([signalled, handle.lost.then(() => "lost")]);
+  if (outcome === "lost") {
+    log.error("lost leadership; exiting so a fresh process can campaign again");
+    await handle.stop().catch(() => {});
+    return 1;
+  }
+  log.info({ signal: outcome }, "shutting down");
+  await handle.stop();
+  return 0;
+}
