@@ -64,6 +64,9 @@ export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): P
     };
   }
   const candidates = deps.repositories.find(repo.owner.login, repo.name);
+  // 404, not 202: a hook pointing at Kiln for a repository no Repository watches is a misconfiguration,
+  // and GitHub's delivery log should show it red with the reason rather than a quiet success. (It tells
+  // an unauthenticated caller whether a repository is registered; its name is no secret.)
   if (candidates.length === 0) {
     throw new HttpError(404, `no Repository watches ${repo.full_name}`);
   }

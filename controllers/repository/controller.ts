@@ -19,8 +19,8 @@ import { createReconciler } from "./reconcile.ts";
 export interface RepositoryControllerOptions {
   kubeConfig: KubeConfig;
   log: Logger;
-  /** Watch one namespace; all when unset. */
-  namespace?: string;
+  /** Namespaces to watch; all when empty or unset (as the controller config's `namespaces`). */
+  namespaces?: readonly string[];
   webhookURL?: string;
   apiURL?: string;
   intervalMs?: number;
@@ -47,7 +47,11 @@ function listSource<T extends KubernetesObject>(
 }
 
 export function createRepositoryController(options: RepositoryControllerOptions): Controller {
-  const { kubeConfig, namespace } = options;
+  const { kubeConfig } = options;
+  const watched = new Set(options.namespaces ?? []);
+  // One namespace is watched directly; several share a cluster-wide watch filtered here.
+  const namespace = watched.size === 1 ? [...watched][0] : undefined;
+  const inScope = (ns: string | undefined) => watched.size === 0 || watched.has(ns ?? "");
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ controller: "repository" });
   const repositories = new Informer<KubernetesObject>(
@@ -71,7 +75,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
   const deps: RepositoryDeps = {
     ...kubeRepositoryWrites(kubeConfig),
     getRepository(ns, name) {
-      const object = repositories.get(ns, name);
+      const object = inScope(ns) ? repositories.get(ns, name) : undefined;
       if (!object) return undefined;
       // Defaults the API server may not have applied (older objects); an invalid one is reported once per pass.
       const parsed = repositorySchema.safeParse(object);
@@ -107,7 +111,10 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     name: "repository",
     reconcile: createReconciler(deps),
     watches: [
-      { informer: repositories, keys: (r: KubernetesObject) => keyOf(r) },
+      {
+        informer: repositories,
+        keys: (r: KubernetesObject) => (inScope(r.metadata?.namespace) ? keyOf(r) : undefined),
+      },
       { informer: builds, keys: () => undefined },
     ],
     log,

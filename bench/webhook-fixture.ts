@@ -1,0 +1,8 @@
+// What the webhook bench's processes share: the Repository and its webhook secret.
+import { makeRepository } from "../webhook/testing.ts";
+
+export const BENCH_SECRET = "bench-secret-0123456789";
+export const BENCH_REPOSITORY = makeRepository("hello", "Codertocat", "Hello-World", {
+  branches: ["master"],
+  webhook: { secretRef: { name: "hello-webhook", key: "secret" } },
+});
