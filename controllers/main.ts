@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../lib/log.ts";
 import { createBuildController } from "./build/controller.ts";
 import { parseManifest } from "./build/parse-manifest.ts";
 import { ConfigError, type ControllerConfig, type FlagSpec, parseControllerConfig, USAGE } from "./config.ts";
+import { reportingModule } from "./reporting/module.ts";
 import { LeaderElector } from "./runtime/leader-election.ts";
 import { kubeLeaseStore } from "./runtime/lease-store.ts";
 
@@ -46,6 +47,7 @@ export const MODULES: ControllerModule[] = [
         parse: parseManifest,
       }).controller,
   },
+  reportingModule,
 ];
 
 export interface RunningControllers {
