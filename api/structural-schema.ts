@@ -45,11 +45,17 @@ const KEPT = new Set([
   "maxLength",
   "minItems",
   "maxItems",
+  "nullable",
 ]);
 // zod bounds z.int() by the safe-integer range; Kubernetes integers are int64, so those bounds add nothing.
 const SAFE_BOUND = Number.MAX_SAFE_INTEGER;
 
+const isAnything = (node: unknown) =>
+  typeof node === "object" && node !== null && Object.keys(node).every((k) => k === "$schema");
+
 function toStructural(node: Record<string, unknown>, path: string): JSONSchemaProps {
+  // z.unknown() / z.any(): any JSON value, null included, kept as it is.
+  if (isAnything(node)) return { nullable: true, "x-kubernetes-preserve-unknown-fields": true };
   for (const key of Object.keys(node)) {
     if (!KEPT.has(key) && key !== "$schema") {
       throw new Error(`${path}: "${key}" has no structural equivalent; simplify the zod schema`);
@@ -68,8 +74,11 @@ function toStructural(node: Record<string, unknown>, path: string): JSONSchemaPr
         ]),
       );
     } else if (key === "additionalProperties") {
-      // `false` is what pruning already does; a schema means a map.
-      if (value !== false)
+      // `false` is what pruning already does; a schema means a map. Beside properties, "anything"
+      // (z.looseObject) means: keep unknown fields, as x-kubernetes-preserve-unknown-fields does.
+      if (node.properties !== undefined && isAnything(value))
+        out["x-kubernetes-preserve-unknown-fields"] = true;
+      else if (value !== false)
         out.additionalProperties = toStructural(value as Record<string, unknown>, `${path}[*]`);
     } else if (key === "items") {
       out.items = toStructural(value as Record<string, unknown>, `${path}[]`);
