@@ -10,6 +10,7 @@ import { createBuildController } from "./build/controller.ts";
 import { parseManifest } from "./build/parse-manifest.ts";
 import { ConfigError, type ControllerConfig, type FlagSpec, parseControllerConfig, USAGE } from "./config.ts";
 import { reportingModule } from "./reporting/module.ts";
+import { repositoryModule } from "./repository/module.ts";
 import { LeaderElector } from "./runtime/leader-election.ts";
 import { kubeLeaseStore } from "./runtime/lease-store.ts";
 
@@ -48,6 +49,7 @@ export const MODULES: ControllerModule[] = [
       }).controller,
   },
   reportingModule,
+  repositoryModule,
 ];
 
 export interface RunningControllers {
