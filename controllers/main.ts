@@ -36,18 +36,20 @@ export interface ControllerModule {
   create(context: ControllerContext): Runnable | Promise<Runnable>;
 }
 
+export const buildModule: ControllerModule = {
+  name: "build",
+  create: ({ client, config, log, registry }) =>
+    createBuildController({
+      client,
+      config,
+      log: log.child({ controller: "build" }),
+      registry,
+      parse: parseManifest,
+    }).controller,
+};
+
 export const MODULES: ControllerModule[] = [
-  {
-    name: "build",
-    create: ({ client, config, log, registry }) =>
-      createBuildController({
-        client,
-        config,
-        log: log.child({ controller: "build" }),
-        registry,
-        parse: parseManifest,
-      }).controller,
-  },
+  buildModule,
   reportingModule,
   repositoryModule,
 ];
