@@ -3,6 +3,7 @@
 // Anyone else gets silence: a bot that answers strangers tells them what exists.
 import { randomBytes } from "node:crypto";
 import { type Context, Telegraf } from "telegraf";
+import { CONTAINERS } from "../../agent/pod-protocol.ts";
 import type { Build } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { Logger } from "../../lib/log.ts";
@@ -170,7 +171,8 @@ export class KilnBot {
     const namespace = build.metadata.namespace ?? "default";
     let log: string | undefined;
     try {
-      log = await this.#o.api.podLogTail(namespace, pod, "build", this.#o.logLines ?? 50);
+      // The build container's stdout is the steps' output (the agent echoes it there).
+      log = await this.#o.api.podLogTail(namespace, pod, CONTAINERS.build, this.#o.logLines ?? 50);
     } catch (err) {
       if (!isStatus(err, 404) && !isStatus(err, 400)) throw err;
     }

@@ -1,6 +1,7 @@
 // The announcer against the test API server, the fake GitHub and the fake Telegram: Build status is
 // driven by hand (as the build controller would), everything else is the real controller.
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Build, BuildInput, BuildStatus } from "../../api/build.ts";
@@ -288,6 +289,30 @@ describe("reporting against the test cluster", () => {
     const manual = rebuilt.items.filter((b) => b.spec.trigger.event === "manual");
     assert.equal(manual.length, 1);
     assert.equal(manual[0]!.spec.revision.sha, (await getBuild("one-1")).spec.revision.sha);
+    // /log reads the pod's log through the API (pods/log with tailLines).
+    await cluster.kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: "one-1-pod" },
+        spec: {
+          containers: [
+            { name: "build", image: "node:24" },
+            { name: "agent", image: "kiln" },
+          ],
+        },
+      },
+    });
+    cluster.server.setPodLogSource((namespace, pod, container, options) => {
+      if (namespace !== NS || pod !== "one-1-pod" || container !== "build") return undefined;
+      const lines = Array.from({ length: 80 }, (_, i) => `step output ${i} <b>&</b>\n`);
+      return Readable.from(options.tailLines === undefined ? lines : lines.slice(-options.tailLines));
+    });
+    await setStatus("one-1", { podName: "one-1-pod" });
+    telegram.userSays(CHAT, "/log one-1");
+    const log = (await telegram.waitForMessages(before + 3, { chat: CHAT })).at(-1)!.text.split("\n");
+    assert.equal(log[0], "Last lines of one-1:");
+    assert.equal(log.length, 51);
+    assert.equal(log.at(-1), "step output 79 <b>&</b>");
     assert.equal(
       telegram.sent.filter((m) => m.chat_id === STRANGER).length,
       0,
