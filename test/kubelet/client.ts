@@ -22,6 +22,8 @@ export interface Api {
   /** Returns undefined on 404. */
   get<T = unknown>(path: string): Promise<T | undefined>;
   server: URL;
+  /** Closes idle keep-alive connections. */
+  close(): void;
 }
 
 export function createApi(kc: KubeConfig): Api {
@@ -81,6 +83,9 @@ export function createApi(kc: KubeConfig): Api {
   };
   return {
     server,
+    close: () => {
+      void agent.then((a) => a.destroy());
+    },
     request,
     get: async <T>(path: string) => {
       try {

@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
+import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api, Log, type V1Pod } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { cgroupsAvailable } from "./cgroup.ts";
@@ -218,6 +219,46 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       /^\d{4}-\d\d-\d\dT\S+Z to-stderr\n$/,
     );
     assert.equal(await logOf("env-volumes", "prepare"), "");
+    const events = await waitFor("events", async () => {
+      const list = await core.listNamespacedEvent({ namespace: ns });
+      const mine = list.items.filter((e) => e.involvedObject.name === "env-volumes");
+      return mine.some(
+        (e) => e.reason === "Started" && e.involvedObject.fieldPath === "spec.containers{main}",
+      )
+        ? mine
+        : undefined;
+    });
+    assert.ok(
+      events.some(
+        (e) => e.reason === "Created" && e.involvedObject.fieldPath === "spec.initContainers{prepare}",
+      ),
+    );
+    assert.ok(events.every((e) => e.source?.component === "kubelet"));
+  });
+
+  test("logs can be followed while the container runs, and the stream ends with it", async () => {
+    await create(
+      pod("follow", {
+        containers: [
+          { name: "main", image: "busybox", command: ["sh", "-c", "echo first; sleep 1; echo second"] },
+        ],
+      }),
+    );
+    await phase("follow", "Running");
+    const chunks: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(String(chunk));
+        cb();
+      },
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      sink.on("finish", resolve);
+      sink.on("error", reject);
+    });
+    await new Log(cluster.kubeConfig).log(ns, "follow", "main", sink, { follow: true });
+    await Promise.race([ended, sleep(10_000).then(() => Promise.reject(new Error("follow did not end")))]);
+    assert.equal(chunks.join(""), "first\nsecond\n");
   });
 
   test("a pod that succeeds; Kiln's own CLI runs this checkout", async () => {

@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from "../../lib/log.ts";
 import { type Api, createApi, HttpError } from "./client.ts";
 import { referencedObjects } from "./env.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
-import { PodWorker, type WorkerDeps } from "./pod-worker.ts";
+import { type PodEvent, PodWorker, type WorkerDeps } from "./pod-worker.ts";
 import { computePodStatus } from "./status.ts";
 import type { ObjectBytes } from "./volumes.ts";
 
@@ -81,6 +81,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     fetchObjects: (pod) => fetchObjects(api, pod),
     token: (pod, request) => requestToken(api, pod, request),
     publish: (w) => statusWriter.publish(w),
+    event: (pod, e) => recordEvent(api, nodeName, pod, e, log),
     flush: (w) => statusWriter.flush(w),
     backoff: options.backoff ?? { initialMs: 10_000, maxMs: 300_000 },
     retryMs: options.retryMs ?? 2_000,
@@ -198,6 +199,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       options.setPodLogSource?.(undefined);
       await Promise.all([...workers.values()].map((w) => w.kill()));
       await Promise.all([...workers.values()].map((w) => w.done));
+      // Final statuses get a moment to land; then nothing is retried any more.
+      await Promise.race([
+        Promise.all([...workers.values()].map((w) => statusWriter.flush(w))),
+        new Promise((r) => setTimeout(r, 2_000).unref()),
+      ]);
+      statusWriter.close();
+      api.close();
       logs.closeAll();
       if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -307,6 +315,7 @@ class StatusWriter {
   }
 
   publish(worker: PodWorker): void {
+    if (this.closed) return;
     this.dirty.add(worker);
     if (!this.pending.has(worker)) {
       const run = this.drain(worker).finally(() => this.pending.delete(worker));
@@ -322,9 +331,16 @@ class StatusWriter {
     this.dirty.delete(worker);
   }
 
+  private closed = false;
+
+  close(): void {
+    this.closed = true;
+    this.dirty.clear();
+  }
+
   private async drain(worker: PodWorker): Promise<void> {
     await Promise.resolve(); // coalesce changes made in the same tick
-    while (this.dirty.has(worker)) {
+    while (this.dirty.has(worker) && !this.closed) {
       this.dirty.delete(worker);
       try {
         await this.write(worker.pod as RawPod, (previous) => {
@@ -549,4 +565,38 @@ export async function nodeCredentials(admin: KubeConfig, name: string): Promise<
     currentContext: name,
   });
   return kc;
+}
+
+/** A core/v1 Event about a pod, as the kubelet reports it (not aggregated: one object per event). */
+function recordEvent(api: Api, nodeName: string, pod: V1Pod, e: PodEvent, log: Logger): void {
+  const { namespace = "default", name = "", uid } = pod.metadata ?? {};
+  const now = new Date().toISOString();
+  const body = {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      name: `${name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 8)}`,
+      namespace,
+    },
+    involvedObject: {
+      apiVersion: "v1",
+      kind: "Pod",
+      namespace,
+      name,
+      uid,
+      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
+    },
+    type: e.type,
+    reason: e.reason,
+    message: e.message,
+    source: { component: "kubelet", host: nodeName },
+    reportingComponent: "kubelet",
+    reportingInstance: nodeName,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+  api.request("POST", `/api/v1/namespaces/${namespace}/events`, body).catch((error) => {
+    log.debug({ err: error, reason: e.reason }, "recording an event failed");
+  });
 }

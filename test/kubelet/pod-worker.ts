@@ -34,12 +34,27 @@ export interface WorkerDeps {
   token(pod: V1Pod, request: { audience?: string; expirationSeconds: number }): Promise<string>;
   /** The record changed: write the pod's status (coalesced by the caller). */
   publish(worker: PodWorker): void;
+  /** Records a Kubernetes Event about the pod (fire and forget). */
+  event(pod: V1Pod, e: PodEvent): void;
   /** Resolves once everything published so far is written. */
   flush(worker: PodWorker): Promise<void>;
   backoff: { initialMs: number; maxMs: number };
   /** How long to wait before retrying a container whose config or volumes are not there yet. */
   retryMs: number;
   log: Logger;
+}
+
+export interface PodEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  /** e.g. spec.containers{build} */
+  fieldPath?: string;
+}
+
+function fieldPath(pod: V1Pod, name: string): string {
+  const init = (pod.spec?.initContainers ?? []).some((c) => c.name === name);
+  return `spec.${init ? "initContainers" : "containers"}{${name}}`;
 }
 
 type StopReason = "deleted" | "deadline" | "shutdown" | "completed";
@@ -91,6 +106,15 @@ export class PodWorker {
 
   private get log(): Logger {
     return this.deps.log.child({ namespace: this.pod.metadata?.namespace, name: this.pod.metadata?.name });
+  }
+
+  private event(type: PodEvent["type"], reason: string, message: string, container?: string): void {
+    this.deps.event(this.pod, {
+      type,
+      reason,
+      message,
+      ...(container ? { fieldPath: fieldPath(this.pod, container) } : {}),
+    });
   }
 
   private changed(): void {
@@ -146,6 +170,11 @@ export class PodWorker {
       () => {
         if (this.record.terminal || this.stopped()) return;
         this.log.info({ activeDeadlineSeconds: seconds }, "pod exceeded its deadline");
+        this.event(
+          "Normal",
+          "DeadlineExceeded",
+          "Pod was active on the node longer than the specified deadline",
+        );
         this.record.failure = {
           reason: "DeadlineExceeded",
           message: "Pod was active on the node longer than the specified deadline",
@@ -169,6 +198,7 @@ export class PodWorker {
       } catch (error) {
         if (!(error instanceof VolumeError)) this.log.warn({ err: error }, "volume setup failed");
         const message = `MountVolume.SetUp failed: ${(error as Error).message}`;
+        this.event("Warning", "FailedMount", message);
         for (const c of [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])]) {
           if (!this.record.containers.has(c.name) || this.record.containers.get(c.name)?.state.waiting) {
             this.setRecord(c.name, { state: { waiting: { reason: "ContainerCreating", message } } });
@@ -240,6 +270,12 @@ export class PodWorker {
         ready: false,
       });
       this.changed();
+      this.event(
+        "Warning",
+        "BackOff",
+        `Back-off restarting failed container ${c.name} in pod ${pod}`,
+        c.name,
+      );
       await this.sleep(delay);
       delay = Math.min(delay * 2, this.deps.backoff.maxMs);
       this.setRecord(c.name, { restartCount: rec.restartCount + 1 });
@@ -248,6 +284,9 @@ export class PodWorker {
   }
 
   private waitingFor(c: V1Container, reason: string, message: string): void {
+    const before = this.record.containers.get(c.name)?.state.waiting;
+    if (before?.reason !== reason || before.message !== message)
+      this.event("Warning", "Failed", `Error: ${message}`, c.name);
     this.setRecord(c.name, { state: { waiting: { reason, message } }, ready: false });
     this.changed();
   }
@@ -328,6 +367,7 @@ export class PodWorker {
       ...(memory !== undefined ? { memoryLimitBytes: parseQuantity(memory) } : {}),
     });
     this.procs.set(c.name, proc);
+    this.event("Normal", "Created", `Created container: ${c.name}`, c.name);
     const pid = await proc.pid;
     const noStartupProbe = !c.startupProbe;
     this.setRecord(c.name, {
@@ -338,6 +378,7 @@ export class PodWorker {
     });
     if (noStartupProbe) this.markStarted(c.name);
     this.changed();
+    if (pid !== undefined) this.event("Normal", "Started", `Started container ${c.name}`, c.name);
     const probing = new AbortController();
     if (pid !== undefined) void this.runProbes(c, proc, pid, processEnv, probing.signal);
     const exit = await proc.exited;
@@ -405,7 +446,11 @@ export class PodWorker {
     signal: AbortSignal,
   ): Promise<void> {
     const target = { pid, env, container: c, podIP: this.deps.podIP };
-    const loop = async (spec: V1Probe, onResult: (ok: boolean, failures: number) => boolean) => {
+    const loop = async (
+      kind: string,
+      spec: V1Probe,
+      onResult: (ok: boolean, failures: number) => boolean,
+    ) => {
       await this.sleep((spec.initialDelaySeconds ?? 0) * 1000, signal);
       let failures = 0;
       let successes = 0;
@@ -418,6 +463,8 @@ export class PodWorker {
         } else {
           failures++;
           successes = 0;
+          const message = `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${r.message ?? ""}`;
+          this.event("Warning", "Unhealthy", message, c.name);
         }
         const ok = r.ok && successes >= (spec.successThreshold ?? 1);
         const fail = !r.ok && failures >= (spec.failureThreshold ?? 3);
@@ -429,11 +476,12 @@ export class PodWorker {
     };
     const restartOnFailure = (kind: string) => {
       this.log.info({ container: c.name }, `${kind} probe failed, killing the container`);
+      this.event("Normal", "Killing", `Container ${c.name} failed ${kind} probe, will be restarted`, c.name);
       void proc.terminate(this.graceMs());
     };
     if (c.startupProbe) {
       let started = false;
-      await loop(c.startupProbe, (ok) => {
+      await loop("startup", c.startupProbe, (ok) => {
         if (ok) {
           started = true;
           this.setRecord(c.name, { ready: !c.readinessProbe });
@@ -447,7 +495,7 @@ export class PodWorker {
     const probes: Promise<void>[] = [];
     if (c.readinessProbe) {
       probes.push(
-        loop(c.readinessProbe, (ok) => {
+        loop("readiness", c.readinessProbe, (ok) => {
           const rec = this.record.containers.get(c.name);
           if (rec?.state.running && rec.ready !== ok) {
             this.setRecord(c.name, { ready: ok });
@@ -459,7 +507,7 @@ export class PodWorker {
     }
     if (c.livenessProbe) {
       probes.push(
-        loop(c.livenessProbe, (ok) => {
+        loop("liveness", c.livenessProbe, (ok) => {
           if (!ok) restartOnFailure("liveness");
           return ok;
         }),
@@ -500,6 +548,8 @@ export class PodWorker {
       const deadline = Date.now() + graceMs;
       const remaining = () => Math.max(0, deadline - Date.now());
       const spec = this.pod.spec!;
+      for (const name of this.procs.keys())
+        this.event("Normal", "Killing", `Stopping container ${name}`, name);
       await Promise.all(spec.containers.map((c) => this.procs.get(c.name)?.terminate(remaining())));
       for (const c of [...(spec.initContainers ?? [])].reverse())
         await this.procs.get(c.name)?.terminate(remaining());
