@@ -1,0 +1,202 @@
+// The contract between the build pod's three Kiln parts: the init container (`kiln fetch`), the
+// agent sidecar (`kiln agent`) and the runner script in the user's build container. The pod builder
+// imports these constants and pure helpers; the agent and the runner implement them.
+//
+// Hand-off (no polling anywhere): the init container creates three FIFOs in the shared /kiln dir.
+//   next   agent → runner   one command per line:  `step <n>` | `kill <pgid> <SIGNAL>` | `exit <code>`
+//   events runner → agent   one event per line:    `ready <pid>` | `start <n> <pgid>` | `done <n> <exitCode>`
+//   echo   agent → runner   bytes the runner copies to the build container's stdout (`kubectl logs -c build`)
+// and the agent opens a fourth, `out`, before each `step`: the step's stdout+stderr go there, its end of
+// file marks the end of the step's output. The step script itself is the file `steps/<n>.sh` that the
+// agent writes first (env exports, then the user's `run`); the runner runs it with `sh -e` in
+// /workspace, in its own session (setsid) so a timeout can signal the whole process group.
+import { ANNOTATIONS } from "../api/group.ts";
+
+/** The commit is fetched here; steps run here (an emptyDir shared by the init, build and agent containers). */
+export const WORKSPACE_DIR = "/workspace";
+/** Runner script, FIFOs and step files (an emptyDir shared by the init, build and agent containers). */
+export const KILN_DIR = "/kiln";
+/** The runner script's file name inside KILN_DIR. */
+export const RUNNER_FILE = "runner.sh";
+/** FIFO names inside KILN_DIR (see the header comment for who writes what). */
+export const FIFOS = { next: "next", events: "events", out: "out", echo: "echo" } as const;
+/** Directory inside KILN_DIR holding the step scripts `<n>.sh`. */
+export const STEPS_DIR = "steps";
+/** Touching this file inside KILN_DIR (from the build container) resumes a paused build. */
+export const RESUME_FILE = "resume";
+/** Where the init container reads the git token from (a Secret volume mounted into it only). */
+export const GIT_TOKEN_DIR = "/var/run/secrets/kiln.dev/git";
+export const GIT_TOKEN_FILE = `${GIT_TOKEN_DIR}/token`;
+/** The agent writes a one-line summary of the pipeline here (the container's terminationMessagePath). */
+export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
+/** Container names in the build pod. */
+export const CONTAINERS = { fetch: "fetch", build: "build", agent: "agent" } as const;
+
+/** When the manifest cannot be read or is invalid, the agent records one step of this name as Failed. */
+export const MANIFEST_STEP = ".kiln.yaml";
+
+/** Exit codes of the agent (and of the runner, which exits with the code the agent hands it). */
+export const EXIT = { succeeded: 0, failed: 1, invalidManifest: 2, cancelled: 130, agentLost: 125 } as const;
+
+/** Environment variables `kiln agent` reads. */
+export const AGENT_ENV = {
+  buildName: "KILN_BUILD_NAME",
+  namespace: "KILN_NAMESPACE",
+  podName: "KILN_POD_NAME",
+  /** Path of the pipeline file relative to the workspace (Repository.spec.manifest). */
+  manifest: "KILN_MANIFEST",
+  /** Branch of the build, for steps' `when.branches`; empty for tags. */
+  branch: "KILN_BRANCH",
+  /** "true" to keep the build container alive at a failed step (Build.spec.pauseOnFailure). */
+  pauseOnFailure: "KILN_PAUSE_ON_FAILURE",
+  /** "true" for pull requests from forks: secrets are never given to them. */
+  fork: "KILN_FORK",
+  /** Overrides of the two mount paths (tests use temporary directories). */
+  kilnDir: "KILN_DIR",
+  workspace: "KILN_WORKSPACE",
+} as const;
+
+/** Environment variables the runner reads (only the path overrides; it needs nothing else). */
+export const RUNNER_ENV = { kilnDir: "KILN_DIR", workspace: "KILN_WORKSPACE" } as const;
+
+/** A Kubernetes EnvVar as the pod builder writes it (structurally a client-node V1EnvVar). */
+export type EnvVar =
+  | { name: string; value: string }
+  | { name: string; valueFrom: { fieldRef: { fieldPath: string } } };
+
+export interface FetchOptions {
+  /** The repository's clone URL (https://…, or file://… in tests). Never carries credentials. */
+  cloneURL: string;
+  /** The full 40-hex commit sha. */
+  sha: string;
+  /** Whether a token Secret is mounted at GIT_TOKEN_FILE (private repositories). */
+  withToken: boolean;
+}
+
+/**
+ * Arguments of the `kiln` CLI for the init container: shallow-fetch exactly `sha` into /workspace,
+ * then copy the runner into /kiln and create the FIFOs. The token, if any, is read from
+ * GIT_TOKEN_FILE and handed to git through its environment (http.extraHeader), never in the URL.
+ */
+export function fetchContainerArgs(options: FetchOptions): string[] {
+  const args = ["fetch", "--url", options.cloneURL, "--sha", options.sha];
+  args.push("--workspace", WORKSPACE_DIR, "--kiln-dir", KILN_DIR);
+  if (options.withToken) args.push("--token-file", GIT_TOKEN_FILE);
+  return args;
+}
+
+/** Arguments of the `kiln` CLI for the agent sidecar; it reads everything else from AGENT_ENV. */
+export function agentContainerArgs(): string[] {
+  return ["agent"];
+}
+
+/** The build container's command: the runner, from the shared dir (any image with /bin/sh works). */
+export function runnerCommand(): string[] {
+  return ["/bin/sh", `${KILN_DIR}/${RUNNER_FILE}`];
+}
+
+export interface AgentEnvOptions {
+  buildName: string;
+  /** Defaults to the pod's namespace via the downward API. */
+  namespace?: string;
+  /** Repository.spec.manifest; defaults to .kiln.yaml. */
+  manifest?: string;
+  branch?: string;
+  pauseOnFailure?: boolean;
+  fork?: boolean;
+}
+
+/** The agent container's env. The pod's own name and namespace come from the downward API. */
+export function agentEnv(options: AgentEnvOptions): EnvVar[] {
+  const env: EnvVar[] = [
+    { name: AGENT_ENV.buildName, value: options.buildName },
+    options.namespace
+      ? { name: AGENT_ENV.namespace, value: options.namespace }
+      : { name: AGENT_ENV.namespace, valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+    { name: AGENT_ENV.podName, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    { name: AGENT_ENV.manifest, value: options.manifest ?? ".kiln.yaml" },
+    { name: AGENT_ENV.pauseOnFailure, value: String(options.pauseOnFailure ?? false) },
+    { name: AGENT_ENV.fork, value: String(options.fork ?? false) },
+  ];
+  if (options.branch !== undefined) env.push({ name: AGENT_ENV.branch, value: options.branch });
+  return env;
+}
+
+/** Volumes (emptyDirs) and where each container mounts them. */
+export const VOLUMES = { workspace: "workspace", kiln: "kiln" } as const;
+export function volumeMounts(): { name: string; mountPath: string }[] {
+  return [
+    { name: VOLUMES.workspace, mountPath: WORKSPACE_DIR },
+    { name: VOLUMES.kiln, mountPath: KILN_DIR },
+  ];
+}
+
+/** The step record message of a paused build: how to get in, and the two ways out. */
+export function pauseMessage(options: {
+  pod: string;
+  namespace: string;
+  build: string;
+  deadline: string;
+  reason: string;
+}): string {
+  const { pod, namespace, build } = options;
+  return (
+    `${options.reason} Debug with: kubectl exec -it ${pod} -c ${CONTAINERS.build} -n ${namespace} -- sh` +
+    ` — resume with: kubectl annotate build ${build} -n ${namespace} ${ANNOTATIONS.resume}=true` +
+    ` (or run \`touch ${KILN_DIR}/${RESUME_FILE}\` inside the container); the pause ends by itself at ${options.deadline}.`
+  );
+}
+
+// --- the wire format of the FIFOs -------------------------------------------------------------
+
+export type RunnerCommand =
+  | { kind: "step"; index: number }
+  | { kind: "kill"; pgid: number; signal: "TERM" | "KILL" | "INT" }
+  | { kind: "exit"; code: number };
+
+export type RunnerEvent =
+  | { kind: "ready"; pid: number }
+  | { kind: "start"; index: number; pgid: number }
+  | { kind: "done"; index: number; exitCode: number };
+
+/** One line for the `next` FIFO. */
+export function formatCommand(command: RunnerCommand): string {
+  switch (command.kind) {
+    case "step":
+      return `step ${command.index}\n`;
+    case "kill":
+      return `kill ${command.pgid} ${command.signal}\n`;
+    case "exit":
+      return `exit ${command.code}\n`;
+  }
+}
+
+/** Parses one line of the `events` FIFO; undefined for anything else (never throws). */
+export function parseEvent(line: string): RunnerEvent | undefined {
+  const match = /^(ready|start|done) (\d+)(?: (\d+))?$/.exec(line.trim());
+  if (!match) return undefined;
+  const a = Number(match[2]);
+  const b = match[3] === undefined ? undefined : Number(match[3]);
+  if (match[1] === "ready") return b === undefined ? { kind: "ready", pid: a } : undefined;
+  if (b === undefined) return undefined;
+  return match[1] === "start"
+    ? { kind: "start", index: a, pgid: b }
+    : { kind: "done", index: a, exitCode: b };
+}
+
+/** The file name of step `index`'s script inside KILN_DIR. */
+export function stepScriptPath(kilnDir: string, index: number): string {
+  return `${kilnDir}/${STEPS_DIR}/${index}.sh`;
+}
+
+/** Quotes a value for a POSIX shell: single quotes, with embedded ones closed and escaped. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+/** The step script the agent writes: env exports, then the user's commands (run by `sh -e`). */
+export function stepScript(env: Record<string, string>, run: string): string {
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`);
+  return `${exports.join("")}${run}\n`;
+}
