@@ -1,14 +1,11 @@
 // ValidateDefaults of apiextensions: every default in a CRD schema must already be pruned and must
 // validate against its own schema (defaults inside ObjectMeta are checked elsewhere).
-
 import { child, META_FIELDS, prop, type Schema } from "./crd-paths.ts";
-import type { FieldError } from "./field-error.ts";
-import { invalid } from "./field-error.ts";
+import { type FieldError, invalid } from "./field-error.ts";
 import { goJSON } from "./go-format.ts";
 import { pruneObject } from "./prune.ts";
 import { validateObject, validateValue } from "./validate.ts";
 
-// A default must already be pruned and must validate against its own schema.
 export function checkDefaults(s: Schema, path: string, insideMeta: boolean, errors: FieldError[]): void {
   if (s.default !== undefined && !insideMeta) {
     const at = child(path, "default");
