@@ -33,9 +33,9 @@ export const controllerConfig = z.object({
   image: z.string().min(1).default("ghcr.io/kiln-ci/kiln:0.1.0"),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
   /** The service account whose (projected) token only the agent container gets; it may read/patch Builds. */
-  agentServiceAccount: z.string().min(1).default("kiln-agent"),
+  agentServiceAccount: z.string().min(1).default("kiln-build"),
   /** Uid/gid Kiln's containers run as (the image's non-root user); also the pod's fsGroup. */
-  kilnUser: z.coerce.number().int().min(1).default(65532),
+  kilnUser: z.coerce.number().int().min(1).default(10001),
   buildResources: resources.default({
     requests: { cpu: "500m", memory: "512Mi" },
     limits: { memory: "4Gi" },
@@ -81,15 +81,15 @@ Options (environment variable in brackets):
   --namespace <ns>               watch this namespace; repeat or comma-separate [KILN_NAMESPACES]; default all
   --github-api-url <url>         GitHub API root [KILN_GITHUB_API_URL] (https://api.github.com)
   --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]
-  --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-agent)
+  --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-build)
   --metrics-port <port>          /metrics and /healthz port, 0 for any [KILN_METRICS_PORT] (9090)
   --metrics-host <host>          address to listen on [KILN_METRICS_HOST] (0.0.0.0)
   --workers <n>                  reconciles in parallel per controller [KILN_WORKERS] (8)
   --log-level <level>            [KILN_LOG_LEVEL] (info)
   --no-leader-elect              act without a Lease (only ever run one replica then) [KILN_LEADER_ELECT=false]
-  --lease-namespace <ns>         namespace of the Lease [KILN_LEASE_NAMESPACE] (kiln)
+  --lease-namespace <ns>         namespace of the Lease [KILN_LEASE_NAMESPACE, KILN_NAMESPACE] (kiln)
   --lease-name <name>            [KILN_LEASE_NAME] (kiln-controller)
-  --identity <id>                this replica's name in the Lease [KILN_IDENTITY or POD_NAME] (host-pid)
+  --identity <id>                this replica's name in the Lease [KILN_IDENTITY, KILN_POD_NAME] (host-pid)
   --lease-duration <d>           [KILN_LEASE_DURATION] (15s); renew deadline and retry period scale with it
   --unschedulable-timeout <d>    [KILN_UNSCHEDULABLE_TIMEOUT] (5m)
   --start-timeout <d>            [KILN_START_TIMEOUT] (10m)
@@ -162,9 +162,10 @@ export function parseControllerConfig(
     startTimeoutMs: str("start-timeout", "KILN_START_TIMEOUT"),
     leaderElection: {
       enabled: leaderElect,
-      namespace: str("lease-namespace", "KILN_LEASE_NAMESPACE"),
+      namespace: str("lease-namespace", "KILN_LEASE_NAMESPACE") ?? env.KILN_NAMESPACE,
       name: str("lease-name", "KILN_LEASE_NAME"),
-      identity: (values.identity as string | undefined) ?? env.KILN_IDENTITY ?? env.POD_NAME,
+      identity:
+        (values.identity as string | undefined) ?? env.KILN_IDENTITY ?? env.KILN_POD_NAME ?? env.POD_NAME,
       // client-go's proportions: renew deadline 2/3 of the lease, retry period 2/15.
       leaseDurationMs: leaseMs,
       renewDeadlineMs: Math.round((leaseMs * 2) / 3),

@@ -6,7 +6,7 @@ import { type Build, isFinished } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { type KubeClient, resourcePath } from "../../lib/kube.ts";
-import { isAlreadyExists, isNotFound } from "../../lib/kube-errors.ts";
+import { httpStatus, isAlreadyExists, isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Reconciler } from "../runtime/controller.ts";
@@ -103,7 +103,20 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
         const created = Date.parse(build.metadata.creationTimestamp ?? "");
         if (created) deps.metrics.queueSeconds.observe(Math.max(0, clock.now() - created) / 1000);
       } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
+        if (httpStatus(err) === 422) {
+          starting.delete(key);
+          const message = `the API server refused the build pod: ${(err as Error).message}`;
+          return { status: finish(build, "Errored", "InvalidPod", message, clock.now()), deletePod: false };
+        }
+        if (!isAlreadyExists(err)) {
+          // Retried with backoff (a missing service account or quota may be fixed); meanwhile say why.
+          starting.delete(key);
+          await writeStatus(build, owned(build.status), {
+            ...queued("PodCreateFailed", `cannot create the build pod, retrying: ${(err as Error).message}`)
+              .status,
+          });
+          throw err;
+        }
         pod = await client.get<V1Pod>(podPath(ns, desired.metadata!.name));
         if (!ownedBy(pod, build)) {
           starting.delete(key);
