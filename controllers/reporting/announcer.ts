@@ -17,21 +17,23 @@
 //   is one request long, and a graceful shutdown (close()) waits for requests in flight to be recorded.
 import { randomUUID } from "node:crypto";
 import type { Build, ChatReport } from "../../api/build.ts";
-import type { BlockedChat, Repository } from "../../api/repository.ts";
+import type { Repository } from "../../api/repository.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { TerminalError } from "../runtime/errors.ts";
 import type { ObjectKey } from "../runtime/keys.ts";
 import { ChatQueue, type ChatQueueOptions } from "./chat-queue.ts";
+import { chatOutcome, claimFor, postingFor } from "./claims.ts";
 import { type Announcement, formatAnnouncement, formatDigest } from "./format.ts";
 import type { CommitStatus, GitHubStatuses, StatusTarget } from "./github-status.ts";
-import { isStatus, type ReportingApi } from "./kube.ts";
+import type { ReportingApi } from "./kube.ts";
 import {
   type NotifyEvent,
   owedAnnouncements,
   previousFinishedBuildOfBranch,
   unfinishedChats,
 } from "./owed.ts";
+import { type ChatRef, StatusWriter } from "./status-writer.ts";
 import type { ChatSender, SendOutcome } from "./telegram.ts";
 
 export interface AnnouncerConfig {
@@ -54,18 +56,11 @@ export interface AnnouncerDeps {
   queue?: Partial<ChatQueueOptions<Item>>;
 }
 
-interface Item {
-  namespace: string;
-  name: string;
-  uid: string;
-  chat: string;
+interface Item extends ChatRef {
   announcement: Announcement;
   /** The Repository lists this chat as blocked (a retry after a spec change): clear it once sent. */
   wasBlocked: boolean;
 }
-
-const CONFLICT_RETRIES = 8;
-const UNFINISHED = new Set<ChatReport["state"]>(["Queued", "Sending"]);
 
 const GITHUB_REASONS: Record<number, string> = {
   401: "GitHubUnauthorized",
@@ -95,12 +90,14 @@ export function buildURL(build: Build, publicURL?: string): string | undefined {
 
 export class Announcer {
   readonly #d: AnnouncerDeps;
+  readonly #writer: StatusWriter;
   readonly #queue?: ChatQueue<Item>;
   readonly #context: string;
 
   constructor(deps: AnnouncerDeps) {
     this.#d = deps;
     this.#context = deps.config?.context ?? "kiln";
+    this.#writer = new StatusWriter(deps.api, deps.clock, deps.log);
     if (deps.sender) {
       this.#queue = new ChatQueue<Item>({
         ...deps.queue,
@@ -112,7 +109,8 @@ export class Announcer {
             items.length === 1
               ? formatAnnouncement(items[0]!.announcement)
               : formatDigest(items.map((i) => i.announcement)),
-          begin: (_chat, items) => this.#markChats(items, () => ({ state: "Sending" }), true),
+          // Sending is on record before the request: a restart knows it may have gone out.
+          begin: (_chat, items) => this.#writer.markChats(items, { state: "Sending" }, true),
           finish: (chat, items, outcome) => this.#finish(chat, items, outcome),
         },
       });
@@ -133,87 +131,46 @@ export class Announcer {
         ? previousFinishedBuildOfBranch(build, await this.#d.api.listBuilds(namespace))
         : undefined;
     const owed = owedAnnouncements(build, repository, previous, this.#d.clock.now());
-    const reported = build.status?.reported ?? {};
-    const now = new Date(this.#d.clock.now()).toISOString();
-
-    // 1. Claim what is owed, in one conditional write.
+    const url = buildURL(build, this.#d.config?.publicURL);
+    // Without a token GitHub would refuse every status (401): nothing to announce there.
     const status: CommitStatus | undefined =
-      // Without a token GitHub would refuse every status (401): nothing to announce there.
       owed.github && repository?.spec.tokenSecretRef
-        ? {
-            ...owed.github,
-            context: this.#context,
-            ...(buildURL(build, this.#d.config?.publicURL)
-              ? { targetURL: buildURL(build, this.#d.config?.publicURL) }
-              : {}),
-          }
+        ? { ...owed.github, context: this.#context, ...(url ? { targetURL: url } : {}) }
         : undefined;
-    const intent = reported.githubIntent;
-    const resuming = status && intent?.state === status.state;
-    const claimGitHub = status && !resuming;
-    const telegramOn = this.#queue !== undefined;
-    const newChats: ChatReport[] = telegramOn
-      ? [
-          ...owed.chats.map(
-            (c): ChatReport => ({ chat: c.chat, event: c.event, state: "Queued", time: now }),
-          ),
-          ...owed.skipped.map(
-            (c): ChatReport => ({
-              chat: c.chat,
-              event: c.event,
-              state: "Skipped",
-              reason: c.reason,
-              time: now,
-            }),
-          ),
-        ]
-      : [];
-    const settle = telegramOn && owed.telegramSettled && reported.telegram !== build.status?.phase;
-    if (claimGitHub || newChats.length || settle) {
-      const patch: Record<string, unknown> = {};
-      if (claimGitHub) {
-        patch.githubIntent = {
-          state: status.state,
-          description: status.description,
-          ...(status.targetURL ? { targetURL: status.targetURL } : {}),
-          time: now,
-        };
-      }
-      if (newChats.length) patch.chats = [...(reported.chats ?? []), ...newChats];
-      if (settle) patch.telegram = build.status?.phase;
-      // A 409 here throws: the work queue retries and the next attempt starts from a fresh read.
+
+    // 1. Claim what is owed, in one conditional write (a 409 throws: the work queue retries from a fresh read).
+    const now = new Date(this.#d.clock.now()).toISOString();
+    const claim = claimFor(build, owed, status, this.#queue !== undefined, now);
+    if (claim.patch) {
       build = await this.#d.api.patchBuildStatus(namespace, name, {
         metadata: { resourceVersion: build.metadata.resourceVersion },
-        status: { reported: patch },
+        status: { reported: claim.patch },
       });
     }
 
     // 2. Hand Telegram what is recorded but not finished (ours from just now, or a previous process's).
     if (this.#queue && repository) {
       for (const record of unfinishedChats(build)) {
-        const item = this.#item(build, repository, record);
-        this.#queue.enqueue(record.chat, item.uid, item);
+        this.#queue.enqueue(
+          record.chat,
+          build.metadata.uid ?? name,
+          this.#item(build, repository, record, url),
+        );
       }
     }
 
-    // 3. GitHub: post (unless a previous attempt already did), then record it.
+    // 3. GitHub: post (unless the previous attempt already did: GitHub shows it), then record it.
     if (status && repository) {
-      const recorded = build.status?.reported?.githubIntent;
-      const posting: CommitStatus = {
-        context: this.#context,
-        state: status.state,
-        description: recorded?.description ?? status.description,
-        ...(recorded?.targetURL ? { targetURL: recorded.targetURL } : {}),
-      };
+      const posting = postingFor(build, status);
       const target = await this.#target(build, repository);
       try {
-        if (!(resuming && (await this.#d.github.shows(target, posting)))) {
+        if (!(claim.resuming && (await this.#d.github.shows(target, posting)))) {
           await this.#d.github.post(target, posting);
         }
       } catch (err) {
         throw githubError(err);
       }
-      await this.#updateBuild(namespace, name, (current) =>
+      await this.#writer.updateReported(namespace, name, (current) =>
         current.status?.reported?.githubIntent?.state === posting.state
           ? { githubIntent: null, github: posting.state }
           : undefined,
@@ -221,21 +178,19 @@ export class Announcer {
     }
   };
 
-  #item(build: Build, repository: Repository, record: ChatReport): Item {
+  #item(build: Build, repository: Repository, record: ChatReport, url: string | undefined): Item {
     const { github } = repository.spec;
     return {
       namespace: build.metadata.namespace ?? "default",
       name: build.metadata.name ?? "",
       uid: build.metadata.uid ?? build.metadata.name ?? randomUUID(),
-      wasBlocked: !!repository.status?.telegram?.blockedChats?.some((b) => b.chat === record.chat),
       chat: record.chat,
+      wasBlocked: !!repository.status?.telegram?.blockedChats?.some((b) => b.chat === record.chat),
       announcement: {
         build,
         repository: `${github.owner}/${github.name}`,
         event: (record.event ?? "failure") as NotifyEvent,
-        ...(buildURL(build, this.#d.config?.publicURL)
-          ? { url: buildURL(build, this.#d.config?.publicURL)! }
-          : {}),
+        ...(url ? { url } : {}),
       },
     };
   }
@@ -255,115 +210,16 @@ export class Announcer {
   }
 
   async #finish(chat: string, items: readonly Item[], outcome: SendOutcome): Promise<void> {
-    const digest = items.length > 1;
-    await this.#markChats(items, (): Partial<ChatReport> => {
-      switch (outcome.kind) {
-        case "sent":
-          return { state: "Sent", messageID: outcome.messageID, ...(digest ? { digest } : {}) };
-        case "blocked":
-          return { state: "Skipped", reason: outcome.reason };
-        case "failed":
-          return { state: "Failed", reason: outcome.reason };
-        default:
-          return { state: "Failed", reason: outcome.reason };
-      }
-    });
+    await this.#writer.markChats(items, chatOutcome(outcome, items.length > 1));
     // Every Repository announcing here learns that the chat refuses us, or that it works again.
-    const affected = items.filter(
-      (i) => outcome.kind === "blocked" || (outcome.kind === "sent" && i.wasBlocked),
-    );
+    const blocked = outcome.kind === "blocked" ? outcome : undefined;
+    const affected = items.filter((i) => blocked || (outcome.kind === "sent" && i.wasBlocked));
     const repositories = new Set(
       affected.map((i) => `${i.namespace}/${i.announcement.build.spec.repository}`),
     );
     for (const key of repositories) {
       const [namespace, repository] = key.split("/") as [string, string];
-      await this.#setBlocked(namespace, repository, chat, outcome.kind === "blocked" ? outcome : undefined);
-    }
-  }
-
-  /** Rewrites the records of these items' chats; each build separately, conditionally, retried on conflict. */
-  /** With onlyUnfinished, records already settled are left alone and their items not returned. */
-  async #markChats(
-    items: readonly Item[],
-    change: () => Partial<ChatReport>,
-    onlyUnfinished = false,
-  ): Promise<Item[]> {
-    const time = new Date(this.#d.clock.now()).toISOString();
-    const changed: Item[] = [];
-    for (const item of items) {
-      let written = false;
-      await this.#updateBuild(item.namespace, item.name, (build) => {
-        written = false;
-        if (build.metadata.uid && build.metadata.uid !== item.uid) return undefined;
-        const chats = build.status?.reported?.chats ?? [];
-        const record = chats.find((r) => r.chat === item.chat);
-        if (!record || (onlyUnfinished && !UNFINISHED.has(record.state))) return undefined;
-        written = true;
-        return { chats: chats.map((r) => (r === record ? { ...r, ...change(), time } : r)) };
-      });
-      if (written) changed.push(item);
-    }
-    return changed;
-  }
-
-  /** Adds (outcome) or removes (undefined) the chat in Repository.status.telegram.blockedChats. */
-  async #setBlocked(
-    namespace: string,
-    repositoryName: string,
-    chat: string,
-    outcome: (SendOutcome & { kind: "blocked" }) | undefined,
-  ) {
-    for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
-      const repository = await this.#d.api.getRepository(namespace, repositoryName);
-      if (!repository) return;
-      const generation = repository.metadata.generation ?? 0;
-      const blocked = repository.status?.telegram?.blockedChats ?? [];
-      const existing = blocked.find((b) => b.chat === chat);
-      const others = blocked.filter((b) => b.chat !== chat);
-      let next: BlockedChat[];
-      if (outcome) {
-        if (existing && existing.reason === outcome.reason && existing.generation === generation) return;
-        const since = new Date(this.#d.clock.now()).toISOString();
-        next = [...others, { chat, reason: outcome.reason, message: outcome.message, since, generation }];
-      } else {
-        if (!existing) return;
-        next = others;
-      }
-      try {
-        await this.#d.api.patchRepositoryStatus(namespace, repositoryName, {
-          metadata: { resourceVersion: repository.metadata.resourceVersion },
-          status: { telegram: { blockedChats: next } },
-        });
-        const fields = { namespace, repository: repositoryName, chat, reason: outcome?.reason };
-        if (outcome) this.#d.log.warn(fields, "Telegram chat refuses messages; stopped sending to it");
-        else this.#d.log.info(fields, "Telegram chat accepts messages again");
-        return;
-      } catch (err) {
-        if (!isStatus(err, 409)) throw err;
-      }
-    }
-  }
-
-  /** Read, change reported, write with the read's resourceVersion; again on 409. */
-  async #updateBuild(
-    namespace: string,
-    name: string,
-    change: (build: Build) => Record<string, unknown> | undefined,
-  ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const build = await this.#d.api.getBuild(namespace, name);
-      if (!build) return;
-      const patch = change(build);
-      if (!patch) return;
-      try {
-        await this.#d.api.patchBuildStatus(namespace, name, {
-          metadata: { resourceVersion: build.metadata.resourceVersion },
-          status: { reported: patch },
-        });
-        return;
-      } catch (err) {
-        if (!isStatus(err, 409) || attempt >= CONFLICT_RETRIES) throw err;
-      }
+      await this.#writer.setBlocked(namespace, repository, chat, blocked);
     }
   }
 }

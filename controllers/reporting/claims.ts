@@ -1,0 +1,96 @@
+// Pure: the status writes that record announcements — the claim written before anything is said,
+// the record of how a message ended, and the Repository's list of blocked chats.
+import type { Build, ChatReport } from "../../api/build.ts";
+import type { BlockedChat, Repository } from "../../api/repository.ts";
+import type { CommitStatus } from "./github-status.ts";
+import type { Owed } from "./owed.ts";
+import type { SendOutcome } from "./telegram.ts";
+
+export const UNFINISHED_CHAT_STATES: ReadonlySet<ChatReport["state"]> = new Set(["Queued", "Sending"]);
+
+export interface Claim {
+  /** The merge patch for status.reported; undefined when nothing new is owed. */
+  patch?: Record<string, unknown>;
+  /** A recorded intent for this very status exists: it may already have been posted. */
+  resuming: boolean;
+}
+
+/**
+ * What to write into status.reported before announcing: the GitHub intent (unless the same one is
+ * recorded already), a Queued record per owed chat, a Skipped one per blocked chat, and the phase
+ * once every chat is settled. `telegram` is false when no bot is configured: chats are left alone.
+ */
+export function claimFor(
+  build: Build,
+  owed: Owed,
+  status: CommitStatus | undefined,
+  telegram: boolean,
+  now: string,
+): Claim {
+  const reported = build.status?.reported ?? {};
+  const resuming = status !== undefined && reported.githubIntent?.state === status.state;
+  const patch: Record<string, unknown> = {};
+  if (status && !resuming) {
+    patch.githubIntent = {
+      state: status.state,
+      description: status.description,
+      ...(status.targetURL ? { targetURL: status.targetURL } : {}),
+      time: now,
+    };
+  }
+  if (telegram) {
+    const added: ChatReport[] = [
+      ...owed.chats.map((c): ChatReport => ({ chat: c.chat, event: c.event, state: "Queued", time: now })),
+      ...owed.skipped.map(
+        (c): ChatReport => ({ chat: c.chat, event: c.event, state: "Skipped", reason: c.reason, time: now }),
+      ),
+    ];
+    if (added.length) patch.chats = [...(reported.chats ?? []), ...added];
+    const phase = build.status?.phase;
+    if (owed.telegramSettled && reported.telegram !== phase) patch.telegram = phase;
+  }
+  return Object.keys(patch).length ? { patch, resuming } : { resuming };
+}
+
+/** The status to post: the recorded intent's wording when there is one, so a resumed post says the same. */
+export function postingFor(build: Build, status: CommitStatus): CommitStatus {
+  const recorded = build.status?.reported?.githubIntent;
+  if (!recorded || recorded.state !== status.state) return status;
+  return {
+    context: status.context,
+    state: recorded.state,
+    description: recorded.description ?? status.description,
+    ...(recorded.targetURL ? { targetURL: recorded.targetURL } : {}),
+  };
+}
+
+/** The record of a chat once its message went out, was refused, or failed. */
+export function chatOutcome(outcome: SendOutcome, digest: boolean): Partial<ChatReport> {
+  switch (outcome.kind) {
+    case "sent":
+      return { state: "Sent", messageID: outcome.messageID, ...(digest ? { digest } : {}) };
+    case "blocked":
+      return { state: "Skipped", reason: outcome.reason };
+    default:
+      return { state: "Failed", reason: outcome.reason };
+  }
+}
+
+/**
+ * Repository.status.telegram.blockedChats after a chat refused us (blocked) or took a message again
+ * (undefined); undefined when nothing changes.
+ */
+export function blockedChatsAfter(
+  repository: Repository,
+  chat: string,
+  blocked: { reason: string; message: string } | undefined,
+  now: string,
+): BlockedChat[] | undefined {
+  const generation = repository.metadata.generation ?? 0;
+  const list = repository.status?.telegram?.blockedChats ?? [];
+  const existing = list.find((b) => b.chat === chat);
+  const others = list.filter((b) => b.chat !== chat);
+  if (!blocked) return existing ? others : undefined;
+  if (existing && existing.reason === blocked.reason && existing.generation === generation) return undefined;
+  return [...others, { chat, reason: blocked.reason, message: blocked.message, since: now, generation }];
+}

@@ -1,0 +1,110 @@
+// Conditional status writes for the announcer: read, compute the change from the fresh object,
+// write with its resourceVersion, again on 409. Never a blind write over someone else's update.
+import type { Build, ChatReport } from "../../api/build.ts";
+import type { Logger } from "../../lib/log.ts";
+import type { Clock } from "../runtime/clock.ts";
+import { blockedChatsAfter, UNFINISHED_CHAT_STATES } from "./claims.ts";
+import { isStatus, type ReportingApi } from "./kube.ts";
+
+const CONFLICT_RETRIES = 8;
+
+/** A build's record for one chat. */
+export interface ChatRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  chat: string;
+}
+
+export class StatusWriter {
+  readonly #api: ReportingApi;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+
+  constructor(api: ReportingApi, clock: Clock, log: Logger) {
+    this.#api = api;
+    this.#clock = clock;
+    this.#log = log;
+  }
+
+  #now(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+
+  /** Changes status.reported; `change` sees the fresh object and returns a merge patch or undefined. */
+  async updateReported(
+    namespace: string,
+    name: string,
+    change: (build: Build) => Record<string, unknown> | undefined,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const build = await this.#api.getBuild(namespace, name);
+      if (!build) return;
+      const patch = change(build);
+      if (!patch) return;
+      try {
+        await this.#api.patchBuildStatus(namespace, name, {
+          metadata: { resourceVersion: build.metadata.resourceVersion },
+          status: { reported: patch },
+        });
+        return;
+      } catch (err) {
+        if (!isStatus(err, 409) || attempt >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  /**
+   * Applies `change` to each ref's chat record and returns the refs written. With onlyUnfinished,
+   * records already settled (Sent, Skipped, Failed) are left alone and their refs not returned.
+   */
+  async markChats<T extends ChatRef>(
+    refs: readonly T[],
+    change: Partial<ChatReport>,
+    onlyUnfinished = false,
+  ): Promise<T[]> {
+    const time = this.#now();
+    const written: T[] = [];
+    for (const ref of refs) {
+      let wrote = false;
+      await this.updateReported(ref.namespace, ref.name, (build) => {
+        wrote = false;
+        if (build.metadata.uid && build.metadata.uid !== ref.uid) return undefined; // a new Build of that name
+        const chats = build.status?.reported?.chats ?? [];
+        const record = chats.find((r) => r.chat === ref.chat);
+        if (!record || (onlyUnfinished && !UNFINISHED_CHAT_STATES.has(record.state))) return undefined;
+        wrote = true;
+        return { chats: chats.map((r) => (r === record ? { ...r, ...change, time } : r)) };
+      });
+      if (wrote) written.push(ref);
+    }
+    return written;
+  }
+
+  /** Lists (blocked) or unlists (undefined) the chat in Repository.status.telegram.blockedChats. */
+  async setBlocked(
+    namespace: string,
+    repositoryName: string,
+    chat: string,
+    blocked: { reason: string; message: string } | undefined,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+      const repository = await this.#api.getRepository(namespace, repositoryName);
+      if (!repository) return;
+      const next = blockedChatsAfter(repository, chat, blocked, this.#now());
+      if (!next) return;
+      try {
+        await this.#api.patchRepositoryStatus(namespace, repositoryName, {
+          metadata: { resourceVersion: repository.metadata.resourceVersion },
+          status: { telegram: { blockedChats: next } },
+        });
+        const fields = { namespace, repository: repositoryName, chat, reason: blocked?.reason };
+        if (blocked) this.#log.warn(fields, "Telegram chat refuses messages; stopped sending to it");
+        else this.#log.info(fields, "Telegram chat accepts messages again");
+        return;
+      } catch (err) {
+        if (!isStatus(err, 409)) throw err;
+      }
+    }
+  }
+}
