@@ -34,12 +34,18 @@ export function containerArgv(container: V1Container, env: ReadonlyMap<string, s
 }
 
 /** The environment a container process gets beyond the pod's: what an image and runtime add. */
-export function runtimeEnv(env: [string, string][], hostname: string, nodeDir: string): Map<string, string> {
+export function runtimeEnv(
+  env: [string, string][],
+  hostname: string,
+  nodeDir: string,
+  uid = 0,
+): Map<string, string> {
   const out = new Map<string, string>([
     // A container image's PATH, with this Node first (`node` in a step is Node 24, like node:24).
     ["PATH", `${nodeDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`],
     ["HOSTNAME", hostname],
-    ["HOME", "/root"],
+    // What a runtime sets for a user without a passwd entry in the image.
+    ["HOME", uid === 0 ? "/root" : "/"],
   ]);
   for (const [k, v] of env) out.set(k, v);
   return out;

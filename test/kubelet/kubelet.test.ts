@@ -532,6 +532,63 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     assert.match(build, /\n0\n$/);
   });
 
+  test("securityContext: users, fsGroup, read-only root, capabilities, runAsNonRoot", async () => {
+    await create(
+      pod("security", {
+        securityContext: { fsGroup: 65532 },
+        initContainers: [
+          {
+            name: "as-user",
+            image: "kiln",
+            command: [
+              "sh",
+              "-c",
+              "id -u; id -g; id -G; echo $HOME; touch /w/file; touch /tmp/x 2>/dev/null || echo tmp-ro",
+            ],
+            securityContext: {
+              runAsUser: 65532,
+              runAsGroup: 65532,
+              runAsNonRoot: true,
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+            },
+            volumeMounts: [{ name: "w", mountPath: "/w" }],
+          },
+        ],
+        containers: [
+          {
+            name: "root",
+            image: "node",
+            command: [
+              "sh",
+              "-c",
+              "id -u; ls -ln /w/file | awk '{print $3, $4}'; touch /tmp/ok && echo tmp-rw; chown 1:1 /w/file 2>/dev/null || echo no-chown",
+            ],
+            securityContext: { capabilities: { drop: ["ALL"] } },
+            volumeMounts: [{ name: "w", mountPath: "/w" }],
+          },
+        ],
+        volumes: [{ name: "w", emptyDir: {} }],
+      }),
+    );
+    await phase("security", "Succeeded");
+    assert.equal(await logOf("security", "as-user"), "65532\n65532\n65532\n/\ntmp-ro\n");
+    assert.equal(await logOf("security", "root"), "0\n65532 65532\ntmp-rw\nno-chown\n");
+    await create(
+      pod("non-root", {
+        securityContext: { runAsNonRoot: true },
+        containers: [{ name: "main", image: "busybox", command: ["id"] }],
+      }),
+    );
+    await waitFor("runAsNonRoot refusal", async () => {
+      const w = (await read("non-root")).status?.containerStatuses?.[0]?.state?.waiting;
+      return (
+        w?.reason === "CreateContainerConfigError" &&
+        /runAsNonRoot and image will run as root/.test(w.message ?? "")
+      );
+    });
+  });
+
   test("containers that cannot run: no command, missing executable", async () => {
     await create(pod("no-command", { containers: [{ name: "main", image: "nginx" }] }));
     await create(pod("no-exe", { containers: [{ name: "main", image: "x", command: ["/no/such/binary"] }] }));

@@ -15,6 +15,7 @@ import { probe } from "./probes.ts";
 import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
 import { type Mount, resolveExecutable } from "./sandbox.ts";
+import { resolveSecurity, withPrivileges } from "./security.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { type ObjectBytes, type PreparedVolume, prepareVolumes, VolumeError } from "./volumes.ts";
 
@@ -311,7 +312,13 @@ export class PodWorker {
       return "retry";
     }
     const hostname = this.pod.spec?.hostname ?? (this.pod.metadata?.name ?? "pod").slice(0, 63);
-    const processEnv = runtimeEnv(env.env, hostname, path.dirname(this.deps.kiln.node));
+    const security = resolveSecurity(this.pod, c);
+    if (!security.ok) {
+      this.waitingFor(c, security.reason, security.message);
+      return "never";
+    }
+    const { uid } = security.security;
+    const processEnv = runtimeEnv(env.env, hostname, path.dirname(this.deps.kiln.node), uid);
     const argv = containerArgv(c, processEnv, this.deps.kiln);
     if (!argv.ok) {
       this.waitingFor(c, argv.reason, argv.message);
@@ -350,6 +357,7 @@ export class PodWorker {
     const termFile = path.join(this.podDir, "containers", id, "termination-log");
     fs.mkdirSync(path.dirname(termFile), { recursive: true });
     fs.writeFileSync(termFile, "");
+    fs.chmodSync(termFile, 0o666); // writable whatever user the container runs as
     mounts.push({
       containerPath: c.terminationMessagePath || "/dev/termination-log",
       hostPath: termFile,
@@ -358,7 +366,8 @@ export class PodWorker {
     const memory = c.resources?.limits?.memory;
     const proc = new ContainerProcess({
       id,
-      command: argv.argv,
+      command: withPrivileges(argv.argv, security.security),
+      readOnlyRoot: security.security.readOnlyRootFilesystem,
       env: processEnv,
       mounts,
       workingDir,
@@ -445,7 +454,9 @@ export class PodWorker {
     env: ReadonlyMap<string, string>,
     signal: AbortSignal,
   ): Promise<void> {
-    const target = { pid, env, container: c, podIP: this.deps.podIP };
+    const sec = resolveSecurity(this.pod, c);
+    const user = sec.ok ? { uid: sec.security.uid, gid: sec.security.gid } : undefined;
+    const target = { pid, env, container: c, podIP: this.deps.podIP, ...(user ? { user } : {}) };
     const loop = async (
       kind: string,
       spec: V1Probe,

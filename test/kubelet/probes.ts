@@ -12,6 +12,8 @@ export interface ProbeTarget {
   env: ReadonlyMap<string, string>;
   container: V1Container;
   podIP: string;
+  /** The container's user, for exec probes. */
+  user?: { uid: number; gid: number };
 }
 
 export type ProbeResult = { ok: boolean; message?: string };
@@ -48,7 +50,8 @@ export async function probe(spec: V1Probe, target: ProbeTarget): Promise<ProbeRe
 }
 
 function execProbe(command: string[], t: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
-  const args = ["-t", String(t.pid), "-m", "-p", "-u", "-r", "-w", "--", ...command];
+  const user = t.user ? ["-S", String(t.user.uid), "-G", String(t.user.gid)] : [];
+  const args = ["-t", String(t.pid), "-m", "-p", "-u", "-r", "-w", ...user, "--", ...command];
   return new Promise((resolve) => {
     const child = spawn("nsenter", args, { env: Object.fromEntries(t.env), stdio: "ignore", detached: true });
     const timer = setTimeout(() => {

@@ -176,7 +176,10 @@ describe("sandbox planning", () => {
     const s = args.join(" ");
     assert.match(s, /--unshare-pid --as-pid-1/);
     assert.match(s, /--die-with-parent/);
-    assert.match(s, /--tmpfs \/tmp --bind \/h\/ws \/workspace --ro-bind \/h\/sub \/workspace\/sub/);
+    assert.match(
+      s,
+      /--perms 1777 --tmpfs \/tmp --perms 0700 --tmpfs \/root --bind \/h\/ws \/workspace --ro-bind \/h\/sub \/workspace\/sub/,
+    );
     assert.match(s, /--chdir \/workspace -- sh$/);
   });
 

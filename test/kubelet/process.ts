@@ -12,6 +12,7 @@ export interface ProcessSpec {
   mounts: Mount[];
   workingDir: string;
   hostname: string;
+  readOnlyRoot?: boolean;
   log: ContainerLog;
   bwrap?: string;
   /** Names the container's cgroup (unique per run). */
@@ -47,6 +48,7 @@ export class ContainerProcess {
       workingDir: spec.workingDir,
       hostname: spec.hostname,
       statusFd: STATUS_FD,
+      readOnlyRoot: spec.readOnlyRoot ?? false,
     });
     this.cgroup = createCgroup(spec.id, spec.memoryLimitBytes);
     const argv = [spec.bwrap ?? "bwrap", ...args];

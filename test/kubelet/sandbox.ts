@@ -29,6 +29,8 @@ export interface SandboxSpec {
   hostname: string;
   /** fd in the bwrap process where it writes {"child-pid": …} as JSON. */
   statusFd: number;
+  /** readOnlyRootFilesystem: the fresh /tmp and home are read-only too, as in the image's root. */
+  readOnlyRoot?: boolean;
 }
 
 export interface HostFs {
@@ -54,8 +56,8 @@ export const hostFs: HostFs = {
   realpath: (p) => fs.realpathSync(p),
 };
 
-// Given fresh inside every sandbox, never mirrored from the host.
-const SPECIAL = new Set(["/proc", "/dev", "/tmp"]);
+// Given fresh inside every sandbox, never mirrored from the host (/root: an image's empty home).
+const SPECIAL = new Set(["/proc", "/dev", "/tmp", "/root"]);
 
 /** A container path with the host's symlinks in its existing prefix resolved. */
 export function canonical(containerPath: string, host: HostFs): string {
@@ -121,7 +123,14 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     "--dev",
     "/dev",
   ];
-  if (!points.includes("/tmp")) args.push("--tmpfs", "/tmp");
+  for (const [dir, perms] of [
+    ["/tmp", "1777"],
+    ["/root", "0700"],
+  ] as const) {
+    if (points.includes(dir)) continue;
+    args.push("--perms", perms, "--tmpfs", dir);
+    if (spec.readOnlyRoot) args.push("--remount-ro", dir);
+  }
   if (needsDir) args.push("--dir", workingDir);
   for (const m of mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.hostPath, m.containerPath);
   // A working directory inside a volume is created there, as runc does.

@@ -136,6 +136,25 @@ function writeFiles(dir: string, files: File[]): void {
   }
 }
 
+/**
+ * fsGroup ownership as the kubelet applies it (pkg/volume SetVolumeOwnership): group fsGroup,
+ * group-readable files, setgid directories so new files inherit the group.
+ */
+function applyFsGroup(dir: string, gid: number, readOnly: boolean): void {
+  const walk = (p: string) => {
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    fs.chownSync(p, st.uid, gid);
+    if (st.isDirectory()) {
+      fs.chmodSync(p, (st.mode & 0o7777) | (readOnly ? 0o2550 : 0o2770));
+      for (const child of fs.readdirSync(p)) walk(path.join(p, child));
+    } else {
+      fs.chmodSync(p, (st.mode & 0o7777) | (readOnly ? 0o440 : 0o660));
+    }
+  };
+  walk(dir);
+}
+
 /** Creates every volume of the pod under `root` (idempotent for emptyDir: contents survive). */
 export async function prepareVolumes(
   pod: V1Pod,
@@ -143,6 +162,7 @@ export async function prepareVolumes(
   inputs: VolumeInputs,
 ): Promise<Map<string, PreparedVolume>> {
   const out = new Map<string, PreparedVolume>();
+  const fsGroup = pod.spec?.securityContext?.fsGroup;
   for (const v of pod.spec?.volumes ?? []) {
     if (v.hostPath) {
       out.set(v.name, { hostPath: v.hostPath.path, readOnly: false });
@@ -152,6 +172,7 @@ export async function prepareVolumes(
     if (v.emptyDir) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
       fs.chmodSync(dir, 0o777);
+      if (fsGroup !== undefined) applyFsGroup(dir, fsGroup, false);
       out.set(v.name, { hostPath: dir, readOnly: false });
       continue;
     }
@@ -165,6 +186,7 @@ export async function prepareVolumes(
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeFiles(dir, files);
+    if (fsGroup !== undefined) applyFsGroup(dir, fsGroup, true);
     out.set(v.name, { hostPath: dir, readOnly: true });
   }
   return out;
