@@ -11,10 +11,11 @@ const DOT_ATOM = `${ATEXT}(?:\\.${ATEXT})*`;
 const ADDR_SPEC = `(?:${DOT_ATOM}|"(?:[^"\\\\\\r\\n]|\\\\.)*")@(?:${DOT_ATOM}|\\[[^\\[\\]\\\\]*\\])`;
 const EMAIL = new RegExp(`^(?:${ADDR_SPEC}|(?:[^<>]*?\\s*)?<${ADDR_SPEC}>)$`, "u");
 const HOSTNAME =
-  /^([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9\-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z\p{L}]){2,63})$/u;
+  /^([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9\-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z0-9\p{S}\p{L}])(-?[a-zA-Z0-9\p{S}\p{L}]){1,62})$/u;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const BYTE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// govalidator.IsBase64: at least one quantum, so "" is not base64.
+const BYTE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})$/;
 const DURATION_GO = /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$/;
 const DURATION_UNITS =
   /^(\d+)\s*(ns|us|µs|ms|s|m|h|d|w|nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?|weeks?)$/;
@@ -29,12 +30,13 @@ function isDate(text: string): boolean {
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-// strfmt.IsDateTime: a full date, a "t", and a time with optional fraction and zone (case-insensitive).
+// strfmt.IsDateTime: a full date, a "t", and a time with a zone (case-insensitive); its fraction pattern
+// `(.[0-9]+)?` has an unescaped dot, kept as it is.
 function isDateTime(text: string): boolean {
   if (text.length < 4) return false;
   const parts = text.toLowerCase().split("t");
   if (parts.length < 2 || !isDate(parts[0]!)) return false;
-  const m = /^(\d{2}):(\d{2}):(\d{2})(\.\d+)?(z|[+-]\d{2}:\d{2})?$/.exec(parts[1]!);
+  const m = /^(\d{2}):(\d{2}):(\d{2})(.\d+)?(z|[+-]\d{2}:\d{2})$/.exec(parts[1]!);
   return !!m && m[1]! <= "23" && m[2]! <= "59" && m[3]! <= "59";
 }
 
@@ -95,7 +97,8 @@ const CHECKS: Record<string, (text: string) => boolean> = {
   bsonobjectid: (t) => /^[0-9a-f]{24}$/i.test(t),
   uri: isRequestURI,
   email: (t) => EMAIL.test(t),
-  hostname: (t) => t.length <= 255 && HOSTNAME.test(t),
+  hostname: (t) =>
+    HOSTNAME.test(t) && Buffer.byteLength(t) <= 255 && t.split(".").every((p) => Buffer.byteLength(p) <= 63),
   ipv4: isIPv4,
   ipv6: isIPv6,
   cidr: isCIDR,
@@ -114,7 +117,7 @@ const CHECKS: Record<string, (text: string) => boolean> = {
     /^rgb\(\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*,\s*(0|[1-9]\d?|1\d\d?|2[0-4]\d|25[0-5])\s*\)$/.test(
       t,
     ),
-  byte: (t) => BYTE.test(t.replaceAll(/[\r\n]/g, "")),
+  byte: (t) => BYTE.test(t),
   password: () => true,
   date: isDate,
   duration: (t) => DURATION_GO.test(t) || DURATION_UNITS.test(t),
