@@ -1,5 +1,6 @@
 // The schema engine of Kiln's test Kubernetes API server: what apiextensions-apiserver and kube's
 // printers do with custom resources and tables, as pure functions.
+export { admitCustomResource } from "./admit.ts";
 export { builtinTable } from "./builtin-table.ts";
 export { defaultObject } from "./defaults.ts";
 export type { FieldError, FieldErrorReason } from "./field-error.ts";
@@ -26,24 +27,3 @@ export type {
 } from "./table.ts";
 export { customResourceTable, humanDuration } from "./table.ts";
 export { validateObject } from "./validate.ts";
-
-import type { JSONSchemaProps } from "../../../api/structural-schema.ts";
-import { applyDefaults } from "./defaults.ts";
-import type { FieldError } from "./field-error.ts";
-import { cloneJSON } from "./go-format.ts";
-import { pruneInPlace } from "./prune.ts";
-import { validateObject } from "./validate.ts";
-
-/**
- * What kube-apiserver does to a custom resource on create/update, in its order: prune (reporting unknown
- * fields), default, validate. `object` is what would be stored when `errors` is empty.
- */
-export function admitCustomResource(
-  obj: unknown,
-  schema: JSONSchemaProps,
-): { object: unknown; unknownFields: string[]; errors: FieldError[] } {
-  const object = cloneJSON(obj);
-  const unknownFields = pruneInPlace(object, schema);
-  applyDefaults(object, schema);
-  return { object, unknownFields, errors: validateObject(object, schema) };
-}
