@@ -146,7 +146,7 @@ export class PodWorker {
       const exit = await this.runContainer(c, spec.restartPolicy === "Never" ? "Never" : "OnFailure");
       if (this.stopped()) return;
       if (exit === undefined || exit.exitCode !== 0) {
-        await this.stop("completed", 0);
+        await this.stop("completed", this.graceMs());
         return;
       }
     }
@@ -334,6 +334,8 @@ export class PodWorker {
     const workingDir = c.workingDir || "/";
     const startedAt = new Date();
     const exe = resolveExecutable(argv.argv[0]!, processEnv, workingDir, mounts);
+    // Stopping began while this run was being prepared: start nothing more.
+    if (this.stopped() || this.record.terminal || (isSidecar(c) && this.sidecarsStopping)) return "never";
     const log = this.deps.logs.open(
       this.pod.metadata!.namespace!,
       this.pod.metadata!.name!,
