@@ -1,5 +1,6 @@
 // What `kubectl apply -k manifests/` installs: every object valid against the Kubernetes schemas,
 // RBAC least-privilege, Kiln's own pods hardened.
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, test } from "node:test";
@@ -56,7 +57,7 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       "Service/kiln-webhook",
       "ServiceAccount/kiln-build",
     ]) {
-      t.assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
+      assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
     }
     for (const o of objects) {
       const clusterScoped = ["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"];
@@ -75,7 +76,7 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
   test("no role grants wildcards, and only the controller may create pods", (t) => {
     for (const role of [...byKind("ClusterRole"), ...byKind("Role")]) {
       for (const rule of (role.rules ?? []) as PolicyRule[]) {
-        t.assert.ok(
+        assert.ok(
           !rule.verbs.includes("*") && !rule.resources.includes("*"),
           `${role.metadata.name}: wildcard`,
         );
