@@ -5,6 +5,10 @@
 type Command = { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: "run the .kiln.yaml pipeline of a directory in the local shell (no cluster needed)",
+    load: () => import("../agent/run-command.ts"),
+  },
   controller: {
     summary: "run the controllers (builds, repositories, reporting) behind one leader election",
     load: () => import("../controllers/main.ts"),
