@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest } from "./errors.ts";
+import { decodeKubernetesProtobuf, isKubernetesProtobuf } from "./protobuf.ts";
 import type { Response } from "./watch.ts";
 
 export type Request = IncomingMessage | Http2ServerRequest;
@@ -26,6 +27,24 @@ export async function readObject(req: Request): Promise<unknown> {
   const body = await readBody(req);
   if (body.length === 0) return undefined;
   const type = String(req.headers["content-type"] ?? "").toLowerCase();
+  if (isKubernetesProtobuf(type)) {
+    try {
+      return decodeKubernetesProtobuf(body);
+    } catch (error) {
+      throw new ApiError(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request could not be decoded: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (type.includes("protobuf") || type.includes("cbor")) {
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf; got ${type}`,
+    );
+  }
   const text = body.toString("utf8");
   try {
     if (type.includes("yaml") && !type.includes("apply-patch")) return parseYaml(text);

@@ -238,6 +238,20 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     assert.match(text, /Normal\s+PodCreated\s+.*Created pod described-pod/);
   });
 
+  test("create namespace, secret, serviceaccount and token (protobuf bodies)", async () => {
+    assert.match(await ok("create", "namespace", "team"), /namespace\/team created/);
+    await ok("create", "secret", "generic", "gh", "-n", "team", "--from-literal=token=s3cret");
+    assert.equal(
+      await ok("get", "secret", "gh", "-n", "team", "-o", "jsonpath={.data.token}"),
+      Buffer.from("s3cret").toString("base64"),
+    );
+    await ok("create", "serviceaccount", "robot", "-n", "team");
+    const token = (await ok("create", "token", "robot", "-n", "team", "--duration=1h")).trim();
+    const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { sub: string };
+    assert.equal(claims.sub, "system:serviceaccount:team:robot");
+    assert.match(await ok("delete", "namespace", "team"), /namespace "team" deleted/);
+  });
+
   test("a wrong token is Unauthorized", async () => {
     const r = await run("--token=wrong", "get", "builds");
     assert.equal(r.code, 1);
