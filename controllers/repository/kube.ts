@@ -9,7 +9,7 @@ import {
 } from "@kubernetes/client-node";
 import type { BuildInput } from "../../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
-import type { Repository } from "../../api/repository.ts";
+import { repository as repositorySchema } from "../../api/repository.ts";
 import type { RepositoryDeps } from "./deps.ts";
 
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -32,10 +32,13 @@ export function kubeRepositoryWrites(
       }
     },
     async patchMetadata(namespace, name, metadata) {
-      return (await custom.patchNamespacedCustomObject(
-        { ...repositories, namespace, name, body: { metadata } },
-        merge,
-      )) as Repository;
+      // Parsed, so the defaults the reconciler relies on are there even if the server did not apply them.
+      return repositorySchema.parse(
+        await custom.patchNamespacedCustomObject(
+          { ...repositories, namespace, name, body: { metadata } },
+          merge,
+        ),
+      );
     },
     async patchStatus(namespace, name, resourceVersion, status) {
       await custom.patchNamespacedCustomObjectStatus(
