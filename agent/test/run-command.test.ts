@@ -1,0 +1,168 @@
+// `kiln run` end to end: the real CLI on a sample repository in a temporary directory.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+
+const KILN = join(import.meta.dirname, "../../bin/kiln.ts");
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function sampleRepo(manifest: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-run-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, ".kiln.yaml"), manifest);
+  return dir;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function kilnRun(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KILN, "run", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`kiln run did not finish\n${stdout}\n${stderr}`));
+    }, 20_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    onStart?.(child);
+  });
+}
+
+/** Running (a zombie waiting for init to reap it is not). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function waitForFile(path: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function pids(dir: string): number[] {
+  return readFileSync(join(dir, "pids"), "utf8").trim().split(/\s+/).map(Number);
+}
+
+// A step that leaves a background sleep and records both pids; a `trap '' TERM` variant needs KILL.
+const SLOW_STEP = `echo $$ >> pids; sleep 30 & echo $! >> pids; echo started; wait`;
+
+describe("kiln run", () => {
+  test("runs the steps with prefixed output and a summary table; exit 0", async () => {
+    const dir = sampleRepo(`image: node:24
+env: {GREETING: hello}
+steps:
+  - {name: build, run: "echo $GREETING from $KILN_STEP; echo to-stderr >&2; echo made > artifact"}
+  - {name: test, run: "test -f artifact && echo CI=$CI"}
+  - {name: deploy, run: echo deploying, when: {branches: [main]}}
+`);
+    const r = await kilnRun([dir, "--branch", "feature/x"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^build\s+\| hello from build$/m);
+    assert.match(r.stdout, /^build\s+\| to-stderr$/m);
+    assert.match(r.stdout, /^test\s+\| CI=true$/m);
+    assert.doesNotMatch(r.stdout, /deploying/);
+    assert.match(r.stderr, /image node:24 is ignored locally/);
+    assert.match(r.stderr, /^STEP\s+STATUS\s+DURATION$/m);
+    assert.match(r.stderr, /^build\s+Succeeded\s+\d+ms$/m);
+    assert.match(r.stderr, /^deploy\s+Skipped$/m);
+  });
+
+  test("a failing step stops the pipeline and is named with its exit code; exit 1", async () => {
+    const dir = sampleRepo(`steps:
+  - {name: ok, run: "true"}
+  - {name: unit-tests, run: "echo failing; exit 3"}
+  - {name: after, run: echo never}
+`);
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /step "unit-tests" failed with exit code 3/);
+    assert.match(r.stderr, /^unit-tests\s+Failed \(exit 3\)/m);
+    assert.match(r.stderr, /^after\s+Skipped$/m);
+    assert.doesNotMatch(r.stdout, /never/);
+  });
+
+  test("sh -e: a failing command in the middle of a script fails the step", async () => {
+    const dir = sampleRepo(`steps:\n  - {name: s, run: "false\\necho not reached"}\n`);
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 1);
+    assert.doesNotMatch(r.stdout, /not reached/);
+  });
+
+  test("an invalid manifest exits 2 with located errors; so does bad usage", async () => {
+    const dir = sampleRepo("stpes:\n  - {name: a, run: x}\n");
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /\.kiln\.yaml:1:1: unknown key "stpes"; did you mean "steps"\?/);
+    assert.equal((await kilnRun([dir, "--nope"])).code, 2);
+    assert.equal((await kilnRun([join(dir, "missing")])).code, 2);
+  });
+
+  test("a step timeout kills the step's whole process group: no process is left", async () => {
+    const dir = sampleRepo(
+      `steps:\n  - {name: slow, run: "${SLOW_STEP}", timeout: 1s}\n  - {name: after, run: echo never}\n`,
+    );
+    const r = await kilnRun([dir, "--grace", "500ms"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /step "slow" timed out/);
+    assert.match(r.stderr, /^slow\s+TimedOut/m);
+    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+  });
+
+  test("the overall timeout escalates to KILL when TERM is ignored", async () => {
+    const dir = sampleRepo(`timeout: 1s\nsteps:\n  - {name: stubborn, run: "trap '' TERM; ${SLOW_STEP}"}\n`);
+    const r = await kilnRun([dir, "--grace", "300ms"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^stubborn\s+TimedOut/m);
+    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    test(`${signal} cancels the running step and leaves no process`, async () => {
+      const dir = sampleRepo(`steps:\n  - {name: slow, run: "${SLOW_STEP}"}\n`);
+      const r = await kilnRun([dir, "--grace", "500ms"], (child) => {
+        waitForFile(join(dir, "pids")).then(
+          () => setTimeout(() => child.kill(signal), 100),
+          () => child.kill("SIGKILL"),
+        );
+      });
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /cancelled during step "slow"/);
+      assert.match(r.stderr, /^slow\s+Cancelled/m);
+      for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+    });
+  }
+
+  test("background processes a successful step leaves behind are stopped with it", async () => {
+    const dir = sampleRepo(`steps:\n  - {name: bg, run: "sleep 30 >/dev/null 2>&1 & echo $! > pids"}\n`);
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+  });
+});
