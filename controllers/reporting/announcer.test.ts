@@ -263,6 +263,37 @@ describe("Announcer", () => {
     assert.equal(world.telegram.messagesTo(GROUP).length, 0);
   });
 
+  test("the API down when the outcome is written: recorded later, not sent again meanwhile", async () => {
+    putBuild("b1", { phase: "Failed", reported: { github: "failure" } });
+    const announcer = new Announcer({
+      api: world.api,
+      github: createGitHubStatuses({ log: silentLogger(), writeSpacingMs: 0 }),
+      sender: {
+        send: async (chat, message) => {
+          const outcome = await new TelegramSender(
+            new Telegram(world.telegram.token, { apiRoot: world.telegram.apiRoot }),
+          ).send(chat, message);
+          world.api.failWrites = 1; // the API server goes away right after the message went out
+          return outcome;
+        },
+      },
+      clock,
+      log: silentLogger(),
+      queue: { perChatIntervalMs: 0, backoffMs: 20 },
+    });
+    world.announcers.push(announcer);
+    const repository = world.api.repository("api");
+    repository.spec.notify = { telegram: { chats: [String(PRIVATE)], on: ["failure"] } };
+    world.api.put(repository);
+    await announcer.reconcile(key("b1"));
+    await world.telegram.waitForMessages(1, { chat: PRIVATE });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(world.api.build("b1").status?.reported?.chats?.[0]?.state, "Sending");
+    await announcer.reconcile(key("b1")); // e.g. the periodic resync
+    await waitFor("recorded", () => world.api.build("b1").status?.reported?.chats?.[0]?.state === "Sent");
+    assert.equal(world.telegram.messagesTo(PRIVATE).length, 1);
+  });
+
   test("429 retry_after is honoured", async () => {
     world.telegram.injectError("sendMessage", { error_code: 429, retry_after: 1, chat: PRIVATE });
     putBuild("b1", { phase: "Failed", reported: { github: "failure" } });

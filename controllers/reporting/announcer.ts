@@ -82,6 +82,8 @@ function githubError(err: unknown): unknown {
     : err;
 }
 
+const recordKey = (ref: ChatRef) => `${ref.uid}/${ref.chat}`;
+
 export function buildURL(build: Build, publicURL?: string): string | undefined {
   if (!publicURL) return undefined;
   const ns = encodeURIComponent(build.metadata.namespace ?? "default");
@@ -93,6 +95,8 @@ export class Announcer {
   readonly #writer: StatusWriter;
   readonly #queue?: ChatQueue<Item>;
   readonly #context: string;
+  /** Outcomes this process knows but could not write yet (API down): never sent twice, written later. */
+  readonly #unrecorded = new Map<string, Partial<ChatReport>>();
 
   constructor(deps: AnnouncerDeps) {
     this.#d = deps;
@@ -109,8 +113,7 @@ export class Announcer {
             items.length === 1
               ? formatAnnouncement(items[0]!.announcement)
               : formatDigest(items.map((i) => i.announcement)),
-          // Sending is on record before the request: a restart knows it may have gone out.
-          begin: (_chat, items) => this.#writer.markChats(items, { state: "Sending" }, true),
+          begin: (_chat, items) => this.#begin(items),
           finish: (chat, items, outcome) => this.#finish(chat, items, outcome),
         },
       });
@@ -209,8 +212,32 @@ export class Announcer {
     };
   }
 
+  async #begin(items: readonly Item[]): Promise<Item[]> {
+    const fresh = items.filter((item) => !this.#unrecorded.has(recordKey(item)));
+    for (const item of items.filter((i) => this.#unrecorded.has(recordKey(i)))) {
+      await this.#record(item, this.#unrecorded.get(recordKey(item))!);
+    }
+    // Sending is on record before the request: a restart knows it may have gone out.
+    return this.#writer.markChats(fresh, { state: "Sending" }, true);
+  }
+
+  /** Writes one chat record; on failure remembers it, so the message is not sent again meanwhile. */
+  async #record(item: Item, change: Partial<ChatReport>): Promise<void> {
+    try {
+      await this.#writer.markChats([item], change);
+      this.#unrecorded.delete(recordKey(item));
+    } catch (err) {
+      this.#unrecorded.set(recordKey(item), change);
+      this.#d.log.warn(
+        { err: String(err), build: item.name, chat: item.chat },
+        "could not record a Telegram outcome yet",
+      );
+    }
+  }
+
   async #finish(chat: string, items: readonly Item[], outcome: SendOutcome): Promise<void> {
-    await this.#writer.markChats(items, chatOutcome(outcome, items.length > 1));
+    const change = chatOutcome(outcome, items.length > 1);
+    for (const item of items) await this.#record(item, change);
     // Every Repository announcing here learns that the chat refuses us, or that it works again.
     const blocked = outcome.kind === "blocked" ? outcome : undefined;
     const affected = items.filter((i) => blocked || (outcome.kind === "sent" && i.wasBlocked));
