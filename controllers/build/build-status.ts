@@ -362,6 +362,15 @@ export function buildStatus(
         decision = podPending(build, pod, now, limits);
     }
   }
+  if (pod && !decision.status.podName) {
+    // An adopted pod (created by a controller that died before recording it).
+    const created = pod.metadata?.creationTimestamp as unknown as string | undefined;
+    decision.status = {
+      ...decision.status,
+      podName: pod.metadata?.name,
+      startTime: decision.status.startTime ?? created ?? new Date(now).toISOString(),
+    };
+  }
   if (deadlineLeft !== undefined && !isFinished(decision.status.phase)) {
     decision.requeueAfterMs = Math.min(decision.requeueAfterMs ?? Number.POSITIVE_INFINITY, deadlineLeft);
   }

@@ -119,6 +119,7 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
     repo,
     controllers: undefined,
     async startController(overrides = {}) {
+      await h.stopController();
       const config = controllerConfig.parse({
         kubeconfig: cluster.kubeconfigPath,
         namespaces: [NS],
