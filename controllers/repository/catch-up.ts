@@ -47,6 +47,8 @@ export function catchUp(input: CatchUpInput): CatchUpPlan {
   const plan: CatchUpPlan = { create: [], seen: new Map(), needInfo: [] };
   for (const head of input.heads) {
     if (!branchMatches(head.name, repository.spec.branches) || built.has(head.sha)) continue;
+    const known = input.info.get(head.sha);
+    if (known && known.committedAt < created) continue; // older than the Repository: never built, never waited for
     const key = `${head.name}@${head.sha}`;
     const first = input.firstSeen.get(key) ?? input.now;
     plan.seen.set(key, first);
@@ -56,7 +58,10 @@ export function catchUp(input: CatchUpInput): CatchUpPlan {
       plan.needInfo.push(head);
       continue;
     }
-    if (info.committedAt < created) continue;
+    if (info.committedAt < created) {
+      plan.seen.delete(key);
+      continue;
+    }
     plan.create.push(buildForCatchUp(repository, head.name, head.sha, info.message, info.author));
   }
   return plan;

@@ -35,7 +35,10 @@ export function createReconciler(deps: RepositoryDeps) {
     const result = await observe(repository, deps, memory);
     await writeStatus(repository, result, deps);
     if (result.retry !== undefined) throw result.retry;
-    return { requeueAfter: deps.intervalMs };
+    // A head waiting out its grace period is looked at again when the grace ends, not a whole interval later.
+    const now = deps.now();
+    const due = [...memory.firstSeen.values()].map((first) => first + deps.graceMs - now);
+    return { requeueAfter: Math.max(0, Math.min(deps.intervalMs, ...due.map((ms) => Math.max(ms, 100)))) };
   };
 }
 
