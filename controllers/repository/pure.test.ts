@@ -261,6 +261,7 @@ describe("catchUp", () => {
       firstSeen: new Map([[`main@${A}`, 0]]),
     });
     assert.deepEqual(old.create, []);
+    assert.equal(old.seen.size, 0, "an old head is not waited for");
     assert.equal(old.seen.size, 0, "an old head is not waited for (no short requeues for it)");
     const unknown = catchUp({ ...base, info: new Map(), firstSeen: new Map([[`main@${A}`, 0]]) });
     assert.deepEqual(unknown.needInfo, [{ name: "main", sha: A }]);
