@@ -171,7 +171,7 @@ export function builtinTypes(): ResourceType[] {
       namespaced: true,
       shortNames: ["po"],
       categories: ["all"],
-      subresources: ["status", "log", "eviction", "binding"],
+      subresources: ["status", "log", "eviction", "binding", "exec"],
       statusSubresource: true,
       hasGeneration: true,
       model: "V1Pod",

@@ -21,6 +21,8 @@ function subresourceInfo(t: ResourceType, sub: string): SubresourceInfo {
       return { kind: "TokenRequest", group: "authentication.k8s.io", version: "v1", verbs: ["create"] };
     case "eviction":
       return { kind: "Eviction", group: "policy", version: "v1", verbs: ["create"] };
+    case "exec":
+      return { kind: "PodExecOptions", verbs: ["create", "get"] };
     case "binding":
       return { kind: "Binding", verbs: ["create"] };
     case "finalize":

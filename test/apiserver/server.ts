@@ -5,6 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import { createSecureServer, type Http2ServerRequest, type Http2Session } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Logger } from "../../lib/log.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { builtinTypes } from "./builtins.ts";
@@ -18,6 +19,7 @@ import {
   apiVersions,
 } from "./discovery.ts";
 import { ApiError, pathNotFound, unauthorized } from "./errors.ts";
+import { ExecServer, isExecPath, type PodExecHandler } from "./exec.ts";
 import { GarbageCollector } from "./gc.ts";
 import { handleResource } from "./handlers.ts";
 import { sendError, sendJSON } from "./http-io.ts";
@@ -35,6 +37,7 @@ import { makeServingCertificates } from "./tls.ts";
 import { Tokens } from "./tokens.ts";
 import type { Response } from "./watch.ts";
 
+export type { ExecRequest, ExecSession, PodExecHandler } from "./exec.ts";
 export type { PodLogOptions, PodLogSource } from "./subresources.ts";
 
 export interface TestApiServerOptions {
@@ -66,6 +69,8 @@ export interface TestApiServer {
   readonly objects: Objects;
   readonly tokens: Tokens;
   setPodLogSource(source: PodLogSource | undefined): void;
+  /** Lets the process kubelet run `kubectl exec` commands in its containers. */
+  setPodExecHandler(handler: PodExecHandler | undefined): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +141,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   }
 
   let podLogSource: PodLogSource | undefined;
+  let podExecHandler: PodExecHandler | undefined;
+  const exec = new ExecServer(objects, () => podExecHandler);
   const subresources = subresourceHandlers(objects, tokens, () => podLogSource);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   let address = "";
@@ -207,6 +214,21 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       });
     },
   );
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "https://127.0.0.1");
+    if (!tokens.authenticate(req.headers.authorization, Math.floor(env.now().getTime() / 1000))) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    if (!isExecPath(url.pathname)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    exec.upgrade(req, socket, head, url).catch((error: unknown) => {
+      log.error({ err: error }, "exec failed");
+      socket.destroy();
+    });
+  });
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   server.on("secureConnection", (socket: Socket) => {
@@ -238,11 +260,15 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     setPodLogSource(source) {
       podLogSource = source;
     },
+    setPodExecHandler(handler) {
+      podExecHandler = handler;
+    },
     async close() {
       gc.stop();
       namespaces.stop();
       stopCRDs();
       for (const c of store.allCollections()) for (const w of [...c.watchers]) w.close?.();
+      exec.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.destroy();
       for (const s of sockets) s.destroy();

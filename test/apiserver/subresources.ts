@@ -206,7 +206,12 @@ export function subresourceHandlers(
     sendJSON(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   };
 
+  const exec: SubresourceHandler = async () => {
+    throw badRequest("Upgrade request required: pods/exec is served over WebSocket (v5.channel.k8s.io)");
+  };
+
   return {
+    "/pods/exec": exec,
     "/pods/binding": binding,
     "/pods/log": log,
     "/pods/eviction": eviction,

@@ -67,6 +67,8 @@ type KubeletModule = {
   startKubelet(options: {
     kubeConfig: KubeConfig;
     setPodLogSource?: TestApiServer["setPodLogSource"];
+    /** For `kubectl exec`; a kubelet that cannot run commands ignores it. */
+    setPodExecHandler?: TestApiServer["setPodExecHandler"];
     log?: Logger;
   }): Promise<{ stop(): Promise<void> }>;
 };
@@ -100,6 +102,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       const running = await kubelet.startKubelet({
         kubeConfig,
         setPodLogSource: (source) => server.setPodLogSource(source),
+        setPodExecHandler: (handler) => server.setPodExecHandler(handler),
         log: options.logger,
       });
       stops.push(() => running.stop());

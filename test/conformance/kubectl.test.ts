@@ -40,7 +40,7 @@ function start(args: string[], killAfterMs = 20_000): Running {
   const child = spawn(kubectl, args, {
     cwd: root,
     env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HOME: process.env.HOME ?? "/tmp" },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "";
   let err = "";
@@ -206,6 +206,47 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     } finally {
       cluster.server.setPodLogSource(undefined);
     }
+  });
+
+  test("exec runs a command through the pod exec handler, with stdin and the exit code", async () => {
+    const seen: unknown[] = [];
+    cluster.server.setPodExecHandler((request) => {
+      seen.push(request);
+      if (request.pod !== "hello") return undefined;
+      // A stand-in for the process kubelet: run the command here, without a sandbox.
+      const child = spawn(request.command[0]!, request.command.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+      return {
+        stdin: request.stdin ? child.stdin! : undefined,
+        stdout: child.stdout!,
+        stderr: child.stderr!,
+        exit: new Promise<number>((resolveExit) => child.on("close", (code) => resolveExit(code ?? 1))),
+        kill: () => child.kill("SIGKILL"),
+      };
+    });
+    try {
+      assert.equal(await ok("exec", "hello", "--", "echo", "from", "exec"), "from exec\n");
+      assert.deepEqual(seen.at(-1), {
+        namespace: "default",
+        pod: "hello",
+        container: "hello",
+        command: ["echo", "from", "exec"],
+        stdin: false,
+        stdout: true,
+        stderr: true,
+        tty: false,
+      });
+      const failing = await run("exec", "hello", "--", "sh", "-c", "echo oops >&2; exit 3");
+      assert.equal(failing.code, 3);
+      assert.match(failing.stderr, /oops/);
+      const piped = start(["exec", "-i", "hello", "--", "tr", "a-z", "A-Z"]);
+      piped.child.stdin?.end("shout\n");
+      const result = await piped.done;
+      assert.equal(result.stdout, "SHOUT\n", result.stderr);
+    } finally {
+      cluster.server.setPodExecHandler(undefined);
+    }
+    const notRunning = await run("exec", "hello", "--", "true");
+    assert.notEqual(notRunning.code, 0);
   });
 
   test("describe build shows its Events", async () => {
