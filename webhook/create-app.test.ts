@@ -192,6 +192,8 @@ describe("deliveries", () => {
 
   test("a chunked body over the cap is 413 and the server stops reading", async () => {
     const { hostname, port, pathname } = new URL(app.url);
+    const LIMIT = 64 * 1024 * 1024;
+    let sent = 0;
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
         {
@@ -219,10 +221,9 @@ describe("deliveries", () => {
           : reject(err),
       );
       const chunk = Buffer.alloc(16 * 1024, "x");
-      // Keep writing far past the cap: the answer must come long before 10 MB.
-      let sent = 0;
+      // Keep writing far past the 64 kB cap: the answer must come long before 64 MB are sent.
       const pump = () => {
-        while (sent < 10 * 1024 * 1024 && !req.destroyed) {
+        while (sent < LIMIT && !req.destroyed) {
           sent += chunk.length;
           if (!req.write(chunk)) return void req.once("drain", pump);
         }
@@ -231,6 +232,7 @@ describe("deliveries", () => {
       pump();
     });
     assert.equal(status, 413);
+    assert.ok(sent < LIMIT, `the server read the whole ${sent}-byte body before answering`);
   });
 
   test("GET is 405 with Allow: POST; health endpoints answer", async () => {
