@@ -96,12 +96,13 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
 
   test("an invalid .kiln.yaml: Failed with file, line and column; a missing one: Failed too", async () => {
     const bad = await h.repo.commit({
-      ".kiln.yaml": "image: node:24\nservices:\n  - {name: db, image: pg, ports: [0]}\n",
+      ".kiln.yaml":
+        "image: node:24\nservices:\n  - {name: db, image: pg, ports: [0]}\nsteps: [{name: a, run: x}]\n",
     });
     await h.createBuild("invalid", { sha: bad, branch: "b-invalid" });
     const b = await h.waitPhase("invalid", "Failed");
     assert.equal(b.status?.reason, "InvalidManifest");
-    assert.match(b.status?.message ?? "", /^\.kiln\.yaml:3:\d+: services\.0\.ports\.0/);
+    assert.match(b.status?.message ?? "", /^\.kiln\.yaml:3:\d+: services\[0\]\.ports\[0\]/);
     const none = await h.repo.commit({ ".kiln.yaml": null });
     await h.createBuild("missing", { sha: none, branch: "b-missing" });
     const m = await h.waitPhase("missing", "Failed");
@@ -168,7 +169,7 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
 
   test("an image that cannot be pulled: Errored once the start timeout passes", async () => {
     await h.stopController();
-    await h.startController({ startTimeoutMs: 500 });
+    await h.startController({ startTimeoutMs: 2000 });
     await h.createBuild("pull", { sha, branch: "b-pull" });
     const pod = await podOf("pull");
     await h.setPodStatus(pod.metadata!.name!, {
