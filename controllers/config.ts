@@ -5,17 +5,15 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseDuration } from "../api/duration.ts";
 
-const durationMs = z
-  .string()
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `"${text}" is not a duration such as 30s, 5m or 1h` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .or(z.number().int().min(0));
+const durationMs = z.union([z.string(), z.number().int().min(0)]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration such as 30s, 5m or 1h` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const quantities = z.object({ cpu: z.string().optional(), memory: z.string().optional() });
 const resources = z.object({ requests: quantities.optional(), limits: quantities.optional() });
@@ -24,6 +22,8 @@ export type Resources = z.infer<typeof resources>;
 export const controllerConfig = z.object({
   kubeconfig: z.string().optional().describe("kubeconfig file; in a pod the service account is used"),
   namespaces: z.array(z.string().min(1)).default([]).describe("namespaces to watch; empty means all"),
+  /** Which controllers of the process to run (by module name); empty means all. */
+  controllers: z.array(z.string().min(1)).default([]),
   githubApiURL: z.url().default("https://api.github.com"),
   metricsHost: z.string().default("0.0.0.0"),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9090),
@@ -79,6 +79,7 @@ Runs Kiln's controllers (builds, repositories, reporting) behind one leader elec
 Options (environment variable in brackets):
   --kubeconfig <file>            kubeconfig [KUBECONFIG]; default: in-cluster service account
   --namespace <ns>               watch this namespace; repeat or comma-separate [KILN_NAMESPACES]; default all
+  --controllers <a,b>            run only these controllers (build, reporting, repository) [KILN_CONTROLLERS]; default all
   --github-api-url <url>         GitHub API root [KILN_GITHUB_API_URL] (https://api.github.com)
   --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]
   --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-build)
@@ -118,6 +119,7 @@ export function parseControllerConfig(
         ...otherFlags,
         kubeconfig: { type: "string" },
         namespace: { type: "string", multiple: true },
+        controllers: { type: "string" },
         "github-api-url": { type: "string" },
         image: { type: "string" },
         "agent-service-account": { type: "string" },
@@ -148,9 +150,14 @@ export function parseControllerConfig(
   const leaseMs = leaseText === undefined ? 15_000 : parseDuration(leaseText);
   if (leaseMs === undefined) throw new ConfigError(`--lease-duration: "${leaseText}" is not a duration`);
   const leaderElect = values["no-leader-elect"] === true ? false : env.KILN_LEADER_ELECT !== "false";
+  const controllers = (str("controllers", "KILN_CONTROLLERS") ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
   const input: Record<string, unknown> = {
     kubeconfig: str("kubeconfig", "KUBECONFIG"),
     namespaces,
+    controllers,
     githubApiURL: str("github-api-url", "KILN_GITHUB_API_URL"),
     image: str("image", "KILN_IMAGE"),
     agentServiceAccount: str("agent-service-account", "KILN_AGENT_SERVICE_ACCOUNT"),

@@ -48,11 +48,7 @@ export const buildModule: ControllerModule = {
     }).controller,
 };
 
-export const MODULES: ControllerModule[] = [
-  buildModule,
-  reportingModule,
-  repositoryModule,
-];
+export const MODULES: ControllerModule[] = [buildModule, reportingModule, repositoryModule];
 
 export interface RunningControllers {
   /** The port /metrics and /healthz listen on. */
@@ -88,7 +84,13 @@ export async function runControllers(
     env: options.env ?? {},
   };
   const running: Runnable[] = [];
-  for (const module of options.modules ?? MODULES) running.push(await module.create(context));
+  const available = options.modules ?? MODULES;
+  const unknown = config.controllers.filter((name) => !available.some((m) => m.name === name));
+  if (unknown.length > 0) throw new ConfigError(`--controllers: no controller named ${unknown.join(", ")}`);
+  const modules = available.filter(
+    (m) => config.controllers.length === 0 || config.controllers.includes(m.name),
+  );
+  for (const module of modules) running.push(await module.create(context));
 
   let leading = false;
   let startAll: Promise<void> | undefined;
@@ -159,8 +161,17 @@ export async function runControllers(
 
 function loadKubeConfig(config: ControllerConfig): KubeConfig {
   const kubeConfig = new KubeConfig();
-  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
-  else kubeConfig.loadFromCluster();
+  try {
+    if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+    else kubeConfig.loadFromCluster();
+  } catch (err) {
+    throw new ConfigError(
+      `cannot load the kubeconfig ${config.kubeconfig ?? "(in-cluster)"}: ${(err as Error).message}`,
+    );
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new ConfigError(`the kubeconfig ${config.kubeconfig ?? "(in-cluster)"} names no current cluster`);
+  }
   return kubeConfig;
 }
 
@@ -179,12 +190,19 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const log = createLogger("controller", { level: config.logLevel });
-  const handle = await runControllers(config, {
-    kubeConfig: loadKubeConfig(config),
-    log,
-    args,
-    env: process.env,
-  });
+  let handle: RunningControllers;
+  try {
+    handle = await runControllers(config, {
+      kubeConfig: loadKubeConfig(config),
+      log,
+      args,
+      env: process.env,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`kiln controller: ${err.message}`);
+    return 2;
+  }
   const signalled = new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
