@@ -271,3 +271,44 @@ describe("deliveries", () => {
     assert.equal(created.length, 1);
   });
 });
+
+describe("two Repositories watching one GitHub repository", () => {
+  const push = (examples as unknown as Array<{ name: string; examples: unknown[] }>).find(
+    (e) => e.name === "push",
+  )!.examples[4];
+  const a = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master"] }, "team-a");
+  const b = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master"] }, "team-b");
+  let app: Awaited<ReturnType<typeof serveApp>>;
+  before(async () => {
+    app = await serveApp({
+      repositories: memoryRepositories([a, b]),
+      secrets: memorySecrets({ hello: [SECRET] }),
+    });
+  });
+  after(() => app.close());
+
+  test("a hook registered by Kiln (?repository=<ns>/<name>) builds for that Repository only", async () => {
+    const response = await deliver(`${app.url}?repository=team-a%2Fhello`, {
+      event: "push",
+      payload: push,
+      secret: SECRET,
+    });
+    assert.equal(response.status, 201);
+    assert.equal(response.body.builds?.length, 1);
+  });
+
+  test("a hand-made hook without the parameter builds for each Repository whose secret verifies", async () => {
+    const response = await deliver(app.url, { event: "push", payload: push, secret: SECRET });
+    assert.equal(response.status, 201);
+    assert.equal(response.body.builds?.length, 2);
+  });
+
+  test("a parameter naming a Repository that does not watch the payload's repository is 404", async () => {
+    const response = await deliver(`${app.url}?repository=team-c%2Fhello`, {
+      event: "push",
+      payload: push,
+      secret: SECRET,
+    });
+    assert.equal(response.status, 404);
+  });
+});

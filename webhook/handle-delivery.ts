@@ -7,6 +7,7 @@ import { HttpError } from "./http-error.ts";
 import { decodeBody, parsePayload } from "./parse-payload.ts";
 import { anyEvent } from "./payloads.ts";
 import { readBody } from "./read-body.ts";
+import { repositoryParam } from "./repository-param.ts";
 import { type Decision, routeEvent } from "./route-event.ts";
 import { isWellFormedSignature, verifySignature } from "./verify-signature.ts";
 
@@ -41,6 +42,15 @@ async function verifiedRepositories(
   return matching;
 }
 
+/** A hook registered by Kiln names its Repository in the URL; only that one is meant. */
+function narrow(
+  candidates: Repository[],
+  named: { namespace: string; name: string } | undefined,
+): Repository[] {
+  if (!named) return candidates;
+  return candidates.filter((r) => r.metadata.namespace === named.namespace && r.metadata.name === named.name);
+}
+
 export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): Promise<DeliveryResult> {
   const event = header(req, "x-github-event");
   const delivery = header(req, "x-github-delivery");
@@ -63,7 +73,7 @@ export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): P
       body: { message: `${event} names no repository; Kiln acts on repository hooks only` },
     };
   }
-  const candidates = deps.repositories.find(repo.owner.login, repo.name);
+  const candidates = narrow(deps.repositories.find(repo.owner.login, repo.name), repositoryParam(req.url));
   // 404, not 202: a hook pointing at Kiln for a repository no Repository watches is a misconfiguration,
   // and GitHub's delivery log should show it red with the reason rather than a quiet success. (It tells
   // an unauthenticated caller whether a repository is registered; its name is no secret.)

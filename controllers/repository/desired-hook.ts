@@ -2,6 +2,7 @@
 // one whose URL is Kiln's; there is never more than one (extras are deleted).
 import { createHmac } from "node:crypto";
 import type { Repository } from "../../api/repository.ts";
+import { REPOSITORY_PARAM } from "../../webhook/repository-param.ts";
 
 export interface DesiredHook {
   url: string;
@@ -25,6 +26,22 @@ export type HookPlan =
   | { action: "update"; id: number; hook: DesiredHook; remove: number[] }
   | { action: "keep"; id: number; remove: number[] };
 
+/**
+ * The URL Kiln registers: the configured one with `?repository=<namespace>/<name>`, so each Repository has
+ * its own hook even when two watch the same GitHub repository, and the webhook server knows which one a
+ * delivery is for.
+ */
+export function hookURL(repository: Repository, defaultURL: string | undefined): string | undefined {
+  const base = repository.spec.webhook?.url ?? defaultURL;
+  if (!base) return undefined;
+  const url = new URL(base);
+  url.searchParams.set(
+    REPOSITORY_PARAM,
+    `${repository.metadata.namespace ?? "default"}/${repository.metadata.name}`,
+  );
+  return url.toString();
+}
+
 export function desiredHook(
   repository: Repository,
   defaultURL: string | undefined,
@@ -32,7 +49,7 @@ export function desiredHook(
 ): DesiredHook | string {
   const webhook = repository.spec.webhook;
   if (!webhook) return "spec.webhook is not set";
-  const url = webhook.url ?? defaultURL;
+  const url = hookURL(repository, defaultURL);
   if (!url) return "spec.webhook.url is not set and the controller has no --webhook-url";
   return {
     url,

@@ -4,6 +4,7 @@
 import { FINALIZERS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { RepositoryDeps, RepositoryMemory } from "./deps.ts";
+import { hookURL } from "./desired-hook.ts";
 import { statusOf } from "./github.ts";
 
 export async function finalize(
@@ -18,7 +19,7 @@ export async function finalize(
   const ref = repository.spec.tokenSecretRef;
   // The token Secret is often deleted together with the Repository: fall back to the last one used.
   const token = (ref && (await deps.readSecretKey(namespace, ref.name, ref.key))) || memory.token;
-  const url = repository.spec.webhook?.url ?? deps.webhookURL;
+  const url = hookURL(repository, deps.webhookURL);
   if (!token) {
     log.warn(
       { hookID: repository.status?.hookID },

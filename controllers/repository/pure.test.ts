@@ -13,6 +13,7 @@ import {
 import { alreadyBuilt, type DeliveryItem, deliveriesToRedeliver } from "./redeliver.ts";
 
 const URL_ = "https://kiln.example/hooks/github";
+const HOOK = `${URL_}?repository=default%2Fapi`;
 const repo = makeRepository("api", "acme", "api", {
   webhook: { url: URL_, secretRef: { name: "s", key: "k" } },
 });
@@ -20,7 +21,7 @@ const repo = makeRepository("api", "acme", "api", {
 describe("desiredHook", () => {
   test("from the spec: sorted unique events, json, TLS verified, active", () => {
     assert.deepEqual(desiredHook(repo, undefined, "sec"), {
-      url: URL_,
+      url: HOOK,
       events: ["pull_request", "push"],
       secret: "sec",
       content_type: "json",
@@ -32,7 +33,7 @@ describe("desiredHook", () => {
     const noURL = makeRepository("api", "acme", "api");
     assert.equal(
       (desiredHook(noURL, "https://k/hooks/github", "s") as DesiredHook).url,
-      "https://k/hooks/github",
+      "https://k/hooks/github?repository=default%2Fapi",
     );
     assert.match(desiredHook(noURL, undefined, "s") as string, /no --webhook-url/);
     const noHook = makeRepository("api", "acme", "api", { webhook: undefined });
@@ -42,7 +43,7 @@ describe("desiredHook", () => {
 
 describe("planHook", () => {
   const desired = desiredHook(repo, undefined, "sec") as DesiredHook;
-  const hook = (id: number, url = URL_, extra: Partial<ExistingHook> = {}): ExistingHook => ({
+  const hook = (id: number, url = HOOK, extra: Partial<ExistingHook> = {}): ExistingHook => ({
     id,
     active: true,
     events: ["push", "pull_request"],
@@ -81,21 +82,21 @@ describe("planHook", () => {
     ],
     [
       "events changed → update",
-      [hook(5, URL_, { events: ["push"] })],
+      [hook(5, HOOK, { events: ["push"] })],
       5,
       secretFingerprint(5, "sec"),
       { action: "update", id: 5, hook: desired, remove: [] },
     ],
     [
       "deactivated → update",
-      [hook(5, URL_, { active: false })],
+      [hook(5, HOOK, { active: false })],
       5,
       secretFingerprint(5, "sec"),
       { action: "update", id: 5, hook: desired, remove: [] },
     ],
     [
       "no secret on GitHub → update",
-      [hook(5, URL_, { config: { url: URL_, content_type: "json", insecure_ssl: "0" } })],
+      [hook(5, HOOK, { config: { url: HOOK, content_type: "json", insecure_ssl: "0" } })],
       5,
       secretFingerprint(5, "sec"),
       { action: "update", id: 5, hook: desired, remove: [] },

@@ -72,7 +72,7 @@ describe("repository reconcile", () => {
     await reconcile(KEY);
     const hooks = gh.hooks("acme", "api");
     assert.equal(hooks.length, 1);
-    assert.equal(hooks[0]!.config.url, hookURL);
+    assert.equal(hooks[0]!.config.url, `${hookURL}?repository=default%2Fapi`);
     assert.equal(hooks[0]!.config.secret, "s3cret");
     assert.deepEqual(hooks[0]!.events, ["pull_request", "push"]);
     assert.equal(gh.requestsTo("POST", "/repos/{owner}/{repo}/hooks").length, 1);
