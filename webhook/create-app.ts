@@ -13,8 +13,10 @@ export function createApp(deps: WebhookDeps): Koa {
     try {
       await next();
     } catch (err) {
-      const status = err instanceof HttpError ? err.status : 500;
-      const expose = err instanceof HttpError ? err.expose : false;
+      // Ours (HttpError) or koa's own (http-errors): both carry status and expose.
+      const { status: given, expose: shown } = (err ?? {}) as { status?: unknown; expose?: unknown };
+      const status = typeof given === "number" && given >= 400 && given < 600 ? given : 500;
+      const expose = status < 500 ? shown !== false : shown === true;
       ctx.status = status;
       ctx.body = { message: expose ? (err as Error).message : "internal error" };
       if (status === 413) ctx.set("Connection", "close");
