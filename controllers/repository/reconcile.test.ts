@@ -133,6 +133,17 @@ describe("repository reconcile", () => {
     assert.equal(gh.hooks("acme", "api").length, 0);
   });
 
+  test("GitHub's rate limits are waited out (secondary 403 and 429 with retry-after), then the hook is registered", async () => {
+    put();
+    gh.failNext({ method: "GET", path: /\/hooks$/, status: 403, retryAfter: 1 });
+    gh.failNext({ method: "POST", path: /\/hooks$/, status: 429, retryAfter: 1 });
+    await createReconciler(kube.deps())(KEY);
+    assert.equal(gh.hooks("acme", "api").length, 1);
+    const statuses = gh.requests.filter((r) => /\/hooks$/.test(r.path)).map((r) => `${r.method} ${r.status}`);
+    assert.deepEqual(statuses, ["GET 403", "GET 200", "POST 429", "POST 201"]);
+    assert.equal(kube.get("default", "api").status?.conditions?.[0]?.reason, "Registered");
+  });
+
   test("a missing token Secret key says so", async () => {
     put("nope");
     await createReconciler(kube.deps())(KEY);
