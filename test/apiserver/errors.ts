@@ -65,10 +65,11 @@ function qualified(t: Target): string {
   return t.group ? `${t.resource}.${t.group}` : t.resource;
 }
 
+// Status details as kube serializes them: empty fields (the core group's "") are omitted.
 function details(t: Target, extra: Partial<StatusDetails> = {}): StatusDetails {
   const d: StatusDetails = {};
-  if (t.name !== undefined) d.name = t.name;
-  d.group = t.group;
+  if (t.name) d.name = t.name;
+  if (t.group) d.group = t.group;
   d.kind = t.resource;
   return { ...d, ...extra };
 }
@@ -96,8 +97,8 @@ export function invalid(group: string, kind: string, name: string, causes: Statu
   const summary = causes.length > 1 ? `[${list}]` : list;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
   return new ApiError(422, "Invalid", `${qualifiedKind} "${name}" is invalid: ${summary}`, {
-    name,
-    group,
+    ...(name ? { name } : {}),
+    ...(group ? { group } : {}),
     kind,
     causes,
   });

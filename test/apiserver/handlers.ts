@@ -316,7 +316,12 @@ async function handleMain(
           apiVersion: "v1",
           metadata: {},
           status: "Success",
-          details: { name, group: t.group, kind: t.resource, uid: result.object.metadata.uid },
+          details: {
+            name,
+            ...(t.group ? { group: t.group } : {}),
+            kind: t.resource,
+            uid: result.object.metadata.uid,
+          },
         });
       return;
     }

@@ -260,6 +260,12 @@ export class Objects {
     this.checkNamespace(t, namespace, incoming, false);
     const ctx = this.ctx(options);
     const warnings = this.prune(t, incoming, ctx.fieldValidation);
+    if (incoming.metadata.uid && incoming.metadata.uid !== old.metadata.uid) {
+      throw conflict(
+        this.target(t, name),
+        `Precondition failed: UID in precondition: ${incoming.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+      );
+    }
     const wantedRV = incoming.metadata.resourceVersion;
     if (!wantedRV && !t.allowUnconditionalUpdate && !options.internal) {
       throw invalid(t.group, t.kind, name, [

@@ -112,6 +112,32 @@ describe("http", () => {
     assert.match(String(mismatch.message), /does not match the expected API version/);
   });
 
+  test("errors name the resource as kube does; a PUT with another object's uid is a Conflict", async () => {
+    const missing = expectStatus(await req("GET", `${PODS}/nope`), 404, "NotFound");
+    assert.equal(missing.message, 'pods "nope" not found');
+    assert.deepEqual(missing.details, { name: "nope", kind: "pods" });
+    await req("POST", "/api/v1/namespaces/default/configmaps", { body: { metadata: { name: "uid-a" } } });
+    const cm = (await req("GET", "/api/v1/namespaces/default/configmaps/uid-a")).json();
+    const swapped = {
+      ...cm,
+      metadata: { ...(cm.metadata as object), uid: "11111111-1111-1111-1111-111111111111" },
+    };
+    const conflict = expectStatus(
+      await req("PUT", "/api/v1/namespaces/default/configmaps/uid-a", { body: swapped }),
+      409,
+      "Conflict",
+    );
+    assert.match(String(conflict.message), /Precondition failed: UID in precondition/);
+    const deleted = (await req("DELETE", "/api/v1/namespaces/default/configmaps/uid-a")).json();
+    assert.equal(deleted.kind, "Status");
+    assert.equal(deleted.status, "Success");
+    assert.deepEqual(deleted.details, {
+      name: "uid-a",
+      kind: "configmaps",
+      uid: (cm.metadata as { uid: string }).uid,
+    });
+  });
+
   test("discovery, legacy and aggregated", async () => {
     const api = (await req("GET", "/api")).json();
     assert.equal(api.kind, "APIVersions");
