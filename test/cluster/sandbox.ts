@@ -48,7 +48,7 @@ export async function main(args: string[]): Promise<number> {
       `Kiln sandbox: test API server at ${cluster.url} with Kiln's CRDs${values.kubelet ? " and the process kubelet" : ""}.`,
       `Kubeconfig: ${kubeconfigPath}`,
       "",
-      `  export KUBECONFIG=${kubeconfigPath}`,
+      `  export KUBECONFIG=${kubeconfigPath}   # kubectl v1.34: .tools/bin/kubectl (installed by npm ci)`,
       "  kubectl apply -f manifests/examples/repository.yaml",
       "  kubectl get repositories,builds",
       "",
