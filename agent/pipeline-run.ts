@@ -22,9 +22,14 @@ export interface Executor {
 export type PauseOutcome = "resumed" | "deadline";
 
 export interface Pauser {
+  /**
+   * Called before the Paused record is published, so nothing a person does after seeing it (touch a
+   * file, set an annotation) can be lost; returns what `wait` compares against.
+   */
+  prepare?(): Promise<unknown>;
   /** Resolves when resumed or at the deadline; the abort signal ends it early (cancel, overall timeout). */
   wait(
-    info: { index: number; name: string; message: string; deadline: number },
+    info: { index: number; name: string; message: string; deadline: number; prepared: unknown },
     abort: AbortSignal,
   ): Promise<PauseOutcome>;
   /** The step record message while paused. */
@@ -189,6 +194,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     extra: Partial<StepStatus> = {},
   ): Promise<"resumed" | "deadline" | "cancelled" | "overall"> {
     const message = options.pauser.message({ name, deadline, reason });
+    const prepared = await options.pauser.prepare?.();
     set(i, { ...extra, phase: "Paused", startTime, message });
     options.onStep?.({ index: i, record: records[i]! });
     const abort = new AbortController();
@@ -199,7 +205,10 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
         ? setTimeout(onCancel, Math.max(0, overall - now()))
         : undefined;
     try {
-      const outcome = await options.pauser.wait({ index: i, name, message, deadline }, abort.signal);
+      const outcome = await options.pauser.wait(
+        { index: i, name, message, deadline, prepared },
+        abort.signal,
+      );
       if (options.cancel?.aborted) return "cancelled";
       if (abort.signal.aborted) return "overall";
       return outcome;

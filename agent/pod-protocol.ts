@@ -132,7 +132,10 @@ export function volumeMounts(): { name: string; mountPath: string }[] {
   ];
 }
 
-/** The step record message of a paused build: how to get in, and the two ways out. */
+/**
+ * The step record message of a paused build: how to get in, and the two ways out. The annotation
+ * resumes when its value changes (so the same Build can be paused and resumed more than once).
+ */
 export function pauseMessage(options: {
   pod: string;
   namespace: string;
@@ -143,7 +146,7 @@ export function pauseMessage(options: {
   const { pod, namespace, build } = options;
   return (
     `${options.reason} Debug with: kubectl exec -it ${pod} -c ${CONTAINERS.build} -n ${namespace} -- sh` +
-    ` — resume with: kubectl annotate build ${build} -n ${namespace} ${ANNOTATIONS.resume}=true` +
+    ` — resume with: kubectl annotate --overwrite build ${build} -n ${namespace} ${ANNOTATIONS.resume}="$(date +%s)"` +
     ` (or run \`touch ${KILN_DIR}/${RESUME_FILE}\` inside the container); the pause ends by itself at ${options.deadline}.`
   );
 }

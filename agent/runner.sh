@@ -25,7 +25,7 @@ while read -r cmd a b <&3; do
       $S sh -e "$K/steps/$a.sh" </dev/null >"$K/out" 2>&1 4>&- &
       p=$!
       echo "start $a $p" >&4
-      wait "$p"
+      wait "$p" 2>/dev/null
       rc=$?
       # A step ends with its shell: whatever it left running in the background is stopped.
       if [ -n "$S" ]; then kill -s TERM -- "-$p" 2>/dev/null; fi

@@ -9,6 +9,15 @@ const COMMANDS: Record<string, Command> = {
     summary: "run the .kiln.yaml pipeline of a directory in the local shell (no cluster needed)",
     load: () => import("../agent/run-command.ts"),
   },
+  agent: {
+    summary:
+      "the build pod's sidecar: drive the steps of .kiln.yaml through the runner, record them in Build.status",
+    load: () => import("../agent/agent-command.ts"),
+  },
+  fetch: {
+    summary: "the build pod's init container: shallow-fetch one commit into /workspace, set up /kiln",
+    load: () => import("../agent/fetch.ts"),
+  },
   controller: {
     summary: "run the controllers (builds, repositories, reporting) behind one leader election",
     load: () => import("../controllers/main.ts"),

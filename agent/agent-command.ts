@@ -1,0 +1,196 @@
+// `kiln agent`: the build pod's sidecar. Reads .kiln.yaml from the workspace, hands the steps one by
+// one to the runner in the build container, enforces deadlines, handles pauses, and records every
+// step in Build.status.steps. Exits (and makes the runner exit) 0 on success, 1 on failure, 2 on an
+// invalid manifest, 130 when cancelled (SIGTERM: the pod is being deleted).
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { z } from "zod";
+import type { StepStatus } from "../api/build.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { formatError, parsePipeline } from "./manifest.ts";
+import { type RunResult, runPipeline } from "./pipeline-run.ts";
+import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
+import {
+  AGENT_ENV,
+  EXIT,
+  KILN_DIR,
+  MANIFEST_STEP,
+  TERMINATION_MESSAGE_PATH,
+  WORKSPACE_DIR,
+} from "./pod-protocol.ts";
+import { RunnerLink } from "./runner-link.ts";
+import { buildStatusPatcher, type StatusPatcher, StatusReporter } from "./status-reporter.ts";
+
+const flag = z
+  .enum(["true", "false", ""])
+  .default("false")
+  .transform((v) => v === "true");
+
+export const agentConfig = z
+  .object({
+    [AGENT_ENV.buildName]: z.string().min(1),
+    [AGENT_ENV.namespace]: z.string().min(1),
+    [AGENT_ENV.podName]: z.string().min(1),
+    [AGENT_ENV.manifest]: z.string().min(1).default(".kiln.yaml"),
+    [AGENT_ENV.branch]: z.string().optional(),
+    [AGENT_ENV.pauseOnFailure]: flag,
+    [AGENT_ENV.fork]: flag,
+    [AGENT_ENV.kilnDir]: z.string().min(1).default(KILN_DIR),
+    [AGENT_ENV.workspace]: z.string().min(1).default(WORKSPACE_DIR),
+  })
+  .transform((e) => ({
+    build: e[AGENT_ENV.buildName],
+    namespace: e[AGENT_ENV.namespace],
+    pod: e[AGENT_ENV.podName],
+    manifest: e[AGENT_ENV.manifest],
+    branch: e[AGENT_ENV.branch] || undefined,
+    pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
+    fork: e[AGENT_ENV.fork],
+    kilnDir: e[AGENT_ENV.kilnDir],
+    workspace: e[AGENT_ENV.workspace],
+  }));
+export type AgentConfig = z.output<typeof agentConfig>;
+
+export interface AgentDeps {
+  log: Logger;
+  patch: StatusPatcher;
+  resume?: ResumeSignal;
+  cancel?: AbortSignal;
+  graceMs?: number;
+  /** Where to leave the one-line summary for the build controller (terminationMessagePath). */
+  terminationLog?: string;
+  /** Flush deadline for the last status update before exiting. */
+  flushMs?: number;
+}
+
+export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<number> {
+  const log = deps.log;
+  const reporter = new StatusReporter({ patch: deps.patch, log });
+  const link = new RunnerLink({ kilnDir: config.kilnDir });
+  const finish = async (code: number, summary: string) => {
+    await reporter.flush(deps.flushMs ?? 10_000);
+    reporter.stop();
+    if (deps.terminationLog) await writeFile(deps.terminationLog, summary).catch(() => undefined);
+    await link.exit(code);
+    link.close();
+    log.info({ code, summary }, "agent done");
+    return code;
+  };
+
+  const file = join(config.workspace, config.manifest);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const message = `cannot read ${config.manifest}: ${(error as NodeJS.ErrnoException).code ?? error}`;
+    reporter.update([manifestFailure(message)]);
+    return finish(EXIT.invalidManifest, message);
+  }
+  const parsed = parsePipeline(text, config.manifest);
+  if (!parsed.ok) {
+    const message = parsed.errors.map(formatError).join("\n");
+    link.echo(`${message}\n`);
+    reporter.update([manifestFailure(message)]);
+    return finish(
+      EXIT.invalidManifest,
+      parsed.errors.length === 1 ? message : `${parsed.errors.length} errors in ${config.manifest}`,
+    );
+  }
+  const pipeline = parsed.pipeline;
+  if (pipeline.cache) log.warn("cache is designed but not applied yet");
+  if (pipeline.secrets.length) {
+    log.warn(
+      { fork: config.fork },
+      config.fork ? "secrets are never given to builds of forks" : "secrets are designed but not applied yet",
+    );
+  }
+  try {
+    await link.ready();
+  } catch {
+    reporter.update([]);
+    return finish(EXIT.agentLost, "the build container's runner went away before the first step");
+  }
+  let result: RunResult;
+  try {
+    result = await runPipeline(pipeline, {
+      executor: link,
+      pauser: podPauser({
+        kilnDir: config.kilnDir,
+        namespace: config.namespace,
+        build: config.build,
+        pod: config.pod,
+        log,
+        ...(deps.resume ? { resume: deps.resume } : {}),
+      }),
+      onUpdate: (steps) => reporter.update(steps),
+      onStep: ({ record }) =>
+        log.info({ step: record.name, phase: record.phase, exitCode: record.exitCode }, "step"),
+      ...(config.branch === undefined ? {} : { branch: config.branch }),
+      pauseOnFailure: config.pauseOnFailure,
+      baseEnv: {
+        CI: "true",
+        KILN: "true",
+        KILN_BUILD: config.build,
+        ...(config.branch ? { KILN_BRANCH: config.branch } : {}),
+      },
+      ...(deps.cancel ? { cancel: deps.cancel } : {}),
+      ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
+    });
+  } catch (error) {
+    log.error({ err: (error as Error).message }, "the pipeline could not run");
+    return finish(EXIT.agentLost, (error as Error).message);
+  }
+  const f = result.failedStep;
+  switch (result.outcome) {
+    case "Succeeded":
+      return finish(EXIT.succeeded, "all steps succeeded");
+    case "Failed":
+      return finish(EXIT.failed, `step ${f?.name} failed with exit code ${f?.exitCode}`);
+    case "TimedOut":
+      return finish(EXIT.failed, f ? `step ${f.name} timed out` : "the pipeline timed out");
+    case "Cancelled":
+      return finish(EXIT.cancelled, "cancelled");
+  }
+}
+
+function manifestFailure(message: string): StepStatus {
+  const now = new Date().toISOString();
+  return { name: MANIFEST_STEP, phase: "Failed", startTime: now, completionTime: now, message };
+}
+
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(
+      `Usage: kiln agent\n\nThe build pod's sidecar; configured by the environment: ${Object.values(AGENT_ENV).join(", ")}.`,
+    );
+    return 0;
+  }
+  const env = agentConfig.safeParse(process.env);
+  if (!env.success) {
+    const missing = env.error.issues.map((i) => i.path.join(".")).join(", ");
+    console.error(`kiln agent: missing or invalid environment: ${missing}`);
+    return 2;
+  }
+  const config = env.data;
+  const log = createLogger("agent").child({ namespace: config.namespace, name: config.build });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    return await runAgent(config, {
+      log,
+      patch: buildStatusPatcher(kubeConfig, config.namespace, config.build),
+      resume: annotationResume(kubeConfig, config.namespace, config.build, log),
+      cancel: cancel.signal,
+      ...(existsSync(TERMINATION_MESSAGE_PATH) ? { terminationLog: TERMINATION_MESSAGE_PATH } : {}),
+    });
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}

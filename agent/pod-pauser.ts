@@ -1,0 +1,164 @@
+// A pause in the build pod: the runner simply waits for its next command, so the build container
+// stays up for `kubectl exec`. It ends when the Build's kiln.dev/resume annotation changes (watched,
+// not polled), when `touch /kiln/resume` runs inside the container (inotify on the shared dir), or
+// at the pause's deadline.
+import { watch as watchDir } from "node:fs";
+import { rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { CustomObjectsApi, type KubeConfig, Watch } from "@kubernetes/client-node";
+import { ANNOTATIONS, GROUP, RESOURCES, VERSION } from "../api/group.ts";
+import type { Logger } from "../lib/log.ts";
+import type { PauseOutcome, Pauser } from "./pipeline-run.ts";
+import { pauseMessage, RESUME_FILE } from "./pod-protocol.ts";
+
+/** Tells when a Build's resume annotation moves away from a baseline value. */
+export interface ResumeSignal {
+  /** The annotation's current value (undefined when absent). */
+  current(): Promise<string | undefined>;
+  /** Resolves once the value differs from `baseline`; stops on abort. */
+  changed(baseline: string | undefined, abort: AbortSignal): Promise<void>;
+}
+
+interface BuildLike {
+  metadata?: { resourceVersion?: string; annotations?: Record<string, string> };
+}
+
+export function annotationResume(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  name: string,
+  log: Logger,
+): ResumeSignal {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const get = async () =>
+    (await api.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: RESOURCES.Build.plural,
+      name,
+    })) as BuildLike;
+  const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${RESOURCES.Build.plural}`;
+  return {
+    async current() {
+      return (await get()).metadata?.annotations?.[ANNOTATIONS.resume];
+    },
+    async changed(baseline, abort) {
+      let backoff = 200;
+      while (!abort.aborted) {
+        try {
+          // Read, then watch from that resourceVersion: nothing between the two is missed.
+          const build = await get();
+          if (build.metadata?.annotations?.[ANNOTATIONS.resume] !== baseline) return;
+          await new Promise<void>((resolve, reject) => {
+            let request: AbortController | undefined;
+            const finish = (error?: unknown) => {
+              abort.removeEventListener("abort", onAbort);
+              request?.abort();
+              if (error) reject(error);
+              else resolve();
+            };
+            const onAbort = () => finish();
+            abort.addEventListener("abort", onAbort);
+            new Watch(kubeConfig)
+              .watch(
+                path,
+                {
+                  fieldSelector: `metadata.name=${name}`,
+                  resourceVersion: build.metadata?.resourceVersion,
+                  allowWatchBookmarks: true,
+                },
+                (type, object: BuildLike) => {
+                  if (type === "MODIFIED" && object.metadata?.annotations?.[ANNOTATIONS.resume] !== baseline)
+                    finish();
+                },
+                // The watch ended (server timeout, 410, network): read again and re-watch.
+                (error) => finish(error ?? new Error("watch ended")),
+              )
+              .then(
+                (controller) => {
+                  request = controller;
+                  if (abort.aborted) controller.abort();
+                },
+                (error) => finish(error),
+              );
+          });
+          return;
+        } catch (error) {
+          if (abort.aborted) return;
+          log.debug({ err: (error as Error).message }, "resume watch ended; watching again");
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 5000);
+        }
+      }
+    },
+  };
+}
+
+export interface PodPauserOptions {
+  kilnDir: string;
+  namespace: string;
+  build: string;
+  pod: string;
+  resume?: ResumeSignal;
+  log: Logger;
+}
+
+export function podPauser(options: PodPauserOptions): Pauser {
+  const resumeFile = join(options.kilnDir, RESUME_FILE);
+  return {
+    message: ({ deadline, reason }) =>
+      pauseMessage({
+        pod: options.pod,
+        namespace: options.namespace,
+        build: options.build,
+        deadline: new Date(deadline).toISOString(),
+        reason,
+      }),
+    async prepare() {
+      // A file left from an earlier pause must not end this one.
+      await rm(resumeFile, { force: true });
+      try {
+        return { baseline: await options.resume?.current() };
+      } catch (error) {
+        options.log.warn(
+          { err: (error as Error).message },
+          "cannot read the Build; only a change seen from now on resumes",
+        );
+        return { baseline: undefined };
+      }
+    },
+    async wait({ deadline, prepared }, outer): Promise<PauseOutcome> {
+      const baseline = (prepared as { baseline?: string } | undefined)?.baseline;
+      const stop = new AbortController();
+      const onOuter = () => stop.abort();
+      outer.addEventListener("abort", onOuter);
+      try {
+        return await new Promise<PauseOutcome>((resolve) => {
+          const timer = setTimeout(() => resolve("deadline"), Math.max(0, deadline - Date.now()));
+          stop.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve("deadline");
+          });
+          const resumed = () => {
+            clearTimeout(timer);
+            resolve("resumed");
+          };
+          const watcher = watchDir(options.kilnDir, (_event, file) => {
+            if (file === RESUME_FILE) resumed();
+          });
+          stop.signal.addEventListener("abort", () => watcher.close());
+          // Touched between the rm and the watch starting.
+          stat(resumeFile).then(resumed, () => undefined);
+          options.resume?.changed(baseline, stop.signal).then(
+            () => stop.signal.aborted || resumed(),
+            () => undefined,
+          );
+        });
+      } finally {
+        stop.abort();
+        outer.removeEventListener("abort", onOuter);
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// A build pod without Kubernetes, for tests and benches: temp /workspace and /kiln dirs, the runner
+// under a chosen shell (as the build container), and the agent in this process.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { prepareKilnDir } from "../fetch.ts";
+import { RUNNER_ENV, RUNNER_FILE } from "../pod-protocol.ts";
+
+export interface PodDirs {
+  base: string;
+  kilnDir: string;
+  workspace: string;
+  cleanup(): void;
+}
+
+export async function podDirs(manifest?: string): Promise<PodDirs> {
+  const base = mkdtempSync(join(tmpdir(), "kiln-pod-"));
+  const kilnDir = join(base, "kiln");
+  const workspace = join(base, "workspace");
+  mkdirSync(workspace);
+  await prepareKilnDir(kilnDir);
+  if (manifest !== undefined) writeFileSync(join(workspace, ".kiln.yaml"), manifest);
+  return { base, kilnDir, workspace, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+export interface RunnerProcess {
+  child: ChildProcess;
+  /** The build container's log so far. */
+  log(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the runner as the build container would (`sh /kiln/runner.sh`), under `shell`. */
+export function startRunner(
+  dirs: PodDirs,
+  shell: string[],
+  options: { captureLog?: boolean } = {},
+): RunnerProcess {
+  const [cmd, ...args] = shell;
+  const child = spawn(cmd!, [...args, join(dirs.kilnDir, RUNNER_FILE)], {
+    env: {
+      PATH: process.env.PATH,
+      [RUNNER_ENV.kilnDir]: dirs.kilnDir,
+      [RUNNER_ENV.workspace]: dirs.workspace,
+    },
+    stdio: ["ignore", options.captureLog === false ? "ignore" : "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout?.on("data", (d) => {
+    log += d;
+  });
+  child.stderr?.on("data", (d) => {
+    log += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, log: () => log, exited };
+}
+
+export const SHELLS: { name: string; argv: string[] }[] = [
+  { name: "dash", argv: ["dash"] },
+  { name: "busybox sh", argv: ["busybox", "sh"] },
+];

@@ -1,0 +1,254 @@
+// Pod mode without a cluster: the runner (under dash and under busybox sh) and the agent complete
+// pipelines through a shared temporary directory; status patches are captured in memory.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { StepStatus } from "../../api/build.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { type AgentConfig, runAgent } from "../agent-command.ts";
+import type { ResumeSignal } from "../pod-pauser.ts";
+import { MANIFEST_STEP } from "../pod-protocol.ts";
+import { type PodDirs, podDirs, SHELLS, startRunner } from "./pod-harness.ts";
+
+function config(dirs: PodDirs, extra: Partial<AgentConfig> = {}): AgentConfig {
+  return {
+    build: "api-main-1",
+    namespace: "ci",
+    pod: "api-main-1-pod",
+    manifest: ".kiln.yaml",
+    branch: "main",
+    pauseOnFailure: false,
+    fork: false,
+    kilnDir: dirs.kilnDir,
+    workspace: dirs.workspace,
+    ...extra,
+  };
+}
+
+/** Captures every merge patch body; `last()` is what Build.status.steps would hold. */
+function recorder() {
+  const patches: StepStatus[][] = [];
+  const waiters: { pred: (s: StepStatus[]) => boolean; resolve: () => void }[] = [];
+  return {
+    patches,
+    last: () => patches.at(-1) ?? [],
+    patch: async (body: { status: { steps: StepStatus[] } }) => {
+      patches.push(body.status.steps);
+      for (const w of waiters.filter((w) => w.pred(body.status.steps))) w.resolve();
+    },
+    until(pred: (s: StepStatus[]) => boolean, ms = 10_000): Promise<void> {
+      if (patches.length && pred(patches.at(-1)!)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`status never matched; last: ${JSON.stringify(patches.at(-1))}`)),
+          ms,
+        );
+        waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+      });
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+for (const shell of SHELLS) {
+  describe(`pod mode, runner under ${shell.name}`, () => {
+    test("a pipeline runs step by step; output reaches the build log; each step is recorded", async (t) => {
+      const dirs = await podDirs(`env: {GREETING: "it's kiln"}
+steps:
+  - {name: compile, run: "echo $GREETING in $PWD; echo oops >&2; echo built > out.txt"}
+  - {name: test, run: "test \\"$(cat out.txt)\\" = built; echo KILN_STEP=$KILN_STEP CI=$CI"}
+  - {name: release-only, run: echo never, when: {branches: ["release/*"]}}
+  - {name: fail, run: "echo failing; exit 7"}
+  - {name: after, run: echo never}
+`);
+      t.after(dirs.cleanup);
+      const runner = startRunner(dirs, shell.argv);
+      const status = recorder();
+      const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+      assert.equal(code, 1);
+      assert.equal(await runner.exited, 1, "the build container exits with the agent's code");
+      const steps = status.last();
+      assert.deepEqual(
+        steps.map((s) => [s.name, s.phase, s.exitCode]),
+        [
+          ["compile", "Succeeded", 0],
+          ["test", "Succeeded", 0],
+          ["release-only", "Skipped", undefined],
+          ["fail", "Failed", 7],
+          ["after", "Skipped", undefined],
+        ],
+      );
+      for (const s of steps.slice(0, 2))
+        assert.ok(s.startTime && s.completionTime && s.completionTime >= s.startTime);
+      assert.match(steps[3]!.message ?? "", /exited with code 7; last output:\nfailing/);
+      assert.ok(
+        status.patches.some((p) => p[0]?.phase === "Running"),
+        "a Running record was sent",
+      );
+      const log = runner.log();
+      assert.match(log, /==> compile\nit's kiln in .*workspace\noops\n/);
+      assert.match(log, /KILN_STEP=test CI=true/);
+      assert.doesNotMatch(log, /never/);
+    });
+
+    test("a step timeout stops the step's process group in the build container", async (t) => {
+      const dirs = await podDirs(`steps:
+  - {name: slow, run: "echo $$ > pids; sleep 30 & echo $! >> pids; wait", timeout: 500ms}
+`);
+      t.after(dirs.cleanup);
+      const runner = startRunner(dirs, shell.argv);
+      const status = recorder();
+      const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch, graceMs: 500 });
+      assert.equal(code, 1);
+      await runner.exited;
+      assert.equal(status.last()[0]?.phase, "TimedOut");
+      assert.match(status.last()[0]?.message ?? "", /the step ran out of time \(500ms\)/);
+      const pids = readFileSync(join(dirs.workspace, "pids"), "utf8").trim().split("\n").map(Number);
+      for (const pid of pids) assert.ok(!alive(pid), `process ${pid} survived`);
+    });
+
+    test("a pause step keeps the runner alive until /kiln/resume is touched", async (t) => {
+      const dirs = await podDirs(`steps:
+  - {name: before, run: echo before}
+  - {name: look-around, type: pause, timeout: 20s}
+  - {name: after, run: test -f touched-while-paused}
+`);
+      t.after(dirs.cleanup);
+      const runner = startRunner(dirs, shell.argv);
+      const status = recorder();
+      const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+      await status.until((s) => s[1]?.phase === "Paused");
+      const paused = status.last()[1]!;
+      assert.match(paused.message ?? "", /kubectl exec -it api-main-1-pod -c build -n ci -- sh/);
+      assert.match(paused.message ?? "", /touch \/kiln\/resume/);
+      assert.equal(runner.child.exitCode, null, "the build container is still up");
+      // What a developer does in `kubectl exec`: look around, change something, resume.
+      writeFileSync(join(dirs.workspace, "touched-while-paused"), "");
+      writeFileSync(join(dirs.kilnDir, "resume"), "");
+      assert.equal(await done, 0);
+      assert.deepEqual(
+        status.last().map((s) => [s.name, s.phase]),
+        [
+          ["before", "Succeeded"],
+          ["look-around", "Succeeded"],
+          ["after", "Succeeded"],
+        ],
+      );
+      assert.equal(await runner.exited, 0);
+    });
+  });
+}
+
+describe("pod mode: pauses, deadlines and errors", () => {
+  const shell = SHELLS[0]!.argv;
+
+  test("pauseOnFailure pauses at the failed step; a resume signal ends the build as Failed", async (t) => {
+    const dirs = await podDirs(
+      "steps:\n  - {name: flaky, run: exit 4}\n  - {name: after, run: echo never}\n",
+    );
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, shell);
+    const status = recorder();
+    let release: () => void = () => undefined;
+    const resume: ResumeSignal = {
+      current: async () => "1",
+      changed: (baseline, abort) =>
+        new Promise((resolve) => {
+          assert.equal(baseline, "1");
+          release = resolve;
+          abort.addEventListener("abort", () => resolve());
+        }),
+    };
+    const done = runAgent(config(dirs, { pauseOnFailure: true }), {
+      log: silentLogger(),
+      patch: status.patch,
+      resume,
+    });
+    await status.until((s) => s[0]?.phase === "Paused");
+    assert.equal(status.last()[0]?.exitCode, 4);
+    assert.match(
+      status.last()[0]?.message ?? "",
+      /^Step flaky failed with exit code 4\. Debug with: kubectl exec/,
+    );
+    release();
+    assert.equal(await done, 1);
+    assert.deepEqual(
+      status.last().map((s) => [s.name, s.phase, s.exitCode]),
+      [
+        ["flaky", "Failed", 4],
+        ["after", "Skipped", undefined],
+      ],
+    );
+    await runner.exited;
+  });
+
+  test("a pause ends by itself at its deadline and the pipeline goes on", async (t) => {
+    const dirs = await podDirs(
+      "steps:\n  - {name: wait, type: pause, timeout: 300ms}\n  - {name: after, run: 'true'}\n",
+    );
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, shell);
+    const status = recorder();
+    assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 0);
+    assert.match(status.last()[0]?.message ?? "", /pause ended at its deadline/);
+    await runner.exited;
+  });
+
+  test("cancelling (SIGTERM to the agent) stops the running step and records Cancelled", async (t) => {
+    const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, shell);
+    const status = recorder();
+    const cancel = new AbortController();
+    const done = runAgent(config(dirs), {
+      log: silentLogger(),
+      patch: status.patch,
+      cancel: cancel.signal,
+      graceMs: 500,
+    });
+    await status.until((s) => s[0]?.phase === "Running");
+    cancel.abort();
+    assert.equal(await done, 130);
+    assert.equal(status.last()[0]?.phase, "Cancelled");
+    assert.equal(await runner.exited, 130);
+  });
+
+  test("an invalid manifest is recorded as a failed .kiln.yaml step with the located error", async (t) => {
+    const dirs = await podDirs("stpes:\n  - {name: a, run: x}\n");
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, shell);
+    const status = recorder();
+    assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 2);
+    assert.equal(status.last()[0]?.name, MANIFEST_STEP);
+    assert.equal(status.last()[0]?.phase, "Failed");
+    assert.match(
+      status.last()[0]?.message ?? "",
+      /\.kiln\.yaml:1:1: unknown key "stpes"; did you mean "steps"\?/,
+    );
+    assert.equal(await runner.exited, 2);
+    assert.match(runner.log(), /did you mean "steps"/);
+  });
+
+  test("the agent notices a runner that dies in the middle of a step", async (t) => {
+    const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, shell);
+    const status = recorder();
+    const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+    await status.until((s) => s[0]?.phase === "Running");
+    runner.child.kill("SIGKILL");
+    assert.equal(await done, 1);
+    assert.equal(status.last()[0]?.phase, "Failed");
+    assert.equal(status.last()[0]?.exitCode, 125);
+    assert.match(status.last()[0]?.message ?? "", /runner went away/);
+  });
+});
