@@ -44,7 +44,13 @@ function recorder() {
           () => reject(new Error(`status never matched; last: ${JSON.stringify(patches.at(-1))}`)),
           ms,
         );
-        waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          pred,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
       });
     },
   };
