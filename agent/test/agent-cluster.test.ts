@@ -1,0 +1,157 @@
+// The agent against the test Kubernetes API server: the runner and the agent complete a pipeline
+// through a shared directory, every step lands in Build.status, a pause shows as a Paused step with
+// the exec command and is resumed by the kiln.dev/resume annotation.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Build, BuildInput } from "../../api/build.ts";
+import { ANNOTATIONS, API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { startTestCluster, type TestCluster } from "../../test/cluster/start.ts";
+import { type AgentConfig, runAgent } from "../agent-command.ts";
+import { annotationResume } from "../pod-pauser.ts";
+import { buildStatusPatcher } from "../status-reporter.ts";
+import { podDirs, SHELLS, startRunner } from "./pod-harness.ts";
+
+const NS = "default";
+let cluster: TestCluster;
+let api: CustomObjectsApi;
+
+before(async () => {
+  cluster = await startTestCluster();
+  api = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+});
+after(() => cluster?.stop());
+
+const ref = (name: string) => ({
+  group: GROUP,
+  version: VERSION,
+  namespace: NS,
+  plural: RESOURCES.Build.plural,
+  name,
+});
+
+async function createBuild(name: string): Promise<void> {
+  const body: BuildInput = {
+    apiVersion: API_VERSION,
+    kind: "Build",
+    metadata: { name },
+    spec: {
+      repository: "api",
+      revision: { sha: "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39", ref: "refs/heads/main", branch: "main" },
+      trigger: { event: "manual" },
+    },
+  };
+  await api.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NS,
+    plural: RESOURCES.Build.plural,
+    body,
+  });
+}
+
+const getBuild = async (name: string) => (await api.getNamespacedCustomObject(ref(name))) as Build;
+
+/** Watches are what the agent uses; the test may simply look again until a deadline. */
+async function eventually(name: string, pred: (b: Build) => boolean, ms = 10_000): Promise<Build> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const b = await getBuild(name);
+    if (pred(b)) return b;
+    if (Date.now() > until) throw new Error(`Build ${name} never matched: ${JSON.stringify(b.status)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function config(name: string, dirs: { kilnDir: string; workspace: string }): AgentConfig {
+  return {
+    build: name,
+    namespace: NS,
+    pod: `${name}-pod`,
+    manifest: ".kiln.yaml",
+    branch: "main",
+    pauseOnFailure: false,
+    fork: false,
+    kilnDir: dirs.kilnDir,
+    workspace: dirs.workspace,
+  };
+}
+
+describe("agent + runner + test API server", () => {
+  test("each step lands in Build.status.steps; status.phase is left to the controller", async (t) => {
+    const name = "agent-steps";
+    await createBuild(name);
+    const dirs = await podDirs(
+      "steps:\n  - {name: one, run: echo one}\n  - {name: two, run: 'exit 5'}\n  - {name: three, run: 'true'}\n",
+    );
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, SHELLS[0]!.argv);
+    const code = await runAgent(config(name, dirs), {
+      log: silentLogger(),
+      patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
+    });
+    assert.equal(code, 1);
+    assert.equal(await runner.exited, 1);
+    const build = await getBuild(name);
+    assert.deepEqual(
+      build.status?.steps?.map((s) => [s.name, s.phase, s.exitCode]),
+      [
+        ["one", "Succeeded", 0],
+        ["two", "Failed", 5],
+        ["three", "Skipped", undefined],
+      ],
+    );
+    assert.equal(build.status?.phase, undefined, "the agent never writes status.phase");
+    assert.ok(build.status?.steps?.[0]?.startTime);
+  });
+
+  test("a pause step: Paused with the exec command, resumed by the kiln.dev/resume annotation", async (t) => {
+    const name = "agent-pause";
+    await createBuild(name);
+    // An annotation already there before the pause must not resume it: only a change does.
+    await api.patchNamespacedCustomObject(
+      { ...ref(name), body: { metadata: { annotations: { [ANNOTATIONS.resume]: "old" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const dirs = await podDirs(
+      "steps:\n  - {name: build, run: echo built}\n  - {name: debug, type: pause, timeout: 30s}\n  - {name: test, run: 'true'}\n",
+    );
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, SHELLS[1]!.argv);
+    const log = silentLogger();
+    const done = runAgent(config(name, dirs), {
+      log,
+      patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
+      resume: annotationResume(cluster.kubeConfig, NS, name, log),
+    });
+    const paused = await eventually(name, (b) => b.status?.steps?.[1]?.phase === "Paused");
+    const message = paused.status?.steps?.[1]?.message ?? "";
+    assert.match(message, new RegExp(`kubectl exec -it ${name}-pod -c build -n ${NS} -- sh`));
+    assert.match(message, /kubectl annotate --overwrite build agent-pause/);
+    assert.equal(paused.status?.steps?.[2]?.phase, "Pending");
+    assert.equal(runner.child.exitCode, null, "the build container stays up while paused");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(
+      (await getBuild(name)).status?.steps?.[1]?.phase,
+      "Paused",
+      "still paused: the old value is no resume",
+    );
+    await api.patchNamespacedCustomObject(
+      { ...ref(name), body: { metadata: { annotations: { [ANNOTATIONS.resume]: String(Date.now()) } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    assert.equal(await done, 0);
+    assert.equal(await runner.exited, 0);
+    const build = await getBuild(name);
+    assert.deepEqual(
+      build.status?.steps?.map((s) => [s.name, s.phase]),
+      [
+        ["build", "Succeeded"],
+        ["debug", "Succeeded"],
+        ["test", "Succeeded"],
+      ],
+    );
+    assert.equal(build.status?.steps?.[1]?.message, "resumed");
+  });
+});
