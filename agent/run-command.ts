@@ -67,8 +67,11 @@ export async function main(args: string[]): Promise<number> {
     if (!cancel.signal.aborted) console.error(`\nkiln run: ${signal}: stopping the running step`);
     cancel.abort();
   };
+  // SIGUSR1 resumes a pause; one arriving outside a pause must not kill the run (its default).
+  const ignore = () => undefined;
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGUSR1", ignore);
   const nameWidth = Math.max(...pipeline.steps.map((s) => s.name.length));
   let run: RunResult;
   try {
@@ -87,6 +90,7 @@ export async function main(args: string[]): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGUSR1", ignore);
   }
   console.error(`\n${summaryTable(run.steps)}`);
   const f = run.failedStep;
@@ -152,7 +156,6 @@ function consolePauser(): Pauser {
       `the pause ends by itself at ${new Date(deadline).toLocaleTimeString()}.`,
     wait: ({ message, deadline }, abort) =>
       new Promise((resolvePause) => {
-        console.error(`⏸ ${message}`);
         const stdin = process.stdin;
         const done = (outcome: "resumed" | "deadline") => {
           clearTimeout(timer);
@@ -174,6 +177,8 @@ function consolePauser(): Pauser {
           stdin.on("data", onData);
           stdin.resume();
         }
+        // Said only once the handlers are in place, so a prompt reply cannot be missed.
+        console.error(`⏸ ${message}`);
       }),
   };
 }

@@ -165,4 +165,44 @@ steps:
     assert.equal(r.code, 0, r.stderr);
     for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
   });
+
+  test("a pause step waits for SIGUSR1 (or Enter on a terminal), then the pipeline goes on", async () => {
+    const dir = sampleRepo(
+      `steps:\n  - {name: look, type: pause, timeout: 20s}\n  - {name: after, run: echo after-pause}\n`,
+    );
+    let stderr = "";
+    let sent = false;
+    const r = await kilnRun([dir], (child) => {
+      child.stderr!.on("data", (d) => {
+        stderr += d;
+        if (/press Enter \(or kill -USR1 \d+\)/.test(stderr) && !sent) sent = child.kill("SIGUSR1");
+      });
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /after-pause/);
+    assert.match(r.stderr, /^look\s+Succeeded/m);
+  });
+
+  test("a pause ends by itself at its deadline", async () => {
+    const dir = sampleRepo(
+      `steps:\n  - {name: look, type: pause, timeout: 300ms}\n  - {name: after, run: 'true'}\n`,
+    );
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("--pause-on-failure pauses at the failed step; the run still fails", async () => {
+    const dir = sampleRepo(`steps:\n  - {name: broken, run: exit 9}\n`);
+    let stderr = "";
+    let sent = false;
+    const r = await kilnRun([dir, "--pause-on-failure"], (child) => {
+      child.stderr!.on("data", (d) => {
+        stderr += d;
+        if (/Step broken failed with exit code 9\. Paused/.test(stderr) && !sent)
+          sent = child.kill("SIGUSR1");
+      });
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /step "broken" failed with exit code 9/);
+  });
 });
