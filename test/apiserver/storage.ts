@@ -71,10 +71,12 @@ export class Collection {
   compactedRV = 0;
   readonly watchers = new Set<Watcher>();
 
-  constructor(name: string, historySize: number, createdRV: number) {
+  // A new collection has lost nothing: every event it ever had is in its history (compactedRV 0) —
+  // unless one of the same name was dropped before: its watchers must list again.
+  constructor(name: string, historySize: number, compactedRV = 0) {
     this.name = name;
     this.historySize = historySize;
-    this.compactedRV = createdRV;
+    this.compactedRV = compactedRV;
   }
 
   get size(): number {
@@ -157,6 +159,7 @@ export class Store {
   private readonly collections = new Map<string, Collection>();
   private readonly listeners = new Set<StoreListener>();
   private readonly historySize: number;
+  private readonly droppedAt = new Map<string, number>();
   /** uid → where the object lives, for owner lookups by the garbage collector. */
   readonly byUid = new Map<string, { collection: string; namespace?: string; name: string }>();
   /** owner uid → dependents' `collection|namespace|name`. */
@@ -179,7 +182,7 @@ export class Store {
   collection(name: string): Collection {
     let c = this.collections.get(name);
     if (!c) {
-      c = new Collection(name, this.historySize, this.rv);
+      c = new Collection(name, this.historySize, this.droppedAt.get(name) ?? 0);
       this.collections.set(name, c);
     }
     return c;
@@ -197,6 +200,7 @@ export class Store {
     c.watchers.clear();
     c.clear();
     this.collections.delete(name);
+    this.droppedAt.set(name, this.rv);
   }
 
   allCollections(): Collection[] {

@@ -175,3 +175,24 @@ describe("history", () => {
     );
   });
 });
+
+test("a new collection replays from any resourceVersion; one that replaces a dropped collection does not", () => {
+  const store = new Store({ historySize: 10 });
+  store.create("/configmaps", {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", namespace: "ns" },
+  });
+  const before = store.resourceVersion;
+  store.create("g/things", { apiVersion: "g/v1", kind: "Thing", metadata: { name: "t" } });
+  assert.deepEqual(
+    store
+      .collection("g/things")
+      .eventsSince(1)
+      ?.map((e) => e.type),
+    ["ADDED"],
+  );
+  store.dropCollection("g/things");
+  store.create("g/things", { apiVersion: "g/v1", kind: "Thing", metadata: { name: "u" } });
+  assert.equal(store.collection("g/things").eventsSince(before), undefined, "410: list again");
+});
