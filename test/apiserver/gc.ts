@@ -1,18 +1,21 @@
 // The garbage collector: dependents go when their owners go (background), owners wait for their
 // dependents under foreground deletion, orphaning strips owner references. Like kube's GC it works
 // asynchronously, after the write that triggered it has been answered.
+import type { Logger } from "../../lib/log.ts";
 import { ApiError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { KubeObject, StoredEvent } from "./storage.ts";
 
 export class GarbageCollector {
   private readonly objects: Objects;
+  private readonly log: Logger | undefined;
   private readonly pending = new Set<string>();
   private scheduled = false;
   private stopListening: () => void = () => {};
 
-  constructor(objects: Objects) {
+  constructor(objects: Objects, log?: Logger) {
     this.objects = objects;
+    this.log = log;
   }
 
   start(): void {
@@ -59,8 +62,9 @@ export class GarbageCollector {
         else if (kind === "owner") this.ownerDeleting(uid);
         else this.checkDangling(uid);
       } catch (error) {
-        // A dependent that changed or went meanwhile is handled by the event that changed it.
-        if (!(error instanceof ApiError)) throw error;
+        // A dependent that changed or went meanwhile is handled by the event that changed it; anything
+        // else is a bug to see in the log, not a reason to take the server down.
+        if (!(error instanceof ApiError)) this.log?.error({ err: error, item }, "garbage collector failed");
       }
     }
   }

@@ -1,6 +1,7 @@
 // Namespace lifecycle, as kube-controller-manager runs it: every namespace gets a `default`
 // ServiceAccount and the `kube-root-ca.crt` ConfigMap; a namespace being deleted has its contents
 // deleted, and goes itself once they are all gone.
+import type { Logger } from "../../lib/log.ts";
 import { ApiError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { ResourceType } from "./registry.ts";
@@ -9,14 +10,16 @@ import type { KubeObject } from "./storage.ts";
 export class NamespaceController {
   private readonly objects: Objects;
   private readonly caPem: string;
+  private readonly log: Logger | undefined;
   private readonly terminating = new Set<string>();
   private readonly pending = new Set<string>();
   private scheduled = false;
   private stopListening: () => void = () => {};
 
-  constructor(objects: Objects, caPem: string) {
+  constructor(objects: Objects, caPem: string, log?: Logger) {
     this.objects = objects;
     this.caPem = caPem;
+    this.log = log;
   }
 
   private type(resource: string): ResourceType {
@@ -61,8 +64,12 @@ export class NamespaceController {
       for (const name of names) {
         const ns = this.objects.store.collection("/namespaces").get(undefined, name);
         if (!ns) continue;
-        if (ns.metadata.deletionTimestamp) this.finalize(ns);
-        else this.populate(ns);
+        try {
+          if (ns.metadata.deletionTimestamp) this.finalize(ns);
+          else this.populate(ns);
+        } catch (error) {
+          this.log?.error({ err: error, namespace: name }, "namespace controller failed");
+        }
       }
     });
   }

@@ -125,9 +125,9 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   });
   const stopCRDs = syncCustomResources(store, registry);
   const openapi = new OpenAPICache(registry);
-  const gc = new GarbageCollector(objects);
+  const gc = new GarbageCollector(objects, log);
   gc.start();
-  const namespaces = new NamespaceController(objects, certs.caPem);
+  const namespaces = new NamespaceController(objects, certs.caPem, log);
   namespaces.start();
   const nsType = registry.find("", "v1", "namespaces")!;
   for (const name of options.namespaces ?? [
