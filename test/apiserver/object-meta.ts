@@ -17,14 +17,17 @@ export function timestamp(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
 }
 
-function withoutMetaAndStatus(o: KubeObject): Record<string, unknown> {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-  return rest;
+function withoutMeta(o: KubeObject, keepStatus: boolean): Record<string, unknown> {
+  const { metadata: _m, status, apiVersion: _a, kind: _k, ...rest } = o;
+  return keepStatus ? { ...rest, status } : rest;
 }
 
-/** Anything outside metadata and status changed: kube bumps metadata.generation for that. */
-export function specChanged(a: KubeObject, b: KubeObject): boolean {
-  return !isDeepStrictEqual(withoutMetaAndStatus(a), withoutMetaAndStatus(b));
+/**
+ * Anything outside metadata (and status, when it has its own subresource) changed: kube bumps
+ * metadata.generation for that.
+ */
+export function specChanged(a: KubeObject, b: KubeObject, statusIsSpec = false): boolean {
+  return !isDeepStrictEqual(withoutMeta(a, statusIsSpec), withoutMeta(b, statusIsSpec));
 }
 
 /** The same object apart from its resourceVersion: an update that changes nothing is not written. */

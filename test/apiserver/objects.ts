@@ -316,7 +316,8 @@ export class Objects {
     o.metadata.resourceVersion = old.metadata.resourceVersion;
     t.defaults(o);
     this.validate(t, o, old);
-    if (t.hasGeneration && specChanged(o, old)) o.metadata.generation = (old.metadata.generation ?? 0) + 1;
+    if (t.hasGeneration && specChanged(o, old, !t.statusSubresource))
+      o.metadata.generation = (old.metadata.generation ?? 0) + 1;
     const normalized = plain(o);
     if (sameObject(normalized, old)) return { object: old, warnings };
     if (options.dryRun) return { object: normalized, warnings };

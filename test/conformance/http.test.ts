@@ -447,6 +447,7 @@ describe("http", () => {
                 type: "object",
                 properties: {
                   spec: { type: "object", properties: { size: { type: "integer", default: 3 } } },
+                  status: { type: "object", properties: { seen: { type: "boolean" } } },
                 },
               },
             },
@@ -468,6 +469,13 @@ describe("http", () => {
     });
     assert.equal(widget.status, 201, widget.text);
     assert.equal((widget.json().spec as { size: number }).size, 3);
+    // Without a status subresource, status is written through the main endpoint and counts for generation.
+    const seen = await req("PATCH", "/apis/example.dev/v1/widgets/w", {
+      body: { status: { seen: true } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+    assert.deepEqual(seen.json().status, { seen: true });
+    assert.equal((seen.json().metadata as { generation: number }).generation, 2);
     const selected = (await req("GET", "/apis/example.dev/v1/widgets?fieldSelector=spec.size=3")).json() as {
       items: unknown[];
     };
