@@ -114,7 +114,9 @@ export class Objects {
     if (unknown.length === 0 || fieldValidation === "Ignore") return [];
     const messages = unknown.map((p) => `unknown field "${p}"`);
     if (fieldValidation === "Strict") {
-      throw badRequest(`strict decoding error: ${messages.join(", ")}`);
+      throw badRequest(
+        `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${messages.join(", ")}`,
+      );
     }
     return messages;
   }
