@@ -366,6 +366,11 @@ describe("transitionEvent", () => {
         message: 'Running → Failed (StepFailed): step "t" failed',
       },
     );
-    t.assert.equal(transitionEvent({}, { phase: "Pending", message: "m" })?.type, "Normal");
+    t.assert.equal(transitionEvent({}, { phase: "Queued", message: "m" })?.type, "Normal");
+    t.assert.equal(
+      transitionEvent({ phase: "Queued" }, { phase: "Pending" }),
+      undefined,
+      "no Event for every pod start",
+    );
   });
 });

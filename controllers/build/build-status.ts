@@ -386,6 +386,9 @@ export interface TransitionEvent {
 /** The Kubernetes Event for a phase change, if the phase changed. */
 export function transitionEvent(before: OwnedStatus, after: OwnedStatus): TransitionEvent | undefined {
   if (before.phase === after.phase || after.phase === undefined) return undefined;
+  // Pending follows every start within milliseconds; the Events worth a line in `kubectl describe`
+  // are waiting (Queued), running, pausing and the end.
+  if (after.phase === "Pending") return undefined;
   const warning = after.phase === "Failed" || after.phase === "Errored" || after.phase === "TimedOut";
   return {
     type: warning ? "Warning" : "Normal",

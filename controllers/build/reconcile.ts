@@ -52,6 +52,8 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
   const { client, builds, repositories, pods, clock, config, log } = deps;
   // Builds whose pod is being created: they hold a concurrency slot before the cache shows it.
   const starting = new Set<string>();
+  // Pods we created that the pod cache may not show yet (the pod and Build watches are not ordered).
+  const createdPods = new Map<string, V1Pod>();
   const isActive = (b: Build) =>
     b.status?.podName !== undefined ||
     starting.has(`${b.metadata.namespace}/${b.metadata.name}`) ||
@@ -100,6 +102,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
       let pod: V1Pod;
       try {
         pod = await client.create<V1Pod>(podPath(ns), desired);
+        createdPods.set(key, pod);
         const created = Date.parse(build.metadata.creationTimestamp ?? "");
         if (created) deps.metrics.queueSeconds.observe(Math.max(0, clock.now() - created) / 1000);
       } catch (err) {
@@ -127,9 +130,10 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
       }
       const status: OwnedStatus = {
         ...owned(build.status),
+        // What buildStatus says of a fresh pod, so the pod's own events do not cause a second write.
         phase: "Pending",
-        reason: "PodCreated",
-        message: `pod ${pod.metadata!.name} created`,
+        reason: "PodPending",
+        message: "waiting for the pod to start",
         podName: pod.metadata!.name,
         startTime: build.status?.startTime ?? new Date(clock.now()).toISOString(),
         observedGeneration: build.metadata.generation,
@@ -143,7 +147,12 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
 
   async function writeStatus(build: Build, before: OwnedStatus, after: OwnedStatus): Promise<void> {
     if (!statusChanged(before, after)) return;
-    const patch = { status: Object.fromEntries(OWNED_FIELDS.map((f) => [f, after[f] ?? null])) };
+    // The resourceVersion makes a decision taken on a stale cache fail (409) instead of overwriting a
+    // newer status; the retry sees the fresh object.
+    const patch = {
+      metadata: { resourceVersion: build.metadata.resourceVersion },
+      status: Object.fromEntries(OWNED_FIELDS.map((f) => [f, after[f] ?? null])),
+    };
     try {
       await client.mergePatch(`${buildPath(build)}/status`, patch);
     } catch (err) {
@@ -154,7 +163,8 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     const event = transitionEvent(before, after);
     if (event) {
       log.info({ phase: after.phase, reason: after.reason, from: before.phase }, "build phase changed");
-      await recordEvent(client, log, build, event, now, config.identity);
+      // Not awaited: an Event is best effort and must not hold a worker (recordEvent never throws).
+      void recordEvent(client, log, build, event, now, config.identity);
     }
     if (isFinished(after.phase) && !isFinished(before.phase)) {
       const started = Date.parse(after.startTime ?? build.metadata.creationTimestamp ?? "");
@@ -183,13 +193,16 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     const build = builds.get(namespace, name);
     if (!build || build.metadata.deletionTimestamp) {
       starting.delete(key);
+      createdPods.delete(key);
       return;
     }
     if (build.status?.podName) starting.delete(key);
     const before = owned(build.status);
     let pod = pods.get(namespace, podName(name));
+    if (pod) createdPods.delete(key);
     if (isFinished(before.phase)) {
       starting.delete(key);
+      createdPods.delete(key);
       const stopped =
         before.phase === "Cancelled" || before.phase === "TimedOut" || before.phase === "Errored";
       const podDone = pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
@@ -202,6 +215,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
       throw new TerminalError("PodConflict", message);
     }
     // The pod cache may lag behind our own create: ask the API before calling a pod lost.
+    if (!pod && build.status?.podName) pod = createdPods.get(key);
     if (!pod && build.status?.podName) {
       pod = await client.get<V1Pod>(podPath(namespace, build.status.podName)).catch((err) => {
         if (isNotFound(err)) return undefined;
@@ -227,8 +241,9 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     if (!pod && !isFinished(decision.status.phase) && !build.status?.podName) {
       decision = await start(build, repo, key);
     }
-    if (decision.deletePod && pod) await deletePod(pod);
+    // Status first: the decision is recorded (or refused as stale) before the pod goes.
     await writeStatus(build, before, decision.status);
+    if (decision.deletePod && pod) await deletePod(pod);
     return decision.requeueAfterMs === undefined ? undefined : { requeueAfter: decision.requeueAfterMs };
   };
 }
