@@ -2,6 +2,7 @@
 // the current state from the caches. Returning {requeueAfter} looks again later; throwing retries with
 // per-key backoff; a TerminalError is not retried. At most one worker handles a key at a time.
 import type { Registry } from "prom-client";
+import { isConflict } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "./clock.ts";
 import { isTerminal } from "./errors.ts";
@@ -118,7 +119,8 @@ export class Controller {
         this.#metrics.reconciles.inc({ ...labels, result: "error" });
         this.#metrics.reconcileErrors.inc({ ...labels, kind: "retry" });
         const retries = this.queue.retries(key);
-        this.#o.log.warn(
+        // A conflict only means our cache was behind; it is retried at once and is no news.
+        this.#o.log[isConflict(err) ? "debug" : "warn"](
           { controller: this.name, key, retries, err: String(err) },
           "reconcile failed, retrying",
         );
