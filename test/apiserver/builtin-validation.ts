@@ -1,9 +1,25 @@
 // Validation of built-in kinds: the shape against the real Kubernetes OpenAPI schemas (compiled into
 // kubernetes-models), plus the handful of semantic rules kube-apiserver enforces that Kiln can trip on.
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1";
+import { Deployment } from "kubernetes-models/apps/v1";
 import { Lease } from "kubernetes-models/coordination.k8s.io/v1";
 import { Event as EventsV1Event } from "kubernetes-models/events.k8s.io/v1";
-import { ConfigMap, Event, Namespace, Node, Pod, Secret, ServiceAccount } from "kubernetes-models/v1";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import {
+  ConfigMap,
+  Event,
+  Namespace,
+  Node,
+  Pod,
+  Secret,
+  Service,
+  ServiceAccount,
+} from "kubernetes-models/v1";
 import type { StatusCause } from "./errors.ts";
 import type { KubeObject } from "./storage.ts";
 
@@ -13,6 +29,12 @@ const MODELS: Record<string, Model> = {
   "v1/Pod": Pod as unknown as Model,
   "v1/Secret": Secret as unknown as Model,
   "v1/Node": Node as unknown as Model,
+  "v1/Service": Service as unknown as Model,
+  "apps/v1/Deployment": Deployment as unknown as Model,
+  "rbac.authorization.k8s.io/v1/Role": Role as unknown as Model,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding as unknown as Model,
+  "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole as unknown as Model,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding as unknown as Model,
   "v1/ConfigMap": ConfigMap as unknown as Model,
   "v1/ServiceAccount": ServiceAccount as unknown as Model,
   "v1/Namespace": Namespace as unknown as Model,

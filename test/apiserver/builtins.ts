@@ -10,6 +10,7 @@ import { podDefaults, qosClass } from "./pod-defaults.ts";
 import { podCauses, podUpdateCauses } from "./pod-validation.ts";
 import type { ResourceType } from "./registry.ts";
 import type { KubeObject } from "./storage.ts";
+import { deploymentCauses, deploymentDefaults, serviceCauses, serviceDefaults } from "./workloads.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -310,6 +311,50 @@ export function builtinTypes(): ResourceType[] {
       fromStorage: eventFromStorage,
       toStorage: eventToStorage,
     }),
+    builtin({
+      group: "",
+      version: "v1",
+      resource: "services",
+      kind: "Service",
+      singular: "service",
+      namespaced: true,
+      shortNames: ["svc"],
+      categories: ["all"],
+      subresources: ["status"],
+      statusSubresource: true,
+      model: "V1Service",
+      nameRule: "label",
+      defaults: serviceDefaults,
+      validate: serviceCauses,
+    }),
+    builtin({
+      group: "apps",
+      version: "v1",
+      resource: "deployments",
+      kind: "Deployment",
+      singular: "deployment",
+      namespaced: true,
+      shortNames: ["deploy"],
+      categories: ["all"],
+      subresources: ["status"],
+      statusSubresource: true,
+      hasGeneration: true,
+      model: "V1Deployment",
+      defaults: deploymentDefaults,
+      validate: deploymentCauses,
+    }),
+    ...(["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] as const).map((kind) =>
+      builtin({
+        group: "rbac.authorization.k8s.io",
+        version: "v1",
+        resource: `${kind.toLowerCase()}s`,
+        kind,
+        singular: kind.toLowerCase(),
+        namespaced: !kind.startsWith("Cluster"),
+        model: `V1${kind}`,
+        nameRule: "none",
+      }),
+    ),
     builtin({
       group: "coordination.k8s.io",
       version: "v1",

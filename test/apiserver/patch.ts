@@ -43,7 +43,7 @@ export function jsonPatch(target: unknown, operations: unknown): unknown {
 }
 
 /** Merge keys of lists by field name (patchMergeKey in the Kubernetes types). */
-const MERGE_KEYS: Record<string, string> = {
+const MERGE_KEYS: Record<string, string | undefined> = {
   containers: "name",
   initContainers: "name",
   ephemeralContainers: "name",
@@ -112,8 +112,15 @@ function smpObject(original: Obj, patch: Obj): Obj {
   return out;
 }
 
+/** A container's ports merge by containerPort, a Service's by port. */
+function mergeKey(field: string, items: unknown[]): string | undefined {
+  if (field === "ports" && items.some((i) => isObject(i) && "port" in i && !("containerPort" in i)))
+    return "port";
+  return MERGE_KEYS[field];
+}
+
 function smpList(field: string, original: unknown[], patch: unknown[]): unknown[] {
-  const key = MERGE_KEYS[field];
+  const key = mergeKey(field, [...patch, ...original]);
   if (key && patch.every((p) => isObject(p))) {
     if (patch.some((p) => (p as Obj).$patch === "replace")) {
       return patch.filter((p) => (p as Obj).$patch !== "replace").map((p) => structuredClone(p));
@@ -139,7 +146,7 @@ function smpList(field: string, original: unknown[], patch: unknown[]): unknown[
 }
 
 function applyOrder(field: string, list: unknown[], order: unknown[]): unknown[] {
-  const key = MERGE_KEYS[field];
+  const key = mergeKey(field, [...order, ...list]);
   const id = (x: unknown) => JSON.stringify(key && isObject(x) ? x[key] : x);
   const position = new Map(order.map((o, i) => [id(o), i]));
   return [...list].sort(

@@ -640,6 +640,34 @@ describe("http", () => {
     );
   });
 
+  test("deployments: the selector must match the template's labels", async () => {
+    const deployment = (labels: Record<string, string>) => ({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "web" },
+      spec: {
+        selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels }, spec: { containers: [{ name: "web", image: "nginx:1" }] } },
+      },
+    });
+    const wrong = expectStatus(
+      await req("POST", "/apis/apps/v1/namespaces/default/deployments", {
+        body: deployment({ app: "other" }),
+      }),
+      422,
+      "Invalid",
+    );
+    assert.match(
+      String(wrong.message),
+      /spec.template.metadata.labels: Invalid value: .*`selector` does not match template `labels`/,
+    );
+    const right = await req("POST", "/apis/apps/v1/namespaces/default/deployments", {
+      body: deployment({ app: "web" }),
+    });
+    assert.equal(right.status, 201, right.text);
+    assert.equal((right.json().spec as { replicas: number }).replicas, 1);
+  });
+
   test("leases: create, conflicting update", async () => {
     const path = "/apis/coordination.k8s.io/v1/namespaces/kiln/leases";
     const lease = await req("POST", path, {

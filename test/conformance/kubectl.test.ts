@@ -293,6 +293,15 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     assert.match(await ok("delete", "namespace", "team"), /namespace "team" deleted/);
   });
 
+  test("the install manifests apply cleanly (strict server-side validation)", async () => {
+    const applied = await ok("apply", "-k", "manifests/");
+    assert.match(applied, /deployment.apps\/kiln-controller created/);
+    assert.match(applied, /clusterrole.rbac.authorization.k8s.io\/kiln-controller created/);
+    assert.match(applied, /service\/kiln-webhook created/);
+    const again = await ok("apply", "-k", "manifests/");
+    assert.match(again, /deployment.apps\/kiln-controller unchanged/);
+  });
+
   test("a wrong token is Unauthorized", async () => {
     const r = await run("--token=wrong", "get", "builds");
     assert.equal(r.code, 1);
