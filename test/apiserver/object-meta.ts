@@ -42,3 +42,19 @@ export function sameObject(a: KubeObject, b: KubeObject): boolean {
 export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/** metav1.ObjectMeta drops empty maps and lists when it serializes (omitempty): so do we. */
+export function normalizeMeta(o: KubeObject): void {
+  const m = o.metadata as Record<string, unknown>;
+  for (const k of ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"]) {
+    const v = m[k];
+    if (
+      v === null ||
+      (Array.isArray(v) && v.length === 0) ||
+      (typeof v === "object" && v !== null && Object.keys(v).length === 0)
+    ) {
+      delete m[k];
+    }
+  }
+  for (const k of ["generateName", "namespace"]) if (m[k] === "" || m[k] === null) delete m[k];
+}

@@ -13,7 +13,7 @@ import {
   type StatusCause,
   type Target,
 } from "./errors.ts";
-import { plain, randomSuffix, sameObject, specChanged, timestamp } from "./object-meta.ts";
+import { normalizeMeta, plain, randomSuffix, sameObject, specChanged, timestamp } from "./object-meta.ts";
 import { groupVersion, type Registry, type RequestContext, type ResourceType } from "./registry.ts";
 import type { KubeObject, Store } from "./storage.ts";
 
@@ -226,6 +226,7 @@ export class Objects {
     t.prepareCreate?.(o, ctx);
     t.defaults(o);
     for (const a of this.admissions) a(t, o, this);
+    normalizeMeta(o);
     this.validate(t, o, undefined);
     const c = this.store.collection(t.collection);
     if (c.get(m.namespace, m.name)) throw alreadyExists(this.target(t, m.name));
@@ -317,6 +318,7 @@ export class Objects {
     }
     o.metadata.resourceVersion = old.metadata.resourceVersion;
     t.defaults(o);
+    normalizeMeta(o);
     this.validate(t, o, old);
     if (t.hasGeneration && specChanged(o, old, !t.statusSubresource))
       o.metadata.generation = (old.metadata.generation ?? 0) + 1;
