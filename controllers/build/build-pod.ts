@@ -61,6 +61,14 @@ export function timeoutSeconds(build: Build): number {
   return Math.max(1, Math.ceil((parseDuration(build.spec.timeout) ?? 3_600_000) / 1000));
 }
 
+// The workspace belongs to the fetch container's user, the build container may run as another (often
+// root): without this git refuses the checkout ("dubious ownership"). Command-line scope, given through
+// the environment, so it also holds for the steps' own git commands and mixes with kiln fetch's
+// GIT_CONFIG_COUNT token header.
+const SAFE_WORKSPACE = { name: "GIT_CONFIG_PARAMETERS", value: `'safe.directory'='${WORKSPACE_DIR}'` };
+// kiln fetch runs only Kiln's code; a local (file://) clone URL, as in a sandbox, is another user's too.
+const SAFE_ANY = { name: "GIT_CONFIG_PARAMETERS", value: "'safe.directory'='*'" };
+
 const userSecurity: V1SecurityContext = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
@@ -151,6 +159,7 @@ export function buildPod(
     imagePullPolicy: config.imagePullPolicy,
     command: ["kiln"],
     args: fetchContainerArgs({ cloneURL: cloneURL(repository), sha: build.spec.revision.sha, withToken }),
+    env: [SAFE_ANY],
     volumeMounts: volumeMounts(),
     securityContext: kilnSecurity(config),
     resources: resources(config.kilnResources),
@@ -172,6 +181,7 @@ export function buildPod(
     image: pipeline.image,
     command: runnerCommand(),
     workingDir: WORKSPACE_DIR,
+    env: [SAFE_WORKSPACE],
     volumeMounts: volumeMounts(),
     securityContext: userSecurity,
     resources: resources(config.buildResources),

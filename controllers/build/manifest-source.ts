@@ -36,11 +36,11 @@ export function onGitHub(repository: Repository, githubApiURL: string): boolean 
   if (clone === undefined) return true;
   let cloneHost: string;
   try {
-    cloneHost = new URL(clone).hostname;
+    cloneHost = new URL(clone).host;
   } catch {
     return false;
   }
-  const apiHost = new URL(repository.spec.github.apiURL ?? githubApiURL).hostname;
+  const apiHost = new URL(repository.spec.github.apiURL ?? githubApiURL).host;
   return cloneHost === apiHost || `api.${cloneHost}` === apiHost;
 }
 
@@ -86,7 +86,10 @@ export async function readWithGitHub(
   path: string,
   token?: string,
 ): Promise<ManifestText> {
-  const octokit = new Octokit({ baseUrl: repository.spec.github.apiURL ?? githubApiURL, auth: token });
+  const quiet = () => {};
+  // Failures reach the caller as errors (and the controller's log); octokit's own console lines are noise.
+  const log = { debug: quiet, info: quiet, warn: quiet, error: quiet };
+  const octokit = new Octokit({ baseUrl: repository.spec.github.apiURL ?? githubApiURL, auth: token, log });
   try {
     const response = await octokit.rest.repos.getContent({
       owner: repository.spec.github.owner,
