@@ -48,7 +48,9 @@ export async function prepareKilnDir(kilnDir: string): Promise<void> {
   const fifos = Object.values(FIFOS).map((f) => join(kilnDir, f));
   await Promise.all(fifos.map((f) => rm(f, { force: true })));
   // Node has no mkfifo(3); the Kiln image has coreutils.
-  await run("mkfifo", ["-m", "0600", ...fifos]);
+  // 0660: the build container runs as another user (often root without capabilities); it shares the
+  // pod's fsGroup, which owns the volume (setgid), so group access is what lets the runner open them.
+  await run("mkfifo", ["-m", "0660", ...fifos]);
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -67,6 +69,8 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
+    // Group-writable checkout: the build container's user differs and writes through the fsGroup.
+    process.umask(0o002);
     const token = tokenFile ? (await readFile(tokenFile, "utf8")).trim() : undefined;
     await fetchCommit({ url, sha, workspace, ...(token ? { token } : {}) });
     await prepareKilnDir(kilnDir);
