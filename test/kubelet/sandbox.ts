@@ -131,6 +131,24 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     args.push("--perms", perms, "--tmpfs", dir);
     if (spec.readOnlyRoot) args.push("--remount-ro", dir);
   }
+  // bwrap creates a mount point's missing parents 0700, which a non-root container user cannot traverse
+  // (e.g. /var/run/secrets/kubernetes.io above a projected token): create them 0755 first, as runc does.
+  const parents = new Set<string>();
+  for (const m of mounts) {
+    const missing: string[] = [];
+    for (
+      let d = path.posix.dirname(m.containerPath);
+      d !== "/" && !host.exists(d);
+      d = path.posix.dirname(d)
+    ) {
+      missing.unshift(d);
+    }
+    for (const d of missing) {
+      if (parents.has(d) || points.includes(d)) continue;
+      parents.add(d);
+      args.push("--perms", "0755", "--dir", d);
+    }
+  }
   if (needsDir) args.push("--dir", workingDir);
   for (const m of mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.hostPath, m.containerPath);
   // A working directory inside a volume is created there, as runc does.
