@@ -1,7 +1,9 @@
 // Unknown-field detection and pruning for built-in kinds. kube-apiserver decodes built-in objects into
-// Go structs, which silently drops unknown fields (and reports them under fieldValidation=Warn/Strict).
+// Go structs, which silently drops unknown fields (and reports them under fieldValidation=Warn/Strict),
+// and re-encodes times: metav1.Time with whole seconds, MicroTime with six fraction digits.
 // The field lists come from @kubernetes/client-node's generated models, which mirror those structs.
 import * as k8s from "@kubernetes/client-node";
+import { badRequest } from "./errors.ts";
 
 interface Attribute {
   name: string;
@@ -63,8 +65,28 @@ function walk(value: unknown, type: string, path: string, unknown: string[]): vo
     if (fieldType === undefined) {
       unknown.push(fieldPath);
       delete value[field];
+    } else if ((fieldType === "Date" || fieldType === "V1MicroTime") && typeof value[field] === "string") {
+      value[field] = formatTime(value[field] as string, fieldType === "V1MicroTime", fieldPath);
     } else {
       walk(value[field], fieldType, fieldPath, unknown);
     }
   }
+}
+
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+
+/** A time as kube re-encodes it: UTC, whole seconds (metav1.Time) or microseconds (MicroTime). */
+export function formatTime(text: string, micro: boolean, path: string): string {
+  const m = RFC3339.exec(text);
+  const ms = Date.parse(text);
+  if (!m || Number.isNaN(ms)) {
+    throw badRequest(
+      `parsing time ${JSON.stringify(text)} at ${path}: not an RFC 3339 time (2006-01-02T15:04:05Z07:00)`,
+    );
+  }
+  const utcSeconds = new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+  if (!micro) return `${utcSeconds}Z`;
+  // Keep the digits given (JavaScript dates stop at milliseconds).
+  const fraction = (m[2] ?? ".").slice(1).padEnd(6, "0").slice(0, 6);
+  return `${utcSeconds}.${fraction}Z`;
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { builtinTypes } from "./builtins.ts";
 import { ApiError } from "./errors.ts";
+import { formatTime, pruneUnknownFields } from "./known-fields.ts";
 import { listObjects } from "./list.ts";
 import { mergePatch, strategicMergePatch } from "./patch.ts";
 import { Registry } from "./registry.ts";
@@ -195,4 +196,24 @@ test("a new collection replays from any resourceVersion; one that replaces a dro
   store.dropCollection("g/things");
   store.create("g/things", { apiVersion: "g/v1", kind: "Thing", metadata: { name: "u" } });
   assert.equal(store.collection("g/things").eventsSince(before), undefined, "410: list again");
+});
+
+test("times are re-encoded as kube encodes them: whole seconds, or microseconds for MicroTime", () => {
+  assert.equal(formatTime("2026-11-22T00:48:46.531Z", false, "x"), "2026-11-22T00:48:46Z");
+  assert.equal(formatTime("2026-11-22T02:48:46+02:00", false, "x"), "2026-11-22T00:48:46Z");
+  assert.equal(formatTime("2026-11-22T00:48:46.5312345Z", true, "x"), "2026-11-22T00:48:46.531234Z");
+  assert.equal(formatTime("2026-11-22T00:48:46Z", true, "x"), "2026-11-22T00:48:46.000000Z");
+  assert.throws(
+    () => formatTime("yesterday", false, "status.startTime"),
+    (e: unknown) => e instanceof ApiError && e.code === 400,
+  );
+  const pod = {
+    status: {
+      startTime: "2026-11-22T00:48:46.531Z",
+      containerStatuses: [{ state: { running: { startedAt: "2026-11-22T00:48:47.9Z" } } }],
+    },
+  };
+  pruneUnknownFields(pod, "V1Pod");
+  assert.equal(pod.status.startTime, "2026-11-22T00:48:46Z");
+  assert.equal(pod.status.containerStatuses[0]!.state.running.startedAt, "2026-11-22T00:48:47Z");
 });
