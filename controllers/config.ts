@@ -28,7 +28,7 @@ export const controllerConfig = z.object({
   metricsHost: z.string().default("0.0.0.0"),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9090),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-  workers: z.coerce.number().int().min(1).max(64).default(8),
+  workers: z.coerce.number().int().min(1).max(64).default(16),
   /** Kiln's own image: the fetch init container and the agent sidecar. */
   image: z.string().min(1).default("ghcr.io/kiln-ci/kiln:0.1.0"),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
@@ -85,7 +85,7 @@ Options (environment variable in brackets):
   --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-build)
   --metrics-port <port>          /metrics and /healthz port, 0 for any [KILN_METRICS_PORT] (9090)
   --metrics-host <host>          address to listen on [KILN_METRICS_HOST] (0.0.0.0)
-  --workers <n>                  reconciles in parallel per controller [KILN_WORKERS] (8)
+  --workers <n>                  reconciles in parallel per controller [KILN_WORKERS] (16)
   --log-level <level>            [KILN_LOG_LEVEL] (info)
   --no-leader-elect              act without a Lease (only ever run one replica then) [KILN_LEADER_ELECT=false]
   --lease-namespace <ns>         namespace of the Lease [KILN_LEASE_NAMESPACE, KILN_NAMESPACE] (kiln)

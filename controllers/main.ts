@@ -93,15 +93,20 @@ export async function runControllers(
   for (const module of modules) running.push(await module.create(context));
 
   let leading = false;
+  let started = false;
   let startAll: Promise<void> | undefined;
   const lost = Promise.withResolvers<void>();
   const onStarted = () => {
     leading = true;
-    startAll = Promise.all(running.map((r) => r.start())).then(() => log.info("controllers started"));
+    startAll = Promise.all(running.map((r) => r.start())).then(() => {
+      started = leading;
+      log.info("controllers started");
+    });
     startAll.catch((err) => log.error({ err: String(err) }, "a controller failed to start"));
   };
   const stopAll = async () => {
     leading = false;
+    started = false;
     await Promise.all(running.map((r) => r.stop()));
   };
   const elector = config.leaderElection.enabled
@@ -128,9 +133,10 @@ export async function runControllers(
       res.writeHead(200, { "content-type": "text/plain" });
       res.end("ok\n");
     } else if (req.url === "/readyz") {
-      // Ready means acting: the leader (or the only replica) with its controllers started.
-      res.writeHead(leading ? 200 : 503, { "content-type": "text/plain" });
-      res.end(leading ? "leader\n" : "standby\n");
+      // Ready means acting: the leader (or the only replica) with its caches synced and workers running.
+      const ready = leading && started;
+      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
+      res.end(ready ? "leader\n" : leading ? "starting\n" : "standby\n");
     } else {
       res.writeHead(404).end();
     }
