@@ -2,7 +2,7 @@
 // system-set fields, validation and selectable fields.
 import { isDeepStrictEqual } from "node:util";
 import { metadataCauses, schemaCauses } from "./builtin-validation.ts";
-import { crdCauses, crdDefaults, crdStatus } from "./crd-strategy.ts";
+import { CRD_CLEANUP_FINALIZER, crdCauses, crdDefaults, crdStatus } from "./crd-strategy.ts";
 import type { StatusCause } from "./errors.ts";
 import { eventFromStorage, eventToStorage } from "./event-conversion.ts";
 import { pruneUnknownFields } from "./known-fields.ts";
@@ -388,6 +388,7 @@ export function builtinTypes(): ResourceType[] {
           o.status = crdStatus(o, old);
         },
       }),
+      deleteFinalizers: [CRD_CLEANUP_FINALIZER],
     },
   ];
 }

@@ -7,6 +7,9 @@ import type { StatusCause } from "./errors.ts";
 import { timestamp } from "./object-meta.ts";
 import type { KubeObject } from "./storage.ts";
 
+/** What kube-apiserver puts on a CRD being deleted until its custom resources are gone. */
+export const CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io";
+
 export interface CRDVersion {
   name: string;
   served: boolean;
@@ -153,6 +156,9 @@ export function crdStatus(
       ...(spec.names.categories ? { categories: spec.names.categories } : {}),
     },
     conditions: [
+      ...(o.metadata.deletionTimestamp
+        ? (oldStatus.conditions ?? []).filter((c) => c.type === "Terminating")
+        : []),
       {
         type: "NamesAccepted",
         status: "True",
@@ -169,5 +175,16 @@ export function crdStatus(
       },
     ],
     storedVersions: [...stored],
+  };
+}
+
+/** The Terminating condition apiextensions sets while it deletes a CRD's custom resources. */
+export function terminatingCondition(now: Date): Condition {
+  return {
+    type: "Terminating",
+    status: "True",
+    reason: "InstanceDeletionInProgress",
+    message: "CustomResource deletion is in progress",
+    lastTransitionTime: timestamp(now),
   };
 }

@@ -230,6 +230,17 @@ export class Objects {
     this.validate(t, o, undefined);
     const c = this.store.collection(t.collection);
     if (c.get(m.namespace, m.name)) throw alreadyExists(this.target(t, m.name));
+    if (t.crd && this.crdTerminating(t)) {
+      throw new ApiError(
+        405,
+        "MethodNotAllowed",
+        `create not allowed while custom resource definition is terminating`,
+        {
+          group: t.group,
+          kind: t.resource,
+        },
+      );
+    }
     if (options.dryRun) return { object: o, warnings, created: true };
     const stored = this.store.create(t.collection, this.toStorage(t, o));
     return { object: this.view(t, stored), warnings, created: true };
@@ -366,6 +377,7 @@ export class Objects {
     const o = plain(old);
     const m = o.metadata;
     const finalizers = new Set(m.finalizers ?? []);
+    for (const f of t.deleteFinalizers ?? []) finalizers.add(f);
     const policy = options.propagationPolicy;
     if (policy === "Orphan") {
       finalizers.add("orphan");
@@ -405,6 +417,13 @@ export class Objects {
     if (namespaceLifecycle) o.status = { ...(o.status as object), phase: "Terminating" };
     const stored = this.store.update(t.collection, this.toStorage(t, o));
     return { object: this.view(t, stored), deleted: false };
+  }
+
+  private crdTerminating(t: ResourceType): boolean {
+    const crd = this.store
+      .collection("apiextensions.k8s.io/customresourcedefinitions")
+      .get(undefined, `${t.resource}.${t.group}`);
+    return crd?.metadata.deletionTimestamp !== undefined;
   }
 
   /** Pods bound to a node and still running wait for the kubelet; everything else goes at once. */

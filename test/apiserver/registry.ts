@@ -52,6 +52,8 @@ export interface ResourceType {
   crd?: KubeObject;
   /** True for the version objects are stored in (preferred version in discovery). */
   storageVersion: boolean;
+  /** Finalizers the kind's delete adds, for the server's own cleanup (a CRD's custom resources). */
+  deleteFinalizers?: string[];
 }
 
 export function groupVersion(t: { group: string; version: string }): string {

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "../../lib/log.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { builtinTypes } from "./builtins.ts";
+import { CRDCleanup } from "./crd-cleanup.ts";
 import { syncCustomResources } from "./custom-resources.ts";
 import {
   AGGREGATED_CONTENT_TYPE,
@@ -127,6 +128,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const openapi = new OpenAPICache(registry);
   const gc = new GarbageCollector(objects, log);
   gc.start();
+  const crdCleanup = new CRDCleanup(objects, log);
+  crdCleanup.start();
   const namespaces = new NamespaceController(objects, certs.caPem, log);
   namespaces.start();
   const nsType = registry.find("", "v1", "namespaces")!;
@@ -265,6 +268,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     },
     async close() {
       gc.stop();
+      crdCleanup.stop();
       namespaces.stop();
       stopCRDs();
       for (const c of store.allCollections()) for (const w of [...c.watchers]) w.close?.();

@@ -493,8 +493,48 @@ describe("http", () => {
       },
     });
     expectStatus(structural, 422, "Invalid");
-    await req("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev");
-    expectStatus(await req("GET", "/apis/example.dev/v1/widgets"), 404, "NotFound");
+    // Deleting the CRD deletes its objects first; one with a finalizer holds it.
+    await req("PATCH", "/apis/example.dev/v1/widgets/w", {
+      body: { metadata: { finalizers: ["example.dev/hold"] } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+    const deleting = await req(
+      "DELETE",
+      "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev",
+    );
+    assert.deepEqual((deleting.json().metadata as { finalizers: string[] }).finalizers, [
+      "customresourcecleanup.apiextensions.k8s.io",
+    ]);
+    await waitFor("the widget to be deleting", async () => {
+      const w = (await req("GET", "/apis/example.dev/v1/widgets/w")).json();
+      return (w.metadata as { deletionTimestamp?: string }).deletionTimestamp !== undefined;
+    });
+    const crdNow = (
+      await req("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev")
+    ).json();
+    assert.ok(
+      (crdNow.status as { conditions: { type: string }[] }).conditions.some((c) => c.type === "Terminating"),
+    );
+    expectStatus(
+      await req("POST", "/apis/example.dev/v1/widgets", {
+        body: { apiVersion: "example.dev/v1", kind: "Widget", metadata: { name: "late" } },
+      }),
+      405,
+      "MethodNotAllowed",
+    );
+    await req("PATCH", "/apis/example.dev/v1/widgets/w", {
+      body: { metadata: { finalizers: null } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+    await waitFor(
+      "the CRD and its resource to go",
+      async () => (await req("GET", "/apis/example.dev/v1/widgets")).status === 404,
+    );
+    expectStatus(
+      await req("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.dev"),
+      404,
+      "NotFound",
+    );
   });
 
   test("updates of custom resources need a resourceVersion; creates must not carry one", async () => {
