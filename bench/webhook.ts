@@ -5,7 +5,7 @@
 //   node bench/webhook.ts [--duration 10] [--connections 16] [--rounds 2] [--skip-kube]
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,6 +37,7 @@ interface Result {
   non2xx: number;
   errors: number;
   timeouts: number;
+  cpuMicros?: number;
 }
 
 function pinned(core: number, args: string[]): ChildProcess {
@@ -93,6 +94,15 @@ async function load(
   return JSON.parse(line) as Result;
 }
 
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** user + system CPU of a process, in clock ticks (taskset execs node, so the pid is the server's). */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 async function measure(
   variant: string,
   sink: string,
@@ -111,7 +121,12 @@ async function measure(
     const [, port] = await firstLine(server, /^READY (\d+)$/);
     const url = `http://127.0.0.1:${port}/hooks/github`;
     await load(url, bodyFile, signature, values.warmup, `${run}-warmup`);
-    return await load(url, bodyFile, signature, values.duration, run);
+    const before = await cpuTicks(server.pid!);
+    const result = await load(url, bodyFile, signature, values.duration, run);
+    const ticks = (await cpuTicks(server.pid!)) - before;
+    // CPU the server spent per accepted delivery: steadier than rates on a shared machine, and not capped
+    // by what one core of autocannon can send.
+    return { ...result, cpuMicros: (ticks * 1e6) / TICKS_PER_SECOND / Math.max(result.ok, 1) };
   } finally {
     server.kill("SIGKILL");
   }
@@ -181,7 +196,7 @@ try {
         );
         rows.push({ sink, variant, round, ...result });
         console.error(
-          `${sink} ${variant} round ${round}: ${result.rps.toFixed(0)}/s p99 ${result.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+          `${sink} ${variant} round ${round}: ${result.rps.toFixed(0)}/s p99 ${result.p99} ms, ${result.cpuMicros?.toFixed(0)} µs CPU/delivery, non-2xx ${result.non2xx}, errors ${result.errors}`,
         );
       }
     }
@@ -203,15 +218,17 @@ console.log(
   `payload ${body.length} bytes, ${values.connections} connections, ${values.duration}s per run, median of ${values.rounds} rounds`,
 );
 console.log(
-  "| Build creation | bare node:http (/s) | p99 (ms) | Kiln koa (/s) | p99 (ms) | ratio Kiln/bare (median of paired rounds) |",
+  "| Build creation | bare node:http (/s) | p99 (ms) | CPU/delivery | Kiln koa (/s) | p99 (ms) | CPU/delivery | rate ratio Kiln/bare (paired rounds) | CPU ratio bare/Kiln |",
 );
-console.log("|---|---:|---:|---:|---:|---:|");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const sink of [...new Set(rows.map((r) => r.sink))]) {
   const b = of(sink, "bare");
   const k = of(sink, "kiln");
   const ratios = k.map((kr, i) => kr.rps / b[i]!.rps);
+  const cpu = k.map((kr, i) => b[i]!.cpuMicros! / kr.cpuMicros!);
   const label = sink === "noop" ? "excluded (no-op sink)" : "included (test API server)";
+  const us = (rs: Result[]) => `${median(rs.map((r) => r.cpuMicros!)).toFixed(0)} µs`;
   console.log(
-    `| ${label} | ${median(b.map((r) => r.rps)).toFixed(0)} | ${median(b.map((r) => r.p99))} | ${median(k.map((r) => r.rps)).toFixed(0)} | ${median(k.map((r) => r.p99))} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(", ")}) |`,
+    `| ${label} | ${median(b.map((r) => r.rps)).toFixed(0)} | ${median(b.map((r) => r.p99))} | ${us(b)} | ${median(k.map((r) => r.rps)).toFixed(0)} | ${median(k.map((r) => r.p99))} | ${us(k)} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(", ")}) | ${median(cpu).toFixed(2)} |`,
   );
 }
