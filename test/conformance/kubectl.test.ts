@@ -103,6 +103,15 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     await ok("apply", "-f", "manifests/examples/build.yaml");
   });
 
+  test("api-resources (aggregated discovery) lists Kiln's resources with short names and categories", async () => {
+    const text = await ok("api-resources", "--api-group=kiln.dev", "-o", "wide");
+    assert.match(
+      text,
+      /^builds\s+bld\s+kiln\.dev\/v1alpha1\s+true\s+Build\s+create,delete,deletecollection,get,list,patch,update,watch\s+kiln$/m,
+    );
+    assert.match(text, /^repositories\s+repo\s+kiln\.dev\/v1alpha1\s+true\s+Repository\s/m);
+  });
+
   test("get repositories,builds shows the printer columns", async () => {
     const both = await ok("get", "repositories,builds");
     assert.match(both, /repository.kiln.dev\/api\s+acme\s+api\s/);
