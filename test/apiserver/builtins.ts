@@ -7,7 +7,7 @@ import type { StatusCause } from "./errors.ts";
 import { eventFromStorage, eventToStorage } from "./event-conversion.ts";
 import { pruneUnknownFields } from "./known-fields.ts";
 import { podDefaults, qosClass } from "./pod-defaults.ts";
-import { podCauses, podUpdateCauses } from "./pod-validation.ts";
+import { podCauses, podStatusUpdateCauses, podUpdateCauses } from "./pod-validation.ts";
 import type { ResourceType } from "./registry.ts";
 import type { KubeObject } from "./storage.ts";
 import { deploymentCauses, deploymentDefaults, serviceCauses, serviceDefaults } from "./workloads.ts";
@@ -187,7 +187,10 @@ export function builtinTypes(): ResourceType[] {
         "status.nominatedNodeName": (o) => str(o, "status", "nominatedNodeName") ?? "",
       },
       defaults: podDefaults,
-      validate: (o, old) => [...podCauses(o), ...(old ? podUpdateCauses(o, old) : [])],
+      validate: (o, old) => [
+        ...podCauses(o),
+        ...(old ? [...podUpdateCauses(o, old), ...podStatusUpdateCauses(o, old)] : []),
+      ],
       prepareCreate: (o) => {
         o.status = { phase: "Pending", qosClass: qosClass(o) };
       },

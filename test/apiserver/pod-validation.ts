@@ -122,3 +122,43 @@ export function podUpdateCauses(pod: KubeObject, old: KubeObject): StatusCause[]
   }
   return causes;
 }
+
+interface ContainerStatus {
+  name: string;
+  state?: { terminated?: { exitCode?: number } };
+}
+
+/**
+ * kube's ValidateContainerStateTransition: a container that terminated and will not be restarted
+ * (restartPolicy Never, or OnFailure after exit code 0) may not go back to waiting or running.
+ */
+export function podStatusUpdateCauses(pod: KubeObject, old: KubeObject): StatusCause[] {
+  const spec = (old.spec ?? {}) as PodSpec & { initContainers?: (Container & { restartPolicy?: string })[] };
+  const causes: StatusCause[] = [];
+  const check = (kind: "containerStatuses" | "initContainerStatuses", policy: (name: string) => string) => {
+    const before =
+      ((old.status as Record<string, unknown> | undefined)?.[kind] as ContainerStatus[] | undefined) ?? [];
+    const after =
+      ((pod.status as Record<string, unknown> | undefined)?.[kind] as ContainerStatus[] | undefined) ?? [];
+    after.forEach((s, i) => {
+      const was = before.find((b) => b.name === s.name)?.state?.terminated;
+      if (!was || s.state?.terminated) return;
+      const p = policy(s.name);
+      if (p === "Never" || (p === "OnFailure" && was.exitCode === 0)) {
+        causes.push({
+          reason: "FieldValueForbidden",
+          message: "Forbidden: may not be transitioned to non-terminated state",
+          field: `status.${kind}[${i}].state`,
+        });
+      }
+    });
+  };
+  const podPolicy = spec.restartPolicy ?? "Always";
+  check("containerStatuses", () => podPolicy);
+  // Sidecars (init containers with restartPolicy Always) may always restart.
+  check("initContainerStatuses", (name) => {
+    const c = spec.initContainers?.find((x) => x.name === name);
+    return c?.restartPolicy === "Always" ? "Always" : podPolicy;
+  });
+  return causes;
+}

@@ -317,6 +317,44 @@ describe("http", () => {
     expectStatus(noAccount, 403, "Forbidden");
   });
 
+  test("a terminated container of a restartPolicy Never pod may not run again", async () => {
+    await req("POST", PODS, { body: podBody("once") });
+    const status = (state: Record<string, unknown>) => ({
+      status: {
+        phase: "Running",
+        containerStatuses: [
+          { name: "main", image: "busybox:1.36", imageID: "", ready: false, restartCount: 0, state },
+        ],
+      },
+    });
+    const merge = { "content-type": "application/merge-patch+json" };
+    const done = await req("PATCH", `${PODS}/once/status`, {
+      body: status({
+        terminated: {
+          exitCode: 0,
+          reason: "Completed",
+          startedAt: "2026-01-01T00:00:00.123Z",
+          finishedAt: "2026-01-01T00:00:01Z",
+        },
+      }),
+      headers: merge,
+    });
+    assert.equal(done.status, 200, done.text);
+    const started = (
+      done.json().status as { containerStatuses: { state: { terminated: { startedAt: string } } }[] }
+    ).containerStatuses[0]!;
+    assert.equal(started.state.terminated.startedAt, "2026-01-01T00:00:00Z", "metav1.Time has whole seconds");
+    const again = await req("PATCH", `${PODS}/once/status`, {
+      body: status({ running: { startedAt: "2026-01-01T00:00:02Z" } }),
+      headers: merge,
+    });
+    const body = expectStatus(again, 422, "Invalid");
+    assert.match(
+      String(body.message),
+      /status.containerStatuses\[0\].state: Forbidden: may not be transitioned to non-terminated state/,
+    );
+  });
+
   test("TokenRequest issues a token the server accepts", async () => {
     const r = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
       body: {
