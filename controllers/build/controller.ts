@@ -99,12 +99,20 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
     ],
   });
   builds.on((type, build, old) => {
-    const freed = type === "delete" || (isFinished(build.status?.phase) && !isFinished(old?.status?.phase));
-    if (type === "add" || freed) {
-      for (const key of keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build)))) {
-        controller.enqueue(key);
-      }
+    const siblings = () => builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build));
+    if (type === "add") {
+      // A new build may supersede older ones of its branch.
+      const branch = build.spec.revision.branch;
+      if (branch === undefined) return;
+      const same = siblings().filter((b) => b !== build && b.spec.revision.branch === branch);
+      for (const key of keysOf(same)) controller.enqueue(key);
+      return;
     }
+    // A finished or deleted build frees a slot: the queued ones may start.
+    const freed = type === "delete" || (isFinished(build.status?.phase) && !isFinished(old?.status?.phase));
+    if (freed)
+      for (const key of keysOf(siblings().filter((b) => b.status?.podName === undefined)))
+        controller.enqueue(key);
   });
   return { controller, builds, pods, repositories };
 }
