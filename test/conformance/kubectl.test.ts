@@ -193,6 +193,46 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     assert.match(gone.stderr, /builds.kiln.dev "api-main-4f2c1a9" not found/);
   });
 
+  test("kubectl sees pruning, validation and conflicts as kube reports them", async () => {
+    const { writeFile, mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(`${tmpdir()}/kiln-kubectl-`);
+    const manifest = (name: string, spec: Record<string, unknown>) =>
+      JSON.stringify({ ...buildBody(name), spec: { ...buildBody(name).spec, ...spec } });
+    await writeFile(`${dir}/unknown.json`, manifest("unknown-field", { color: "blue" }));
+    const strict = await run("apply", "-f", `${dir}/unknown.json`);
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /strict decoding error: unknown field "spec.color"/);
+    const warned = await run("apply", "--validate=warn", "-f", `${dir}/unknown.json`);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /Warning: unknown field "spec.color"/);
+    assert.equal(await ok("get", "build", "unknown-field", "-o", "jsonpath={.spec.color}"), "", "pruned");
+
+    await writeFile(
+      `${dir}/invalid.json`,
+      manifest("invalid-sha", { revision: { sha: "nope", ref: "refs/heads/main" } }),
+    );
+    const invalid = await run("apply", "-f", `${dir}/invalid.json`);
+    assert.equal(invalid.code, 1);
+    assert.match(
+      invalid.stderr,
+      /The Build "invalid-sha" is invalid: spec.revision.sha: Invalid value: "nope"/,
+    );
+
+    const live = JSON.parse(await ok("get", "build", "unknown-field", "-o", "json")) as Record<
+      string,
+      unknown
+    >;
+    await ok("label", "build", "unknown-field", "moved=on");
+    await writeFile(`${dir}/stale.json`, JSON.stringify(live));
+    const stale = await run("replace", "-f", `${dir}/stale.json`);
+    assert.equal(stale.code, 1);
+    assert.match(
+      stale.stderr,
+      /Operation cannot be fulfilled on builds.kiln.dev "unknown-field": the object has been modified/,
+    );
+  });
+
   test("explain builds.spec", async () => {
     const text = await ok("explain", "builds.spec");
     assert.match(text, /KIND:\s+Build/);
