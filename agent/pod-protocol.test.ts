@@ -6,6 +6,7 @@ import {
   agentEnv,
   fetchContainerArgs,
   formatCommand,
+  formatStop,
   parseEvent,
   pauseMessage,
   runnerCommand,
@@ -47,11 +48,12 @@ test("container args and env for the pod builder", () => {
 
 test("FIFO lines: commands out, events in; junk is ignored, never thrown", () => {
   assert.equal(formatCommand({ kind: "step", index: 3 }), "step 3\n");
-  assert.equal(formatCommand({ kind: "kill", pgid: 42, signal: "TERM" }), "kill 42 TERM\n");
+  assert.equal(formatStop("TERM", 3), "TERM 3\n");
   assert.equal(formatCommand({ kind: "exit", code: 1 }), "exit 1\n");
   const table: [string, ReturnType<typeof parseEvent>][] = [
     ["ready 7", { kind: "ready", pid: 7 }],
-    ["start 0 123", { kind: "start", index: 0, pgid: 123 }],
+    ["start 0", { kind: "start", index: 0 }],
+    ["start 0 123", undefined],
     ["done 2 130", { kind: "done", index: 2, exitCode: 130 }],
     ["done 2", undefined],
     ["ready 1 2", undefined],

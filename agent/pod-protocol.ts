@@ -2,14 +2,16 @@
 // agent sidecar (`kiln agent`) and the runner script in the user's build container. The pod builder
 // imports these constants and pure helpers; the agent and the runner implement them.
 //
-// Hand-off (no polling anywhere): the init container creates three FIFOs in the shared /kiln dir.
-//   next   agent → runner   one command per line:  `step <n>` | `kill <pgid> <SIGNAL>` | `exit <code>`
-//   events runner → agent   one event per line:    `ready <pid>` | `start <n> <pgid>` | `done <n> <exitCode>`
+// Hand-off (no polling anywhere): the init container creates five FIFOs in the shared /kiln dir.
+//   next   agent → runner   one command per line:  `step <n>` | `exit <code>`
+//   ctl    agent → runner   one stop per line:     `TERM <n>` | `KILL <n>` (stop step n's processes)
+//   events runner → agent   one event per line:    `ready <pid>` | `start <n>` | `done <n> <exitCode>`
 //   echo   agent → runner   bytes the runner copies to the build container's stdout (`kubectl logs -c build`)
-// and the agent opens a fourth, `out`, before each `step`: the step's stdout+stderr go there, its end of
-// file marks the end of the step's output. The step script itself is the file `steps/<n>.sh` that the
-// agent writes first (env exports, then the user's `run`); the runner runs it with `sh -e` in
-// /workspace, in its own session (setsid) so a timeout can signal the whole process group.
+//   out    runner → agent   the running step's stdout+stderr; its end of file ends the step's output
+// The step script itself is the file `steps/<n>.sh` the agent writes first (env exports, then the
+// user's `run`); the runner runs it with `sh -e` in /workspace: one fork/exec per step, the floor.
+// The runner leads its process group (it is the container's PID 1); steps stay in that group, so
+// stopping them is signalling the group minus the runner's own helpers (Linux /proc, no fork).
 import { ANNOTATIONS } from "../api/group.ts";
 
 /** The commit is fetched here; steps run here (an emptyDir shared by the init, build and agent containers). */
@@ -19,7 +21,7 @@ export const KILN_DIR = "/kiln";
 /** The runner script's file name inside KILN_DIR. */
 export const RUNNER_FILE = "runner.sh";
 /** FIFO names inside KILN_DIR (see the header comment for who writes what). */
-export const FIFOS = { next: "next", events: "events", out: "out", echo: "echo" } as const;
+export const FIFOS = { next: "next", ctl: "ctl", events: "events", out: "out", echo: "echo" } as const;
 /** Directory inside KILN_DIR holding the step scripts `<n>.sh`. */
 export const STEPS_DIR = "steps";
 /** Touching this file inside KILN_DIR (from the build container) resumes a paused build. */
@@ -153,26 +155,21 @@ export function pauseMessage(options: {
 
 // --- the wire format of the FIFOs -------------------------------------------------------------
 
-export type RunnerCommand =
-  | { kind: "step"; index: number }
-  | { kind: "kill"; pgid: number; signal: "TERM" | "KILL" | "INT" }
-  | { kind: "exit"; code: number };
+export type RunnerCommand = { kind: "step"; index: number } | { kind: "exit"; code: number };
 
 export type RunnerEvent =
   | { kind: "ready"; pid: number }
-  | { kind: "start"; index: number; pgid: number }
+  | { kind: "start"; index: number }
   | { kind: "done"; index: number; exitCode: number };
 
 /** One line for the `next` FIFO. */
 export function formatCommand(command: RunnerCommand): string {
-  switch (command.kind) {
-    case "step":
-      return `step ${command.index}\n`;
-    case "kill":
-      return `kill ${command.pgid} ${command.signal}\n`;
-    case "exit":
-      return `exit ${command.code}\n`;
-  }
+  return command.kind === "step" ? `step ${command.index}\n` : `exit ${command.code}\n`;
+}
+
+/** One line for the `ctl` FIFO. */
+export function formatStop(signal: "TERM" | "KILL", index: number): string {
+  return `${signal} ${index}\n`;
 }
 
 /** Parses one line of the `events` FIFO; undefined for anything else (never throws). */
@@ -181,11 +178,9 @@ export function parseEvent(line: string): RunnerEvent | undefined {
   if (!match) return undefined;
   const a = Number(match[2]);
   const b = match[3] === undefined ? undefined : Number(match[3]);
-  if (match[1] === "ready") return b === undefined ? { kind: "ready", pid: a } : undefined;
-  if (b === undefined) return undefined;
-  return match[1] === "start"
-    ? { kind: "start", index: a, pgid: b }
-    : { kind: "done", index: a, exitCode: b };
+  if (match[1] === "done") return b === undefined ? undefined : { kind: "done", index: a, exitCode: b };
+  if (b !== undefined) return undefined;
+  return match[1] === "ready" ? { kind: "ready", pid: a } : { kind: "start", index: a };
 }
 
 /** The file name of step `index`'s script inside KILN_DIR. */
@@ -198,8 +193,17 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
-/** The step script the agent writes: env exports, then the user's commands (run by `sh -e`). */
-export function stepScript(env: Record<string, string>, run: string): string {
+/**
+ * The step script the agent writes: a guard (a stop that came before the step's shell existed
+ * leaves `stop.<n>` behind: the step then ends at once, as if signalled), env exports, then the
+ * user's commands (run by `sh -e`).
+ */
+export function stepScript(
+  env: Record<string, string>,
+  run: string,
+  guard?: { kilnDir: string; index: number },
+): string {
   const exports = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}\n`);
-  return `${exports.join("")}${run}\n`;
+  const stop = guard ? `[ ! -e ${shellQuote(`${guard.kilnDir}/stop.${guard.index}`)} ] || exit 143\n` : "";
+  return `${stop}${exports.join("")}${run}\n`;
 }

@@ -1,8 +1,7 @@
 // The agent's end of the FIFOs to the runner in the build container (protocol: pod-protocol.ts).
 // Everything is event driven: FIFOs are wrapped in net.Sockets (epoll, no thread pool, no polling).
 import { once } from "node:events";
-import { constants, openSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { constants, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import type { RunStep } from "./manifest-schema.ts";
@@ -11,6 +10,7 @@ import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 import {
   FIFOS,
   formatCommand,
+  formatStop,
   parseEvent,
   type RunnerCommand,
   type RunnerEvent,
@@ -46,6 +46,7 @@ export interface RunnerLinkOptions {
 export class RunnerLink implements Executor {
   readonly #dir: string;
   readonly #next: Socket;
+  readonly #ctl: Socket;
   readonly #echo: Socket;
   readonly #events: Socket;
   readonly #waiters = new Set<(event: RunnerEvent | undefined) => void>();
@@ -56,11 +57,14 @@ export class RunnerLink implements Executor {
   constructor(options: RunnerLinkOptions) {
     this.#dir = options.kilnDir;
     this.#drainGraceMs = options.drainGraceMs ?? 2000;
+    mkdirSync(join(this.#dir, STEPS_DIR), { recursive: true });
     this.#events = reader(join(this.#dir, FIFOS.events));
     this.#next = writer(join(this.#dir, FIFOS.next));
+    this.#ctl = writer(join(this.#dir, FIFOS.ctl));
     this.#echo = writer(join(this.#dir, FIFOS.echo));
     // Writes to a FIFO nobody reads any more fail with EPIPE; the events EOF already tells us.
     this.#next.on("error", () => undefined);
+    this.#ctl.on("error", () => undefined);
     this.#echo.on("error", () => undefined);
     let buffered = "";
     this.#events.setEncoding("utf8");
@@ -101,6 +105,10 @@ export class RunnerLink implements Executor {
     if (!this.#gone) this.#next.write(formatCommand(command));
   }
 
+  #stop(signal: StopSignal, index: number): void {
+    if (!this.#gone) this.#ctl.write(formatStop(signal, index));
+  }
+
   #waitFor<T>(pick: (e: RunnerEvent) => T | undefined): Promise<T> {
     return new Promise((resolve, reject) => {
       if (this.#gone) return reject(new Error("the runner went away"));
@@ -121,8 +129,8 @@ export class RunnerLink implements Executor {
   }
 
   async start(index: number, step: RunStep, env: Record<string, string>): Promise<StepProcess> {
-    await mkdir(join(this.#dir, STEPS_DIR), { recursive: true });
-    await writeFile(stepScriptPath(this.#dir, index), stepScript(env, step.run));
+    // Small and local: a synchronous write beats a thread-pool round trip per step.
+    writeFileSync(stepScriptPath(this.#dir, index), stepScript(env, step.run, { kilnDir: this.#dir, index }));
     this.echo(`\n==> ${step.name}\n`);
     const tail = new Tail();
     // Open our end of `out` before the runner opens its: the step's output EOF is the end of the step.
@@ -135,15 +143,17 @@ export class RunnerLink implements Executor {
       }
     });
     const outEnded = once(out, "close").then(() => undefined);
-    const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? e.pgid : undefined));
+    const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));
     this.#send({ kind: "step", index });
-    let pgid: number | undefined;
+    // A stop asked before the runner took the step waits for it; one that lands before the step's
+    // shell exists is caught by the step script's guard (stepScript).
+    let running = false;
     const pending: StopSignal[] = [];
     started.then(
-      (p) => {
-        pgid = p;
-        for (const s of pending.splice(0)) this.#send({ kind: "kill", pgid: p, signal: s });
+      () => {
+        running = true;
+        for (const s of pending.splice(0)) this.#stop(s, index);
       },
       () => undefined,
     );
@@ -155,34 +165,37 @@ export class RunnerLink implements Executor {
         out.destroy();
         return { exitCode: 125, tail: `${tail.text(5)}\n(the build container's runner went away)`.trim() };
       }
-      // Leftovers got TERM from the runner; if one still holds the output open, KILL its group.
-      const late = setTimeout(
-        () => pgid !== undefined && this.#send({ kind: "kill", pgid, signal: "KILL" }),
-        this.#drainGraceMs,
-      );
+      // Something the step left in the background still holds its output: stop it, TERM then KILL.
+      const term = setTimeout(() => this.#stop("TERM", index), this.#drainGraceMs);
+      const kill = setTimeout(() => this.#stop("KILL", index), 2 * this.#drainGraceMs);
       await outEnded;
-      clearTimeout(late);
+      clearTimeout(term);
+      clearTimeout(kill);
       return { exitCode, tail: tail.text(5) };
     })();
     return {
       exited,
       signal: (signal: StopSignal) => {
-        if (pgid === undefined) pending.push(signal);
-        else this.#send({ kind: "kill", pgid, signal });
+        if (running) this.#stop(signal, index);
+        else pending.push(signal);
       },
     };
   }
 
   /** Ends the runner (and so the build container) with `code`, after flushing the log. */
   async exit(code: number): Promise<void> {
+    // Closing our ends before the runner opened its would leave it blocked opening them, forever.
+    await this.#ready.catch(() => undefined);
     await closeAfterWrites(this.#echo);
     this.#send({ kind: "exit", code });
     await closeAfterWrites(this.#next);
+    await closeAfterWrites(this.#ctl);
   }
 
   close(): void {
     this.#events.destroy();
     this.#next.destroy();
+    this.#ctl.destroy();
     this.#echo.destroy();
   }
 }

@@ -87,6 +87,7 @@ describe("agent + runner + test API server", () => {
     );
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, SHELLS[0]!.argv);
+    t.after(runner.killAll);
     const code = await runAgent(config(name, dirs), {
       log: silentLogger(),
       patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
@@ -119,6 +120,7 @@ describe("agent + runner + test API server", () => {
     );
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, SHELLS[1]!.argv);
+    t.after(runner.killAll);
     const log = silentLogger();
     const done = runAgent(config(name, dirs), {
       log,

@@ -29,6 +29,8 @@ export interface RunnerProcess {
   /** The build container's log so far. */
   log(): string;
   exited: Promise<number | null>;
+  /** SIGKILL to the runner's whole group (test cleanup, as the kubelet ending the container). */
+  killAll(): void;
 }
 
 /** Starts the runner as the build container would (`sh /kiln/runner.sh`), under `shell`. */
@@ -45,6 +47,8 @@ export function startRunner(
       [RUNNER_ENV.workspace]: dirs.workspace,
     },
     stdio: ["ignore", options.captureLog === false ? "ignore" : "pipe", "pipe"],
+    // A container's PID 1 leads its own process group; the runner relies on that to stop steps.
+    detached: true,
   });
   let log = "";
   child.stdout?.on("data", (d) => {
@@ -54,7 +58,14 @@ export function startRunner(
     log += d;
   });
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  return { child, log: () => log, exited };
+  const killAll = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  };
+  return { child, log: () => log, exited, killAll };
 }
 
 export const SHELLS: { name: string; argv: string[] }[] = [

@@ -65,6 +65,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Signals are delivered asynchronously: give a killed process a moment to finish dying. */
+async function gone(pid: number, ms = 2000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 for (const shell of SHELLS) {
   describe(`pod mode, runner under ${shell.name}`, () => {
     test("a pipeline runs step by step; output reaches the build log; each step is recorded", async (t) => {
@@ -78,6 +88,7 @@ steps:
 `);
       t.after(dirs.cleanup);
       const runner = startRunner(dirs, shell.argv);
+      t.after(runner.killAll);
       const status = recorder();
       const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
       assert.equal(code, 1);
@@ -112,6 +123,7 @@ steps:
 `);
       t.after(dirs.cleanup);
       const runner = startRunner(dirs, shell.argv);
+      t.after(runner.killAll);
       const status = recorder();
       const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch, graceMs: 500 });
       assert.equal(code, 1);
@@ -119,7 +131,7 @@ steps:
       assert.equal(status.last()[0]?.phase, "TimedOut");
       assert.match(status.last()[0]?.message ?? "", /the step ran out of time \(500ms\)/);
       const pids = readFileSync(join(dirs.workspace, "pids"), "utf8").trim().split("\n").map(Number);
-      for (const pid of pids) assert.ok(!alive(pid), `process ${pid} survived`);
+      for (const pid of pids) assert.ok(await gone(pid), `process ${pid} survived`);
     });
 
     test("a pause step keeps the runner alive until /kiln/resume is touched", async (t) => {
@@ -130,6 +142,7 @@ steps:
 `);
       t.after(dirs.cleanup);
       const runner = startRunner(dirs, shell.argv);
+      t.after(runner.killAll);
       const status = recorder();
       const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
       await status.until((s) => s[1]?.phase === "Paused");
@@ -163,6 +176,7 @@ describe("pod mode: pauses, deadlines and errors", () => {
     );
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, shell);
+    t.after(runner.killAll);
     const status = recorder();
     let release: () => void = () => undefined;
     const resume: ResumeSignal = {
@@ -203,6 +217,7 @@ describe("pod mode: pauses, deadlines and errors", () => {
     );
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, shell);
+    t.after(runner.killAll);
     const status = recorder();
     assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 0);
     assert.match(status.last()[0]?.message ?? "", /pause ended at its deadline/);
@@ -213,6 +228,7 @@ describe("pod mode: pauses, deadlines and errors", () => {
     const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, shell);
+    t.after(runner.killAll);
     const status = recorder();
     const cancel = new AbortController();
     const done = runAgent(config(dirs), {
@@ -232,6 +248,7 @@ describe("pod mode: pauses, deadlines and errors", () => {
     const dirs = await podDirs("stpes:\n  - {name: a, run: x}\n");
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, shell);
+    t.after(runner.killAll);
     const status = recorder();
     assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 2);
     assert.equal(status.last()[0]?.name, MANIFEST_STEP);
@@ -244,14 +261,15 @@ describe("pod mode: pauses, deadlines and errors", () => {
     assert.match(runner.log(), /did you mean "steps"/);
   });
 
-  test("the agent notices a runner that dies in the middle of a step", async (t) => {
+  test("the agent notices a build container that dies in the middle of a step", async (t) => {
     const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
     t.after(dirs.cleanup);
     const runner = startRunner(dirs, shell);
+    t.after(runner.killAll);
     const status = recorder();
     const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
     await status.until((s) => s[0]?.phase === "Running");
-    runner.child.kill("SIGKILL");
+    runner.killAll();
     assert.equal(await done, 1);
     assert.equal(status.last()[0]?.phase, "Failed");
     assert.equal(status.last()[0]?.exitCode, 125);

@@ -58,6 +58,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Signals are delivered asynchronously: give a killed process a moment to finish dying. */
+async function gone(pid: number, ms = 2000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
 async function waitForFile(path: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (!existsSync(path)) {
@@ -132,7 +142,7 @@ steps:
     assert.equal(r.code, 1);
     assert.match(r.stderr, /step "slow" timed out/);
     assert.match(r.stderr, /^slow\s+TimedOut/m);
-    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+    for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
   });
 
   test("the overall timeout escalates to KILL when TERM is ignored", async () => {
@@ -140,7 +150,7 @@ steps:
     const r = await kilnRun([dir, "--grace", "300ms"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^stubborn\s+TimedOut/m);
-    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+    for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -155,7 +165,7 @@ steps:
       assert.equal(r.code, 130, r.stderr);
       assert.match(r.stderr, /cancelled during step "slow"/);
       assert.match(r.stderr, /^slow\s+Cancelled/m);
-      for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+      for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
     });
   }
 
@@ -163,7 +173,7 @@ steps:
     const dir = sampleRepo(`steps:\n  - {name: bg, run: "sleep 30 >/dev/null 2>&1 & echo $! > pids"}\n`);
     const r = await kilnRun([dir]);
     assert.equal(r.code, 0, r.stderr);
-    for (const pid of pids(dir)) assert.ok(!alive(pid), `process ${pid} survived`);
+    for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
   });
 
   test("a pause step waits for SIGUSR1 (or Enter on a terminal), then the pipeline goes on", async () => {
