@@ -2,7 +2,7 @@
 // server doing the same work (read the body, HMAC, parse), measured in the same run. The servers run on
 // core 0, autocannon on core 1 (taskset). Build creation excluded (no-op sink) and included (the test API
 // server in its own process, unpinned).
-//   node bench/webhook.ts [--duration 10] [--connections 16] [--rounds 2] [--skip-kube]
+//   node bench/webhook.ts [--duration 5] [--rounds 5] [--warmup 5] [--connections 16] [--skip-kube]
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -19,10 +19,10 @@ import { BENCH_REPOSITORY, BENCH_SECRET } from "./webhook-fixture.ts";
 
 const { values } = parseArgs({
   options: {
-    duration: { type: "string", default: "10" },
+    duration: { type: "string", default: "5" },
     connections: { type: "string", default: "16" },
-    rounds: { type: "string", default: "2" },
-    warmup: { type: "string", default: "2" },
+    rounds: { type: "string", default: "5" },
+    warmup: { type: "string", default: "5" },
     "skip-kube": { type: "boolean", default: false },
   },
 });
