@@ -90,7 +90,16 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     if (!admission.run) return queued("WaitingForSlot", admission.message);
     starting.add(key);
     try {
-      const manifest = await deps.manifests.read(repo, build.spec.revision.sha);
+      let manifest: ParsedManifest;
+      try {
+        manifest = await deps.manifests.read(repo, build.spec.revision.sha);
+      } catch (err) {
+        // Retried with backoff (GitHub down, a Secret not there yet); meanwhile the Build says why.
+        starting.delete(key);
+        const message = `cannot read ${repo.spec.manifest} at ${build.spec.revision.sha.slice(0, 7)}, retrying: ${(err as Error).message}`;
+        await writeStatus(build, owned(build.status), queued("ManifestUnavailable", message).status);
+        throw err;
+      }
       if (!manifest.ok) {
         starting.delete(key);
         return {
@@ -114,10 +123,8 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
         if (!isAlreadyExists(err)) {
           // Retried with backoff (a missing service account or quota may be fixed); meanwhile say why.
           starting.delete(key);
-          await writeStatus(build, owned(build.status), {
-            ...queued("PodCreateFailed", `cannot create the build pod, retrying: ${(err as Error).message}`)
-              .status,
-          });
+          const message = `cannot create the build pod, retrying: ${(err as Error).message}`;
+          await writeStatus(build, owned(build.status), queued("PodCreateFailed", message).status);
           throw err;
         }
         pod = await client.get<V1Pod>(podPath(ns, desired.metadata!.name));

@@ -77,8 +77,7 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
       const mine = list.items.filter((e) => e.involvedObject.name === "ok").map((e) => e.reason);
       return mine.includes("Succeeded") ? mine : undefined;
     });
-    for (const reason of ["Running", "Paused", "Succeeded"])
-      assert.ok(events.includes(reason), reason);
+    for (const reason of ["Running", "Paused", "Succeeded"]) assert.ok(events.includes(reason), reason);
   });
 
   test("a failing step: Failed, naming the step", async () => {
@@ -109,6 +108,37 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
     assert.equal(m.status?.reason, "ManifestNotFound");
     assert.equal(await h.getPod("invalid-pod"), undefined, "no pod for an invalid manifest");
     await h.repo.commit({ ".kiln.yaml": PIPELINE });
+  });
+
+  test("a .kiln.yaml that cannot be read yet: Queued saying why, then it starts", async () => {
+    await h.createRepository("private", {
+      concurrency: 2,
+      cancelSuperseded: false,
+      tokenSecretRef: { name: "private-token", key: "token" },
+    });
+    // A commit not read before (the manifest cache is per commit).
+    const fresh = await h.repo.commit({ "private.txt": "x" });
+    await h.createBuild("private-1", { sha: fresh, branch: "b-private", repository: "private" });
+    const waiting = await waitFor("ManifestUnavailable", async () => {
+      const b = await h.getBuild("private-1");
+      return b?.status?.reason === "ManifestUnavailable" ? b : undefined;
+    });
+    assert.equal(waiting.status?.phase, "Queued");
+    assert.match(
+      waiting.status?.message ?? "",
+      /cannot read \.kiln\.yaml at [0-9a-f]{7}, retrying: .*private-token/,
+    );
+    await h.client.create("/api/v1/namespaces/default/secrets", {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "private-token", namespace: "default" },
+      stringData: { token: "not-needed-for-a-local-repository" },
+    });
+    const pod = await podOf("private-1");
+    assert.ok(
+      pod.spec?.volumes?.some((v) => v.secret?.secretName === "private-token"),
+      "the token goes to the fetch container",
+    );
   });
 
   test("cancel by spec.cancel and by annotation: Cancelled, pod deleted", async () => {
