@@ -1,6 +1,7 @@
 // Discovery documents: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>, in the legacy
 // (unaggregated) form that kubectl and client-go fall back to, and the aggregated v2 form.
 import { groupVersion, type Registry, type ResourceType } from "./registry.ts";
+import type { ReviewKind } from "./reviews.ts";
 
 const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -11,7 +12,7 @@ interface SubresourceInfo {
   verbs: string[];
 }
 
-function subresourceInfo(t: ResourceType, sub: string): SubresourceInfo {
+function subresourceInfo(t: Pick<ResourceType, "kind">, sub: string): SubresourceInfo {
   switch (sub) {
     case "status":
       return { kind: t.kind, verbs: ["get", "patch", "update"] };
@@ -32,9 +33,45 @@ function subresourceInfo(t: ResourceType, sub: string): SubresourceInfo {
   }
 }
 
-function byGroupVersion(registry: Registry): Map<string, Map<string, ResourceType[]>> {
-  const groups = new Map<string, Map<string, ResourceType[]>>();
-  for (const t of registry.all()) {
+/** What discovery needs of a resource: a served type, or a create-only review API. */
+type Entry = Pick<
+  ResourceType,
+  | "group"
+  | "version"
+  | "resource"
+  | "singular"
+  | "namespaced"
+  | "kind"
+  | "shortNames"
+  | "categories"
+  | "subresources"
+  | "storageVersion"
+  | "crd"
+> & { verbs: string[] };
+
+function entries(registry: Registry, reviews: ReviewKind[]): Entry[] {
+  return [
+    ...registry.all().map((t) => ({ ...t, verbs: VERBS })),
+    ...reviews.map((r) => ({
+      group: r.group,
+      version: r.version,
+      resource: r.resource,
+      singular: r.kind.toLowerCase(),
+      namespaced: false,
+      kind: r.kind,
+      shortNames: [],
+      categories: [],
+      subresources: [],
+      storageVersion: true,
+      crd: undefined,
+      verbs: ["create"],
+    })),
+  ];
+}
+
+function byGroupVersion(registry: Registry, reviews: ReviewKind[]): Map<string, Map<string, Entry[]>> {
+  const groups = new Map<string, Map<string, Entry[]>>();
+  for (const t of entries(registry, reviews)) {
     let versions = groups.get(t.group);
     if (!versions) {
       versions = new Map();
@@ -63,7 +100,7 @@ function versionOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function preferredVersion(types: Map<string, ResourceType[]>): string {
+function preferredVersion(types: Map<string, Entry[]>): string {
   for (const [v, list] of types) if (list.some((t) => t.storageVersion && t.crd)) return v;
   return [...types.keys()].sort(versionOrder)[0]!;
 }
@@ -76,8 +113,13 @@ export function apiVersions(serverAddress: string): unknown {
   };
 }
 
-export function apiResourceList(registry: Registry, group: string, version: string): unknown | undefined {
-  const types = byGroupVersion(registry).get(group)?.get(version);
+export function apiResourceList(
+  registry: Registry,
+  group: string,
+  version: string,
+  reviews: ReviewKind[] = [],
+): unknown | undefined {
+  const types = byGroupVersion(registry, reviews).get(group)?.get(version);
   if (!types) return undefined;
   const resources: unknown[] = [];
   for (const t of [...types].sort((a, b) => (a.resource < b.resource ? -1 : 1))) {
@@ -86,7 +128,7 @@ export function apiResourceList(registry: Registry, group: string, version: stri
       singularName: t.singular,
       namespaced: t.namespaced,
       kind: t.kind,
-      verbs: VERBS,
+      verbs: t.verbs,
       ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
       ...(t.categories.length > 0 ? { categories: t.categories } : {}),
     });
@@ -110,7 +152,7 @@ export function apiResourceList(registry: Registry, group: string, version: stri
   };
 }
 
-function apiGroup(name: string, versions: Map<string, ResourceType[]>): Record<string, unknown> {
+function apiGroup(name: string, versions: Map<string, Entry[]>): Record<string, unknown> {
   const sorted = [...versions.keys()].sort(versionOrder);
   const preferred = preferredVersion(versions);
   return {
@@ -120,14 +162,18 @@ function apiGroup(name: string, versions: Map<string, ResourceType[]>): Record<s
   };
 }
 
-export function apiGroupList(registry: Registry): unknown {
-  const groups = [...byGroupVersion(registry)].filter(([g]) => g !== "");
+export function apiGroupList(registry: Registry, reviews: ReviewKind[] = []): unknown {
+  const groups = [...byGroupVersion(registry, reviews)].filter(([g]) => g !== "");
   groups.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   return { kind: "APIGroupList", apiVersion: "v1", groups: groups.map(([g, v]) => apiGroup(g, v)) };
 }
 
-export function apiGroupDocument(registry: Registry, group: string): unknown | undefined {
-  const versions = byGroupVersion(registry).get(group);
+export function apiGroupDocument(
+  registry: Registry,
+  group: string,
+  reviews: ReviewKind[] = [],
+): unknown | undefined {
+  const versions = byGroupVersion(registry, reviews).get(group);
   if (!versions || group === "") return undefined;
   return { kind: "APIGroup", apiVersion: "v1", ...apiGroup(group, versions) };
 }
@@ -135,8 +181,8 @@ export function apiGroupDocument(registry: Registry, group: string): unknown | u
 export const AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /** apidiscovery.k8s.io/v2 APIGroupDiscoveryList for /api (core) or /apis (every named group). */
-export function aggregatedDiscovery(registry: Registry, core: boolean): unknown {
-  const groups = [...byGroupVersion(registry)].filter(([g]) => (g === "") === core);
+export function aggregatedDiscovery(registry: Registry, core: boolean, reviews: ReviewKind[] = []): unknown {
+  const groups = [...byGroupVersion(registry, reviews)].filter(([g]) => (g === "") === core);
   groups.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   return {
     kind: "APIGroupDiscoveryList",
@@ -158,7 +204,7 @@ export function aggregatedDiscovery(registry: Registry, core: boolean): unknown 
               responseKind: { group: t.group, version: t.version, kind: t.kind },
               scope: t.namespaced ? "Namespaced" : "Cluster",
               singularResource: t.singular,
-              verbs: VERBS,
+              verbs: t.verbs,
               ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}),
               ...(t.categories.length > 0 ? { categories: t.categories } : {}),
               ...(t.subresources.length > 0

@@ -1,5 +1,6 @@
 // Decoding of the Kubernetes protobuf encoding ("k8s\0" + runtime.Unknown) for the built-in kinds that
-// kubectl's typed clients send that way (`kubectl create namespace|secret|configmap|serviceaccount|token`).
+// kubectl's typed clients send that way (`kubectl create namespace|secret|configmap|serviceaccount|token`,
+// `kubectl auth can-i|whoami`).
 // Field numbers are those of k8s.io/api's generated.proto; the result is the object's JSON form.
 
 type FieldType = "string" | "bytes" | "int" | "bool" | { message: string } | { map: "string" | "bytes" };
@@ -86,6 +87,33 @@ const SCHEMAS: Record<string, MessageSchema> = {
     1: { name: "audiences", type: "string", repeated: true },
     3: { name: "boundObjectRef", type: { message: "BoundObjectReference" } },
     4: { name: "expirationSeconds", type: "int" },
+  },
+  SelfSubjectAccessReview: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "spec", type: { message: "SelfSubjectAccessReviewSpec" } },
+  },
+  SelfSubjectAccessReviewSpec: {
+    1: { name: "resourceAttributes", type: { message: "ResourceAttributes" } },
+    2: { name: "nonResourceAttributes", type: { message: "NonResourceAttributes" } },
+  },
+  ResourceAttributes: {
+    1: { name: "namespace", type: "string" },
+    2: { name: "verb", type: "string" },
+    3: { name: "group", type: "string" },
+    4: { name: "version", type: "string" },
+    5: { name: "resource", type: "string" },
+    6: { name: "subresource", type: "string" },
+    7: { name: "name", type: "string" },
+  },
+  NonResourceAttributes: { 1: { name: "path", type: "string" }, 2: { name: "verb", type: "string" } },
+  SelfSubjectReview: { 1: { name: "metadata", type: { message: "ObjectMeta" } } },
+  TokenReview: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "spec", type: { message: "TokenReviewSpec" } },
+  },
+  TokenReviewSpec: {
+    1: { name: "token", type: "string" },
+    2: { name: "audiences", type: "string", repeated: true },
   },
   BoundObjectReference: {
     1: { name: "kind", type: "string" },

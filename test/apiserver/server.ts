@@ -19,11 +19,11 @@ import {
   apiResourceList,
   apiVersions,
 } from "./discovery.ts";
-import { ApiError, pathNotFound, unauthorized } from "./errors.ts";
+import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized } from "./errors.ts";
 import { ExecServer, isExecPath, type PodExecHandler } from "./exec.ts";
 import { GarbageCollector } from "./gc.ts";
 import { handleResource } from "./handlers.ts";
-import { sendError, sendJSON } from "./http-io.ts";
+import { readObject, sendError, sendJSON } from "./http-io.ts";
 import { NamespaceController } from "./namespaces.ts";
 import { wantsAggregatedDiscovery } from "./negotiate.ts";
 import { randomSuffix } from "./object-meta.ts";
@@ -32,6 +32,7 @@ import { OpenAPICache, serveOpenAPI } from "./openapi.ts";
 import { addServiceAccountVolume } from "./pod-defaults.ts";
 import { Registry } from "./registry.ts";
 import { parseRequestInfo } from "./request-info.ts";
+import { reviewKinds } from "./reviews.ts";
 import { Store } from "./storage.ts";
 import { type PodLogSource, subresourceHandlers } from "./subresources.ts";
 import { makeServingCertificates } from "./tls.ts";
@@ -148,20 +149,17 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const exec = new ExecServer(objects, () => podExecHandler);
   const subresources = subresourceHandlers(objects, tokens, () => podLogSource);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
+  const reviews = reviewKinds(tokens);
   let address = "";
 
   async function route(req: Http2ServerRequest | IncomingMessage, res: Response): Promise<void> {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
     const path = url.pathname.replace(/\/+$/, "") || "/";
-    if (
-      !PUBLIC_PATHS.has(path) &&
-      !tokens.authenticate(
-        req.headers.authorization as string | undefined,
-        Math.floor(env.now().getTime() / 1000),
-      )
-    ) {
-      throw unauthorized();
-    }
+    const identity = tokens.authenticate(
+      req.headers.authorization as string | undefined,
+      Math.floor(env.now().getTime() / 1000),
+    );
+    if (!PUBLIC_PATHS.has(path) && !identity) throw unauthorized();
     const accept = req.headers.accept as string | undefined;
     switch (path) {
       case "/version":
@@ -174,36 +172,48 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
         return;
       case "/api":
         if (wantsAggregatedDiscovery(accept))
-          return sendJSON(res, 200, aggregatedDiscovery(registry, true), {
+          return sendJSON(res, 200, aggregatedDiscovery(registry, true, reviews), {
             "content-type": AGGREGATED_CONTENT_TYPE,
           });
         return sendJSON(res, 200, apiVersions(address));
       case "/apis":
         if (wantsAggregatedDiscovery(accept))
-          return sendJSON(res, 200, aggregatedDiscovery(registry, false), {
+          return sendJSON(res, 200, aggregatedDiscovery(registry, false, reviews), {
             "content-type": AGGREGATED_CONTENT_TYPE,
           });
-        return sendJSON(res, 200, apiGroupList(registry));
+        return sendJSON(res, 200, apiGroupList(registry, reviews));
     }
     if (path.startsWith("/openapi/")) return serveOpenAPI(req, res, url, openapi);
     const parts = path.split("/").filter(Boolean);
     if (parts[0] === "api" && parts.length === 2) {
-      const doc = apiResourceList(registry, "", parts[1]!);
+      const doc = apiResourceList(registry, "", parts[1]!, reviews);
       if (!doc) throw pathNotFound();
       return sendJSON(res, 200, doc);
     }
     if (parts[0] === "apis" && parts.length === 2) {
-      const doc = apiGroupDocument(registry, parts[1]!);
+      const doc = apiGroupDocument(registry, parts[1]!, reviews);
       if (!doc) throw pathNotFound();
       return sendJSON(res, 200, doc);
     }
     if (parts[0] === "apis" && parts.length === 3) {
-      const doc = apiResourceList(registry, parts[1]!, parts[2]!);
+      const doc = apiResourceList(registry, parts[1]!, parts[2]!, reviews);
       if (!doc) throw pathNotFound();
       return sendJSON(res, 200, doc);
     }
     const info = parseRequestInfo(req.method ?? "GET", url);
     if (!info) throw pathNotFound();
+    const review = reviews.find(
+      (r) => r.group === info.group && r.version === info.version && r.resource === info.resource,
+    );
+    if (review) {
+      if (info.verb !== "create" || info.name !== undefined) {
+        throw methodNotAllowed(info.verb, { group: review.group, resource: review.resource });
+      }
+      const body = await readObject(req);
+      if (!body || typeof body !== "object" || Array.isArray(body))
+        throw badRequest("the body of the request must be a JSON object");
+      return sendJSON(res, 201, review.answer(body as Record<string, unknown>, identity!, env.now()));
+    }
     await handleResource(req, res, info, url, { objects, bookmarkIntervalMs, subresources });
   }
 

@@ -355,6 +355,23 @@ describe("http", () => {
     );
   });
 
+  test("TokenReview tells valid tokens from others", async () => {
+    const issued = (
+      await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
+        body: { spec: { audiences: ["kiln"] } },
+      })
+    ).json().status as { token: string };
+    const review = async (token: string) =>
+      (
+        await req("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
+        })
+      ).json().status as { authenticated: boolean; user?: { username: string } };
+    assert.deepEqual((await review(issued.token)).user?.username, "system:serviceaccount:default:default");
+    assert.equal((await review("forged")).authenticated, false);
+    expectStatus(await req("GET", "/apis/authentication.k8s.io/v1/tokenreviews"), 405, "MethodNotAllowed");
+  });
+
   test("TokenRequest issues a token the server accepts", async () => {
     const r = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
       body: {
