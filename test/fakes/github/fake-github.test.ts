@@ -164,6 +164,20 @@ describe("fake GitHub", () => {
     );
   });
 
+  test("lists page with Link headers that Octokit's paginate follows", async () => {
+    for (let i = 0; i < 120; i++) gh.commit("acme", "api", `topic/${String(i).padStart(3, "0")}`);
+    const first = await octokit.repos.listBranches({ owner: "acme", repo: "api", per_page: 50 });
+    assert.equal(first.data.length, 50);
+    assert.match(first.headers.link ?? "", /page=2>; rel="next", .*; rel="last"/);
+    const all = await octokit.paginate(octokit.repos.listBranches, {
+      owner: "acme",
+      repo: "api",
+      per_page: 50,
+    });
+    assert.equal(all.length, gh.repository("acme", "api").branches.size);
+    assert.ok(all.length > 120);
+  });
+
   test("statuses: create, list newest first, combined state", async () => {
     const sha = gh.repository("acme", "api").branches.get("main")!;
     await octokit.repos.createCommitStatus({

@@ -460,6 +460,7 @@ export class FakeGitHub {
       return { status: 422, body: { message: `Invalid request.\n\n${problem}`, documentation_url: DOCS } };
     return matched.route.handle({
       repo,
+      path: url.pathname,
       params: matched.params,
       query: url.searchParams,
       body,

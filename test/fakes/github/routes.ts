@@ -5,6 +5,8 @@ import * as model from "./model.ts";
 
 export interface RouteContext {
   repo: Repo;
+  /** The request path, for Link headers. */
+  path: string;
   params: Record<string, string>;
   query: URLSearchParams;
   body: Record<string, unknown>;
@@ -64,10 +66,23 @@ function route(method: string, template: string, permission: Permission, handle:
   return { method, template, permission, pattern: new RegExp(`^${source}$`), names, handle };
 }
 
-function page<T>(items: T[], query: URLSearchParams): T[] {
-  const perPage = Math.min(Number(query.get("per_page") ?? 30) || 30, 100);
-  const pageNo = Math.max(Number(query.get("page") ?? 1) || 1, 1);
-  return items.slice((pageNo - 1) * perPage, pageNo * perPage);
+/** A page of a list, with the Link header (next, last) that Octokit's paginate follows, as GitHub sends it. */
+function paged<T>(ctx: RouteContext, items: T[], render: (item: T) => unknown): Reply {
+  const perPage = Math.min(Number(ctx.query.get("per_page") ?? 30) || 30, 100);
+  const pageNo = Math.max(Number(ctx.query.get("page") ?? 1) || 1, 1);
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const headers: Record<string, string> = {};
+  if (pageNo < last) {
+    const link = (n: number) => {
+      const url = new URL(`${ctx.base}${ctx.path}`);
+      for (const [key, value] of ctx.query) url.searchParams.set(key, value);
+      url.searchParams.set("per_page", String(perPage));
+      url.searchParams.set("page", String(n));
+      return url.toString();
+    };
+    headers.link = `<${link(pageNo + 1)}>; rel="next", <${link(last)}>; rel="last"`;
+  }
+  return { status: 200, body: items.slice((pageNo - 1) * perPage, pageNo * perPage).map(render), headers };
 }
 
 function hookOf(ctx: RouteContext): Hook | undefined {
@@ -104,12 +119,9 @@ function hookConfig(
 }
 
 export const ROUTES: Route[] = [
-  route("GET", "/repos/{owner}/{repo}/hooks", "admin", (ctx) => ({
-    status: 200,
-    body: page([...ctx.repo.hooks.values()], ctx.query).map((hook) =>
-      model.hookObject(ctx.repo, hook, ctx.base),
-    ),
-  })),
+  route("GET", "/repos/{owner}/{repo}/hooks", "admin", (ctx) =>
+    paged(ctx, [...ctx.repo.hooks.values()], (hook) => model.hookObject(ctx.repo, hook, ctx.base)),
+  ),
   route("POST", "/repos/{owner}/{repo}/hooks", "admin", (ctx) => {
     const config = hookConfig(ctx.body.config as Record<string, unknown> | undefined);
     if ("status" in config) return config as Reply;
@@ -210,13 +222,13 @@ export const ROUTES: Route[] = [
     );
     return { status: 202, body: {} };
   }),
-  route("GET", "/repos/{owner}/{repo}/branches", "read", (ctx) => ({
-    status: 200,
-    body: page(
+  route("GET", "/repos/{owner}/{repo}/branches", "read", (ctx) =>
+    paged(
+      ctx,
       [...ctx.repo.branches].sort(([a], [b]) => a.localeCompare(b)),
-      ctx.query,
-    ).map(([name, sha]) => model.shortBranch(ctx.repo, name, sha, ctx.base)),
-  })),
+      ([name, sha]) => model.shortBranch(ctx.repo, name, sha, ctx.base),
+    ),
+  ),
   route("GET", "/repos/{owner}/{repo}/git/ref/{ref}", "read", (ctx) => {
     const ref = ctx.params.ref!;
     const [kind, ...rest] = ref.split("/");
@@ -236,10 +248,7 @@ export const ROUTES: Route[] = [
   route("GET", "/repos/{owner}/{repo}/commits/{ref}/statuses", "read", (ctx) => {
     const sha = resolveRef(ctx.repo, ctx.params.ref!);
     const statuses = sha ? [...(ctx.repo.statuses.get(sha) ?? [])].reverse() : [];
-    return {
-      status: 200,
-      body: page(statuses, ctx.query).map((s) => model.statusObject(ctx.repo, sha!, s, ctx.base)),
-    };
+    return paged(ctx, statuses, (s) => model.statusObject(ctx.repo, sha!, s, ctx.base));
   }),
   route("GET", "/repos/{owner}/{repo}/commits/{ref}/status", "read", (ctx) => {
     const sha = resolveRef(ctx.repo, ctx.params.ref!);
