@@ -405,7 +405,50 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     );
     const p = await phase("deadline", "Failed");
     assert.equal(p.status!.reason, "DeadlineExceeded");
-    assert.equal(p.status!.containerStatuses![0]!.state!.terminated!.exitCode, 137);
+    const killed = await waitFor(
+      "container killed",
+      async () => (await read("deadline")).status?.containerStatuses?.[0]?.state?.terminated,
+    );
+    assert.equal(killed.exitCode, 137);
+  });
+
+  test("activeDeadlineSeconds set on a running pod takes effect; a forced deletion cuts the grace period", async () => {
+    await create(
+      pod("late-deadline", {
+        nodeName: kubelet.nodeName,
+        terminationGracePeriodSeconds: 60,
+        containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
+      }),
+    );
+    await phase("late-deadline", "Running");
+    await core.patchNamespacedPod({
+      name: "late-deadline",
+      namespace: ns,
+      body: [{ op: "add", path: "/spec/activeDeadlineSeconds", value: 1 }],
+    });
+    const failed = await phase("late-deadline", "Failed");
+    assert.equal(failed.status!.reason, "DeadlineExceeded");
+    await create(
+      pod("forced", {
+        nodeName: kubelet.nodeName,
+        terminationGracePeriodSeconds: 60,
+        containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
+      }),
+    );
+    await phase("forced", "Running");
+    await core.deleteNamespacedPod({ name: "forced", namespace: ns }); // graceful: 60 s, sleep ignores SIGTERM
+    await sleep(200);
+    const started = Date.now();
+    await core.deleteNamespacedPod({ name: "forced", namespace: ns, gracePeriodSeconds: 1 });
+    await waitFor("pod gone", async () => {
+      try {
+        await read("forced");
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404;
+      }
+    });
+    assert.ok(Date.now() - started < 8_000, "the shorter grace period applied");
   });
 
   test("deleting a pod leaves no process behind", async () => {

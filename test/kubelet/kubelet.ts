@@ -112,13 +112,26 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     }
   }
 
-  async function finishDeletion(pod: RawPod, worker: PodWorker | undefined): Promise<void> {
-    const { namespace, name, uid } = pod.metadata;
-    if (terminating.has(uid)) return;
+  /** Runs beside the pod's event chain, so a later, shorter grace period is seen while it waits. */
+  function finishDeletion(pod: RawPod, worker: PodWorker | undefined): void {
+    const { uid } = pod.metadata;
+    const grace = (pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30;
+    if (terminating.has(uid)) {
+      // Deleted again with a shorter grace period: the termination under way speeds up.
+      void worker?.stop("deleted", grace * 1000);
+      return;
+    }
     terminating.add(uid);
+    void terminateAndDelete(pod, worker, grace);
+  }
+
+  async function terminateAndDelete(
+    pod: RawPod,
+    worker: PodWorker | undefined,
+    grace: number,
+  ): Promise<void> {
+    const { namespace, name, uid } = pod.metadata;
     try {
-      const grace =
-        (pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30;
       if (worker) await worker.terminate(grace * 1000);
       await api
         .request("DELETE", `/api/v1/namespaces/${namespace}/pods/${name}`, {
@@ -158,7 +171,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (type === "DELETED") return gone(uid);
     if (!mine(pod)) return;
     let worker = workers.get(uid);
-    if (worker) worker.pod = pod;
+    if (worker) worker.update(pod);
     if (pod.metadata.deletionTimestamp) return finishDeletion(pod, worker);
     if (worker) return;
     if (TERMINAL.has(pod.status?.phase ?? "")) return;

@@ -74,6 +74,7 @@ export class PodWorker {
   private stopReason: StopReason | undefined;
   private sidecarsStopping = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private stopDeadline: number | undefined;
   private stopping: Promise<void> | undefined;
   readonly done: Promise<void>;
   private readonly podDir: string;
@@ -163,6 +164,16 @@ export class PodWorker {
     return seconds * 1000;
   }
 
+  /** The pod object changed (labels, activeDeadlineSeconds …): keep the newest, re-arm the deadline. */
+  update(pod: V1Pod): void {
+    const before = this.pod.spec?.activeDeadlineSeconds;
+    this.pod = pod;
+    if (pod.spec?.activeDeadlineSeconds !== before && !this.stopping) {
+      clearTimeout(this.deadlineTimer);
+      this.armDeadline();
+    }
+  }
+
   private armDeadline(): void {
     const seconds = this.pod.spec?.activeDeadlineSeconds;
     if (seconds === undefined) return;
@@ -180,6 +191,8 @@ export class PodWorker {
           reason: "DeadlineExceeded",
           message: "Pod was active on the node longer than the specified deadline",
         };
+        // The kubelet reports the phase at once; the containers are killed after.
+        this.changed();
         void this.stop("deadline", this.graceMs());
       },
       Math.max(0, remaining),
@@ -550,7 +563,21 @@ export class PodWorker {
    * SIGKILL after the grace period. The pod then runs nothing more.
    */
   stop(reason: StopReason, graceMs: number): Promise<void> {
-    if (this.stopping) return this.stopping;
+    if (this.stopping) {
+      // A shorter grace period later (a forced deletion) cuts the wait short, as in the kubelet.
+      if (this.stopDeadline !== undefined && Date.now() + graceMs < this.stopDeadline) {
+        this.stopDeadline = Date.now() + graceMs;
+        setTimeout(() => {
+          for (const p of this.procs.values()) p.signal("SIGKILL");
+        }, graceMs).unref();
+      }
+      if (reason !== "completed" && this.stopReason === undefined) {
+        this.stopReason = reason;
+        this.abort.abort();
+      }
+      return this.stopping;
+    }
+    this.stopDeadline = Date.now() + graceMs;
     if (reason !== "completed") {
       this.stopReason = reason;
       this.abort.abort();
@@ -558,8 +585,7 @@ export class PodWorker {
     this.sidecarsStopping = true;
     this.stopping = (async () => {
       clearTimeout(this.deadlineTimer);
-      const deadline = Date.now() + graceMs;
-      const remaining = () => Math.max(0, deadline - Date.now());
+      const remaining = () => Math.max(0, (this.stopDeadline ?? 0) - Date.now());
       const spec = this.pod.spec!;
       for (const name of this.procs.keys())
         this.event("Normal", "Killing", `Stopping container ${name}`, name);
