@@ -71,6 +71,8 @@ export class Informer<T extends ObjectWithMeta> {
   #hasSynced = false;
   /** How many times the watch or list was restarted after a failure or stall. */
   restarts = 0;
+  /** Lists after the first (a 410, or a list that failed): each replaces the whole cache. */
+  relists = 0;
 
   constructor(name: string, source: InformerSource<T>, options: InformerOptions = {}) {
     this.name = name;
@@ -194,6 +196,7 @@ export class Informer<T extends ObjectWithMeta> {
   }
 
   async #relist(): Promise<void> {
+    if (this.#hasSynced) this.relists++;
     const list = await this.#source.list();
     this.#failures = 0;
     const fresh = new Map<string, T>();
