@@ -11,12 +11,13 @@ import type { Logger } from "../../lib/log.ts";
 import { containerArgv, type KilnCli, runtimeEnv } from "./command.ts";
 import { type EnvInputs, resolveEnv } from "./env.ts";
 import type { LogStore } from "./logs.ts";
-import { probe } from "./probes.ts";
+import { type ProbeKind, probeLoop } from "./probe-loop.ts";
 import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
 import { type Mount, resolveExecutable } from "./sandbox.ts";
 import { resolveSecurity, withPrivileges } from "./security.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
+import { terminationMessage } from "./termination.ts";
 import { type ObjectBytes, type PreparedVolume, prepareVolumes, VolumeError } from "./volumes.ts";
 
 export interface WorkerDeps {
@@ -59,10 +60,6 @@ function fieldPath(pod: V1Pod, name: string): string {
 }
 
 type StopReason = "deleted" | "deadline" | "shutdown" | "completed";
-
-const TERMINATION_MESSAGE_LIMIT = 4096;
-const FALLBACK_LOG_LINES = 80;
-const FALLBACK_LOG_BYTES = 2048;
 
 export class PodWorker {
   pod: V1Pod;
@@ -409,7 +406,11 @@ export class PodWorker {
     probing.abort();
     log.close();
     this.procs.delete(c.name);
-    const message = this.terminationMessage(c, termFile, exit, log.entries());
+    let written = "";
+    try {
+      written = fs.readFileSync(termFile, "utf8");
+    } catch {}
+    const message = terminationMessage(c, written, exit, log.entries());
     const state = terminatedState({
       exitCode: exit.setupError ? 128 : exit.exitCode,
       startedAt,
@@ -422,27 +423,6 @@ export class PodWorker {
     this.setRecord(c.name, { state: { terminated: state }, ready: false });
     this.changed();
     return exit;
-  }
-
-  private terminationMessage(
-    c: V1Container,
-    file: string,
-    exit: Exit,
-    entries: { line: string }[],
-  ): string | undefined {
-    if (exit.setupError) return exit.setupError;
-    let text = "";
-    try {
-      text = fs.readFileSync(file, "utf8").slice(0, TERMINATION_MESSAGE_LIMIT);
-    } catch {}
-    if (!text && c.terminationMessagePolicy === "FallbackToLogsOnError" && exit.exitCode !== 0) {
-      text = entries
-        .slice(-FALLBACK_LOG_LINES)
-        .map((e) => `${e.line}\n`)
-        .join("")
-        .slice(-FALLBACK_LOG_BYTES);
-    }
-    return text || undefined;
   }
 
   private mounts(c: V1Container): Mount[] | string {
@@ -472,34 +452,16 @@ export class PodWorker {
     const sec = resolveSecurity(this.pod, c);
     const user = sec.ok ? { uid: sec.security.uid, gid: sec.security.gid } : undefined;
     const target = { pid, env, container: c, podIP: this.deps.podIP, ...(user ? { user } : {}) };
-    const loop = async (
-      kind: string,
-      spec: V1Probe,
-      onResult: (ok: boolean, failures: number) => boolean,
-    ) => {
-      await this.sleep((spec.initialDelaySeconds ?? 0) * 1000, signal);
-      let failures = 0;
-      let successes = 0;
-      while (!signal.aborted) {
-        const r = await probe(spec, target);
-        if (signal.aborted) return;
-        if (r.ok) {
-          successes++;
-          failures = 0;
-        } else {
-          failures++;
-          successes = 0;
-          const message = `${kind[0]!.toUpperCase()}${kind.slice(1)} probe failed: ${r.message ?? ""}`;
-          this.event("Warning", "Unhealthy", message, c.name);
-        }
-        const ok = r.ok && successes >= (spec.successThreshold ?? 1);
-        const fail = !r.ok && failures >= (spec.failureThreshold ?? 3);
-        if (ok || fail) {
-          if (!onResult(ok, failures)) return;
-        }
-        await this.sleep((spec.periodSeconds ?? 10) * 1000, signal);
-      }
-    };
+    const loop = (kind: ProbeKind, spec: V1Probe, onResult: (ok: boolean) => boolean) =>
+      probeLoop({
+        kind,
+        spec,
+        target,
+        signal,
+        sleep: (ms) => this.sleep(ms, signal),
+        onFailure: (message) => this.event("Warning", "Unhealthy", message, c.name),
+        onResult,
+      });
     const restartOnFailure = (kind: string) => {
       this.log.info({ container: c.name }, `${kind} probe failed, killing the container`);
       this.event("Normal", "Killing", `Container ${c.name} failed ${kind} probe, will be restarted`, c.name);

@@ -1,0 +1,192 @@
+// The node's other API calls: the Secrets and ConfigMaps a pod refers to, service-account tokens
+// (TokenRequest), the Node object, Events, and the kubelet's own credentials.
+import * as os from "node:os";
+import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "../../lib/log.ts";
+import { type Api, createApi, HttpError } from "./client.ts";
+import { referencedObjects } from "./env.ts";
+import type { PodEvent, WorkerDeps } from "./pod-worker.ts";
+import type { ObjectBytes } from "./volumes.ts";
+
+export type RawPod = V1Pod & { metadata: { name: string; namespace: string; uid: string } };
+
+export async function fetchObjects(
+  api: Api,
+  pod: V1Pod,
+): Promise<{ secrets: Map<string, ObjectBytes>; configMaps: Map<string, ObjectBytes> }> {
+  const namespace = pod.metadata?.namespace ?? "default";
+  const refs = referencedObjects(pod);
+  const secrets = new Map<string, ObjectBytes>();
+  const configMaps = new Map<string, ObjectBytes>();
+  await Promise.all([
+    ...[...refs.secrets].map(async (name) => {
+      const s = await api.get<{ data?: Record<string, string> }>(
+        `/api/v1/namespaces/${namespace}/secrets/${name}`,
+      );
+      secrets.set(
+        name,
+        s && Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")])),
+      );
+    }),
+    ...[...refs.configMaps].map(async (name) => {
+      const c = await api.get<{ data?: Record<string, string>; binaryData?: Record<string, string> }>(
+        `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+      );
+      configMaps.set(
+        name,
+        c && {
+          ...Object.fromEntries(Object.entries(c.data ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
+          ...Object.fromEntries(
+            Object.entries(c.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")]),
+          ),
+        },
+      );
+    }),
+  ]);
+  return { secrets, configMaps };
+}
+
+export async function requestToken(
+  api: Api,
+  pod: V1Pod,
+  request: { audience?: string; expirationSeconds: number },
+): Promise<string> {
+  const namespace = pod.metadata?.namespace ?? "default";
+  const account = pod.spec?.serviceAccountName ?? "default";
+  const response = await api.request<{ status?: { token?: string } }>(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: {
+        ...(request.audience ? { audiences: [request.audience] } : {}),
+        expirationSeconds: request.expirationSeconds,
+        boundObjectRef: { apiVersion: "v1", kind: "Pod", name: pod.metadata?.name, uid: pod.metadata?.uid },
+      },
+    },
+  );
+  const token = response.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${account} returned no token`);
+  return token;
+}
+
+/** Registers the Node when the server serves nodes (optional: the test server may not). */
+export async function registerNode(api: Api, nodeName: string, deps: WorkerDeps, log: Logger): Promise<void> {
+  const now = new Date().toISOString();
+  const capacity = {
+    cpu: String(deps.allocatable.cpu),
+    memory: `${Math.floor(deps.allocatable.memory / 1024)}Ki`,
+    pods: "110",
+  };
+  try {
+    await api.request("POST", "/api/v1/nodes", {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name: nodeName,
+        labels: {
+          "kubernetes.io/hostname": nodeName,
+          "kubernetes.io/os": "linux",
+          "kubernetes.io/arch": os.arch(),
+        },
+      },
+      status: {
+        addresses: [
+          { type: "InternalIP", address: deps.hostIP },
+          { type: "Hostname", address: nodeName },
+        ],
+        capacity,
+        allocatable: capacity,
+        conditions: [
+          {
+            type: "Ready",
+            status: "True",
+            reason: "KubeletReady",
+            message: "process kubelet is posting ready status",
+            lastHeartbeatTime: now,
+            lastTransitionTime: now,
+          },
+        ],
+        nodeInfo: {
+          kubeletVersion: "kiln-process-kubelet",
+          operatingSystem: "linux",
+          architecture: os.arch(),
+        },
+      },
+    });
+  } catch (error) {
+    if (error instanceof HttpError && (error.code === 404 || error.code === 405)) {
+      log.info("the API server serves no nodes; running without a Node object");
+    } else if (!(error instanceof HttpError && error.code === 409)) throw error;
+  }
+}
+
+/** A kubeconfig for the same cluster with a ServiceAccount token of the kubelet's own. */
+export async function nodeCredentials(admin: KubeConfig, name: string): Promise<KubeConfig> {
+  const api = createApi(admin);
+  const namespace = "kube-system";
+  await api
+    .request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name },
+    })
+    .catch((error) => {
+      if (!(error instanceof HttpError && error.code === 409)) throw error;
+    });
+  const response = await api.request<{ status?: { token?: string } }>(
+    "POST",
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 7 * 24 * 3600 },
+    },
+  );
+  const token = response.status?.token;
+  if (!token) throw new Error("TokenRequest for the kubelet's ServiceAccount returned no token");
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return kc;
+}
+
+/** A core/v1 Event about a pod, as the kubelet reports it (not aggregated: one object per event). */
+export function recordEvent(api: Api, nodeName: string, pod: V1Pod, e: PodEvent, log: Logger): void {
+  const { namespace = "default", name = "", uid } = pod.metadata ?? {};
+  const now = new Date().toISOString();
+  const body = {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      name: `${name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 8)}`,
+      namespace,
+    },
+    involvedObject: {
+      apiVersion: "v1",
+      kind: "Pod",
+      namespace,
+      name,
+      uid,
+      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
+    },
+    type: e.type,
+    reason: e.reason,
+    message: e.message,
+    source: { component: "kubelet", host: nodeName },
+    reportingComponent: "kubelet",
+    reportingInstance: nodeName,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+  };
+  api.request("POST", `/api/v1/namespaces/${namespace}/events`, body).catch((error) => {
+    log.debug({ err: error, reason: e.reason }, "recording an event failed");
+  });
+}
