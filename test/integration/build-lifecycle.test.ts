@@ -1,9 +1,16 @@
 // The build controller against the test API server, with pod status driven by hand (as a kubelet would
 // report it) and step records written as the agent writes them: every phase transition.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
 import type { V1Pod } from "@kubernetes/client-node";
 import { type Harness, PIPELINE, podStatuses, startHarness, waitFor } from "./build-harness.ts";
+
+const run = promisify(execFile);
+const KUBECTL = resolve(import.meta.dirname, "../../.tools/bin/kubectl");
 
 let h: Harness;
 let sha: string;
@@ -78,6 +85,23 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
       return mine.includes("Succeeded") ? mine : undefined;
     });
     for (const reason of ["Running", "Paused", "Succeeded"]) assert.ok(events.includes(reason), reason);
+  });
+
+  test("kubectl describe build shows the phase changes as Events", {
+    skip: !existsSync(KUBECTL) && "no kubectl (npm ci installs it)",
+  }, async () => {
+    const { stdout } = await run(KUBECTL, [
+      "--kubeconfig",
+      h.cluster.kubeconfigPath,
+      "describe",
+      "build",
+      "ok",
+      "-n",
+      "default",
+    ]);
+    const events = stdout.slice(stdout.indexOf("Events:"));
+    assert.match(events, /Normal\s+Running\s+\S+\s+kiln-build-controller\s+Pending → Running/);
+    assert.match(events, /Normal\s+Succeeded\s+.*Running → Succeeded: all 2 steps succeeded/);
   });
 
   test("a failing step: Failed, naming the step", async () => {
