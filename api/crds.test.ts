@@ -292,7 +292,7 @@ const samples: { name: string; kind: Kind; input: unknown; valid: boolean }[] = 
   {
     name: "repository: unknown notify event",
     kind: "Repository",
-    input: repositoryOf({ ...minimalRepository, notify: { telegram: { chats: ["1"], on: ["always"] } } }),
+    input: repositoryOf({ ...minimalRepository, notify: { telegram: { chats: ["1"], when: ["always"] } } }),
     valid: false,
   },
   {

@@ -55,7 +55,8 @@ export const repositorySpec = z
         telegram: z
           .object({
             chats: z.array(z.string().min(1)).min(1).describe("Telegram chat ids to announce builds in."),
-            on: z
+            // Not `on`: YAML 1.1 (kubectl) reads a bare `on:` key as `true`.
+            when: z
               .array(z.enum(NOTIFY_EVENTS))
               .default(["failure", "recovery"])
               .describe("Which finished builds to announce."),

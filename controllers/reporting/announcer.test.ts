@@ -58,7 +58,10 @@ beforeEach(async () => {
   const sha = repo.branches.get("main")!;
   const api = new MemoryApi();
   api.secrets.set("default/github/token", "ghp_kiln\n");
-  const repository = makeRepository({ chats: [String(PRIVATE), String(GROUP)], on: ["failure", "recovery"] });
+  const repository = makeRepository({
+    chats: [String(PRIVATE), String(GROUP)],
+    when: ["failure", "recovery"],
+  });
   repository.spec.github.apiURL = github.url;
   repository.spec.tokenSecretRef = { name: "github", key: "token" };
   api.put(repository);
@@ -283,7 +286,7 @@ describe("Announcer", () => {
     });
     world.announcers.push(announcer);
     const repository = world.api.repository("api");
-    repository.spec.notify = { telegram: { chats: [String(PRIVATE)], on: ["failure"] } };
+    repository.spec.notify = { telegram: { chats: [String(PRIVATE)], when: ["failure"] } };
     world.api.put(repository);
     await announcer.reconcile(key("b1"));
     await world.telegram.waitForMessages(1, { chat: PRIVATE });
@@ -369,7 +372,7 @@ describe("Announcer", () => {
     await waitFor("cleared", () => world.api.repository("api").status?.telegram?.blockedChats?.length === 0);
   });
 
-  test("a recovery is announced; a plain success is not (on: failure, recovery)", async () => {
+  test("a recovery is announced; a plain success is not (when: failure, recovery)", async () => {
     putBuild(
       "b1",
       { phase: "Failed", reported: { github: "failure", telegram: "Failed" } },

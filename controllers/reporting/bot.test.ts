@@ -22,8 +22,8 @@ beforeEach(async () => {
     perChatIntervalMs: 0,
   });
   api = new MemoryApi();
-  api.put(makeRepository({ chats: ["42", "-1001"], on: ["failure"] }));
-  const secret = makeRepository({ chats: ["99"], on: ["failure"] });
+  api.put(makeRepository({ chats: ["42", "-1001"], when: ["failure"] }));
+  const secret = makeRepository({ chats: ["99"], when: ["failure"] });
   secret.metadata.name = "secret";
   secret.spec.github.name = "secret";
   api.put(secret);

@@ -15,7 +15,7 @@ const failure = {
 describe("claimFor", () => {
   test("a finished build: GitHub intent, Queued and Skipped chat records, in one patch", () => {
     const repo = makeRepository(
-      { chats: ["1", "2"], on: ["failure"] },
+      { chats: ["1", "2"], when: ["failure"] },
       { blocked: [{ chat: "2", reason: "Forbidden", generation: 1 }] },
     );
     const build = makeBuild("b", { phase: "Failed", reported: { github: "pending" } });
@@ -33,7 +33,7 @@ describe("claimFor", () => {
   });
 
   test("the same intent recorded: resuming, nothing written; without a bot chats are left alone", () => {
-    const repo = makeRepository({ chats: ["1"], on: ["failure"] });
+    const repo = makeRepository({ chats: ["1"], when: ["failure"] });
     const build = makeBuild("b", {
       phase: "Failed",
       reported: { githubIntent: { state: "failure", description: "Old words", time: NOW } },
@@ -49,7 +49,7 @@ describe("claimFor", () => {
   });
 
   test("all chats settled: the phase is recorded once", () => {
-    const repo = makeRepository({ chats: ["1"], on: ["failure"] });
+    const repo = makeRepository({ chats: ["1"], when: ["failure"] });
     const build = makeBuild("b", {
       phase: "Failed",
       reported: { github: "failure", chats: [{ chat: "1", state: "Sent", time: NOW }] },
@@ -78,18 +78,18 @@ describe("chatOutcome and blockedChatsAfter", () => {
   });
 
   test("listing, relisting after a spec change, unlisting", () => {
-    const repo = makeRepository({ chats: ["1"], on: ["failure"] }, { generation: 3 });
+    const repo = makeRepository({ chats: ["1"], when: ["failure"] }, { generation: 3 });
     const listed = blockedChatsAfter(repo, "1", { reason: "Forbidden", message: "blocked" }, NOW);
     assert.deepEqual(listed, [
       { chat: "1", reason: "Forbidden", message: "blocked", since: NOW, generation: 3 },
     ]);
     const same = makeRepository(
-      { chats: ["1"], on: ["failure"] },
+      { chats: ["1"], when: ["failure"] },
       { generation: 3, blocked: [{ chat: "1", reason: "Forbidden", generation: 3 }] },
     );
     assert.equal(blockedChatsAfter(same, "1", { reason: "Forbidden", message: "blocked" }, NOW), undefined);
     const edited = makeRepository(
-      { chats: ["1"], on: ["failure"] },
+      { chats: ["1"], when: ["failure"] },
       { generation: 4, blocked: [{ chat: "1", reason: "Forbidden", generation: 3 }] },
     );
     assert.equal(

@@ -38,27 +38,27 @@ describe("owedAnnouncements: Telegram, one message per finished build per chat, 
   const cases: {
     phase: BuildPhase;
     previous?: BuildPhase;
-    on: ("failure" | "recovery" | "success")[];
+    when: ("failure" | "recovery" | "success")[];
     want: string | undefined;
   }[] = [
-    { phase: "Running", on: [...ALL], want: undefined },
-    { phase: "Failed", on: ["failure"], want: "failure" },
-    { phase: "TimedOut", on: ["failure"], want: "failure" },
-    { phase: "Errored", on: ["failure"], want: "failure" },
-    { phase: "Failed", on: ["success", "recovery"], want: undefined },
-    { phase: "Succeeded", on: ["failure", "recovery"], want: undefined },
-    { phase: "Succeeded", previous: "Succeeded", on: ["failure", "recovery"], want: undefined },
-    { phase: "Succeeded", previous: "Failed", on: ["failure", "recovery"], want: "recovery" },
-    { phase: "Succeeded", previous: "TimedOut", on: ["recovery"], want: "recovery" },
-    { phase: "Succeeded", previous: "Failed", on: ["success"], want: "recovery" },
-    { phase: "Succeeded", on: ["success"], want: "success" },
-    { phase: "Succeeded", previous: "Failed", on: ["failure"], want: undefined },
-    { phase: "Cancelled", on: [...ALL], want: undefined },
+    { phase: "Running", when: [...ALL], want: undefined },
+    { phase: "Failed", when: ["failure"], want: "failure" },
+    { phase: "TimedOut", when: ["failure"], want: "failure" },
+    { phase: "Errored", when: ["failure"], want: "failure" },
+    { phase: "Failed", when: ["success", "recovery"], want: undefined },
+    { phase: "Succeeded", when: ["failure", "recovery"], want: undefined },
+    { phase: "Succeeded", previous: "Succeeded", when: ["failure", "recovery"], want: undefined },
+    { phase: "Succeeded", previous: "Failed", when: ["failure", "recovery"], want: "recovery" },
+    { phase: "Succeeded", previous: "TimedOut", when: ["recovery"], want: "recovery" },
+    { phase: "Succeeded", previous: "Failed", when: ["success"], want: "recovery" },
+    { phase: "Succeeded", when: ["success"], want: "success" },
+    { phase: "Succeeded", previous: "Failed", when: ["failure"], want: undefined },
+    { phase: "Cancelled", when: [...ALL], want: undefined },
   ];
   for (const c of cases) {
-    test(`${c.phase} after ${c.previous ?? "nothing"}, on ${c.on.join("+")} → ${c.want ?? "no message"}`, () => {
+    test(`${c.phase} after ${c.previous ?? "nothing"}, on ${c.when.join("+")} → ${c.want ?? "no message"}`, () => {
       const previous = c.previous ? makeBuild("prev", { phase: c.previous }) : undefined;
-      const repo = makeRepository({ chats: ["-1001", "42"], on: c.on });
+      const repo = makeRepository({ chats: ["-1001", "42"], when: c.when });
       const owed = owedAnnouncements(makeBuild("b", { phase: c.phase }), repo, previous);
       if (c.want === undefined) assert.deepEqual(owed.chats, []);
       else
@@ -70,7 +70,7 @@ describe("owedAnnouncements: Telegram, one message per finished build per chat, 
   }
 
   test("chats that already have a record are not owed again; settled once all records are terminal", () => {
-    const repo = makeRepository({ chats: ["1", "2", "3"], on: ["failure"] });
+    const repo = makeRepository({ chats: ["1", "2", "3"], when: ["failure"] });
     const time = "2026-11-22T00:00:00Z";
     const build = makeBuild("b", {
       phase: "Failed",
@@ -105,19 +105,19 @@ describe("owedAnnouncements: Telegram, one message per finished build per chat, 
     const build = makeBuild("b", { phase: "Failed" });
     const same = owedAnnouncements(
       build,
-      makeRepository({ chats: ["1", "2"], on: ["failure"] }, { generation: 3, blocked }),
+      makeRepository({ chats: ["1", "2"], when: ["failure"] }, { generation: 3, blocked }),
     );
     assert.deepEqual(same.chats, [{ chat: "1", event: "failure" }]);
     assert.deepEqual(same.skipped, [{ chat: "2", event: "failure", reason: "Forbidden" }]);
     const edited = owedAnnouncements(
       build,
-      makeRepository({ chats: ["1", "2"], on: ["failure"] }, { generation: 4, blocked }),
+      makeRepository({ chats: ["1", "2"], when: ["failure"] }, { generation: 4, blocked }),
     );
     assert.equal(edited.chats.length, 2);
   });
 
   test("a build that finished more than a day ago is skipped as Stale, not announced", () => {
-    const repo = makeRepository({ chats: ["1"], on: ["failure"] });
+    const repo = makeRepository({ chats: ["1"], when: ["failure"] });
     const build = makeBuild("b", { phase: "Failed", completionTime: "2026-11-20T00:00:00Z" });
     const now = Date.parse("2026-11-22T00:00:00Z");
     assert.deepEqual(owedAnnouncements(build, repo, undefined, now).skipped, [

@@ -112,10 +112,10 @@ export function notifyEvent(build: Build, previous?: Build): NotifyEvent | undef
   return undefined;
 }
 
-/** A recovery is a success too: `on: [success]` announces it, `on: [recovery]` announces only it. */
-export function wanted(event: NotifyEvent, on: readonly string[]): boolean {
-  if (event === "recovery") return on.includes("recovery") || on.includes("success");
-  return on.includes(event);
+/** A recovery is a success too: `when: [success]` announces it, `when: [recovery]` announces only it. */
+export function wanted(event: NotifyEvent, when: readonly string[]): boolean {
+  if (event === "recovery") return when.includes("recovery") || when.includes("success");
+  return when.includes(event);
 }
 
 function blockedReason(repository: Repository, chat: string): string | undefined {
@@ -153,7 +153,7 @@ export function owedAnnouncements(
   // get a flood of old news; those are recorded as Skipped, visibly, instead.
   const completed = Date.parse(build.status?.completionTime ?? "");
   const stale = now !== undefined && !Number.isNaN(completed) && now - completed > STALE_AFTER_MS;
-  if (telegram && event && wanted(event, telegram.on)) {
+  if (telegram && event && wanted(event, telegram.when)) {
     for (const chat of new Set(telegram.chats)) {
       if (records.some((record) => record.chat === chat)) continue;
       const reason = (repository && blockedReason(repository, chat)) || (stale ? "Stale" : undefined);

@@ -38,7 +38,7 @@ export function makeBuild(
 }
 
 export function makeRepository(
-  notify?: { chats: string[]; on: ("failure" | "recovery" | "success")[] },
+  notify?: { chats: string[]; when: ("failure" | "recovery" | "success")[] },
   extra: { generation?: number; blocked?: { chat: string; reason: string; generation: number }[] } = {},
 ): Repository {
   const spec: RepositorySpec = {

@@ -93,9 +93,9 @@ describe("kubectl", { skip: !existsSync(kubectl) && "kubectl is not installed (n
     const applied = await ok("apply", "-f", "manifests/examples/repository.yaml");
     assert.match(applied, /secret\/acme-api-github created/);
     assert.match(applied, /repository.kiln.dev\/api created/);
-    // kubectl reads YAML 1.1: a bare `on:` key would arrive as "true" and be pruned.
-    const on = await ok("get", "repository", "api", "-o", "jsonpath={.spec.notify.telegram.on}");
-    assert.equal(on, '["failure","recovery"]');
+    // kubectl reads YAML 1.1, so the field is named `when` (a bare `on:` key would arrive as `true`).
+    const when = await ok("get", "repository", "api", "-o", "jsonpath={.spec.notify.telegram.when}");
+    assert.equal(when, '["failure","recovery"]');
     const again = await ok("apply", "-f", "manifests/examples/repository.yaml");
     assert.match(again, /repository.kiln.dev\/api unchanged/);
     // kubectl re-sends a Secret's stringData (the live object only has data), so kube says "configured".

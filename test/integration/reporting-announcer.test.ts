@@ -77,7 +77,7 @@ async function stopAnnouncer(reporting: ReportingController) {
   running.splice(running.indexOf(reporting), 1);
 }
 
-async function createRepository(name: string, chats: number[], on: string[]) {
+async function createRepository(name: string, chats: number[], when: string[]) {
   github.addRepository("acme", name);
   const repository: RepositoryInput = {
     apiVersion: "kiln.dev/v1alpha1",
@@ -86,7 +86,9 @@ async function createRepository(name: string, chats: number[], on: string[]) {
     spec: {
       github: { owner: "acme", name, apiURL: github.url },
       tokenSecretRef: { name: "github", key: "token" },
-      notify: { telegram: { chats: chats.map(String), on: on as ("failure" | "recovery" | "success")[] } },
+      notify: {
+        telegram: { chats: chats.map(String), when: when as ("failure" | "recovery" | "success")[] },
+      },
     },
   };
   await custom.createNamespacedCustomObject({ ...builds, plural: "repositories", body: repository });

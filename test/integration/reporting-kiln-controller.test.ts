@@ -95,7 +95,7 @@ test("kiln controller announces a finished build in Telegram and on GitHub", asy
       spec: {
         github: { owner: "acme", name: "web" },
         tokenSecretRef: { name: "gh", key: "token" },
-        notify: { telegram: { chats: ["-1001"], on: ["failure"] } },
+        notify: { telegram: { chats: ["-1001"], when: ["failure"] } },
       },
     },
   });
