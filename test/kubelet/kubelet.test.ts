@@ -521,6 +521,49 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     }
   });
 
+  test("lifecycle hooks: postStart runs inside the container, preStop before SIGTERM", async () => {
+    const hostDir = fs.mkdtempSync(`${os.tmpdir()}/kubelet-hooks-`);
+    try {
+      await create(
+        pod("hooks", {
+          nodeName: kubelet.nodeName,
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: "main",
+              image: "busybox",
+              command: [
+                "sh",
+                "-c",
+                "until [ -f /tmp/post ]; do sleep 0.05; done; echo saw-post > /out/main; " +
+                  "trap 'echo term-after-$(cat /out/prestop) >> /out/main; exit 0' TERM; while :; do sleep 0.05; done",
+              ],
+              lifecycle: {
+                postStart: { exec: { command: ["sh", "-c", "touch /tmp/post"] } },
+                preStop: { exec: { command: ["sh", "-c", "echo prestop > /out/prestop"] } },
+              },
+              volumeMounts: [{ name: "out", mountPath: "/out" }],
+            },
+          ],
+          volumes: [{ name: "out", hostPath: { path: hostDir } }],
+        }),
+      );
+      await waitFor("postStart seen", async () => fs.existsSync(`${hostDir}/main`));
+      await core.deleteNamespacedPod({ name: "hooks", namespace: ns });
+      await waitFor("pod gone", async () => {
+        try {
+          await read("hooks");
+          return undefined;
+        } catch (error) {
+          return (error as { code?: number }).code === 404;
+        }
+      });
+      assert.equal(fs.readFileSync(`${hostDir}/main`, "utf8"), "saw-post\nterm-after-prestop\n");
+    } finally {
+      fs.rmSync(hostDir, { recursive: true, force: true });
+    }
+  });
+
   test("only the container that mounts the token volume sees the token", async () => {
     await create(
       pod("token", {

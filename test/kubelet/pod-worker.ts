@@ -10,8 +10,10 @@ import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
 import { containerArgv, type KilnCli, runtimeEnv } from "./command.ts";
 import { type EnvInputs, resolveEnv } from "./env.ts";
+import { runHook } from "./hooks.ts";
 import type { LogStore } from "./logs.ts";
 import { type ProbeKind, probeLoop } from "./probe-loop.ts";
+import type { ProbeTarget } from "./probes.ts";
 import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
 import { type Mount, resolveExecutable } from "./sandbox.ts";
@@ -66,6 +68,7 @@ export class PodWorker {
   readonly record: PodRecord & { containers: Map<string, ContainerRecord> };
   private readonly deps: WorkerDeps;
   private readonly procs = new Map<string, ContainerProcess>();
+  private readonly targets = new Map<string, ProbeTarget>();
   private readonly abort = new AbortController();
   private volumes = new Map<string, PreparedVolume>();
   private stopReason: StopReason | undefined;
@@ -390,6 +393,17 @@ export class PodWorker {
     this.procs.set(c.name, proc);
     this.event("Normal", "Created", `Created container: ${c.name}`, c.name);
     const pid = await proc.pid;
+    const target = pid === undefined ? undefined : this.probeTarget(c, pid, processEnv);
+    if (target) this.targets.set(c.name, target);
+    const postStart = c.lifecycle?.postStart;
+    if (postStart && target) {
+      // The container counts as running only once its postStart hook is done.
+      const r = await runHook(postStart, target, this.graceMs());
+      if (!r.ok) {
+        this.event("Warning", "FailedPostStartHook", `PostStartHook failed: ${r.message ?? ""}`, c.name);
+        void proc.terminate(this.graceMs());
+      }
+    }
     const noStartupProbe = !c.startupProbe;
     this.setRecord(c.name, {
       state: { running: { startedAt } },
@@ -401,11 +415,12 @@ export class PodWorker {
     this.changed();
     if (pid !== undefined) this.event("Normal", "Started", `Started container ${c.name}`, c.name);
     const probing = new AbortController();
-    if (pid !== undefined) void this.runProbes(c, proc, pid, processEnv, probing.signal);
+    if (target) void this.runProbes(c, proc, target, probing.signal);
     const exit = await proc.exited;
     probing.abort();
     log.close();
     this.procs.delete(c.name);
+    this.targets.delete(c.name);
     let written = "";
     try {
       written = fs.readFileSync(termFile, "utf8");
@@ -442,16 +457,18 @@ export class PodWorker {
     return mounts;
   }
 
+  private probeTarget(c: V1Container, pid: number, env: ReadonlyMap<string, string>): ProbeTarget {
+    const sec = resolveSecurity(this.pod, c);
+    const user = sec.ok ? { uid: sec.security.uid, gid: sec.security.gid } : undefined;
+    return { pid, env, container: c, podIP: this.deps.podIP, ...(user ? { user } : {}) };
+  }
+
   private async runProbes(
     c: V1Container,
     proc: ContainerProcess,
-    pid: number,
-    env: ReadonlyMap<string, string>,
+    target: ProbeTarget,
     signal: AbortSignal,
   ): Promise<void> {
-    const sec = resolveSecurity(this.pod, c);
-    const user = sec.ok ? { uid: sec.security.uid, gid: sec.security.gid } : undefined;
-    const target = { pid, env, container: c, podIP: this.deps.podIP, ...(user ? { user } : {}) };
     const loop = (kind: ProbeKind, spec: V1Probe, onResult: (ok: boolean) => boolean) =>
       probeLoop({
         kind,
@@ -551,9 +568,21 @@ export class PodWorker {
       const spec = this.pod.spec!;
       for (const name of this.procs.keys())
         this.event("Normal", "Killing", `Stopping container ${name}`, name);
-      await Promise.all(spec.containers.map((c) => this.procs.get(c.name)?.terminate(remaining())));
-      for (const c of [...(spec.initContainers ?? [])].reverse())
-        await this.procs.get(c.name)?.terminate(remaining());
+      const stopOne = async (c: V1Container) => {
+        const proc = this.procs.get(c.name);
+        if (!proc) return;
+        const preStop = c.lifecycle?.preStop;
+        const target = this.targets.get(c.name);
+        if (preStop && target) {
+          // preStop and SIGTERM share the grace period.
+          const r = await runHook(preStop, target, remaining());
+          if (!r.ok)
+            this.event("Warning", "FailedPreStopHook", `PreStopHook failed: ${r.message ?? ""}`, c.name);
+        }
+        await proc.terminate(remaining());
+      };
+      await Promise.all(spec.containers.map(stopOne));
+      for (const c of [...(spec.initContainers ?? [])].reverse()) await stopOne(c);
       this.abort.abort();
       this.record.terminal = true;
       this.record.sandboxReady = false;
