@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import { Writable } from "node:stream";
+import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, Log, type V1Pod } from "@kubernetes/client-node";
@@ -562,6 +563,39 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     } finally {
       fs.rmSync(hostDir, { recursive: true, force: true });
     }
+  });
+
+  test("exec runs a command inside a running container", async () => {
+    await create(
+      pod("exec", {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: ["sh", "-c", "echo inside > /tmp/mark; exec sleep 60"],
+            env: [{ name: "WHO", value: "main-env" }],
+            securityContext: { runAsUser: 4242 },
+          },
+        ],
+      }),
+    );
+    await phase("exec", "Running");
+    await waitFor("marker", async () => {
+      const child = kubelet.exec(ns, "exec", "main", ["cat", "/tmp/mark"]);
+      return child && (await text(child.stdout!)) === "inside\n";
+    });
+    const child = kubelet.exec(ns, "exec", "main", [
+      "sh",
+      "-c",
+      "echo $WHO $(hostname) $(id -u); tr '\\0' ' ' < /proc/1/cmdline",
+    ]);
+    assert.ok(child);
+    const [out, code] = await Promise.all([text(child.stdout!), new Promise((r) => child.on("close", r))]);
+    assert.equal(code, 0);
+    assert.equal(out, "main-env exec 4242\nsleep 60 ");
+    assert.equal(kubelet.exec(ns, "exec", "nope", ["true"]), undefined);
+    await core.deleteNamespacedPod({ name: "exec", namespace: ns });
   });
 
   test("only the container that mounts the token volume sees the token", async () => {

@@ -2,6 +2,8 @@
 // binds the unscheduled ones to itself, runs them with PodWorker and writes their status through
 // pods/status with conflict retries. It is not part of the API server; it only hands the server a
 // pod-log source when running in the same process.
+
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,6 +11,7 @@ import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import { createApi, HttpError } from "./client.ts";
+import { type ExecOptions, execIn } from "./exec.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
 import {
   fetchObjects,
@@ -55,6 +58,17 @@ export interface KubeletOptions {
 export interface Kubelet {
   nodeName: string;
   dataDir: string;
+  /**
+   * Runs a command in a running container (what pods/exec needs), or undefined when the pod or
+   * container is not running here. No TTY.
+   */
+  exec(
+    namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    options?: ExecOptions,
+  ): ChildProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -213,6 +227,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   return {
     nodeName,
     dataDir,
+    exec(namespace, pod, container, command, execOptions) {
+      const worker = [...workers.values()].find(
+        (w) => w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === pod,
+      );
+      const target = worker?.execTarget(container);
+      return target && execIn(target, command, execOptions);
+    },
     async stop() {
       watcher.stop();
       options.setPodLogSource?.(undefined);

@@ -102,6 +102,11 @@ export class PodWorker {
     return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
   }
 
+  /** Where `kubectl exec` into a running container goes. */
+  execTarget(container: string): ProbeTarget | undefined {
+    return this.targets.get(container);
+  }
+
   get isTerminal(): boolean {
     return this.record.terminal;
   }
