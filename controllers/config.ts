@@ -47,6 +47,8 @@ export const controllerConfig = z.object({
   kilnResources: resources.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } }),
   /** A pod that cannot be scheduled for this long makes its Build Errored. */
   unschedulableTimeoutMs: durationMs.default(300_000),
+  /** How often a build whose pod was evicted or lost before any step ran gets a new pod. */
+  maxRevivals: z.coerce.number().int().min(0).max(10).default(2),
   /** A pod whose containers have not started after this long (image pulls …) makes its Build Errored. */
   startTimeoutMs: durationMs.default(600_000),
   leaderElection: z

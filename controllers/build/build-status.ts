@@ -8,6 +8,7 @@ import { type Build, type BuildPhase, type BuildStatus, isFinished } from "../..
 import { formatDuration } from "../../api/duration.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
 import { timeoutSeconds } from "./build-pod.ts";
+import { REVIVING } from "./revive.ts";
 
 /** The part of status the controller owns (never steps or reported). */
 export type OwnedStatus = Pick<
@@ -99,6 +100,10 @@ function progress(build: Build, phase: BuildPhase, reason: string, message: stri
     message: clip(message),
     observedGeneration: build.metadata.generation,
   };
+}
+
+function podDone(pod: V1Pod): boolean {
+  return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 
 function allStatuses(pod: V1Pod): V1ContainerStatus[] {
@@ -313,6 +318,14 @@ export function buildStatus(
         deletePod: true,
       };
     }
+  }
+  if (build.status?.reason === REVIVING && (!pod || pod.metadata?.deletionTimestamp || podDone(pod))) {
+    // The old pod is on its way out; the reconciler starts the new one once it is gone.
+    return {
+      status: owned(build.status),
+      deletePod: pod !== undefined && !pod.metadata?.deletionTimestamp,
+      requeueAfterMs: 500,
+    };
   }
   let decision: StatusDecision;
   if (!pod) {

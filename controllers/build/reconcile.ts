@@ -30,6 +30,7 @@ import type { ParsedManifest } from "./manifest-source.ts";
 import type { BuildMetrics } from "./metrics.ts";
 import { podName } from "./names.ts";
 import { admit, beyondHistory, supersededBy } from "./queueing.ts";
+import { REVIVALS_ANNOTATION, REVIVING, revivals, revive } from "./revive.ts";
 
 export interface BuildReconcilerDeps {
   client: KubeClient;
@@ -37,7 +38,7 @@ export interface BuildReconcilerDeps {
   repositories: Informer<Repository>;
   pods: Informer<V1Pod>;
   manifests: { read(repository: Repository, sha: string): Promise<ParsedManifest> };
-  config: BuildPodConfig & StatusLimits & { identity: string };
+  config: BuildPodConfig & StatusLimits & { identity: string; maxRevivals: number };
   clock: Clock;
   log: Logger;
   metrics: BuildMetrics;
@@ -222,7 +223,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
       throw new TerminalError("PodConflict", message);
     }
     // The pod cache may lag behind our own create: ask the API before calling a pod lost.
-    if (!pod && build.status?.podName) pod = createdPods.get(key);
+    if (!pod && build.status?.podName && build.status.reason !== REVIVING) pod = createdPods.get(key);
     if (!pod && build.status?.podName) {
       pod = await client.get<V1Pod>(podPath(namespace, build.status.podName)).catch((err) => {
         if (isNotFound(err)) return undefined;
@@ -245,7 +246,22 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
         };
       }
     }
-    if (!pod && !isFinished(decision.status.phase) && !build.status?.podName) {
+    const revived = revive(build, decision.status, config.maxRevivals);
+    if (revived) {
+      await writeStatus(build, before, revived);
+      // After the status (which carries the resourceVersion check): a crash in between costs one extra
+      // revival at most, never a lost count that would allow endless ones.
+      const count = String(revivals(build) + 1);
+      await client.mergePatch(buildPath(build), {
+        metadata: { annotations: { [REVIVALS_ANNOTATION]: count } },
+      });
+      createdPods.delete(key);
+      if (pod) await deletePod(pod);
+      log.info({ revival: count, reason: decision.status.reason }, "reviving build with a new pod");
+      return { requeueAfter: 500 };
+    }
+    const reviving = build.status?.reason === REVIVING;
+    if (!pod && !isFinished(decision.status.phase) && (!build.status?.podName || reviving)) {
       decision = await start(build, repo, key);
     }
     // Status first: the decision is recorded (or refused as stale) before the pod goes.

@@ -203,8 +203,11 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
     await h.createBuild("evicted", { sha, branch: "b-ev" });
     await h.createBuild("oom", { sha, branch: "b-oom" });
     await h.createBuild("lost", { sha, branch: "b-lost" });
-    for (const name of ["evicted", "oom", "lost"])
+    for (const name of ["evicted", "oom", "lost"]) {
       await h.setPodStatus((await podOf(name)).metadata!.name!, podStatuses.running());
+      // A step has started: from here on an infrastructure failure is final (no new pod).
+      await h.reportSteps(name, [{ name: "hello", phase: "Running" }]);
+    }
     await h.waitPhase("lost", "Running");
     await h.setPodStatus("evicted-pod", {
       phase: "Failed",
@@ -219,6 +222,41 @@ describe("build lifecycle", { timeout: 60_000 }, () => {
     assert.equal((await h.waitPhase("oom", "Errored")).status?.reason, "OOMKilled");
     const lost = await h.waitPhase("lost", "Errored");
     assert.equal(lost.status?.reason, "PodLost");
+  });
+
+  test("a pod evicted or lost before any step ran gets a new pod, twice; the third time it is Errored", async () => {
+    await h.createBuild("revive", { sha, branch: "b-revive" });
+    const first = await podOf("revive");
+    const startedAt = (await h.getBuild("revive"))?.status?.startTime;
+    const newPod = async (than: string | undefined) =>
+      waitFor("a new pod", async () => {
+        const p = await h.getPod("revive-pod");
+        return p && p.metadata?.uid !== than && !p.metadata?.deletionTimestamp ? p : undefined;
+      });
+    await h.setPodStatus("revive-pod", {
+      phase: "Failed",
+      reason: "Evicted",
+      message: "The node was low on memory.",
+    });
+    const second = await newPod(first.metadata?.uid);
+    let b = await h.waitPhase("revive", "Pending");
+    assert.equal(b.metadata.annotations?.["kiln.dev/revivals"], "1");
+    await h.client.delete("/api/v1/namespaces/default/pods/revive-pod");
+    await newPod(second.metadata?.uid);
+    b = await waitFor("second revival recorded", async () => {
+      const x = await h.getBuild("revive");
+      return x?.metadata.annotations?.["kiln.dev/revivals"] === "2" && x.status?.reason === "PodPending"
+        ? x
+        : undefined;
+    });
+    assert.equal(b.status?.startTime, startedAt, "the timeout still counts from the first start");
+    await h.setPodStatus("revive-pod", {
+      phase: "Failed",
+      reason: "Evicted",
+      message: "The node was low on memory.",
+    });
+    const errored = await h.waitPhase("revive", "Errored");
+    assert.equal(errored.status?.reason, "Evicted");
   });
 
   test("an image that cannot be pulled: Errored once the start timeout passes", async () => {
