@@ -46,7 +46,9 @@ describe("parseControllerConfig", () => {
       KILN_LEADER_ELECT: "false",
       KILN_START_TIMEOUT: "2m",
       KILN_CONTROLLERS: "build",
+      KILN_MAX_REVIVALS: "0",
     });
+    t.assert.equal(c.maxRevivals, 0);
     t.assert.deepEqual(c.namespaces, ["ci", "builds"]);
     t.assert.equal(c.leaderElection.enabled, false);
     t.assert.equal(c.startTimeoutMs, 120_000);

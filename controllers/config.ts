@@ -96,6 +96,7 @@ Options (environment variable in brackets):
   --lease-duration <d>           [KILN_LEASE_DURATION] (15s); renew deadline and retry period scale with it
   --unschedulable-timeout <d>    [KILN_UNSCHEDULABLE_TIMEOUT] (5m)
   --start-timeout <d>            [KILN_START_TIMEOUT] (10m)
+  --max-revivals <n>             new pods for a build evicted or lost before any step [KILN_MAX_REVIVALS] (2)
 `;
 
 export class ConfigError extends Error {}
@@ -136,6 +137,7 @@ export function parseControllerConfig(
         "lease-duration": { type: "string" },
         "unschedulable-timeout": { type: "string" },
         "start-timeout": { type: "string" },
+        "max-revivals": { type: "string" },
       },
     }));
   } catch (err) {
@@ -169,6 +171,7 @@ export function parseControllerConfig(
     logLevel: str("log-level", "KILN_LOG_LEVEL"),
     unschedulableTimeoutMs: str("unschedulable-timeout", "KILN_UNSCHEDULABLE_TIMEOUT"),
     startTimeoutMs: str("start-timeout", "KILN_START_TIMEOUT"),
+    maxRevivals: str("max-revivals", "KILN_MAX_REVIVALS"),
     leaderElection: {
       enabled: leaderElect,
       namespace: str("lease-namespace", "KILN_LEASE_NAMESPACE") ?? env.KILN_NAMESPACE,
