@@ -2,6 +2,7 @@
 // container's log, the host pid of the container's pid 1 from bwrap's status fd, and
 // SIGTERM-then-SIGKILL termination.
 import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import { type Cgroup, createCgroup } from "./cgroup.ts";
 import type { ContainerLog } from "./logs.ts";
 import { bwrapArgs, type Mount } from "./sandbox.ts";
@@ -67,7 +68,7 @@ export class ContainerProcess {
         if (m && !started) {
           started = true;
           this.pid1 = Number(m[1]);
-          resolve(this.pid1);
+          void sandboxReady(this.pid1, bwrapPath(spec.bwrap ?? "bwrap")).then(() => resolve(this.pid1));
         }
       });
       child.on("close", () => resolve(undefined));
@@ -163,6 +164,32 @@ export class ContainerProcess {
     clearTimeout(timer);
     return this.exited;
   }
+}
+
+/**
+ * bwrap reports the child's pid before it has set up the mounts; the sandbox is ready once that
+ * process has exec'd the command (until then, nsenter would see a half-built mount namespace).
+ */
+async function sandboxReady(pid: number, bwrap: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/exe`) !== bwrap) return;
+    } catch {
+      return; // gone already
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** The real path of the bwrap binary, as /proc/<pid>/exe shows it. */
+function bwrapPath(name: string): string {
+  const dirs = name.includes("/") ? [""] : (process.env.PATH ?? "/usr/bin:/bin").split(":");
+  for (const dir of dirs) {
+    try {
+      return fs.realpathSync(dir ? `${dir}/${name}` : name);
+    } catch {}
+  }
+  return name;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {
