@@ -5,7 +5,9 @@ import * as fs from "node:fs";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api } from "@kubernetes/client-node";
+import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster } from "../cluster/start.ts";
+import { startKubelet } from "./kubelet.ts";
 
 function pidsWith(marker: string): number[] {
   return fs
@@ -85,4 +87,81 @@ test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no proce
     await cluster.stop();
   }
   await until("processes gone", () => pidsWith(marker).length === 0, 5_000);
+});
+
+test("a kubelet stopping reports its pods like a node shutdown; a restarted one fails what it lost", {
+  timeout: 30_000,
+}, async () => {
+  const cluster = await startTestCluster({ applyCRDs: false });
+  const marker = `kiln-restart-${process.pid}-${Date.now()}`;
+  try {
+    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    const status = async (name: string) =>
+      (await core.readNamespacedPod({ name, namespace: "default" })).status;
+    const first = await startKubelet({ kubeConfig: cluster.kubeConfig, log: silentLogger() });
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name: "running" },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          containers: [{ name: "main", image: "busybox", command: ["sh", "-c", `sleep 60; : ${marker}`] }],
+        },
+      },
+    });
+    await until("running", async () => (await status("running"))?.phase === "Running");
+    await first.stop();
+    assert.deepEqual(pidsWith(marker), []);
+    const stopped = await status("running");
+    assert.equal(stopped?.phase, "Failed");
+    assert.equal(stopped?.reason, "Terminated");
+
+    // A pod that a kubelet had started, then lost with its processes (as after kill -9).
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name: "lost" },
+        spec: {
+          nodeName: "process-kubelet",
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
+        },
+      },
+    });
+    const pod = await core.readNamespacedPod({ name: "lost", namespace: "default" });
+    await core.replaceNamespacedPodStatus({
+      name: "lost",
+      namespace: "default",
+      body: {
+        ...pod,
+        status: {
+          phase: "Running",
+          startTime: new Date(),
+          containerStatuses: [
+            {
+              name: "main",
+              image: "busybox",
+              imageID: "",
+              ready: true,
+              restartCount: 0,
+              state: { running: { startedAt: new Date() } },
+            },
+          ],
+        },
+      },
+    });
+    const second = await startKubelet({ kubeConfig: cluster.kubeConfig, log: silentLogger() });
+    try {
+      await until("lost pod failed", async () => (await status("lost"))?.phase === "Failed");
+      const lost = await status("lost");
+      assert.equal(lost?.reason, "NodeLost");
+      assert.equal(lost?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await cluster.stop();
+  }
 });

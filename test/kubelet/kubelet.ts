@@ -3,7 +3,7 @@
 // pods/status with conflict retries. It is not part of the API server; it only hands the server a
 // pod-log source when running in the same process.
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -76,6 +76,13 @@ const TERMINAL = new Set(["Succeeded", "Failed"]);
 
 export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const nodeName = options.nodeName ?? "process-kubelet";
+  const bwrap = spawnSync("bwrap", ["--version"], { encoding: "utf8" });
+  if (bwrap.error || bwrap.status !== 0) {
+    throw new Error(
+      "the process kubelet needs bubblewrap (bwrap) to sandbox containers: apt-get install bubblewrap " +
+        `(${bwrap.error?.message ?? bwrap.stderr})`,
+    );
+  }
   const log = (options.log ?? silentLogger()).child({ component: "process-kubelet", node: nodeName });
   const kubeConfig =
     (options.ownIdentity ?? true) ? await nodeCredentials(options.kubeConfig, nodeName) : options.kubeConfig;

@@ -605,6 +605,13 @@ export class PodWorker {
 
   /** Kubelet shutdown: kill at once. */
   async kill(): Promise<void> {
+    // As the kubelet's graceful node shutdown reports the pods it had to stop.
+    if (!this.record.terminal && !this.record.failure) {
+      this.record.failure = {
+        reason: "Terminated",
+        message: "Pod was terminated in response to imminent node shutdown.",
+      };
+    }
     await this.stop("shutdown", 0);
   }
 
