@@ -83,7 +83,7 @@ describe("ContainerProcess", { timeout: 30_000 }, () => {
   });
 
   test("pid 1 ignores SIGTERM it does not handle, SIGKILL after the grace period ends it", async () => {
-    const { proc } = run("sleep 30");
+    const { proc } = run("exec sleep 30");
     await proc.pid;
     const exit = await proc.terminate(300);
     assert.equal(exit.exitCode, 137);
