@@ -1,12 +1,12 @@
 // The build pod as a pure function of (Build, Repository, pipeline, config): DESIGN.md §3.
 //
-// Security: every container runs with no privilege escalation, ALL capabilities dropped and the
-// RuntimeDefault seccomp profile. Kiln's own containers (fetch, agent) also run as a fixed non-root
-// user with a read-only root filesystem — Pod Security "restricted". The user's build and service
-// containers are NOT forced to runAsNonRoot: most CI images (node, python, postgres …) start as root, and
-// forcing it makes the kubelet refuse to start them (CreateContainerConfigError), so they stay at
-// "restricted minus runAsNonRoot". Root without capabilities cannot override file permissions, which is
-// why the pod has an fsGroup: the shared emptyDirs are group-writable for every container.
+// Security: every container runs with no privilege escalation and the RuntimeDefault seccomp profile.
+// Kiln's own containers (fetch, agent) also drop ALL capabilities and run as a fixed non-root user with a
+// read-only root filesystem — Pod Security "restricted". The user's build and service containers are NOT
+// forced to runAsNonRoot and keep the runtime's default capabilities minus NET_RAW (Pod Security
+// "baseline"): most CI images (node, python, postgres …) start as root and their steps expect to
+// `apt-get install` or chown, which needs CHOWN/SETUID/DAC_OVERRIDE; forcing more makes ordinary pipelines
+// fail in confusing ways. The pod's fsGroup keeps the shared emptyDirs writable for every container.
 import type { V1Container, V1Pod, V1SecurityContext, V1Volume } from "@kubernetes/client-node";
 import {
   agentContainerArgs,
@@ -71,12 +71,13 @@ const SAFE_ANY = { name: "GIT_CONFIG_PARAMETERS", value: "'safe.directory'='*'" 
 
 const userSecurity: V1SecurityContext = {
   allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
+  capabilities: { drop: ["NET_RAW"] },
 };
 
 function kilnSecurity(config: BuildPodConfig): V1SecurityContext {
   return {
-    ...userSecurity,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
     runAsNonRoot: true,
     runAsUser: config.kilnUser,
     runAsGroup: config.kilnUser,
