@@ -709,7 +709,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     });
   });
 
-  test("containers that cannot run: no command, missing executable", async () => {
+  test("containers that cannot run: no command, image that cannot be pulled, missing executable", async () => {
     await create(pod("no-command", { containers: [{ name: "main", image: "nginx" }] }));
     await create(pod("no-exe", { containers: [{ name: "main", image: "x", command: ["/no/such/binary"] }] }));
     await waitFor("CreateContainerError", async () => {
@@ -721,6 +721,20 @@ describe("process kubelet", { timeout: 120_000 }, () => {
         p.status?.phase === "Pending"
       );
     });
+    await create(
+      pod("bad-image", {
+        containers: [{ name: "main", image: "registry.invalid/nope:1", command: ["true"] }],
+      }),
+    );
+    await waitFor("ImagePullBackOff after ErrImagePull", async () => {
+      const p = await read("bad-image");
+      const w = p.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === "ImagePullBackOff" && p.status?.phase === "Pending";
+    });
+    const pullEvents = (await core.listNamespacedEvent({ namespace: ns })).items.filter(
+      (e) => e.involvedObject.name === "bad-image",
+    );
+    assert.ok(pullEvents.some((e) => e.reason === "Failed" && /Failed to pull image/.test(e.message ?? "")));
     const p = await phase("no-exe", "Failed");
     const t = p.status!.containerStatuses![0]!.state!.terminated!;
     assert.equal(t.reason, "ContainerCannotRun");

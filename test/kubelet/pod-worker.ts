@@ -11,6 +11,7 @@ import type { Logger } from "../../lib/log.ts";
 import { containerArgv, type KilnCli, runtimeEnv } from "./command.ts";
 import { type EnvInputs, resolveEnv } from "./env.ts";
 import { runHook } from "./hooks.ts";
+import { pullImage } from "./images.ts";
 import type { LogStore } from "./logs.ts";
 import { type ProbeKind, probeLoop } from "./probe-loop.ts";
 import type { ProbeTarget } from "./probes.ts";
@@ -311,7 +312,25 @@ export class PodWorker {
   }
 
   /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
+  private readonly pullFailures = new Map<string, number>();
+
   private async runOnce(c: V1Container): Promise<Exit | "retry" | "never"> {
+    const pull = pullImage(c.image);
+    if (!pull.ok) {
+      const attempts = this.pullFailures.get(c.name) ?? 0;
+      this.pullFailures.set(c.name, attempts + 1);
+      if (attempts === 0) {
+        this.event("Warning", "Failed", `Failed to pull image "${c.image}": ${pull.message}`, c.name);
+        this.waitingFor(c, "ErrImagePull", pull.message);
+      } else {
+        this.event("Normal", "BackOff", `Back-off pulling image "${c.image}"`, c.name);
+        this.setRecord(c.name, {
+          state: { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}"` } },
+        });
+        this.changed();
+      }
+      return "retry";
+    }
     const objects = await this.deps.fetchObjects(this.pod);
     const decoded = (m: Map<string, ObjectBytes>) =>
       new Map(
