@@ -30,19 +30,25 @@ export class LinePrefixer {
   constructor(prefix: string) {
     this.#prefix = Buffer.from(prefix);
   }
-  /** The prefixed bytes for chunk (one buffer: one write per chunk, not per line). */
+  /** The prefixed bytes for chunk: one allocation and one write per chunk, not per line. */
   transform(chunk: Buffer): Buffer {
-    const parts: Buffer[] = [];
+    let lines = this.#atLineStart && chunk.length > 0 ? 1 : 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, nl + 1)) {
+      if (nl + 1 < chunk.length) lines++;
+    }
+    const p = this.#prefix;
+    const out = Buffer.allocUnsafe(chunk.length + lines * p.length);
+    let o = 0;
     let start = 0;
     while (start < chunk.length) {
-      if (this.#atLineStart) parts.push(this.#prefix);
+      if (this.#atLineStart) o += p.copy(out, o);
       const nl = chunk.indexOf(10, start);
       const end = nl === -1 ? chunk.length : nl + 1;
-      parts.push(chunk.subarray(start, end));
+      o += chunk.copy(out, o, start, end);
       this.#atLineStart = nl !== -1;
       start = end;
     }
-    return Buffer.concat(parts);
+    return out;
   }
   /** A newline if the last line was left open, so the next writer starts cleanly. */
   flush(): Buffer {

@@ -1,0 +1,99 @@
+// Output throughput of the agent: a step writing 200 MB of log lines through the agent (local mode:
+// prefixed lines to stdout; pod mode: out FIFO → agent → echo FIFO → the build container's stdout),
+// against the same command piped straight to /dev/null. Each agent run is a fresh process so its
+// peak RSS is its own; an idle Node process gives the memory floor. Medians of ROUNDS.
+//   node bench/agent-throughput.ts
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { localExecutor } from "../agent/local-executor.ts";
+import type { RunStep } from "../agent/manifest-schema.ts";
+import { RunnerLink } from "../agent/runner-link.ts";
+import { podDirs, startRunner } from "../agent/test/pod-harness.ts";
+
+const MB = 200;
+const ROUNDS = 3;
+const LINE = "2026-11-22T00:00:00Z INFO building module kiln/agent: compiled 42 files, 0 warnings ....";
+const STEP = `yes '${LINE}' | head -c ${MB * 1024 * 1024}`;
+const step: RunStep = { name: "loud", run: STEP };
+
+async function child(mode: string): Promise<void> {
+  const t = performance.now();
+  if (mode === "local") {
+    // As `kiln run > build.log`: stdout is a file (the parent points it at /dev/null).
+    const exec = localExecutor({ cwd: process.cwd(), out: process.stdout, env: process.env, nameWidth: 4 });
+    const r = await (await exec.start(0, step, {})).exited;
+    if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
+  } else if (mode === "read") {
+    // Node's own floor: read the step's pipe and drop every byte.
+    const c = spawn("sh", ["-c", STEP], { stdio: ["ignore", "pipe", "ignore"] });
+    c.stdout.on("data", () => undefined);
+    await new Promise((r) => c.on("close", r));
+  } else if (mode === "pod") {
+    const dirs = await podDirs();
+    const runner = startRunner(dirs, ["dash"], { captureLog: false });
+    const link = new RunnerLink({ kilnDir: dirs.kilnDir });
+    await link.ready();
+    const s = performance.now();
+    const r = await (await link.start(0, step, {})).exited;
+    const ms = performance.now() - s;
+    if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
+    await link.exit(0);
+    link.close();
+    await runner.exited;
+    dirs.cleanup();
+    console.error(JSON.stringify({ ms, maxRSSkB: process.resourceUsage().maxRSS }));
+    return;
+  }
+  console.error(JSON.stringify({ ms: performance.now() - t, maxRSSkB: process.resourceUsage().maxRSS }));
+}
+
+function runChild(mode: string): { ms: number; maxRSSkB: number } {
+  const r = spawnSync(process.execPath, [import.meta.filename, "--child", mode], {
+    encoding: "utf8",
+    stdio: ["ignore", "ignore", "pipe"],
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`${mode}: exit ${r.status} ${r.signal ?? ""} ${r.stderr}`);
+  return JSON.parse(r.stderr.trim().split("\n").at(-1)!);
+}
+
+function raw(): number {
+  const t = performance.now();
+  execFileSync("sh", ["-c", `${STEP} > /dev/null`]);
+  return performance.now() - t;
+}
+
+if (process.argv[2] === "--child") {
+  await child(process.argv[3]!);
+} else {
+  const times: Record<string, number[]> = { raw: [], read: [], local: [], pod: [] };
+  const rss: Record<string, number[]> = { idle: [], local: [], pod: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    times.raw!.push(raw());
+    times.read!.push(runChild("read").ms);
+    for (const mode of ["local", "pod"]) {
+      const r = runChild(mode);
+      times[mode]!.push(r.ms);
+      rss[mode]!.push(r.maxRSSkB);
+    }
+    rss.idle!.push(runChild("idle").maxRSSkB);
+  }
+  const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const speed = (ms: number) => `${((MB / ms) * 1000).toFixed(0)} MB/s`;
+  const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+  const [r, n, l, p] = [median(times.raw!), median(times.read!), median(times.local!), median(times.pod!)];
+  const rows: [string, string][] = [
+    [`raw: ${MB} MB piped to /dev/null (baseline)`, `${r.toFixed(0)} ms, ${speed(r)}`],
+    ["Node reading the pipe and dropping it (floor)", `${n.toFixed(0)} ms, ${speed(n)}`],
+    ["agent, local mode (prefixed lines to stdout)", `${l.toFixed(0)} ms, ${speed(l)}`],
+    ["agent, pod mode (FIFO → agent → build log)", `${p.toFixed(0)} ms, ${speed(p)}`],
+    ["throughput ratio local / raw", `${(r / l).toFixed(2)}`],
+    ["throughput ratio pod / raw", `${(r / p).toFixed(2)}`],
+    ["throughput ratio Node floor / raw", `${(r / n).toFixed(2)}`],
+    ["peak RSS, idle Node process (floor)", mb(median(rss.idle!))],
+    ["peak RSS, agent in local mode", mb(median(rss.local!))],
+    ["peak RSS, agent in pod mode", mb(median(rss.pod!))],
+  ];
+  console.log(`A step writing ${MB} MB of ${LINE.length + 1}-byte lines, median of ${ROUNDS} rounds\n`);
+  const w = Math.max(...rows.map((x) => x[0].length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+}
