@@ -311,9 +311,9 @@ export class PodWorker {
     this.changed();
   }
 
-  /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
   private readonly pullFailures = new Map<string, number>();
 
+  /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
   private async runOnce(c: V1Container): Promise<Exit | "retry" | "never"> {
     const pull = pullImage(c.image);
     if (!pull.ok) {
