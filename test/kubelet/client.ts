@@ -18,6 +18,7 @@ export class HttpError extends Error {
 }
 
 export interface Api {
+  /** JSON in and out; PATCH bodies go as a JSON merge patch. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Returns undefined on 404. */
   get<T = unknown>(path: string): Promise<T | undefined>;
@@ -55,7 +56,10 @@ export function createApi(kc: KubeConfig): Api {
         ...(agentOptions.headers as Record<string, string>),
         accept: "application/json",
         ...(payload !== undefined
-          ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) }
+          ? {
+              "content-type": method === "PATCH" ? "application/merge-patch+json" : "application/json",
+              "content-length": String(Buffer.byteLength(payload)),
+            }
           : {}),
       },
     };

@@ -735,6 +735,13 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       (e) => e.involvedObject.name === "bad-image",
     );
     assert.ok(pullEvents.some((e) => e.reason === "Failed" && /Failed to pull image/.test(e.message ?? "")));
+    // Repeats are aggregated into one Event with a count, as the kubelet's event correlator does.
+    const backOff = await waitFor("aggregated BackOff", async () => {
+      const list = await core.listNamespacedEvent({ namespace: ns });
+      const b = list.items.filter((e) => e.involvedObject.name === "bad-image" && e.reason === "BackOff");
+      return b.length === 1 && (b[0]!.count ?? 0) >= 2 ? b[0] : undefined;
+    });
+    assert.match(backOff.message ?? "", /Back-off pulling image "registry.invalid\/nope:1"/);
     const p = await phase("no-exe", "Failed");
     const t = p.status!.containerStatuses![0]!.state!.terminated!;
     assert.equal(t.reason, "ContainerCannotRun");

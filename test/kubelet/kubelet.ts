@@ -11,16 +11,10 @@ import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import { createApi, HttpError } from "./client.ts";
+import { EventRecorder } from "./events.ts";
 import { type ExecOptions, execIn } from "./exec.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
-import {
-  fetchObjects,
-  nodeCredentials,
-  type RawPod,
-  recordEvent,
-  registerNode,
-  requestToken,
-} from "./node-api.ts";
+import { fetchObjects, nodeCredentials, type RawPod, registerNode, requestToken } from "./node-api.ts";
 import { PodWatcher } from "./pod-watcher.ts";
 import { PodWorker, type WorkerDeps } from "./pod-worker.ts";
 import { StatusWriter } from "./status-writer.ts";
@@ -91,6 +85,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kiln-kubelet-"));
   const logs = new LogStore(path.join(dataDir, "logs"), options.logMaxBytes);
   const statusWriter = new StatusWriter(api, log);
+  const events = new EventRecorder(api, nodeName, log);
   const workers = new Map<string, PodWorker>(); // by pod uid
   const terminating = new Set<string>();
   const deps: WorkerDeps = {
@@ -108,7 +103,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     fetchObjects: (pod) => fetchObjects(api, pod),
     token: (pod, request) => requestToken(api, pod, request),
     publish: (w) => statusWriter.publish(w),
-    event: (pod, e) => recordEvent(api, nodeName, pod, e, log),
+    event: (pod, e) => events.record(pod, e),
     flush: (w) => statusWriter.flush(w),
     backoff: options.backoff ?? { initialMs: 10_000, maxMs: 300_000 },
     retryMs: options.retryMs ?? 2_000,
@@ -189,6 +184,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       .catch(() => {})
       .finally(() => {
         statusWriter.forget(worker);
+        events.forget(uid);
         worker.cleanUp();
       });
   }

@@ -5,7 +5,7 @@ import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
 import { type Api, createApi, HttpError } from "./client.ts";
 import { referencedObjects } from "./env.ts";
-import type { PodEvent, WorkerDeps } from "./pod-worker.ts";
+import type { WorkerDeps } from "./pod-worker.ts";
 import type { ObjectBytes } from "./volumes.ts";
 
 export type RawPod = V1Pod & { metadata: { name: string; namespace: string; uid: string } };
@@ -155,38 +155,4 @@ export async function nodeCredentials(admin: KubeConfig, name: string): Promise<
     currentContext: name,
   });
   return kc;
-}
-
-/** A core/v1 Event about a pod, as the kubelet reports it (not aggregated: one object per event). */
-export function recordEvent(api: Api, nodeName: string, pod: V1Pod, e: PodEvent, log: Logger): void {
-  const { namespace = "default", name = "", uid } = pod.metadata ?? {};
-  const now = new Date().toISOString();
-  const body = {
-    apiVersion: "v1",
-    kind: "Event",
-    metadata: {
-      name: `${name}.${Date.now().toString(16)}${Math.random().toString(16).slice(2, 8)}`,
-      namespace,
-    },
-    involvedObject: {
-      apiVersion: "v1",
-      kind: "Pod",
-      namespace,
-      name,
-      uid,
-      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
-    },
-    type: e.type,
-    reason: e.reason,
-    message: e.message,
-    source: { component: "kubelet", host: nodeName },
-    reportingComponent: "kubelet",
-    reportingInstance: nodeName,
-    firstTimestamp: now,
-    lastTimestamp: now,
-    count: 1,
-  };
-  api.request("POST", `/api/v1/namespaces/${namespace}/events`, body).catch((error) => {
-    log.debug({ err: error, reason: e.reason }, "recording an event failed");
-  });
 }
