@@ -594,6 +594,13 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     const [out, code] = await Promise.all([text(child.stdout!), new Promise((r) => child.on("close", r))]);
     assert.equal(code, 0);
     assert.equal(out, "main-env exec 4242\nsleep 60 ");
+    const etc = kubelet.exec(ns, "exec", "main", [
+      "sh",
+      "-c",
+      "cat /etc/hostname; tail -n 1 /etc/hosts; getent hosts exec",
+    ]);
+    assert.ok(etc);
+    assert.equal(await text(etc.stdout!), "exec\n127.0.0.1\texec\n127.0.0.1       exec\n");
     assert.equal(kubelet.exec(ns, "exec", "nope", ["true"]), undefined);
     await core.deleteNamespacedPod({ name: "exec", namespace: ns });
   });

@@ -49,6 +49,21 @@ export interface WorkerDeps {
   log: Logger;
 }
 
+/** The hosts file the kubelet writes for a pod (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
+export function etcHosts(podIP: string, hostname: string): string {
+  return [
+    "# Kubernetes-managed hosts file.",
+    "127.0.0.1\tlocalhost",
+    "::1\tlocalhost ip6-localhost ip6-loopback",
+    "fe00::0\tip6-localnet",
+    "fe00::0\tip6-mcastprefix",
+    "fe00::1\tip6-allnodes",
+    "fe00::2\tip6-allrouters",
+    `${podIP}\t${hostname}`,
+    "",
+  ].join("\n");
+}
+
 export interface PodEvent {
   type: "Normal" | "Warning";
   reason: string;
@@ -137,6 +152,7 @@ export class PodWorker {
     this.armDeadline();
     this.changed();
     if (!(await this.setUpVolumes())) return;
+    this.writeEtcFiles();
     this.record.sandboxReady = true;
     this.changed();
     const spec = this.pod.spec!;
@@ -348,7 +364,7 @@ export class PodWorker {
       this.waitingFor(c, env.reason, env.message);
       return "retry";
     }
-    const hostname = this.pod.spec?.hostname ?? (this.pod.metadata?.name ?? "pod").slice(0, 63);
+    const hostname = this.hostname;
     const security = resolveSecurity(this.pod, c);
     if (!security.ok) {
       this.waitingFor(c, security.reason, security.message);
@@ -478,7 +494,24 @@ export class PodWorker {
       }
       mounts.push({ containerPath: m.mountPath, hostPath, readOnly: v.readOnly || m.readOnly === true });
     }
+    // The kubelet-managed /etc/hosts and /etc/hostname, unless the container mounts its own.
+    for (const file of ["hosts", "hostname"]) {
+      const containerPath = `/etc/${file}`;
+      if (!mounts.some((m) => m.containerPath === containerPath)) {
+        mounts.push({ containerPath, hostPath: path.join(this.podDir, `etc-${file}`), readOnly: false });
+      }
+    }
     return mounts;
+  }
+
+  private get hostname(): string {
+    return this.pod.spec?.hostname ?? (this.pod.metadata?.name ?? "pod").slice(0, 63);
+  }
+
+  private writeEtcFiles(): void {
+    fs.mkdirSync(this.podDir, { recursive: true });
+    fs.writeFileSync(path.join(this.podDir, "etc-hosts"), etcHosts(this.deps.podIP, this.hostname));
+    fs.writeFileSync(path.join(this.podDir, "etc-hostname"), `${this.hostname}\n`);
   }
 
   private probeTarget(c: V1Container, pid: number, env: ReadonlyMap<string, string>): ProbeTarget {
