@@ -7,7 +7,7 @@
 // entry by entry: a host directory that contains a mount path is recreated as a directory and its
 // children are bound one by one, everything else is bound read-only whole. Mount paths are resolved
 // through host symlinks first (/var/run → /run) because bwrap would follow an absolute symlink on
-// the host side.
+// the host side. Mount points that exist on the host are just mounted over (no mirroring).
 //
 // Pid namespace with `--as-pid-1`: the command is pid 1, as in a container without an init, so an
 // unhandled SIGTERM is ignored and when pid 1 exits the kernel kills every process left in the
@@ -117,7 +117,12 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     spec.hostname,
     "--json-status-fd",
     String(spec.statusFd),
-    ...mirrorArgs(points, host),
+    // Only mount points missing on the host need their parents mirrored; an existing file or
+    // directory (e.g. /etc/hosts) is simply mounted over.
+    ...mirrorArgs(
+      points.filter((p) => !host.exists(p)),
+      host,
+    ),
     "--proc",
     "/proc",
     "--dev",
