@@ -27,3 +27,22 @@ test("Tail keeps only the last bytes, however much is written", () => {
   big.write(Buffer.from("xyz"));
   assert.equal(big.text(), "aaaaaxyz");
 });
+
+test("Tail matches the last bytes of everything written, for any chunking", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 40 })),
+      fc.integer({ min: 1, max: 32 }),
+      (chunks, limit) => {
+        const t = new Tail(limit);
+        for (const c of chunks) t.write(Buffer.from(c));
+        const all = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+        const expected = all
+          .subarray(Math.max(0, all.length - limit))
+          .toString("utf8")
+          .replace(/\n$/, "");
+        assert.equal(t.text(Number.MAX_SAFE_INTEGER), expected);
+      },
+    ),
+  );
+});

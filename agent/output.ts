@@ -1,25 +1,32 @@
 // Step output plumbing: a bounded tail (for status messages and chat) and a line prefixer for the
 // local console. Both stream: memory stays bounded however much a step prints.
 
-/** Keeps the last `limit` bytes written. */
+/** Keeps the last `limit` bytes written, in one ring buffer (no allocation per write). */
 export class Tail {
   readonly limit: number;
-  #chunks: Buffer[] = [];
+  readonly #ring: Buffer;
+  #end = 0;
   #size = 0;
   constructor(limit = 8192) {
     this.limit = limit;
+    this.#ring = Buffer.alloc(limit);
   }
   write(chunk: Buffer): void {
     const c = chunk.length > this.limit ? chunk.subarray(chunk.length - this.limit) : chunk;
-    this.#chunks.push(Buffer.from(c));
-    this.#size += c.length;
-    while (this.#size - this.#chunks[0]!.length >= this.limit) this.#size -= this.#chunks.shift()!.length;
+    const first = Math.min(c.length, this.limit - this.#end);
+    c.copy(this.#ring, this.#end, 0, first);
+    c.copy(this.#ring, 0, first);
+    this.#end = (this.#end + c.length) % this.limit;
+    this.#size = Math.min(this.limit, this.#size + c.length);
   }
-  /** The last `lines` complete-or-partial lines, at most `limit` bytes, as text. */
+  /** The last `lines` lines (the last one may be partial), at most `limit` bytes, as text. */
   text(lines = 10): string {
-    const all = Buffer.concat(this.#chunks);
-    const s = all.subarray(Math.max(0, all.length - this.limit)).toString("utf8");
-    return s.replace(/\n$/, "").split("\n").slice(-lines).join("\n");
+    const start = (this.#end - this.#size + this.limit) % this.limit;
+    const bytes =
+      start + this.#size <= this.limit
+        ? this.#ring.subarray(start, start + this.#size)
+        : Buffer.concat([this.#ring.subarray(start), this.#ring.subarray(0, this.#end)]);
+    return bytes.toString("utf8").replace(/\n$/, "").split("\n").slice(-lines).join("\n");
   }
 }
 

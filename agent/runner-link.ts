@@ -5,7 +5,7 @@ import { constants, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
 import type { RunStep } from "./manifest-schema.ts";
-import { Tail } from "./output.ts";
+import { OutputPump } from "./output-pump.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 import {
   FIFOS,
@@ -47,6 +47,7 @@ export class RunnerLink implements Executor {
   readonly #dir: string;
   readonly #next: Socket;
   readonly #ctl: Socket;
+  readonly #pump: OutputPump;
   readonly #echo: Socket;
   readonly #events: Socket;
   readonly #waiters = new Set<(event: RunnerEvent | undefined) => void>();
@@ -58,6 +59,7 @@ export class RunnerLink implements Executor {
     this.#dir = options.kilnDir;
     this.#drainGraceMs = options.drainGraceMs ?? 2000;
     mkdirSync(join(this.#dir, STEPS_DIR), { recursive: true });
+    this.#pump = new OutputPump(join(this.#dir, FIFOS.echo));
     this.#events = reader(join(this.#dir, FIFOS.events));
     this.#next = writer(join(this.#dir, FIFOS.next));
     this.#ctl = writer(join(this.#dir, FIFOS.ctl));
@@ -131,18 +133,10 @@ export class RunnerLink implements Executor {
   async start(index: number, step: RunStep, env: Record<string, string>): Promise<StepProcess> {
     // Small and local: a synchronous write beats a thread-pool round trip per step.
     writeFileSync(stepScriptPath(this.#dir, index), stepScript(env, step.run, { kilnDir: this.#dir, index }));
-    this.echo(`\n==> ${step.name}\n`);
-    const tail = new Tail();
-    // Open our end of `out` before the runner opens its: the step's output EOF is the end of the step.
-    const out = reader(join(this.#dir, FIFOS.out));
-    out.on("data", (chunk: Buffer) => {
-      tail.write(chunk);
-      if (!this.#echo.write(chunk)) {
-        out.pause();
-        this.#echo.once("drain", () => out.resume());
-      }
-    });
-    const outEnded = once(out, "close").then(() => undefined);
+    // The pump opens our end of `out` (the runner's open waits for it) and copies the step's output
+    // to the build log until the end of file, which is the end of the step's output.
+    const outPath = join(this.#dir, FIFOS.out);
+    const pumped = this.#pump.pump(outPath, `\n==> ${step.name}\n`);
     const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));
     this.#send({ kind: "step", index });
@@ -162,16 +156,25 @@ export class RunnerLink implements Executor {
       try {
         exitCode = await done;
       } catch {
-        out.destroy();
-        return { exitCode: 125, tail: `${tail.text(5)}\n(the build container's runner went away)`.trim() };
+        // The pump may be about to open `out` for a step that will never come: release it until it
+        // lets go (only on this failure path, so the retry costs nothing normally).
+        let settled = false;
+        void pumped.then(() => {
+          settled = true;
+        });
+        for (let i = 0; i < 100 && !settled; i++) {
+          OutputPump.release(outPath);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return { exitCode: 125, tail: "(the build container's runner went away)" };
       }
       // Something the step left in the background still holds its output: stop it, TERM then KILL.
       const term = setTimeout(() => this.#stop("TERM", index), this.#drainGraceMs);
       const kill = setTimeout(() => this.#stop("KILL", index), 2 * this.#drainGraceMs);
-      await outEnded;
+      const { tail } = await pumped;
       clearTimeout(term);
       clearTimeout(kill);
-      return { exitCode, tail: tail.text(5) };
+      return { exitCode, tail };
     })();
     return {
       exited,
@@ -186,6 +189,7 @@ export class RunnerLink implements Executor {
   async exit(code: number): Promise<void> {
     // Closing our ends before the runner opened its would leave it blocked opening them, forever.
     await this.#ready.catch(() => undefined);
+    await this.#pump.close();
     await closeAfterWrites(this.#echo);
     this.#send({ kind: "exit", code });
     await closeAfterWrites(this.#next);
@@ -193,6 +197,7 @@ export class RunnerLink implements Executor {
   }
 
   close(): void {
+    void this.#pump.close();
     this.#events.destroy();
     this.#next.destroy();
     this.#ctl.destroy();

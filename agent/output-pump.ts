@@ -1,0 +1,120 @@
+// Copies each step's output from the `out` FIFO to the `echo` FIFO (the build container's log) on a
+// worker thread with plain blocking reads and writes into one reused buffer: no stream machinery and
+// no allocation per chunk, so the copy runs near pipe speed and memory stays flat. It keeps a bounded
+// tail of each step's output for the step record.
+import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { Tail } from "./output.ts";
+
+type PumpRequest = { id: number; out: string; header: string } | { id: number; close: true };
+interface PumpResult {
+  id: number;
+  tail: string;
+  bytes: number;
+}
+
+/** The main thread's handle: one worker for the agent's lifetime, one request per step. */
+export class OutputPump {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, (r: PumpResult) => void>();
+  #next = 0;
+  #closed = false;
+
+  constructor(echoPath: string) {
+    this.#worker = new Worker(new URL(import.meta.url), { workerData: { echoPath } });
+    // Never what keeps the agent alive: a pump blocked on a dead step must not hold up the exit.
+    this.#worker.unref();
+    this.#worker.on("message", (r: PumpResult) => {
+      this.#pending.get(r.id)?.(r);
+      this.#pending.delete(r.id);
+    });
+  }
+
+  /**
+   * Starts copying the FIFO at `outPath` (after `header`) until its end of file. Resolves with the
+   * tail once every writer closed it.
+   */
+  pump(outPath: string, header: string): Promise<{ tail: string; bytes: number }> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#worker.postMessage({ id, out: outPath, header } satisfies PumpRequest);
+    });
+  }
+
+  /** Unblocks a pump whose writer never came (the runner is gone): a writer that opens and closes. */
+  static release(outPath: string): void {
+    try {
+      closeSync(openSync(outPath, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // ENXIO: no reader is waiting.
+    }
+  }
+
+  /** Closes the worker's end of echo (so the runner's log copier sees the end), then stops it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const id = this.#next++;
+    const closed = new Promise<void>((resolve) => {
+      this.#pending.set(id, () => resolve());
+      this.#worker.postMessage({ id, close: true } satisfies PumpRequest);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, 1000)))]);
+    clearTimeout(timer);
+    void this.#worker.terminate();
+  }
+}
+
+function writeAll(fd: number, buf: Buffer, length: number): void {
+  let off = 0;
+  while (off < length) off += writeSync(fd, buf, off, length - off);
+}
+
+if (!isMainThread && parentPort) {
+  const { workerData } = await import("node:worker_threads");
+  const port = parentPort;
+  // Blocking opens: the runner holds echo open for reading from its start.
+  let echo = -1;
+  const buf = Buffer.allocUnsafe(1 << 16);
+  port.on("message", (req: PumpRequest) => {
+    if ("close" in req) {
+      if (echo !== -1) closeSync(echo);
+      echo = -1;
+      port.postMessage({ id: req.id, tail: "", bytes: 0 } satisfies PumpResult);
+      return;
+    }
+    if (echo === -1) echo = openSync((workerData as { echoPath: string }).echoPath, constants.O_WRONLY);
+    const head = Buffer.from(req.header);
+    let echoOK = true;
+    try {
+      writeAll(echo, head, head.length);
+    } catch {
+      echoOK = false;
+    }
+    const tail = new Tail();
+    let bytes = 0;
+    // Blocks until the runner opens its end: a rendezvous, not a poll.
+    const fd = openSync(req.out, constants.O_RDONLY);
+    try {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        bytes += n;
+        tail.write(buf.subarray(0, n));
+        if (echoOK) {
+          try {
+            writeAll(echo, buf, n);
+          } catch {
+            // The log reader went away: keep draining the step so it is not blocked.
+            echoOK = false;
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    port.postMessage({ id: req.id, tail: tail.text(5), bytes } satisfies PumpResult);
+  });
+}
