@@ -27,6 +27,7 @@ before(async () => {
     logger: silentLogger(),
     backoff: { initialMs: 100, maxMs: 400 },
     retryMs: 200,
+    tokenRefreshMs: () => 700,
   });
   core = cluster.kubeConfig.makeApiClient(CoreV1Api);
 });
@@ -714,6 +715,36 @@ describe("process kubelet", { timeout: 120_000 }, () => {
         /runAsNonRoot and image will run as root/.test(w.message ?? "")
       );
     });
+  });
+
+  test("projected tokens are renewed before they expire", async () => {
+    await create(
+      pod("token-refresh", {
+        containers: [
+          {
+            name: "agent",
+            image: "kiln",
+            command: [
+              "sh",
+              "-c",
+              "for i in 1 2 3 4 5 6 7 8 9 10; do stat -c %i /var/run/tok/token; sleep 0.25; done; wc -c < /var/run/tok/token",
+            ],
+            volumeMounts: [{ name: "tok", mountPath: "/var/run/tok", readOnly: true }],
+          },
+        ],
+        volumes: [
+          {
+            name: "tok",
+            projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 600 } }] },
+          },
+        ],
+      }),
+    );
+    await phase("token-refresh", "Succeeded");
+    const lines = (await logOf("token-refresh", "agent")).trim().split("\n");
+    const inodes = new Set(lines.slice(0, -1));
+    assert.ok(inodes.size >= 2, `the token file was replaced (inodes ${[...inodes].join(",")})`);
+    assert.ok(Number(lines.at(-1)) > 20, "still a token");
   });
 
   test("containers that cannot run: no command, image that cannot be pulled, missing executable", async () => {

@@ -41,6 +41,8 @@ export interface KubeletOptions {
   /** Where volumes and logs live; a fresh temp dir (removed on stop) by default. */
   dataDir?: string;
   log?: Logger;
+  /** When a projected token is renewed; the kubelet's rule (80% of its lifetime) by default. */
+  tokenRefreshMs?: (expirationSeconds: number) => number;
   /** Crash-loop back-off; the kubelet's is 10 s doubling to 5 min. */
   backoff?: { initialMs: number; maxMs: number };
   retryMs?: number;
@@ -106,6 +108,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     event: (pod, e) => events.record(pod, e),
     flush: (w) => statusWriter.flush(w),
     backoff: options.backoff ?? { initialMs: 10_000, maxMs: 300_000 },
+    tokenRefreshMs: options.tokenRefreshMs ?? ((seconds) => seconds * 800),
     retryMs: options.retryMs ?? 2_000,
     log,
   };

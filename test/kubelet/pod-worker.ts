@@ -21,7 +21,13 @@ import { type Mount, resolveExecutable } from "./sandbox.ts";
 import { resolveSecurity, withPrivileges } from "./security.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { terminationMessage } from "./termination.ts";
-import { type ObjectBytes, type PreparedVolume, prepareVolumes, VolumeError } from "./volumes.ts";
+import {
+  type ObjectBytes,
+  type PreparedVolume,
+  prepareVolumes,
+  rewriteToken,
+  VolumeError,
+} from "./volumes.ts";
 
 export interface WorkerDeps {
   nodeName: string;
@@ -44,6 +50,8 @@ export interface WorkerDeps {
   /** Resolves once everything published so far is written. */
   flush(worker: PodWorker): Promise<void>;
   backoff: { initialMs: number; maxMs: number };
+  /** When to refresh a projected token (the kubelet: at 80% of its lifetime). */
+  tokenRefreshMs(expirationSeconds: number): number;
   /** How long to wait before retrying a container whose config or volumes are not there yet. */
   retryMs: number;
   log: Logger;
@@ -230,6 +238,7 @@ export class PodWorker {
           env: this.envBase(),
           token: (request) => this.deps.token(this.pod, request),
         });
+        this.scheduleTokenRefresh();
         return true;
       } catch (error) {
         if (!(error instanceof VolumeError)) this.log.warn({ err: error }, "volume setup failed");
@@ -245,6 +254,35 @@ export class PodWorker {
       }
     }
     return false;
+  }
+
+  private readonly tokenTimers = new Set<NodeJS.Timeout>();
+
+  /** Projected tokens are renewed before they expire, as the kubelet's token manager does. */
+  private scheduleTokenRefresh(): void {
+    for (const volume of this.volumes.values()) {
+      for (const t of volume.tokens ?? []) {
+        const refresh = () => {
+          const timer = setTimeout(async () => {
+            this.tokenTimers.delete(timer);
+            if (this.stopping) return;
+            try {
+              rewriteToken(
+                t,
+                await this.deps.token(this.pod, t.request),
+                this.pod.spec?.securityContext?.fsGroup,
+              );
+            } catch (error) {
+              this.log.warn({ err: error }, "refreshing a service-account token failed; retrying");
+            }
+            if (!this.stopping) refresh();
+          }, this.deps.tokenRefreshMs(t.request.expirationSeconds));
+          timer.unref();
+          this.tokenTimers.add(timer);
+        };
+        refresh();
+      }
+    }
   }
 
   private envBase(): Omit<EnvInputs, "secrets" | "configMaps"> {
@@ -621,6 +659,7 @@ export class PodWorker {
     this.sidecarsStopping = true;
     this.stopping = (async () => {
       clearTimeout(this.deadlineTimer);
+      for (const timer of this.tokenTimers) clearTimeout(timer);
       const remaining = () => Math.max(0, (this.stopDeadline ?? 0) - Date.now());
       const spec = this.pod.spec!;
       for (const name of this.procs.keys())

@@ -1,6 +1,5 @@
 // The pod's volumes as directories on the host, written once when the pod starts (secret,
-// configMap, downwardAPI and projected content is not refreshed later, and token rotation is not
-// done: tokens are requested for their full lifetime).
+// configMap and downwardAPI content is not refreshed later; projected tokens are, by the pod worker).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1DownwardAPIVolumeFile, V1KeyToPath, V1Pod, V1Volume } from "@kubernetes/client-node";
@@ -17,8 +16,17 @@ export interface VolumeInputs {
   token(request: { audience?: string; expirationSeconds: number }): Promise<string>;
 }
 
+export interface TokenFile {
+  /** Absolute path of the token file on the host. */
+  file: string;
+  request: { audience?: string; expirationSeconds: number };
+  mode: number;
+}
+
 export interface PreparedVolume {
   hostPath: string;
+  /** Service-account tokens in this volume, which the kubelet refreshes before they expire. */
+  tokens?: TokenFile[];
   /** secret, configMap, downwardAPI and projected volumes are always mounted read-only. */
   readOnly: boolean;
 }
@@ -26,7 +34,7 @@ export interface PreparedVolume {
 /** A volume that cannot be set up yet (missing Secret …): the kubelet retries, the pod waits. */
 export class VolumeError extends Error {}
 
-type File = { path: string; content: Buffer; mode: number };
+type File = { path: string; content: Buffer; mode: number; token?: TokenFile["request"] };
 
 function keyFiles(
   kind: string,
@@ -116,7 +124,7 @@ async function volumeFiles(pod: V1Pod, v: V1Volume, inputs: VolumeInputs): Promi
           expirationSeconds: t.expirationSeconds ?? 3600,
         };
         if (t.audience) request.audience = t.audience;
-        files.push({ path: t.path, content: Buffer.from(await inputs.token(request)), mode });
+        files.push({ path: t.path, content: Buffer.from(await inputs.token(request)), mode, token: request });
       } else {
         throw new VolumeError(`projected volume ${v.name}: unsupported source ${Object.keys(s).join(",")}`);
       }
@@ -187,7 +195,19 @@ export async function prepareVolumes(
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeFiles(dir, files);
     if (fsGroup !== undefined) applyFsGroup(dir, fsGroup, true);
-    out.set(v.name, { hostPath: dir, readOnly: true });
+    const tokens = files.flatMap((f) =>
+      f.token ? [{ file: path.resolve(dir, f.path), request: f.token, mode: f.mode }] : [],
+    );
+    out.set(v.name, { hostPath: dir, readOnly: true, ...(tokens.length > 0 ? { tokens } : {}) });
   }
   return out;
+}
+
+/** Replaces a token file atomically (a rename in the volume directory, which containers see). */
+export function rewriteToken(t: TokenFile, token: string, fsGroup: number | undefined): void {
+  const tmp = `${t.file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, token, { mode: t.mode });
+  fs.chmodSync(tmp, fsGroup === undefined ? t.mode : t.mode | 0o440);
+  if (fsGroup !== undefined) fs.chownSync(tmp, 0, fsGroup);
+  fs.renameSync(tmp, t.file);
 }
