@@ -10,7 +10,7 @@ import { RunnerLink } from "../agent/runner-link.ts";
 import { podDirs, startRunner } from "../agent/test/pod-harness.ts";
 
 const MB = 200;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const LINE = "2026-11-22T00:00:00Z INFO building module kiln/agent: compiled 42 files, 0 warnings ....";
 const STEP = `yes '${LINE}' | head -c ${MB * 1024 * 1024}`;
 const step: RunStep = { name: "loud", run: STEP };
@@ -56,19 +56,21 @@ function runChild(mode: string): { ms: number; maxRSSkB: number } {
   return JSON.parse(r.stderr.trim().split("\n").at(-1)!);
 }
 
-function raw(): number {
+function raw(hops = ""): number {
   const t = performance.now();
-  execFileSync("sh", ["-c", `${STEP} > /dev/null`]);
+  execFileSync("sh", ["-c", `${STEP}${hops} > /dev/null`]);
   return performance.now() - t;
 }
 
 if (process.argv[2] === "--child") {
   await child(process.argv[3]!);
 } else {
-  const times: Record<string, number[]> = { raw: [], read: [], local: [], pod: [] };
+  const times: Record<string, number[]> = { raw: [], cat2: [], read: [], local: [], pod: [] };
   const rss: Record<string, number[]> = { idle: [], local: [], pod: [] };
   for (let i = 0; i < ROUNDS; i++) {
     times.raw!.push(raw());
+    // What two more pipe hops cost in C (pod mode has two: out → agent, echo → the log).
+    times.cat2!.push(raw(" | cat | cat"));
     times.read!.push(runChild("read").ms);
     for (const mode of ["local", "pod"]) {
       const r = runChild(mode);
@@ -81,13 +83,16 @@ if (process.argv[2] === "--child") {
   const speed = (ms: number) => `${((MB / ms) * 1000).toFixed(0)} MB/s`;
   const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
   const [r, n, l, p] = [median(times.raw!), median(times.read!), median(times.local!), median(times.pod!)];
+  const c2 = median(times.cat2!);
   const rows: [string, string][] = [
     [`raw: ${MB} MB piped to /dev/null (baseline)`, `${r.toFixed(0)} ms, ${speed(r)}`],
+    ["same through `| cat | cat` (two C pipe hops)", `${c2.toFixed(0)} ms, ${speed(c2)}`],
     ["Node reading the pipe and dropping it (floor)", `${n.toFixed(0)} ms, ${speed(n)}`],
     ["agent, local mode (prefixed lines to stdout)", `${l.toFixed(0)} ms, ${speed(l)}`],
     ["agent, pod mode (FIFO → agent → build log)", `${p.toFixed(0)} ms, ${speed(p)}`],
     ["throughput ratio local / raw", `${(r / l).toFixed(2)}`],
     ["throughput ratio pod / raw", `${(r / p).toFixed(2)}`],
+    ["throughput ratio two C hops / raw", `${(r / c2).toFixed(2)}`],
     ["throughput ratio Node floor / raw", `${(r / n).toFixed(2)}`],
     ["peak RSS, idle Node process (floor)", mb(median(rss.idle!))],
     ["peak RSS, agent in local mode", mb(median(rss.local!))],
