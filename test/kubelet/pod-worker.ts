@@ -8,8 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
-import { containerArgv, type KilnCli, runtimeEnv } from "./command.ts";
-import { type EnvInputs, resolveEnv } from "./env.ts";
+import type { KilnCli } from "./command.ts";
+import { planContainer } from "./container-plan.ts";
+import type { EnvInputs } from "./env.ts";
 import { runHook } from "./hooks.ts";
 import { pullImage } from "./images.ts";
 import type { LogStore } from "./logs.ts";
@@ -393,28 +394,18 @@ export class PodWorker {
           v && Object.fromEntries(Object.entries(v).map(([kk, b]) => [kk, b.toString()])),
         ]),
       );
-    const env = resolveEnv(this.pod, c, {
-      ...this.envBase(),
-      secrets: decoded(objects.secrets),
-      configMaps: decoded(objects.configMaps),
-    });
-    if (!env.ok) {
-      this.waitingFor(c, env.reason, env.message);
-      return "retry";
+    const planned = planContainer(
+      this.pod,
+      c,
+      { ...this.envBase(), secrets: decoded(objects.secrets), configMaps: decoded(objects.configMaps) },
+      { hostname: this.hostname, kiln: this.deps.kiln },
+    );
+    if (!planned.ok) {
+      this.waitingFor(c, planned.reason, planned.message);
+      return planned.retry ? "retry" : "never";
     }
+    const { env: processEnv, argv, security } = planned.plan;
     const hostname = this.hostname;
-    const security = resolveSecurity(this.pod, c);
-    if (!security.ok) {
-      this.waitingFor(c, security.reason, security.message);
-      return "never";
-    }
-    const { uid } = security.security;
-    const processEnv = runtimeEnv(env.env, hostname, path.dirname(this.deps.kiln.node), uid);
-    const argv = containerArgv(c, processEnv, this.deps.kiln);
-    if (!argv.ok) {
-      this.waitingFor(c, argv.reason, argv.message);
-      return "never";
-    }
     const mounts = this.mounts(c);
     if (typeof mounts === "string") {
       this.waitingFor(c, "CreateContainerConfigError", mounts);
@@ -424,7 +415,7 @@ export class PodWorker {
     const containerID = `process://${id}`;
     const workingDir = c.workingDir || "/";
     const startedAt = new Date();
-    const exe = resolveExecutable(argv.argv[0]!, processEnv, workingDir, mounts);
+    const exe = resolveExecutable(argv[0]!, processEnv, workingDir, mounts);
     // Stopping began while this run was being prepared: start nothing more.
     if (this.stopped() || this.record.terminal || (isSidecar(c) && this.sidecarsStopping)) return "never";
     const log = this.deps.logs.open(
@@ -459,8 +450,8 @@ export class PodWorker {
     const memory = c.resources?.limits?.memory;
     const proc = new ContainerProcess({
       id,
-      command: withPrivileges(argv.argv, security.security),
-      readOnlyRoot: security.security.readOnlyRootFilesystem,
+      command: withPrivileges(argv, security),
+      readOnlyRoot: security.readOnlyRootFilesystem,
       env: processEnv,
       mounts,
       workingDir,
