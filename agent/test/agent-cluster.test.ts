@@ -2,6 +2,8 @@
 // through a shared directory, every step lands in Build.status, a pause shows as a Paused step with
 // the exec command and is resumed by the kiln.dev/resume annotation.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Build, BuildInput } from "../../api/build.ts";
@@ -10,6 +12,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../../test/cluster/start.ts";
 import { type AgentConfig, runAgent } from "../agent-command.ts";
 import { annotationResume } from "../pod-pauser.ts";
+import { AGENT_ENV, agentEnv } from "../pod-protocol.ts";
 import { buildStatusPatcher } from "../status-reporter.ts";
 import { podDirs, SHELLS, startRunner } from "./pod-harness.ts";
 
@@ -155,5 +158,51 @@ describe("agent + runner + test API server", () => {
       ],
     );
     assert.equal(build.status?.steps?.[1]?.message, "resumed");
+  });
+
+  test("`kiln agent` as the sidecar runs it: configured by env and KUBECONFIG only", async (t) => {
+    const name = "agent-cli";
+    await createBuild(name);
+    const dirs = await podDirs(
+      "steps:\n  - {name: hello, run: 'echo hello from $KILN_BUILD on $KILN_BRANCH'}\n",
+    );
+    t.after(dirs.cleanup);
+    const runner = startRunner(dirs, SHELLS[0]!.argv);
+    t.after(runner.killAll);
+    const env = {
+      PATH: process.env.PATH,
+      KUBECONFIG: cluster.kubeconfigPath,
+      ...Object.fromEntries(
+        agentEnv({ buildName: name, namespace: NS, branch: "main" }).flatMap((e) =>
+          "value" in e ? [[e.name, e.value]] : [],
+        ),
+      ),
+      [AGENT_ENV.podName]: `${name}-pod`,
+      [AGENT_ENV.kilnDir]: dirs.kilnDir,
+      [AGENT_ENV.workspace]: dirs.workspace,
+    };
+    const agent = spawn(process.execPath, [join(import.meta.dirname, "../../bin/kiln.ts"), "agent"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let logs = "";
+    agent.stdout.on("data", (d) => {
+      logs += d;
+    });
+    agent.stderr.on("data", (d) => {
+      logs += d;
+    });
+    const code = await new Promise((resolve) => agent.on("close", resolve));
+    assert.equal(code, 0, logs);
+    assert.equal(await runner.exited, 0);
+    assert.match(runner.log(), /hello from agent-cli on main/);
+    assert.deepEqual(
+      (await getBuild(name)).status?.steps?.map((s) => [s.name, s.phase]),
+      [["hello", "Succeeded"]],
+    );
+    // JSON logs with the build's name; no token in them.
+    assert.match(logs, /"component":"agent"/);
+    assert.match(logs, /"name":"agent-cli"/);
+    assert.doesNotMatch(logs, /Bearer|token/i);
   });
 });
