@@ -33,6 +33,8 @@ export interface Runnable {
 export interface ControllerModule {
   name: string;
   flags?: FlagSpec;
+  /** Help lines for the module's own flags, appended to `kiln controller --help`. */
+  usage?: string;
   create(context: ControllerContext): Runnable | Promise<Runnable>;
 }
 
@@ -182,8 +184,9 @@ function loadKubeConfig(config: ControllerConfig): KubeConfig {
 }
 
 export async function main(args: string[]): Promise<number> {
+  const usage = [USAGE, ...MODULES.flatMap((m) => (m.usage ? [m.usage] : []))].join("\n");
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(USAGE);
+    console.log(usage);
     return 0;
   }
   const otherFlags = Object.assign({}, ...MODULES.map((m) => m.flags ?? {}));
@@ -192,7 +195,7 @@ export async function main(args: string[]): Promise<number> {
     config = parseControllerConfig(args, process.env, otherFlags);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error(`kiln controller: ${err.message}\n\n${USAGE}`);
+    console.error(`kiln controller: ${err.message}\n\n${usage}`);
     return 2;
   }
   const log = createLogger("controller", { level: config.logLevel });

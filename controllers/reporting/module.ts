@@ -6,6 +6,13 @@ import { reportingController } from "./controller.ts";
 export const reportingModule: ControllerModule = {
   name: "reporting",
   flags: REPORTING_FLAGS,
+  usage: `Reporting (Telegram, GitHub commit statuses):
+  --telegram-token-file <file>   bot token [KILN_TELEGRAM_TOKEN_FILE, KILN_TELEGRAM_TOKEN]; no token: no chat
+  --telegram-api-root <url>      Bot API root [KILN_TELEGRAM_API_ROOT] (https://api.telegram.org)
+  --telegram-commands            answer /builds, /rebuild, /log in configured chats; on unless KILN_TELEGRAM_COMMANDS=false
+  --public-url <url>             link target in messages and statuses [KILN_PUBLIC_URL]
+  --status-context <name>        GitHub commit status context [KILN_STATUS_CONTEXT] (kiln)
+`,
   create({ kubeConfig, config, log, registry, args, env }) {
     const reporting = reportingController({
       kubeConfig,

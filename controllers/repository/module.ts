@@ -53,6 +53,11 @@ export function parseRepositoryConfig(args: string[], env: NodeJS.ProcessEnv): R
 export const repositoryModule: ControllerModule = {
   name: "repository",
   flags: REPOSITORY_FLAGS,
+  usage: `Repositories (webhook registration, redelivery, catch-up):
+  --webhook-url <url>            where GitHub delivers when spec.webhook.url is unset [KILN_WEBHOOK_URL]
+  --repository-interval <d>      how often each Repository is looked at again [KILN_REPOSITORY_INTERVAL] (2m)
+  --catch-up-grace <d>           how long a branch head may lack a Build before catch-up [KILN_CATCH_UP_GRACE] (1m)
+`,
   create({ kubeConfig, config, log, args, env }) {
     const own = parseRepositoryConfig(args, env);
     return createRepositoryController({
