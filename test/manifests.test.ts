@@ -118,7 +118,7 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
   test("build pods use the controller's own image, after a kustomize image override too", (t) => {
     const controller = byKind("Deployment").find((d) => d.metadata.name === "kiln-controller");
     const container = (
-      controller?.spec as {
+      controller!.spec as {
         template: {
           spec: { containers: Array<{ image: string; env: Array<{ name: string; value?: string }> }> };
         };
