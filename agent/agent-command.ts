@@ -73,7 +73,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     await reporter.flush(deps.flushMs ?? 10_000);
     reporter.stop();
     if (deps.terminationLog) await writeFile(deps.terminationLog, summary).catch(() => undefined);
-    await link.exit(code);
+    await link.exit(code, deps.cancel);
     link.close();
     log.info({ code, summary }, "agent done");
     return code;
@@ -107,7 +107,16 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     );
   }
   try {
-    await link.ready();
+    const cancelled = new Promise<"cancelled">((resolve) => {
+      if (deps.cancel?.aborted) resolve("cancelled");
+      deps.cancel?.addEventListener("abort", () => resolve("cancelled"), { once: true });
+    });
+    if ((await Promise.race([link.ready(), cancelled])) === "cancelled") {
+      reporter.update(
+        pipeline.steps.map((s) => ({ name: s.name, phase: "Cancelled", message: "cancelled before it ran" })),
+      );
+      return finish(EXIT.cancelled, "cancelled before the build container started");
+    }
   } catch {
     reporter.update([]);
     return finish(EXIT.agentLost, "the build container's runner went away before the first step");

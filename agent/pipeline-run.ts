@@ -86,7 +86,6 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
   };
   update();
 
-  let result: RunResult | undefined;
   const finish = (outcome: Outcome, i?: number): RunResult => {
     for (let j = 0; j < records.length; j++) {
       if (records[j]!.phase === "Pending")
@@ -109,7 +108,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     };
   };
 
-  for (let i = 0; i < pipeline.steps.length && !result; i++) {
+  for (let i = 0; i < pipeline.steps.length; i++) {
     const step = pipeline.steps[i]!;
     if (options.cancel?.aborted) return finish("Cancelled");
     if (now() >= overall) return finish("TimedOut");
@@ -183,7 +182,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     }
     return finish("Failed", i);
   }
-  return result ?? finish("Succeeded");
+  return finish("Succeeded");
 
   async function pause(
     i: number,

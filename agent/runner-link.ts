@@ -186,9 +186,14 @@ export class RunnerLink implements Executor {
   }
 
   /** Ends the runner (and so the build container) with `code`, after flushing the log. */
-  async exit(code: number): Promise<void> {
-    // Closing our ends before the runner opened its would leave it blocked opening them, forever.
-    await this.#ready.catch(() => undefined);
+  async exit(code: number, abort?: AbortSignal): Promise<void> {
+    // Closing our ends before the runner opened its would leave it blocked opening them, forever; but
+    // a cancelled agent does not wait for a build container that never started.
+    const aborted = new Promise<void>((resolve) => {
+      if (abort?.aborted) resolve();
+      abort?.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await Promise.race([this.#ready.catch(() => undefined), aborted]);
     await this.#pump.close();
     await closeAfterWrites(this.#echo);
     this.#send({ kind: "exit", code });

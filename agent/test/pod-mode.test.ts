@@ -275,4 +275,18 @@ describe("pod mode: pauses, deadlines and errors", () => {
     assert.equal(status.last()[0]?.exitCode, 125);
     assert.match(status.last()[0]?.message ?? "", /runner went away/);
   });
+
+  test("a cancelled agent does not wait for a build container that never started", async (t) => {
+    const dirs = await podDirs("steps:\n  - {name: a, run: 'true'}\n");
+    t.after(dirs.cleanup);
+    const status = recorder();
+    const cancel = new AbortController();
+    const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch, cancel: cancel.signal });
+    setTimeout(() => cancel.abort(), 100);
+    assert.equal(await done, 130);
+    assert.deepEqual(
+      status.last().map((s) => [s.name, s.phase]),
+      [["a", "Cancelled"]],
+    );
+  });
 });
