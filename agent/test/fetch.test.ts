@@ -153,7 +153,14 @@ describe("kiln fetch", () => {
     assert.doesNotMatch(r.stdout + r.stderr, /secretToken/);
     // The shared dir: the runner and the four FIFOs.
     assert.ok(statSync(join(kiln, RUNNER_FILE)).isFile());
-    for (const f of Object.values(FIFOS)) assert.ok(statSync(join(kiln, f)).isFIFO(), `${f} is a FIFO`);
+    for (const f of Object.values(FIFOS)) {
+      const st = statSync(join(kiln, f));
+      assert.ok(st.isFIFO(), `${f} is a FIFO`);
+      // The build container runs as another user that shares the pod's fsGroup.
+      assert.equal(st.mode & 0o660, 0o660, `${f} is open to the pod's group`);
+    }
+    assert.equal(statSync(kiln).mode & 0o070, 0o070, "the group may add files (resume, stop marks)");
+    assert.equal(statSync(join(ws, "file.txt")).mode & 0o060, 0o060, "the checkout is group-writable");
   });
 
   test("without the token the server refuses, and the error says so without secrets", async () => {
