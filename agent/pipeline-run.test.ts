@@ -14,11 +14,10 @@ function fakeExecutor(log: string[] = []): Executor {
   return {
     async start(_i, step, env) {
       log.push(`${step.name} A=${env.A} STEP=${env.KILN_STEP}`);
-      if (step.run !== "hang")
-        return {
-          exited: Promise.resolve({ exitCode: Number(step.run), tail: `out of ${step.name}` }),
-          signal() {},
-        };
+      if (step.run !== "hang") {
+        const tail = step.name === "loud" ? "x".repeat(5000) : `out of ${step.name}`;
+        return { exited: Promise.resolve({ exitCode: Number(step.run), tail }), signal() {} };
+      }
       let exit: (code: number) => void = () => undefined;
       const exited = new Promise<{ exitCode: number; tail: string }>((r) => {
         exit = (exitCode) => r({ exitCode, tail: "" });
@@ -149,5 +148,14 @@ describe("runPipeline", () => {
     const paused = updates.find((u) => u[0]?.phase === "Paused")?.[0];
     assert.equal(paused?.exitCode, 5);
     assert.equal(updates.at(-1)?.[0]?.phase, "Failed");
+  });
+
+  test("a failed step's message keeps only a short tail of its output", async () => {
+    const r = await runPipeline(pipeline([{ name: "loud", run: "1" }]), {
+      executor: fakeExecutor(),
+      pauser: resumesAtOnce,
+    });
+    assert.ok(r.steps[0]!.message!.length < 1100);
+    assert.match(r.steps[0]!.message!, /^exited with code 1; last output:\n…x+$/);
   });
 });

@@ -68,6 +68,8 @@ export interface RunOptions {
 
 export const DEFAULT_GRACE_MS = 5000;
 export const DEFAULT_PAUSE_MS = 30 * 60_000;
+/** Characters of a failed step's output kept in its record's message. */
+export const MESSAGE_TAIL = 1000;
 
 export async function runPipeline(pipeline: Pipeline, options: RunOptions): Promise<RunResult> {
   const now = options.now ?? Date.now;
@@ -163,7 +165,9 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
       options.onStep?.({ index: i, record: records[i]! });
       continue;
     }
-    const failure = `exited with code ${exitCode}${tail ? `; last output:\n${tail}` : ""}`;
+    // A short tail: the record lives in Build.status (etcd objects are small); the log has the rest.
+    const short = tail.length > MESSAGE_TAIL ? `…${tail.slice(-MESSAGE_TAIL)}` : tail;
+    const failure = `exited with code ${exitCode}${short ? `; last output:\n${short}` : ""}`;
     set(i, { phase: "Failed", ...completion, message: failure });
     options.onStep?.({ index: i, record: records[i]! });
     if (options.pauseOnFailure) {
