@@ -1,12 +1,5 @@
 // Shared set-up of the build controller's integration tests: a test cluster, a local git repository
 // with a .kiln.yaml, a Repository pointing at it (file:// clone URL), and the controller in-process.
-import { execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { promisify } from "node:util";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Build, BuildInput } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
@@ -16,98 +9,13 @@ import { buildModule, type RunningControllers, runControllers } from "../../cont
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { GitRepo } from "../fakes/git-repo.ts";
 
-const run = promisify(execFile);
+export { GitRepo };
 
 export const NS = "default";
 export const buildPath = (name: string) => resourcePath(API_VERSION, "builds", NS, name);
 export const podPath = (name?: string) => resourcePath("v1", "pods", NS, name);
-
-export class GitRepo {
-  readonly dir: string;
-  constructor(dir: string) {
-    this.dir = dir;
-  }
-  get url(): string {
-    return `file://${this.dir}`;
-  }
-  static async create(base = tmpdir()): Promise<GitRepo> {
-    const dir = await mkdtemp(join(base, "kiln-build-repo-"));
-    await run("git", ["init", "-q", "-b", "main", dir]);
-    await run("git", ["-C", dir, "config", "user.email", "ci@example.com"]);
-    await run("git", ["-C", dir, "config", "user.name", "CI"]);
-    return new GitRepo(dir);
-  }
-  /** Writes files (null deletes) and commits; returns the sha. */
-  async commit(files: Record<string, string | null>, message = "change"): Promise<string> {
-    for (const [path, content] of Object.entries(files)) {
-      const full = join(this.dir, path);
-      if (content === null) await rm(full, { force: true });
-      else {
-        await mkdir(dirname(full), { recursive: true });
-        await writeFile(full, content);
-      }
-    }
-    await run("git", ["-C", this.dir, "add", "-A"]);
-    await run("git", ["-C", this.dir, "commit", "-q", "--allow-empty", "-m", message]);
-    const { stdout } = await run("git", ["-C", this.dir, "rev-parse", "HEAD"]);
-    return stdout.trim();
-  }
-  #server: Server | undefined;
-
-  /**
-   * Serves the repository over smart HTTP (git http-backend) on 127.0.0.1 and returns its clone URL. Pods
-   * of the process kubelet fetch from here: a file:// URL would be another user's repository to their
-   * non-root fetch container, which git refuses for local transports whatever the safe.directory env says.
-   */
-  async serveHttp(): Promise<string> {
-    const root = dirname(this.dir);
-    this.#server = createServer((req, res) => {
-      const u = new URL(req.url!, "http://x");
-      const cgi = spawn("git", ["http-backend"], {
-        env: {
-          ...process.env,
-          GIT_PROJECT_ROOT: root,
-          GIT_HTTP_EXPORT_ALL: "1",
-          PATH_INFO: u.pathname,
-          QUERY_STRING: u.search.slice(1),
-          REQUEST_METHOD: req.method,
-          CONTENT_TYPE: req.headers["content-type"] ?? "",
-          GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-          REMOTE_ADDR: "127.0.0.1",
-        },
-      });
-      req.pipe(cgi.stdin);
-      let head = Buffer.alloc(0);
-      let body = false;
-      cgi.stdout.on("data", (chunk: Buffer) => {
-        if (body) return void res.write(chunk);
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf("\r\n\r\n");
-        if (end === -1) return;
-        body = true;
-        let status = 200;
-        for (const line of head.subarray(0, end).toString().split("\r\n")) {
-          const [k, ...v] = line.split(":");
-          if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
-          else res.setHeader(k!, v.join(":").trim());
-        }
-        res.writeHead(status);
-        res.write(head.subarray(end + 4));
-      });
-      cgi.on("close", () => res.end());
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
-    const { port } = this.#server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/${basename(this.dir)}`;
-  }
-
-  async remove(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise((resolve) => (this.#server ? this.#server.close(resolve) : resolve(undefined)));
-    await rm(this.dir, { recursive: true, force: true });
-  }
-}
 
 export const PIPELINE =
   "image: node:24\nsteps:\n  - {name: hello, run: echo hello}\n  - {name: test, run: 'true'}\n";
