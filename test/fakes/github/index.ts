@@ -64,6 +64,8 @@ export interface PushOptions {
   files?: Record<string, string>;
   /** Deliver the push event to the repository's hooks (default true). */
   deliver?: boolean;
+  /** The commit's sha, to mirror a commit of a real git repository the build pods fetch from. */
+  sha?: string;
 }
 
 export class FakeGitHub {
@@ -145,7 +147,9 @@ export class FakeGitHub {
     const parent = repo.branches.get(branch);
     const files = { ...(parent ? repo.commits.get(parent)?.files : {}), ...options.files };
     const date = this.#now().toISOString();
-    const sha = fakeSha(`${repo.id}/${branch}/${parent ?? ""}/${options.message ?? ""}/${this.#nextId()}`);
+    const sha =
+      options.sha ??
+      fakeSha(`${repo.id}/${branch}/${parent ?? ""}/${options.message ?? ""}/${this.#nextId()}`);
     const commit: Commit = {
       sha,
       message: options.message ?? `Commit ${sha.slice(0, 7)}`,
