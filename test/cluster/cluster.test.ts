@@ -1,5 +1,5 @@
 // The test cluster's entry points: argument parsing, the kubeconfig it writes, and both commands run as
-// people run them (`npm run test-cluster`, `kiln sandbox`) until SIGTERM.
+// people run them (`npm run test-cluster`) until SIGTERM; `kiln sandbox` has sandbox.test.ts.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -100,10 +100,5 @@ describe("commands", () => {
   test("npm run test-cluster -- --port 0 --kubeconfig <file>", async () => {
     const kubeconfig = join(dir, "test-cluster.kubeconfig");
     await runUntilReady(["test/cluster/main.ts", "--port", "0", "--kubeconfig", kubeconfig], kubeconfig);
-  });
-
-  test("kiln sandbox --port 0 --kubeconfig <file>", async () => {
-    const kubeconfig = join(dir, "sandbox.kubeconfig");
-    await runUntilReady(["bin/kiln.ts", "sandbox", "--port", "0", "--kubeconfig", kubeconfig], kubeconfig);
   });
 });

@@ -186,6 +186,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger("sandbox", { level: options.logLevel, destination: process.stderr });
+  // Listen before starting: a Ctrl-C during start-up still stops everything cleanly.
+  const stopped = untilSignal();
   const sandbox = await startEverything(options, log);
   const { cluster, controllers, webhook, demo } = sandbox;
   console.log(
@@ -206,7 +208,7 @@ export async function main(args: string[]): Promise<number> {
       "Stop with Ctrl-C.",
     ].join("\n"),
   );
-  const signal = await untilSignal();
+  const signal = await stopped;
   log.info({ signal }, "stopping");
   await sandbox.stop();
   return 0;
