@@ -523,6 +523,12 @@ export class PodWorker {
       }
       mounts.push({ containerPath: m.mountPath, hostPath, readOnly: v.readOnly || m.readOnly === true });
     }
+    // Kiln's own files (this checkout and the Node running it) are part of every container's "image". A
+    // checkout under /tmp or /root (a CI clone, say) would be hidden by the fresh ones: bind it there.
+    for (const dir of kilnImageDirs(this.deps.kiln)) {
+      if (!mounts.some((m) => m.containerPath === dir))
+        mounts.push({ containerPath: dir, hostPath: dir, readOnly: true });
+    }
     // The kubelet-managed /etc/hosts and /etc/hostname, unless the container mounts its own.
     for (const file of ["hosts", "hostname"]) {
       const containerPath = `/etc/${file}`;
@@ -702,4 +708,13 @@ export class PodWorker {
     fs.rmSync(this.podDir, { recursive: true, force: true });
     this.deps.logs.remove(this.pod.metadata!.namespace!, this.pod.metadata!.name!);
   }
+}
+
+/** The directories of Kiln's CLI and its Node that a fresh /tmp or /root inside a sandbox would hide. */
+export function kilnImageDirs(kiln: { node: string; script: string }): string[] {
+  const checkout = path.resolve(path.dirname(kiln.script), "..");
+  const node = path.dirname(fs.realpathSync(kiln.node));
+  const hidden = (dir: string) => /^\/(tmp|root)\//.test(`${dir}/`) && dir !== "/tmp" && dir !== "/root";
+  const dirs = [checkout, ...(node.startsWith(`${checkout}/`) ? [] : [node])];
+  return dirs.filter(hidden);
 }

@@ -72,6 +72,11 @@ export function canonical(containerPath: string, host: HostFs): string {
   return path.posix.join(host.realpath(existing), ...rest);
 }
 
+/** Under a directory every sandbox gets fresh (/tmp, /root), so what the host has there is not seen. */
+function freshInside(p: string): boolean {
+  return [...SPECIAL].some((s) => p.startsWith(`${s}/`));
+}
+
 function under(p: string, dir: string): boolean {
   return dir === "/" ? p !== "/" : p.startsWith(`${dir}/`);
 }
@@ -143,7 +148,7 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     const missing: string[] = [];
     for (
       let d = path.posix.dirname(m.containerPath);
-      d !== "/" && !host.exists(d);
+      d !== "/" && !SPECIAL.has(d) && (!host.exists(d) || freshInside(d));
       d = path.posix.dirname(d)
     ) {
       missing.unshift(d);
