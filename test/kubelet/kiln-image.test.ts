@@ -33,3 +33,17 @@ test("parents of a mount under the fresh /tmp are made traversable (0755), not b
   assert.ok(text.indexOf("--tmpfs /tmp") < text.indexOf(`--dir ${scratch}`), "after the fresh /tmp");
   assert.match(text, new RegExp(`--ro-bind ${checkout} ${checkout}`));
 });
+
+test("with a read-only root, /tmp is made read-only after what is mounted inside it", () => {
+  const checkout = join(scratch, "clone", "main");
+  const args = bwrapArgs({
+    command: ["true"],
+    mounts: [{ containerPath: checkout, hostPath: checkout, readOnly: true }],
+    workingDir: "/",
+    hostname: "pod",
+    statusFd: 3,
+    readOnlyRoot: true,
+  }).join(" ");
+  assert.ok(args.indexOf("--remount-ro /tmp") > args.indexOf(`--ro-bind ${checkout}`), args);
+  assert.ok(args.indexOf("--remount-ro /tmp") > args.indexOf(`--dir ${scratch}`), args);
+});

@@ -133,13 +133,16 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     "--dev",
     "/dev",
   ];
+  // With a read-only root the fresh /tmp and /root are made read-only last, once everything mounted
+  // inside them (mount points' parents, a checkout under /tmp) is in place.
+  const remounts: string[] = [];
   for (const [dir, perms] of [
     ["/tmp", "1777"],
     ["/root", "0700"],
   ] as const) {
     if (points.includes(dir)) continue;
     args.push("--perms", perms, "--tmpfs", dir);
-    if (spec.readOnlyRoot) args.push("--remount-ro", dir);
+    if (spec.readOnlyRoot) remounts.push("--remount-ro", dir);
   }
   // bwrap creates a mount point's missing parents 0700, which a non-root container user cannot traverse
   // (e.g. /var/run/secrets/kubernetes.io above a projected token): create them 0755 first, as runc does.
@@ -164,7 +167,7 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
   // A working directory inside a volume is created there, as runc does.
   const inVolume = hostPathOf(workingDir, mounts);
   if (!needsDir && inVolume !== undefined && !host.exists(inVolume)) args.push("--dir", workingDir);
-  args.push("--chdir", workingDir, "--", ...spec.command);
+  args.push(...remounts, "--chdir", workingDir, "--", ...spec.command);
   return args;
 }
 
