@@ -107,6 +107,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     intervalMs: options.intervalMs ?? 120_000,
     graceMs: options.graceMs ?? 60_000,
   };
+  const seenBuilds = new Set<string>();
   return new Controller({
     name: "repository",
     reconcile: createReconciler(deps),
@@ -115,7 +116,21 @@ export function createRepositoryController(options: RepositoryControllerOptions)
         informer: repositories,
         keys: (r: KubernetesObject) => (inScope(r.metadata?.namespace) ? keyOf(r) : undefined),
       },
-      { informer: builds, keys: () => undefined },
+      // A new Build changes the Repository's lastBuild. Only a Build not seen before wakes the reconciler
+      // (each pass asks GitHub), not every step a Build records.
+      {
+        informer: builds,
+        keys: (b: KubernetesObject) => {
+          const build = b as unknown as Build;
+          const namespace = build.metadata?.namespace;
+          const uid = build.metadata?.uid;
+          if (!uid || seenBuilds.has(uid) || !inScope(namespace) || !build.spec?.repository) return undefined;
+          // Bounded: forgetting only means one more (harmless) pass for a Build seen again.
+          if (seenBuilds.size >= 10_000) seenBuilds.clear();
+          seenBuilds.add(uid);
+          return { namespace: namespace ?? "default", name: build.spec.repository };
+        },
+      },
     ],
     log,
     clock,

@@ -6,6 +6,7 @@ import type { ObjectKey } from "../runtime/keys.ts";
 import { REASONS, setCondition } from "./conditions.ts";
 import { memoryFor, type RepositoryDeps, type RepositoryMemory } from "./deps.ts";
 import { finalize } from "./finalize.ts";
+import { newestBuild } from "./last-build.ts";
 import { runCatchUp } from "./run-catch-up.ts";
 import { gitHubRefusal, type HookResult, syncHook } from "./sync-hook.ts";
 
@@ -82,11 +83,15 @@ async function writeStatus(repository: Repository, result: HookResult, deps: Rep
   const generation = repository.metadata.generation;
   const status = repository.status ?? {};
   const conditions = setCondition(status.conditions, result.condition, new Date(deps.now()), generation);
+  const lastBuild = newestBuild(
+    deps.listBuilds(repository.metadata.namespace ?? "default", repository.metadata.name!),
+  );
   const next = {
     ...status,
     conditions,
     ...(generation !== undefined && { observedGeneration: generation }),
     ...(result.hookID !== undefined && { hookID: result.hookID }),
+    ...(lastBuild !== undefined && { lastBuild }),
   };
   if (JSON.stringify(next) === JSON.stringify(status)) return;
   await deps.patchStatus(

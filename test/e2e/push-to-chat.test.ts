@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
-import type { RepositoryInput } from "../../api/repository.ts";
+import type { Repository, RepositoryInput } from "../../api/repository.ts";
 import { parseControllerConfig } from "../../controllers/config.ts";
 import { MODULES, type RunningControllers, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
@@ -185,6 +185,10 @@ describe("a push becomes a build, a pod, a chat message and a commit status", ()
     assert.match(message!.text, /acme\/app/);
     assert.match(message!.text, new RegExp(sha.slice(0, 7)));
     assert.match(message!.text, /Add a pipeline/);
+    await waitFor("the Repository's last build", async () => {
+      const repository = await client.get<Repository>(resourcePath(API_VERSION, "repositories", NS, "app"));
+      return repository.status?.lastBuild === build.metadata.name;
+    });
   });
 
   test("a failing step: Failed naming the step, a failure status, a message naming the step", async () => {
