@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, silentLogger } from "../../lib/log.ts";
+import type { ExecSession, PodExecHandler } from "../apiserver/exec.ts";
 import { createApi, HttpError } from "./client.ts";
 import { EventRecorder } from "./events.ts";
 import { type ExecOptions, execIn } from "./exec.ts";
@@ -33,6 +34,8 @@ export interface KubeletOptions {
   nodeName?: string;
   /** The in-process API server's hook for pods/log (unset again on stop). */
   setPodLogSource?: (source: PodLogSource | undefined) => void;
+  /** The in-process API server's hook for pods/exec (`kubectl exec`; unset again on stop). */
+  setPodExecHandler?: (handler: PodExecHandler | undefined) => void;
   /**
    * Act as a node with a token of its own (default): a `process-kubelet` ServiceAccount in
    * kube-system and a TokenRequest token, made with the given (admin) kubeconfig.
@@ -113,6 +116,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     log,
   };
   options.setPodLogSource?.((namespace, pod, container, opts) => logs.read(namespace, pod, container, opts));
+  options.setPodExecHandler?.((request) => {
+    const worker = [...workers.values()].find(
+      (w) => w.pod.metadata?.namespace === request.namespace && w.pod.metadata?.name === request.pod,
+    );
+    const target = worker?.execTarget(request.container);
+    return target && execSession(execIn(target, request.command, { stdin: request.stdin }));
+  });
   await registerNode(api, nodeName, deps, log);
   let bindingSupported = true;
 
@@ -243,6 +253,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     async stop() {
       watcher.stop();
       options.setPodLogSource?.(undefined);
+      options.setPodExecHandler?.(undefined);
       await Promise.all([...workers.values()].map((w) => w.kill()));
       await Promise.all([...workers.values()].map((w) => w.done));
       // Final statuses get a moment to land; then nothing is retried any more.
@@ -271,4 +282,20 @@ export async function startProcessKubelet(
     setPodLogSource: (source) => server.setPodLogSource(source),
     ...(logger ? { log: logger } : {}),
   });
+}
+
+/** A process started in a container as the API server's exec endpoint streams it. */
+function execSession(child: ChildProcess): ExecSession {
+  return {
+    ...(child.stdin ? { stdin: child.stdin } : {}),
+    ...(child.stdout ? { stdout: child.stdout } : {}),
+    ...(child.stderr ? { stderr: child.stderr } : {}),
+    exit: new Promise<number>((resolve) => {
+      child.once("error", () => resolve(126));
+      child.once("close", (code, signal) =>
+        resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)),
+      );
+    }),
+    kill: () => child.kill("SIGKILL"),
+  };
 }
