@@ -1,13 +1,14 @@
 // `kiln fetch` against real git: a local repository served over smart HTTP by `git http-backend`,
 // behind a server that demands the token, so the credential path is the one a pod uses.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { serveGitHttp } from "../../test/fakes/git-repo.ts";
 import { main as fetchMain, gitAuthEnv } from "../fetch.ts";
 import { FIFOS, RUNNER_FILE } from "../pod-protocol.ts";
 
@@ -50,39 +51,7 @@ before(async () => {
       res.end();
       return;
     }
-    const u = new URL(req.url!, "http://x");
-    const cgi = spawn("git", ["http-backend"], {
-      env: {
-        ...process.env,
-        GIT_PROJECT_ROOT: base,
-        GIT_HTTP_EXPORT_ALL: "1",
-        PATH_INFO: u.pathname,
-        QUERY_STRING: u.search.slice(1),
-        REQUEST_METHOD: req.method,
-        CONTENT_TYPE: req.headers["content-type"] ?? "",
-        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-        REMOTE_ADDR: "127.0.0.1",
-      },
-    });
-    req.pipe(cgi.stdin);
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    cgi.stdout.on("data", (chunk: Buffer) => {
-      if (headersDone) return void res.write(chunk);
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf("\r\n\r\n");
-      if (end === -1) return;
-      headersDone = true;
-      let status = 200;
-      for (const line of head.subarray(0, end).toString().split("\r\n")) {
-        const [k, ...v] = line.split(":");
-        if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
-        else res.setHeader(k!, v.join(":").trim());
-      }
-      res.writeHead(status);
-      res.write(head.subarray(end + 4));
-    });
-    cgi.stdout.on("end", () => res.end());
+    serveGitHttp(base, req, res);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo`;

@@ -2,7 +2,7 @@
 // HTTP protocol (git http-backend) on 127.0.0.1, as a git host would serve it.
 import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -49,41 +49,7 @@ export class GitRepo {
    */
   async serveHttp(): Promise<string> {
     const root = dirname(this.dir);
-    this.#server = createServer((req, res) => {
-      const u = new URL(req.url!, "http://x");
-      const cgi = spawn("git", ["http-backend"], {
-        env: {
-          ...process.env,
-          GIT_PROJECT_ROOT: root,
-          GIT_HTTP_EXPORT_ALL: "1",
-          PATH_INFO: u.pathname,
-          QUERY_STRING: u.search.slice(1),
-          REQUEST_METHOD: req.method,
-          CONTENT_TYPE: req.headers["content-type"] ?? "",
-          GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-          REMOTE_ADDR: "127.0.0.1",
-        },
-      });
-      req.pipe(cgi.stdin);
-      let head = Buffer.alloc(0);
-      let body = false;
-      cgi.stdout.on("data", (chunk: Buffer) => {
-        if (body) return void res.write(chunk);
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf("\r\n\r\n");
-        if (end === -1) return;
-        body = true;
-        let status = 200;
-        for (const line of head.subarray(0, end).toString().split("\r\n")) {
-          const [k, ...v] = line.split(":");
-          if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
-          else res.setHeader(k!, v.join(":").trim());
-        }
-        res.writeHead(status);
-        res.write(head.subarray(end + 4));
-      });
-      cgi.on("close", () => res.end());
-    });
+    this.#server = createServer((req, res) => serveGitHttp(root, req, res));
     await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
     const { port } = this.#server.address() as AddressInfo;
     return `http://127.0.0.1:${port}/${basename(this.dir)}`;
@@ -94,4 +60,44 @@ export class GitRepo {
     await new Promise((resolve) => (this.#server ? this.#server.close(resolve) : resolve(undefined)));
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Answers one smart-HTTP request for the repositories under `root` through `git http-backend` (CGI),
+ * as a git host does.
+ */
+export function serveGitHttp(root: string, req: IncomingMessage, res: ServerResponse): void {
+  const u = new URL(req.url!, "http://x");
+  const cgi = spawn("git", ["http-backend"], {
+    env: {
+      ...process.env,
+      GIT_PROJECT_ROOT: root,
+      GIT_HTTP_EXPORT_ALL: "1",
+      PATH_INFO: u.pathname,
+      QUERY_STRING: u.search.slice(1),
+      REQUEST_METHOD: req.method,
+      CONTENT_TYPE: req.headers["content-type"] ?? "",
+      GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
+      REMOTE_ADDR: "127.0.0.1",
+    },
+  });
+  req.pipe(cgi.stdin);
+  let head = Buffer.alloc(0);
+  let body = false;
+  cgi.stdout.on("data", (chunk: Buffer) => {
+    if (body) return void res.write(chunk);
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf("\r\n\r\n");
+    if (end === -1) return;
+    body = true;
+    let status = 200;
+    for (const line of head.subarray(0, end).toString().split("\r\n")) {
+      const [k, ...v] = line.split(":");
+      if (k!.toLowerCase() === "status") status = Number.parseInt(v.join(":").trim(), 10);
+      else res.setHeader(k!, v.join(":").trim());
+    }
+    res.writeHead(status);
+    res.write(head.subarray(end + 4));
+  });
+  cgi.on("close", () => res.end());
 }
