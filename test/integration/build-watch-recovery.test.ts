@@ -147,6 +147,10 @@ describe("informer recovery against the test API server", { timeout: 60_000 }, (
   });
 
   test("a watch that silently stops delivering is noticed and replaced", async () => {
+    // A watch must be live (delivering) before it is stalled; right after the previous test's relist the
+    // informer may still be connecting, and a connection made after stall() is not stalled.
+    await direct.create(builds, buildBody("live"));
+    await waitFor("a live watch", async () => (cached().includes("live") ? true : undefined), 10_000);
     const restarts = informer.restarts;
     proxy.stall();
     await direct.create(builds, buildBody("h"));
