@@ -151,6 +151,19 @@ describe("repository reconcile", () => {
     assert.equal(ready?.reason, "TokenMissing");
   });
 
+  test("a Repository with neither token nor webhook is NotConfigured, and GitHub is not called", async () => {
+    const repository = makeRepository("api", "acme", "api", {
+      github: { owner: "acme", name: "api", apiURL: gh.url },
+    });
+    delete repository.spec.webhook;
+    kube.put(repository);
+    await createReconciler(kube.deps())(KEY);
+    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    assert.equal(ready?.reason, "NotConfigured");
+    assert.match(ready?.message ?? "", /created by hand/);
+    assert.equal(gh.requests.length, 0);
+  });
+
   test("GitHub 5xx: the condition says so and reconcile throws (retried with backoff)", async () => {
     put();
     gh.failNext({ method: "GET", path: /\/hooks$/, status: 502 });

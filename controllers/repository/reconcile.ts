@@ -52,6 +52,12 @@ async function observe(
   const ref = repository.spec.tokenSecretRef;
   const token = ref ? await deps.readSecretKey(namespace, ref.name, ref.key) : undefined;
   if (!token) {
+    if (!ref && !repository.spec.webhook) {
+      // Deliberately unconnected (a local repository, as in the sandbox): say so, not that a token is missing.
+      const message =
+        "spec.webhook and spec.tokenSecretRef are not set: no webhook, no polling of GitHub; Builds are created by hand";
+      return { condition: { type: "WebhookReady", status: "False", reason: REASONS.notConfigured, message } };
+    }
     const message = ref ? `Secret ${ref.name} has no key ${ref.key}` : "spec.tokenSecretRef is not set";
     return { condition: { type: "WebhookReady", status: "False", reason: REASONS.tokenMissing, message } };
   }
