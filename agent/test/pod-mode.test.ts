@@ -10,6 +10,7 @@ import { type AgentConfig, runAgent } from "../agent-command.ts";
 import type { ResumeSignal } from "../pod-pauser.ts";
 import { MANIFEST_STEP } from "../pod-protocol.ts";
 import { type PodDirs, podDirs, SHELLS, startRunner } from "./pod-harness.ts";
+import { gone } from "./processes.ts";
 
 function config(dirs: PodDirs, extra: Partial<AgentConfig> = {}): AgentConfig {
   return {
@@ -54,25 +55,6 @@ function recorder() {
       });
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Signals are delivered asynchronously: give a killed process a moment to finish dying. */
-async function gone(pid: number, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
 }
 
 for (const shell of SHELLS) {

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { gone } from "./processes.ts";
 
 const KILN = join(import.meta.dirname, "../../bin/kiln.ts");
 const dirs: string[] = [];
@@ -49,24 +50,6 @@ function kilnRun(args: string[], onStart?: (child: ReturnType<typeof spawn>) => 
 }
 
 /** Running (a zombie waiting for init to reap it is not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Signals are delivered asynchronously: give a killed process a moment to finish dying. */
-async function gone(pid: number, ms = 2000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 async function waitForFile(path: string, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
