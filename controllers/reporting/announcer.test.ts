@@ -5,6 +5,7 @@ import type { Build } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeGitHub } from "../../test/fakes/github/index.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
+import { waitFor } from "../../test/wait-for.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { Announcer } from "./announcer.ts";
 import { createGitHubStatuses } from "./github-status.ts";
@@ -20,16 +21,6 @@ const clock: Clock = {
   after: systemClock.after,
 };
 const GROUP = -1001;
-
-async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface World {
   telegram: FakeTelegram;

@@ -1,5 +1,5 @@
 // Shared pieces of the conformance tests: sample objects and bounded waiting.
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../wait-for.ts";
 
 export const SHA = "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
 
@@ -46,21 +46,6 @@ export function podBody(name: string, extra: Record<string, unknown> = {}) {
       containers: [{ name: "main", image: "busybox:1.36", command: ["true"] }],
     },
   };
-}
-
-/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** The status code of a rejected client-node call (ApiException.code). */
@@ -130,3 +115,5 @@ export async function rawRequest(
     req.end();
   });
 }
+
+export { waitFor };

@@ -18,6 +18,7 @@ import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
 import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { waitFor } from "../wait-for.ts";
 
 const NS = "default";
 const CHAT = -1001234;
@@ -30,21 +31,6 @@ let telegram: FakeTelegram;
 let repo: GitRepo;
 let webhook: RunningWebhook;
 let controllers: RunningControllers;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function buildsOfCommit(sha: string): Promise<Build[]> {
   const list = await client.get<{ items: Build[] }>(resourcePath(API_VERSION, "builds", NS));
@@ -154,10 +140,14 @@ describe("a push becomes a build, a pod, a chat message and a commit status", ()
     ].join("\n");
     const sha = await push({ ".kiln.yaml": `${pipeline}\n`, README: "kiln\n" }, "Add a pipeline");
 
-    const build = await waitFor("the build to succeed", async () => {
-      const [b] = await buildsOfCommit(sha);
-      return b?.status?.phase === "Succeeded" ? b : undefined;
-    });
+    const build = await waitFor(
+      "the build to succeed",
+      async () => {
+        const [b] = await buildsOfCommit(sha);
+        return b?.status?.phase === "Succeeded" ? b : undefined;
+      },
+      30_000,
+    );
     assert.equal((await buildsOfCommit(sha)).length, 1, "exactly one Build for the push");
     assert.equal(build.spec.trigger.event, "push");
     assert.deepEqual(
@@ -201,10 +191,14 @@ describe("a push becomes a build, a pod, a chat message and a commit status", ()
     ].join("\n");
     const sha = await push({ ".kiln.yaml": `${pipeline}\n` }, "Break the tests");
 
-    const build = await waitFor("the build to fail", async () => {
-      const [b] = await buildsOfCommit(sha);
-      return b?.status?.phase === "Failed" ? b : undefined;
-    });
+    const build = await waitFor(
+      "the build to fail",
+      async () => {
+        const [b] = await buildsOfCommit(sha);
+        return b?.status?.phase === "Failed" ? b : undefined;
+      },
+      30_000,
+    );
     assert.match(build.status?.message ?? "", /unit-tests/);
     const steps = build.status?.steps ?? [];
     assert.deepEqual(

@@ -10,6 +10,7 @@ import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
+import { waitFor } from "../wait-for.ts";
 
 export { GitRepo };
 
@@ -19,25 +20,6 @@ export const podPath = (name?: string) => resourcePath("v1", "pods", NS, name);
 
 export const PIPELINE =
   "image: node:24\nsteps:\n  - {name: hello, run: echo hello}\n  - {name: test, run: 'true'}\n";
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 8000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export interface Harness {
   cluster: TestCluster;
@@ -210,3 +192,5 @@ export const podStatuses = {
     ...extra,
   }),
 };
+
+export { waitFor };

@@ -13,6 +13,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
 import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { waitFor } from "../wait-for.ts";
 
 const NS = "default";
 const CHAT = 42;
@@ -30,20 +31,6 @@ let telegram: FakeTelegram;
 let github: FakeGitHub;
 let custom: CustomObjectsApi;
 const running: ReportingController[] = [];
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 8000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const builds = { group: GROUP, version: VERSION, namespace: NS, plural: "builds" };

@@ -16,6 +16,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
 import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { waitFor } from "../wait-for.ts";
 
 let cluster: TestCluster;
 let telegram: FakeTelegram;
@@ -35,20 +36,6 @@ after(async () => {
   await github.stop();
   await cluster.stop();
 });
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test("kiln controller announces a finished build in Telegram and on GitHub", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kiln-reporting-"));

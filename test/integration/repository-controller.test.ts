@@ -10,22 +10,9 @@ import type { Controller } from "../../controllers/runtime/controller.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
+import { waitFor } from "../wait-for.ts";
 
 const HOOK_URL = "http://127.0.0.1:9/hooks/github"; // nothing listens: deliveries fail, which is fine here
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("repository controller on the test API server", { timeout: 60_000 }, () => {
   let cluster: TestCluster;

@@ -20,6 +20,7 @@ import { deliver } from "../../webhook/testing.ts";
 import { writeKubeconfig } from "../cluster/kubeconfig.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
+import { waitFor } from "../wait-for.ts";
 
 /** A TCP relay to the API server that can be switched off, as a network partition would. */
 async function tcpSwitch(target: URL): Promise<{ url: string; up: boolean; close(): Promise<void> }> {
@@ -52,20 +53,6 @@ async function tcpSwitch(target: URL): Promise<{ url: string; up: boolean; close
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("webhook + repository controller + test API server + fake GitHub", { timeout: 90_000 }, () => {

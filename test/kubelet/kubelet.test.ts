@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, Log, type V1Pod } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { waitFor } from "../wait-for.ts";
 import { cgroupsAvailable } from "./cgroup.ts";
 import { type Kubelet, startProcessKubelet } from "./kubelet.ts";
 
@@ -36,21 +37,6 @@ after(async () => {
   await kubelet?.stop();
   await cluster?.stop();
 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}
 
 const read = (name: string) => core.readNamespacedPod({ name, namespace: ns });
 
