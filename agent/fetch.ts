@@ -53,7 +53,16 @@ export async function prepareKilnDir(kilnDir: string): Promise<void> {
   await run("mkfifo", ["-m", "0660", ...fifos]);
 }
 
+const USAGE =
+  "Usage: kiln fetch --url <clone URL> --sha <commit> --workspace <dir> --kiln-dir <dir> [--token-file <file>]";
+
 export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(
+      `${USAGE}\n\nThe build pod's init container: shallow-fetches one commit into the workspace and sets up the kiln dir.`,
+    );
+    return 0;
+  }
   let values: ReturnType<typeof parse>["values"];
   try {
     values = parse(args).values;
@@ -63,9 +72,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const { url, sha, workspace, "kiln-dir": kilnDir, "token-file": tokenFile } = values;
   if (!url || !sha || !workspace || !kilnDir) {
-    console.error(
-      "Usage: kiln fetch --url <clone URL> --sha <commit> --workspace <dir> --kiln-dir <dir> [--token-file <file>]",
-    );
+    console.error(USAGE);
     return 2;
   }
   try {

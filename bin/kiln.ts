@@ -27,7 +27,8 @@ const COMMANDS: Record<string, Command> = {
     load: () => import("../webhook/main.ts"),
   },
   sandbox: {
-    summary: "start Kiln on one machine: test API server with Kiln's CRDs (no cluster needed)",
+    summary:
+      "all of Kiln on one machine, no cluster: API server, process kubelet, controllers, webhook, a demo",
     load: () => import("../test/cluster/sandbox.ts"),
   },
 };

@@ -1,5 +1,5 @@
 // Writes manifests/crds/*.yaml from the zod schemas in api/. A test fails when they are stale.
-// YAML 1.1 quoting: kubectl apply -f reads YAML 1.1, where a bare `on` (a field of Repository) is true.
+// YAML 1.1 quoting: kubectl apply -f reads YAML 1.1, where bare keys and values such as on, yes or n are booleans.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
