@@ -2,9 +2,9 @@
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { BuildInput } from "../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../api/group.ts";
+import { isAlreadyExists, isTransient } from "../lib/kube-errors.ts";
 import type { BuildSink } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
-import { isUnavailable, statusOf } from "./kube-errors.ts";
 
 export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -20,8 +20,8 @@ export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
         });
         return "created";
       } catch (err) {
-        if (statusOf(err) === 409) return "exists";
-        if (isUnavailable(err))
+        if (isAlreadyExists(err)) return "exists";
+        if (isTransient(err))
           throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
         throw err;
       }

@@ -3,9 +3,9 @@
 // secret takes effect at once. During rotation keep the old secret under "<key>.previous".
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Repository } from "../api/repository.ts";
+import { isNotFound, isTransient } from "../lib/kube-errors.ts";
 import type { SecretSource } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
-import { isUnavailable, statusOf } from "./kube-errors.ts";
 
 export const PREVIOUS_SUFFIX = ".previous";
 const FRESH_MIN_MS = 1000;
@@ -22,8 +22,8 @@ export function kubeSecretReader(kubeConfig: KubeConfig): SecretReader {
       try {
         return (await api.readNamespacedSecret({ name, namespace })).data ?? {};
       } catch (err) {
-        if (statusOf(err) === 404) return undefined;
-        if (isUnavailable(err))
+        if (isNotFound(err)) return undefined;
+        if (isTransient(err))
           throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
         throw err;
       }
