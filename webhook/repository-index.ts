@@ -60,12 +60,19 @@ export function kubeRepositoryIndex(
   const synced = new Array<boolean>(informers.length).fill(false);
   let stopped = false;
   let index = new Map<string, Repository[]>();
+  // Rebuilt on the next lookup after a change, not on every watch event: the initial list alone sends
+  // one "add" per Repository, and re-indexing on each would parse n² objects at start-up.
+  let dirty = true;
 
   const rebuild = () => {
+    dirty = false;
     const next = indexRepositories(informers.flatMap((informer) => informer.list()));
     if (next.invalid.length > 0)
       log.warn({ invalid: next.invalid }, "Repositories that do not parse are ignored");
     index = next.index;
+  };
+  const changed = () => {
+    dirty = true;
   };
   const backoffs = informers.map(() => 500);
   const errored = informers.map(() => false);
@@ -77,7 +84,7 @@ export function kubeRepositoryIndex(
     if (!errored[i] && !stopped) {
       synced[i] = true;
       backoffs[i] = 500;
-      rebuild();
+      rebuild(); // once per (re)start, so Repositories that do not parse are reported at once
     }
   };
   const onError = (i: number, err: unknown) => {
@@ -91,7 +98,7 @@ export function kubeRepositoryIndex(
     }, delay).unref();
   };
   informers.forEach((informer, i) => {
-    for (const verb of ["add", "update", "delete"] as const) informer.on(verb, rebuild);
+    for (const verb of ["add", "update", "delete"] as const) informer.on(verb, changed);
     informer.on("error", (err) => onError(i, err));
   });
 
@@ -106,6 +113,7 @@ export function kubeRepositoryIndex(
     ready: () => synced.every(Boolean),
     find(owner, name) {
       if (!synced.every(Boolean)) throw new UnavailableError("Repository cache is not synced yet; try again");
+      if (dirty) rebuild();
       return index.get(githubKey(owner, name)) ?? [];
     },
   };
