@@ -1,39 +1,13 @@
 // startTestCluster({ kubelet: true }) brings the process kubelet up with the API server, and
 // stopping the cluster stops every process the kubelet started.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster } from "../cluster/start.ts";
+import { waitFor } from "../wait-for.ts";
 import { startKubelet } from "./kubelet.ts";
-
-function pidsWith(marker: string): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((e) => /^\d+$/.test(e))
-    .filter((e) => {
-      try {
-        return fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { pidsWith } from "./pids.ts";
 
 test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no process", {
   timeout: 30_000,
@@ -61,7 +35,7 @@ test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no proce
         },
       },
     });
-    await until("hello succeeded", async () => (await phase("hello")) === "Succeeded");
+    await waitFor("hello succeeded", async () => (await phase("hello")) === "Succeeded");
     assert.equal(await core.readNamespacedPodLog({ name: "hello", namespace: "kiln" }), "hello from kiln\n");
     await core.createNamespacedPod({
       namespace: "kiln",
@@ -79,14 +53,14 @@ test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no proce
         },
       },
     });
-    await until(
+    await waitFor(
       "long running",
       async () => (await phase("long")) === "Running" && pidsWith(marker).length > 0,
     );
   } finally {
     await cluster.stop();
   }
-  await until("processes gone", () => pidsWith(marker).length === 0, 5_000);
+  await waitFor("processes gone", () => pidsWith(marker).length === 0, 5_000);
 });
 
 test("a kubelet stopping reports its pods like a node shutdown; a restarted one fails what it lost", {
@@ -110,7 +84,7 @@ test("a kubelet stopping reports its pods like a node shutdown; a restarted one 
         },
       },
     });
-    await until("running", async () => (await status("running"))?.phase === "Running");
+    await waitFor("running", async () => (await status("running"))?.phase === "Running");
     await first.stop();
     assert.deepEqual(pidsWith(marker), []);
     const stopped = await status("running");
@@ -154,7 +128,7 @@ test("a kubelet stopping reports its pods like a node shutdown; a restarted one 
     });
     const second = await startKubelet({ kubeConfig: cluster.kubeConfig, log: silentLogger() });
     try {
-      await until("lost pod failed", async () => (await status("lost"))?.phase === "Failed");
+      await waitFor("lost pod failed", async () => (await status("lost"))?.phase === "Failed");
       const lost = await status("lost");
       assert.equal(lost?.reason, "NodeLost");
       assert.equal(lost?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);

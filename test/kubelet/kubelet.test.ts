@@ -14,6 +14,7 @@ import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 import { cgroupsAvailable } from "./cgroup.ts";
 import { type Kubelet, startProcessKubelet } from "./kubelet.ts";
+import { pidsWith } from "./pids.ts";
 
 let cluster: TestCluster;
 let kubelet: Kubelet;
@@ -69,15 +70,16 @@ function pod(
 
 const create = (p: V1Pod) => core.createNamespacedPod({ namespace: ns, body: p });
 
-function pidsWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+/** Waits until the pod is removed from the API (404). */
+async function podGone(name: string): Promise<void> {
+  await waitFor(`pod ${name} gone`, async () => {
     try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
-    } catch {}
-  }
-  return out;
+      await read(name);
+      return undefined;
+    } catch (error) {
+      return (error as { code?: number }).code === 404;
+    }
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -428,14 +430,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     await sleep(200);
     const started = Date.now();
     await core.deleteNamespacedPod({ name: "forced", namespace: ns, gracePeriodSeconds: 1 });
-    await waitFor("pod gone", async () => {
-      try {
-        await read("forced");
-        return undefined;
-      } catch (error) {
-        return (error as { code?: number }).code === 404;
-      }
-    });
+    await podGone("forced");
     assert.ok(Date.now() - started < 8_000, "the shorter grace period applied");
   });
 
@@ -456,14 +451,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     await phase("deleted", "Running");
     await waitFor("both processes", async () => pidsWith(marker).length >= 2);
     await core.deleteNamespacedPod({ name: "deleted", namespace: ns });
-    await waitFor("pod gone", async () => {
-      try {
-        await read("deleted");
-        return undefined;
-      } catch (error) {
-        return (error as { code?: number }).code === 404;
-      }
-    });
+    await podGone("deleted");
     await waitFor("processes gone", async () => pidsWith(marker).length === 0, 5_000);
   });
 
@@ -494,14 +482,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       await core.deleteNamespacedPod({ name: "graceful", namespace: ns });
       const deleting = await read("graceful");
       assert.ok(deleting.metadata!.deletionTimestamp, "the server marks the bound pod for graceful deletion");
-      await waitFor("pod gone", async () => {
-        try {
-          await read("graceful");
-          return undefined;
-        } catch (error) {
-          return (error as { code?: number }).code === 404;
-        }
-      });
+      await podGone("graceful");
       assert.ok(Date.now() - started < 10_000, "removed once its process exited, not after the grace period");
       assert.equal(fs.readFileSync(`${hostDir}/result`, "utf8"), "got-term\n");
     } finally {
@@ -538,14 +519,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       );
       await waitFor("postStart seen", async () => fs.existsSync(`${hostDir}/main`));
       await core.deleteNamespacedPod({ name: "hooks", namespace: ns });
-      await waitFor("pod gone", async () => {
-        try {
-          await read("hooks");
-          return undefined;
-        } catch (error) {
-          return (error as { code?: number }).code === 404;
-        }
-      });
+      await podGone("hooks");
       assert.equal(fs.readFileSync(`${hostDir}/main`, "utf8"), "saw-post\nterm-after-prestop\n");
     } finally {
       fs.rmSync(hostDir, { recursive: true, force: true });

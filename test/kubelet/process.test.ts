@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerLog } from "./logs.ts";
+import { pidsWith } from "./pids.ts";
 import { ContainerProcess } from "./process.ts";
 import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs, resolveExecutable } from "./sandbox.ts";
 
@@ -35,18 +36,6 @@ function run(script: string, mounts: { containerPath: string; hostPath: string; 
     return log.entries().map((e) => e.line);
   };
   return { proc, log, output };
-}
-
-/** Host pids whose command line contains the marker. */
-function pidsWith(marker: string): number[] {
-  const out: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(marker)) out.push(Number(entry));
-    } catch {}
-  }
-  return out;
 }
 
 describe("ContainerProcess", { timeout: 30_000 }, () => {
