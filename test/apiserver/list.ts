@@ -102,6 +102,22 @@ function tooOld(rv: number, c: Collection): ApiError {
   return gone(`too old resource version: ${rv} (${c.compactedRV + 1})`);
 }
 
+/** A requested resourceVersion as a number; one from the future is refused as kube refuses it. */
+function requestedRV(text: string, currentRV: number): number {
+  const rv = Number(text);
+  if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${text}`);
+  if (rv > currentRV)
+    throw new ApiError(504, "Timeout", "Too large resource version", {
+      causes: [
+        {
+          reason: "ResourceVersionTooLarge",
+          message: `Too large resource version: ${rv}, current: ${currentRV}`,
+        },
+      ],
+    });
+  return rv;
+}
+
 export function listObjects(
   t: ResourceType,
   c: Collection,
@@ -122,6 +138,10 @@ export function listObjects(
   }
   if (match && rvText === "")
     throw badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided");
+  if (match && continueText) throw badRequest("resourceVersionMatch is forbidden when continue is provided");
+  if (match === "Exact" && rvText === "0")
+    throw badRequest('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  if (query.has("sendInitialEvents")) throw badRequest("sendInitialEvents is forbidden for list");
   if (continueText && rvText !== "")
     throw badRequest("specifying resource version is not allowed when using continue");
 
@@ -142,35 +162,13 @@ export function listObjects(
     }
     objects = snap;
   } else if (rvText !== "" && match === "Exact") {
-    const rv = Number(rvText);
-    if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${rvText}`);
-    if (rv > currentRV)
-      throw new ApiError(504, "Timeout", "Too large resource version", {
-        causes: [
-          {
-            reason: "ResourceVersionTooLarge",
-            message: `Too large resource version: ${rv}, current: ${currentRV}`,
-          },
-        ],
-      });
+    const rv = requestedRV(rvText, currentRV);
     const snap = snapshotAt(c, rv, selection.namespace);
     if (!snap) throw tooOld(rv, c);
     objects = snap;
     snapshotRV = rv;
   } else {
-    if (rvText !== "" && rvText !== "0") {
-      const rv = Number(rvText);
-      if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${rvText}`);
-      if (rv > currentRV)
-        throw new ApiError(504, "Timeout", "Too large resource version", {
-          causes: [
-            {
-              reason: "ResourceVersionTooLarge",
-              message: `Too large resource version: ${rv}, current: ${currentRV}`,
-            },
-          ],
-        });
-    }
+    if (rvText !== "" && rvText !== "0") requestedRV(rvText, currentRV);
     objects = c.list(selection.namespace);
   }
 

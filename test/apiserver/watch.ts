@@ -46,14 +46,18 @@ export function serveWatch(res: Response, o: WatchOptions): void {
   const bookmarks = ["1", "true"].includes(query.get("allowWatchBookmarks") ?? "");
   const sendInitialText = query.get("sendInitialEvents");
   const sendInitial = sendInitialText === "true" || sendInitialText === "1";
+  const match = query.get("resourceVersionMatch") ?? "";
   if (sendInitialText !== null) {
     if (!bookmarks && sendInitial)
       throw badRequest("sendInitialEvents is forbidden for watch unless allowWatchBookmarks=true");
-    if (query.get("resourceVersionMatch") !== "NotOlderThan")
+    if (match !== "NotOlderThan")
       throw badRequest("sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+  } else if (match !== "") {
+    // kube refuses it rather than ignoring it: a client relying on it would misread the stream.
+    throw badRequest("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
   }
   const collection = store.collection(o.collection);
-  let replay: { type: EventType; object: KubeObject }[] = [];
+  const replay: { type: EventType; object: KubeObject }[] = [];
   let expired: ApiError | undefined;
   const initial = sendInitial || (sendInitialText === null && (rvText === "" || rvText === "0"));
   if (initial) {
@@ -65,18 +69,13 @@ export function serveWatch(res: Response, o: WatchOptions): void {
     const events = collection.eventsSince(rv);
     if (!events) expired = gone(`too old resource version: ${rv} (${collection.compactedRV + 1})`);
     else {
-      replay = [];
-      for (const e of events) {
-        // The same in/out-of-selection rules as live delivery.
-        const sink: { type: EventType; object: KubeObject }[] = [];
-        const probe: Watcher = {
-          namespace: o.namespace,
-          matches: o.matches,
-          send: (type, object) => sink.push({ type, object }),
-        };
-        deliver(probe, e);
-        replay.push(...sink);
-      }
+      // The same in/out-of-selection rules as live delivery.
+      const probe: Watcher = {
+        namespace: o.namespace,
+        matches: o.matches,
+        send: (type, object) => replay.push({ type, object }),
+      };
+      for (const e of events) deliver(probe, e);
     }
   }
 

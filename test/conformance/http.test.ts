@@ -483,6 +483,40 @@ describe("http", () => {
     assert.equal(table[0]!.type, "ADDED");
   });
 
+  test("list and watch options kube refuses are refused", async () => {
+    const refused: [string, string][] = [
+      [
+        "resourceVersionMatch=NotOlderThan",
+        "resourceVersionMatch is forbidden unless resourceVersion is provided",
+      ],
+      [
+        "resourceVersion=0&resourceVersionMatch=Exact",
+        'resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
+      ],
+      ["resourceVersion=1&resourceVersionMatch=Newest", 'resourceVersionMatch: Unsupported value: "Newest"'],
+      [
+        "continue=abc&resourceVersionMatch=NotOlderThan&resourceVersion=1",
+        "forbidden when continue is provided",
+      ],
+      ["sendInitialEvents=true", "sendInitialEvents is forbidden for list"],
+      [
+        "watch=true&resourceVersionMatch=NotOlderThan",
+        "forbidden for watch unless sendInitialEvents is provided",
+      ],
+      [
+        "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+        "unless allowWatchBookmarks=true",
+      ],
+      ["watch=true&sendInitialEvents=false", "sendInitialEvents requires setting resourceVersionMatch"],
+    ];
+    for (const [query, message] of refused) {
+      const body = expectStatus(await req("GET", `${BUILDS}?${query}`), 400, "BadRequest");
+      assert.ok(String(body.message).includes(message), `${query}: ${body.message}`);
+    }
+    const accepted = await req("GET", `${BUILDS}?resourceVersion=0&resourceVersionMatch=NotOlderThan`);
+    assert.equal(accepted.status, 200, accepted.text);
+  });
+
   test("CRDs of both scopes come and go", async () => {
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
