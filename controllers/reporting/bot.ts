@@ -6,6 +6,7 @@ import { type Context, Telegraf } from "telegraf";
 import { CONTAINERS } from "../../agent/pod-protocol.ts";
 import type { Build } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
+import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import {
   BOT_COMMANDS,
@@ -18,7 +19,7 @@ import {
   repositoriesOfChat,
 } from "./commands.ts";
 import { escapeHtml } from "./format.ts";
-import { isStatus, type ReportingApi } from "./kube.ts";
+import type { ReportingApi } from "./kube.ts";
 
 export interface BotOptions {
   token: string;
@@ -174,7 +175,7 @@ export class KilnBot {
       // The build container's stdout is the steps' output (the agent echoes it there).
       log = await this.#o.api.podLogTail(namespace, pod, CONTAINERS.build, this.#o.logLines ?? 50);
     } catch (err) {
-      if (!isStatus(err, 404) && !isStatus(err, 400)) throw err;
+      if (!isNotFound(err) && httpStatus(err) !== 400) throw err;
     }
     if (log === undefined) {
       await this.#reply(ctx, `The log of <code>${escapeHtml(name)}</code> is gone (its pod was deleted).`);

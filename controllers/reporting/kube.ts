@@ -1,7 +1,6 @@
 // The few Kubernetes API calls the announcer and the bot make, behind one small interface so the
 // reconciler reads as plain steps and tests can see exactly what is written.
 import {
-  type ApiException,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -11,6 +10,7 @@ import {
 import type { Build, BuildInput } from "../../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
+import { isNotFound } from "../../lib/kube-errors.ts";
 
 export interface ReportingApi {
   getBuild(namespace: string, name: string): Promise<Build | undefined>;
@@ -25,15 +25,13 @@ export interface ReportingApi {
   podLogTail(namespace: string, pod: string, container: string, lines: number): Promise<string>;
 }
 
-export const isStatus = (err: unknown, code: number) => (err as ApiException<unknown>)?.code === code;
-
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   try {
     return await promise;
   } catch (err) {
-    if (isStatus(err, 404)) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }

@@ -1,12 +1,27 @@
 // Conditional status writes for the announcer: read, compute the change from the fresh object,
 // write with its resourceVersion, again on 409. Never a blind write over someone else's update.
 import type { Build, ChatReport } from "../../api/build.ts";
+import { isConflict } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { blockedChatsAfter, UNFINISHED_CHAT_STATES } from "./claims.ts";
-import { isStatus, type ReportingApi } from "./kube.ts";
+import type { ReportingApi } from "./kube.ts";
 
 const CONFLICT_RETRIES = 8;
+
+/**
+ * Runs `attempt` (read fresh, write conditionally) again on a 409, up to CONFLICT_RETRIES times; the
+ * last conflict is thrown, so the work queue backs off instead of the change being dropped.
+ */
+async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isConflict(err) || n >= CONFLICT_RETRIES) throw err;
+    }
+  }
+}
 
 /** A build's record for one chat. */
 export interface ChatRef {
@@ -37,21 +52,16 @@ export class StatusWriter {
     name: string,
     change: (build: Build) => Record<string, unknown> | undefined,
   ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    await retryOnConflict(async () => {
       const build = await this.#api.getBuild(namespace, name);
       if (!build) return;
       const patch = change(build);
       if (!patch) return;
-      try {
-        await this.#api.patchBuildStatus(namespace, name, {
-          metadata: { resourceVersion: build.metadata.resourceVersion },
-          status: { reported: patch },
-        });
-        return;
-      } catch (err) {
-        if (!isStatus(err, 409) || attempt >= CONFLICT_RETRIES) throw err;
-      }
-    }
+      await this.#api.patchBuildStatus(namespace, name, {
+        metadata: { resourceVersion: build.metadata.resourceVersion },
+        status: { reported: patch },
+      });
+    });
   }
 
   /**
@@ -88,23 +98,18 @@ export class StatusWriter {
     chat: string,
     blocked: { reason: string; message: string } | undefined,
   ): Promise<void> {
-    for (let attempt = 0; attempt < CONFLICT_RETRIES; attempt++) {
+    await retryOnConflict(async () => {
       const repository = await this.#api.getRepository(namespace, repositoryName);
       if (!repository) return;
       const next = blockedChatsAfter(repository, chat, blocked, this.#now());
       if (!next) return;
-      try {
-        await this.#api.patchRepositoryStatus(namespace, repositoryName, {
-          metadata: { resourceVersion: repository.metadata.resourceVersion },
-          status: { telegram: { blockedChats: next } },
-        });
-        const fields = { namespace, repository: repositoryName, chat, reason: blocked?.reason };
-        if (blocked) this.#log.warn(fields, "Telegram chat refuses messages; stopped sending to it");
-        else this.#log.info(fields, "Telegram chat accepts messages again");
-        return;
-      } catch (err) {
-        if (!isStatus(err, 409)) throw err;
-      }
-    }
+      await this.#api.patchRepositoryStatus(namespace, repositoryName, {
+        metadata: { resourceVersion: repository.metadata.resourceVersion },
+        status: { telegram: { blockedChats: next } },
+      });
+      const fields = { namespace, repository: repositoryName, chat, reason: blocked?.reason };
+      if (blocked) this.#log.warn(fields, "Telegram chat refuses messages; stopped sending to it");
+      else this.#log.info(fields, "Telegram chat accepts messages again");
+    });
   }
 }

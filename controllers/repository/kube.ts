@@ -10,10 +10,10 @@ import {
 import type { BuildInput } from "../../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import { repository as repositorySchema } from "../../api/repository.ts";
+import { isAlreadyExists, isNotFound } from "../../lib/kube-errors.ts";
 import type { RepositoryDeps } from "./deps.ts";
 
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const codeOf = (err: unknown) => (err as { code?: number })?.code;
 
 export function kubeRepositoryWrites(
   kubeConfig: KubeConfig,
@@ -27,7 +27,7 @@ export function kubeRepositoryWrites(
         const value = (await core.readNamespacedSecret({ namespace, name })).data?.[key];
         return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
       } catch (err) {
-        if (codeOf(err) === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw err;
       }
     },
@@ -57,7 +57,7 @@ export function kubeRepositoryWrites(
         });
         return "created";
       } catch (err) {
-        if (codeOf(err) === 409) return "exists";
+        if (isAlreadyExists(err)) return "exists";
         throw err;
       }
     },
