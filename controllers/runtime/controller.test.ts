@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
+import { waitFor } from "../../test/wait-for.ts";
 import { Controller } from "./controller.ts";
 import { TerminalError } from "./errors.ts";
 import { Informer, type InformerSource } from "./informer.ts";
@@ -12,14 +13,6 @@ function staticSource(items: KubernetesObject[]): InformerSource<KubernetesObjec
     watch: async () => ({ abort() {} }),
   };
 }
-
-const until = async (cond: () => boolean, ms = 2000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 describe("Controller", () => {
   test("keys come from objects and their controlling owners; errors retry, requeueAfter comes back, terminal stops", async (t) => {
@@ -68,7 +61,11 @@ describe("Controller", () => {
       },
     });
     await controller.start();
-    await until(() => calls.filter((c) => c === "flaky").length === 3 && laterCalls === 2);
+    await waitFor(
+      "three flaky and two later reconciles",
+      () => calls.filter((c) => c === "flaky").length === 3 && laterCalls === 2,
+      2000,
+    );
     await new Promise((r) => setTimeout(r, 30));
     await controller.stop();
     t.assert.equal(calls.filter((c) => c === "bad").length, 1, "terminal errors are not retried");

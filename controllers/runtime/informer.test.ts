@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { waitFor } from "../../test/wait-for.ts";
 import { Informer, type InformerSource, type WatchEventType } from "./informer.ts";
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace: string; resourceVersion: string } };
@@ -34,14 +35,6 @@ class FakeSource implements InformerSource<Obj> {
   }
 }
 
-const until = async (cond: () => boolean, ms = 2000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
-
 describe("Informer", () => {
   test("lists, watches, keeps the cache and a label index", async (t) => {
     const source = new FakeSource();
@@ -52,7 +45,7 @@ describe("Informer", () => {
     informer.on((type, o) => seen.push(`${type}:${o.metadata?.name}`));
     informer.start();
     await informer.synced();
-    await until(() => source.watches.length === 1);
+    await waitFor("watch 1", () => source.watches.length === 1, 2000);
     t.assert.equal(source.watches[0]!.rv, "1");
     source.watches[0]!.emit("ADDED", obj("c", 2, { repo: "x" }));
     source.watches[0]!.emit("MODIFIED", obj("a", 3, { repo: "y" }));
@@ -74,10 +67,10 @@ describe("Informer", () => {
     const source = new FakeSource();
     const informer = new Informer("test", source, { minBackoffMs: 5, resyncMs: 0 });
     informer.start();
-    await until(() => source.watches.length === 1);
+    await waitFor("watch 1", () => source.watches.length === 1, 2000);
     source.watches[0]!.emit("ADDED", obj("a", 7));
     source.watches[0]!.end(Object.assign(new Error("ECONNRESET"), { code: "ECONNRESET" }));
-    await until(() => source.watches.length === 2);
+    await waitFor("watch 2", () => source.watches.length === 2, 2000);
     t.assert.equal(source.watches[1]!.rv, "7");
     t.assert.equal(source.lists, 1, "no relist needed");
     t.assert.equal(informer.restarts, 1);
@@ -91,11 +84,11 @@ describe("Informer", () => {
     const deleted: string[] = [];
     informer.on((type, o) => type === "delete" && deleted.push(o.metadata!.name!));
     informer.start();
-    await until(() => source.watches.length === 1);
+    await waitFor("watch 1", () => source.watches.length === 1, 2000);
     source.items = [obj("b", 9)];
     source.rv = 9;
     source.watches[0]!.emit("ERROR", { code: 410 } as unknown as Obj);
-    await until(() => source.watches.length === 2);
+    await waitFor("watch 2", () => source.watches.length === 2, 2000);
     t.assert.equal(source.lists, 2);
     t.assert.equal(source.watches[1]!.rv, "9");
     t.assert.deepEqual(deleted, ["a"]);
@@ -105,15 +98,15 @@ describe("Informer", () => {
 
   test("a watch that goes silent is restarted; bookmarks count as life and advance the resourceVersion", async (t) => {
     const source = new FakeSource();
-    const informer = new Informer("test", source, { minBackoffMs: 1, stallMs: 60, resyncMs: 0 });
+    const informer = new Informer("test", source, { minBackoffMs: 1, stallMs: 100, resyncMs: 0 });
     informer.start();
-    await until(() => source.watches.length === 1);
+    await waitFor("watch 1", () => source.watches.length === 1, 2000);
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 30));
       source.watches[0]!.emit("BOOKMARK", { metadata: { resourceVersion: String(10 + i) } } as Obj);
     }
     t.assert.equal(source.watches.length, 1, "bookmarks kept it alive");
-    await until(() => source.watches.length === 2);
+    await waitFor("watch 2", () => source.watches.length === 2, 2000);
     t.assert.equal(source.watches[1]!.rv, "13");
     informer.stop();
   });
@@ -140,7 +133,7 @@ describe("Informer", () => {
     const resynced = new Set<string>();
     informer.on((type, o) => type === "resync" && resynced.add(o.metadata!.name!));
     informer.start();
-    await until(() => resynced.size === 2);
+    await waitFor("both objects resynced", () => resynced.size === 2, 2000);
     t.assert.deepEqual([...resynced].sort(), ["a", "b"]);
     informer.stop();
   });
