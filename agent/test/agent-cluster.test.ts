@@ -10,11 +10,12 @@ import type { Build, BuildInput } from "../../api/build.ts";
 import { ANNOTATIONS, API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../../test/cluster/start.ts";
-import { type AgentConfig, runAgent } from "../agent-command.ts";
+import { waitFor } from "../../test/wait-for.ts";
+import { runAgent } from "../agent-command.ts";
 import { annotationResume } from "../pod-pauser.ts";
 import { AGENT_ENV, agentEnv } from "../pod-protocol.ts";
 import { buildStatusPatcher } from "../status-reporter.ts";
-import { podDirs, SHELLS, startRunner } from "./pod-harness.ts";
+import { agentConfig, type PodDirs, SHELLS, startPod } from "./pod-harness.ts";
 
 const NS = "default";
 let cluster: TestCluster;
@@ -56,41 +57,18 @@ async function createBuild(name: string): Promise<void> {
 
 const getBuild = async (name: string) => (await api.getNamespacedCustomObject(ref(name))) as Build;
 
-/** Watches are what the agent uses; the test may simply look again until a deadline. */
-async function eventually(name: string, pred: (b: Build) => boolean, ms = 10_000): Promise<Build> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const b = await getBuild(name);
-    if (pred(b)) return b;
-    if (Date.now() > until) throw new Error(`Build ${name} never matched: ${JSON.stringify(b.status)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function config(name: string, dirs: { kilnDir: string; workspace: string }): AgentConfig {
-  return {
-    build: name,
-    namespace: NS,
-    pod: `${name}-pod`,
-    manifest: ".kiln.yaml",
-    branch: "main",
-    pauseOnFailure: false,
-    fork: false,
-    kilnDir: dirs.kilnDir,
-    workspace: dirs.workspace,
-  };
-}
+const config = (name: string, dirs: PodDirs) =>
+  agentConfig(dirs, { build: name, namespace: NS, pod: `${name}-pod` });
 
 describe("agent + runner + test API server", () => {
   test("each step lands in Build.status.steps; status.phase is left to the controller", async (t) => {
     const name = "agent-steps";
     await createBuild(name);
-    const dirs = await podDirs(
+    const { dirs, runner } = await startPod(
+      t,
       "steps:\n  - {name: one, run: echo one}\n  - {name: two, run: 'exit 5'}\n  - {name: three, run: 'true'}\n",
+      SHELLS[0]!.argv,
     );
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, SHELLS[0]!.argv);
-    t.after(runner.killAll);
     const code = await runAgent(config(name, dirs), {
       log: silentLogger(),
       patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
@@ -118,19 +96,22 @@ describe("agent + runner + test API server", () => {
       { ...ref(name), body: { metadata: { annotations: { [ANNOTATIONS.resume]: "old" } } } },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
-    const dirs = await podDirs(
+    const { dirs, runner } = await startPod(
+      t,
       "steps:\n  - {name: build, run: echo built}\n  - {name: debug, type: pause, timeout: 30s}\n  - {name: test, run: 'true'}\n",
+      SHELLS[1]!.argv,
     );
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, SHELLS[1]!.argv);
-    t.after(runner.killAll);
     const log = silentLogger();
     const done = runAgent(config(name, dirs), {
       log,
       patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
       resume: annotationResume(cluster.kubeConfig, NS, name, log),
     });
-    const paused = await eventually(name, (b) => b.status?.steps?.[1]?.phase === "Paused");
+    // Watches are what the agent uses; the test may simply look again until a deadline.
+    const paused = await waitFor("the pause step Paused", async () => {
+      const b = await getBuild(name);
+      return b.status?.steps?.[1]?.phase === "Paused" && b;
+    });
     const message = paused.status?.steps?.[1]?.message ?? "";
     assert.match(message, new RegExp(`kubectl exec -it ${name}-pod -c build -n ${NS} -- sh`));
     assert.match(message, /kubectl annotate --overwrite build agent-pause/);
@@ -163,12 +144,11 @@ describe("agent + runner + test API server", () => {
   test("`kiln agent` as the sidecar runs it: configured by env and KUBECONFIG only", async (t) => {
     const name = "agent-cli";
     await createBuild(name);
-    const dirs = await podDirs(
+    const { dirs, runner } = await startPod(
+      t,
       "steps:\n  - {name: hello, run: 'echo hello from $KILN_BUILD on $KILN_BRANCH'}\n",
+      SHELLS[0]!.argv,
     );
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, SHELLS[0]!.argv);
-    t.after(runner.killAll);
     const env = {
       PATH: process.env.PATH,
       KUBECONFIG: cluster.kubeconfigPath,

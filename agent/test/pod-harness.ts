@@ -4,6 +4,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { TestContext } from "node:test";
+import type { AgentConfig } from "../agent-command.ts";
 import { prepareKilnDir } from "../fetch.ts";
 import { RUNNER_ENV, RUNNER_FILE } from "../pod-protocol.ts";
 
@@ -66,6 +68,35 @@ export function startRunner(
     }
   };
   return { child, log: () => log, exited, killAll };
+}
+
+/** One test's pod: dirs holding `manifest` and the runner under `shell`, both cleaned up after the test. */
+export async function startPod(
+  t: Pick<TestContext, "after">,
+  manifest: string,
+  shell: string[],
+): Promise<{ dirs: PodDirs; runner: RunnerProcess }> {
+  const dirs = await podDirs(manifest);
+  const runner = startRunner(dirs, shell);
+  t.after(runner.killAll);
+  t.after(dirs.cleanup);
+  return { dirs, runner };
+}
+
+/** The agent's configuration for a pod in `dirs` (what `kiln agent` would read from its env). */
+export function agentConfig(dirs: PodDirs, extra: Partial<AgentConfig> = {}): AgentConfig {
+  return {
+    build: "api-main-1",
+    namespace: "ci",
+    pod: "api-main-1-pod",
+    manifest: ".kiln.yaml",
+    branch: "main",
+    pauseOnFailure: false,
+    fork: false,
+    kilnDir: dirs.kilnDir,
+    workspace: dirs.workspace,
+    ...extra,
+  };
 }
 
 export const SHELLS: { name: string; argv: string[] }[] = [

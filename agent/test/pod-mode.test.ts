@@ -6,26 +6,11 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { StepStatus } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { type AgentConfig, runAgent } from "../agent-command.ts";
+import { runAgent } from "../agent-command.ts";
 import type { ResumeSignal } from "../pod-pauser.ts";
 import { MANIFEST_STEP } from "../pod-protocol.ts";
-import { type PodDirs, podDirs, SHELLS, startRunner } from "./pod-harness.ts";
+import { agentConfig, podDirs, SHELLS, startPod } from "./pod-harness.ts";
 import { gone } from "./processes.ts";
-
-function config(dirs: PodDirs, extra: Partial<AgentConfig> = {}): AgentConfig {
-  return {
-    build: "api-main-1",
-    namespace: "ci",
-    pod: "api-main-1-pod",
-    manifest: ".kiln.yaml",
-    branch: "main",
-    pauseOnFailure: false,
-    fork: false,
-    kilnDir: dirs.kilnDir,
-    workspace: dirs.workspace,
-    ...extra,
-  };
-}
 
 /** Captures every merge patch body; `last()` is what Build.status.steps would hold. */
 function recorder() {
@@ -60,19 +45,20 @@ function recorder() {
 for (const shell of SHELLS) {
   describe(`pod mode, runner under ${shell.name}`, () => {
     test("a pipeline runs step by step; output reaches the build log; each step is recorded", async (t) => {
-      const dirs = await podDirs(`env: {GREETING: "it's kiln"}
+      const { dirs, runner } = await startPod(
+        t,
+        `env: {GREETING: "it's kiln"}
 steps:
   - {name: compile, run: "echo $GREETING in $PWD; echo oops >&2; echo built > out.txt"}
   - {name: test, run: "test \\"$(cat out.txt)\\" = built; echo KILN_STEP=$KILN_STEP CI=$CI"}
   - {name: release-only, run: echo never, when: {branches: ["release/*"]}}
   - {name: fail, run: "echo failing; exit 7"}
   - {name: after, run: echo never}
-`);
-      t.after(dirs.cleanup);
-      const runner = startRunner(dirs, shell.argv);
-      t.after(runner.killAll);
+`,
+        shell.argv,
+      );
       const status = recorder();
-      const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+      const code = await runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch });
       assert.equal(code, 1);
       assert.equal(await runner.exited, 1, "the build container exits with the agent's code");
       const steps = status.last();
@@ -100,14 +86,19 @@ steps:
     });
 
     test("a step timeout stops the step's process group in the build container", async (t) => {
-      const dirs = await podDirs(`steps:
+      const { dirs, runner } = await startPod(
+        t,
+        `steps:
   - {name: slow, run: "echo $$ > pids; sleep 30 & echo $! >> pids; wait", timeout: 500ms}
-`);
-      t.after(dirs.cleanup);
-      const runner = startRunner(dirs, shell.argv);
-      t.after(runner.killAll);
+`,
+        shell.argv,
+      );
       const status = recorder();
-      const code = await runAgent(config(dirs), { log: silentLogger(), patch: status.patch, graceMs: 500 });
+      const code = await runAgent(agentConfig(dirs), {
+        log: silentLogger(),
+        patch: status.patch,
+        graceMs: 500,
+      });
       assert.equal(code, 1);
       await runner.exited;
       assert.equal(status.last()[0]?.phase, "TimedOut");
@@ -117,16 +108,17 @@ steps:
     });
 
     test("a pause step keeps the runner alive until /kiln/resume is touched", async (t) => {
-      const dirs = await podDirs(`steps:
+      const { dirs, runner } = await startPod(
+        t,
+        `steps:
   - {name: before, run: echo before}
   - {name: look-around, type: pause, timeout: 20s}
   - {name: after, run: test -f touched-while-paused}
-`);
-      t.after(dirs.cleanup);
-      const runner = startRunner(dirs, shell.argv);
-      t.after(runner.killAll);
+`,
+        shell.argv,
+      );
       const status = recorder();
-      const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+      const done = runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch });
       await status.until((s) => s[1]?.phase === "Paused");
       const paused = status.last()[1]!;
       assert.match(paused.message ?? "", /kubectl exec -it api-main-1-pod -c build -n ci -- sh/);
@@ -153,12 +145,11 @@ describe("pod mode: pauses, deadlines and errors", () => {
   const shell = SHELLS[0]!.argv;
 
   test("pauseOnFailure pauses at the failed step; a resume signal ends the build as Failed", async (t) => {
-    const dirs = await podDirs(
+    const { dirs, runner } = await startPod(
+      t,
       "steps:\n  - {name: flaky, run: exit 4}\n  - {name: after, run: echo never}\n",
+      shell,
     );
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, shell);
-    t.after(runner.killAll);
     const status = recorder();
     let release: () => void = () => undefined;
     const resume: ResumeSignal = {
@@ -170,7 +161,7 @@ describe("pod mode: pauses, deadlines and errors", () => {
           abort.addEventListener("abort", () => resolve());
         }),
     };
-    const done = runAgent(config(dirs, { pauseOnFailure: true }), {
+    const done = runAgent(agentConfig(dirs, { pauseOnFailure: true }), {
       log: silentLogger(),
       patch: status.patch,
       resume,
@@ -194,26 +185,22 @@ describe("pod mode: pauses, deadlines and errors", () => {
   });
 
   test("a pause ends by itself at its deadline and the pipeline goes on", async (t) => {
-    const dirs = await podDirs(
+    const { dirs, runner } = await startPod(
+      t,
       "steps:\n  - {name: wait, type: pause, timeout: 300ms}\n  - {name: after, run: 'true'}\n",
+      shell,
     );
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, shell);
-    t.after(runner.killAll);
     const status = recorder();
-    assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 0);
+    assert.equal(await runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch }), 0);
     assert.match(status.last()[0]?.message ?? "", /pause ended at its deadline/);
     await runner.exited;
   });
 
   test("cancelling (SIGTERM to the agent) stops the running step and records Cancelled", async (t) => {
-    const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, shell);
-    t.after(runner.killAll);
+    const { dirs, runner } = await startPod(t, "steps:\n  - {name: long, run: sleep 30}\n", shell);
     const status = recorder();
     const cancel = new AbortController();
-    const done = runAgent(config(dirs), {
+    const done = runAgent(agentConfig(dirs), {
       log: silentLogger(),
       patch: status.patch,
       cancel: cancel.signal,
@@ -227,12 +214,9 @@ describe("pod mode: pauses, deadlines and errors", () => {
   });
 
   test("an invalid manifest is recorded as a failed .kiln.yaml step with the located error", async (t) => {
-    const dirs = await podDirs("stpes:\n  - {name: a, run: x}\n");
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, shell);
-    t.after(runner.killAll);
+    const { dirs, runner } = await startPod(t, "stpes:\n  - {name: a, run: x}\n", shell);
     const status = recorder();
-    assert.equal(await runAgent(config(dirs), { log: silentLogger(), patch: status.patch }), 2);
+    assert.equal(await runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch }), 2);
     assert.equal(status.last()[0]?.name, MANIFEST_STEP);
     assert.equal(status.last()[0]?.phase, "Failed");
     assert.match(
@@ -244,12 +228,9 @@ describe("pod mode: pauses, deadlines and errors", () => {
   });
 
   test("the agent notices a build container that dies in the middle of a step", async (t) => {
-    const dirs = await podDirs("steps:\n  - {name: long, run: sleep 30}\n");
-    t.after(dirs.cleanup);
-    const runner = startRunner(dirs, shell);
-    t.after(runner.killAll);
+    const { dirs, runner } = await startPod(t, "steps:\n  - {name: long, run: sleep 30}\n", shell);
     const status = recorder();
-    const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch });
+    const done = runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch });
     await status.until((s) => s[0]?.phase === "Running");
     runner.killAll();
     assert.equal(await done, 1);
@@ -263,7 +244,11 @@ describe("pod mode: pauses, deadlines and errors", () => {
     t.after(dirs.cleanup);
     const status = recorder();
     const cancel = new AbortController();
-    const done = runAgent(config(dirs), { log: silentLogger(), patch: status.patch, cancel: cancel.signal });
+    const done = runAgent(agentConfig(dirs), {
+      log: silentLogger(),
+      patch: status.patch,
+      cancel: cancel.signal,
+    });
     setTimeout(() => cancel.abort(), 100);
     assert.equal(await done, 130);
     assert.deepEqual(
