@@ -1,6 +1,7 @@
 // What apiextensions' finalizer controller does for a CRD being deleted: mark it Terminating, delete
 // its custom resources (their own finalizers are honoured), and let the CRD go once none is left.
 import type { Logger } from "../../lib/log.ts";
+import { coalesce } from "./coalesce.ts";
 import { CRD_CLEANUP_FINALIZER, type CRDSpec, terminatingCondition } from "./crd-strategy.ts";
 import { ApiError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
@@ -12,8 +13,13 @@ export class CRDCleanup {
   private readonly log: Logger | undefined;
   /** collection → CRD name, for CRDs being cleaned up. */
   private readonly terminating = new Map<string, string>();
-  private readonly pending = new Set<string>();
-  private scheduled = false;
+  private readonly enqueue = coalesce<string>(setImmediate, (name) => {
+    try {
+      this.cleanup(name);
+    } catch (error) {
+      if (!(error instanceof ApiError)) this.log?.error({ err: error, crd: name }, "CRD cleanup failed");
+    }
+  });
   private stopListening: () => void = () => {};
 
   constructor(objects: Objects, log?: Logger) {
@@ -36,24 +42,6 @@ export class CRDCleanup {
 
   stop(): void {
     this.stopListening();
-  }
-
-  private enqueue(name: string): void {
-    this.pending.add(name);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const names = [...this.pending];
-      this.pending.clear();
-      for (const n of names) {
-        try {
-          this.cleanup(n);
-        } catch (error) {
-          if (!(error instanceof ApiError)) this.log?.error({ err: error, crd: n }, "CRD cleanup failed");
-        }
-      }
-    });
   }
 
   private cleanup(name: string): void {

@@ -2,6 +2,7 @@
 // dependents under foreground deletion, orphaning strips owner references. Like kube's GC it works
 // asynchronously, after the write that triggered it has been answered.
 import type { Logger } from "../../lib/log.ts";
+import { coalesce } from "./coalesce.ts";
 import { ApiError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { KubeObject, StoredEvent } from "./storage.ts";
@@ -9,8 +10,7 @@ import type { KubeObject, StoredEvent } from "./storage.ts";
 export class GarbageCollector {
   private readonly objects: Objects;
   private readonly log: Logger | undefined;
-  private readonly pending = new Set<string>();
-  private scheduled = false;
+  private readonly enqueue = coalesce<string>(setImmediate, (item) => this.handle(item));
   private stopListening: () => void = () => {};
 
   constructor(objects: Objects, log?: Logger) {
@@ -44,28 +44,16 @@ export class GarbageCollector {
     if ((m.ownerReferences ?? []).length > 0 && m.uid) this.enqueue(`dangling|${m.uid}`);
   }
 
-  private enqueue(item: string): void {
-    this.pending.add(item);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.drain());
-  }
-
-  private drain(): void {
-    this.scheduled = false;
-    const items = [...this.pending];
-    this.pending.clear();
-    for (const item of items) {
-      const [kind, uid] = item.split("|") as [string, string];
-      try {
-        if (kind === "gone") this.ownerGone(uid);
-        else if (kind === "owner") this.ownerDeleting(uid);
-        else this.checkDangling(uid);
-      } catch (error) {
-        // A dependent that changed or went meanwhile is handled by the event that changed it; anything
-        // else is a bug to see in the log, not a reason to take the server down.
-        if (!(error instanceof ApiError)) this.log?.error({ err: error, item }, "garbage collector failed");
-      }
+  private handle(item: string): void {
+    const [kind, uid] = item.split("|") as [string, string];
+    try {
+      if (kind === "gone") this.ownerGone(uid);
+      else if (kind === "owner") this.ownerDeleting(uid);
+      else this.checkDangling(uid);
+    } catch (error) {
+      // A dependent that changed or went meanwhile is handled by the event that changed it; anything
+      // else is a bug to see in the log, not a reason to take the server down.
+      if (!(error instanceof ApiError)) this.log?.error({ err: error, item }, "garbage collector failed");
     }
   }
 

@@ -2,6 +2,7 @@
 // ServiceAccount and the `kube-root-ca.crt` ConfigMap; a namespace being deleted has its contents
 // deleted, and goes itself once they are all gone.
 import type { Logger } from "../../lib/log.ts";
+import { coalesce } from "./coalesce.ts";
 import { ApiError } from "./errors.ts";
 import type { Objects } from "./objects.ts";
 import type { ResourceType } from "./registry.ts";
@@ -12,8 +13,17 @@ export class NamespaceController {
   private readonly caPem: string;
   private readonly log: Logger | undefined;
   private readonly terminating = new Set<string>();
-  private readonly pending = new Set<string>();
-  private scheduled = false;
+  // A microtask: done before the client can send its next request, as if it were part of the write.
+  private readonly enqueue = coalesce<string>(queueMicrotask, (name) => {
+    const ns = this.objects.store.collection("/namespaces").get(undefined, name);
+    if (!ns) return;
+    try {
+      if (ns.metadata.deletionTimestamp) this.finalize(ns);
+      else this.populate(ns);
+    } catch (error) {
+      this.log?.error({ err: error, namespace: name }, "namespace controller failed");
+    }
+  });
   private stopListening: () => void = () => {};
 
   constructor(objects: Objects, caPem: string, log?: Logger) {
@@ -50,28 +60,6 @@ export class NamespaceController {
 
   stop(): void {
     this.stopListening();
-  }
-
-  private enqueue(namespace: string): void {
-    this.pending.add(namespace);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // A microtask: done before the client can send its next request, as if it were part of the write.
-    queueMicrotask(() => {
-      this.scheduled = false;
-      const names = [...this.pending];
-      this.pending.clear();
-      for (const name of names) {
-        const ns = this.objects.store.collection("/namespaces").get(undefined, name);
-        if (!ns) continue;
-        try {
-          if (ns.metadata.deletionTimestamp) this.finalize(ns);
-          else this.populate(ns);
-        } catch (error) {
-          this.log?.error({ err: error, namespace: name }, "namespace controller failed");
-        }
-      }
-    });
   }
 
   private ensure(resource: string, namespace: string, object: KubeObject): void {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { builtinTypes } from "./builtins.ts";
+import { coalesce } from "./coalesce.ts";
 import { ApiError } from "./errors.ts";
 import { formatTime, pruneUnknownFields } from "./known-fields.ts";
 import { listObjects } from "./list.ts";
@@ -216,4 +217,26 @@ test("times are re-encoded as kube encodes them: whole seconds, or microseconds 
   pruneUnknownFields(pod, "V1Pod");
   assert.equal(pod.status.startTime, "2026-11-22T00:48:46Z");
   assert.equal(pod.status.containerStatuses[0]!.state.running.startedAt, "2026-11-22T00:48:47Z");
+});
+
+test("coalesce: a key asked for many times is handled once per turn; keys asked for meanwhile wait", () => {
+  const turns: (() => void)[] = [];
+  const handled: string[] = [];
+  const enqueue = coalesce<string>(
+    (run) => turns.push(run),
+    (key) => {
+      handled.push(key);
+      if (key === "a") enqueue("c");
+    },
+  );
+  enqueue("a");
+  enqueue("b");
+  enqueue("a");
+  assert.equal(turns.length, 1, "one turn scheduled for the burst");
+  assert.deepEqual(handled, [], "nothing runs before the turn");
+  turns.shift()!();
+  assert.deepEqual(handled, ["a", "b"]);
+  assert.equal(turns.length, 1, "the key asked for while handling gets its own turn");
+  turns.shift()!();
+  assert.deepEqual(handled, ["a", "b", "c"]);
 });
