@@ -5,16 +5,17 @@
 //   node bench/webhook.ts [--duration 5] [--rounds 5] [--warmup 5] [--connections 16] [--skip-kube]
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
 import { sign } from "@octokit/webhooks-methods";
-import { GROUP, VERSION } from "../api/group.ts";
+import { createRepository } from "../test/fakes/kube-repository.ts";
+import { waitFor } from "../test/wait-for.ts";
 import { BENCH_REPOSITORY, BENCH_SECRET } from "./webhook-fixture.ts";
 
 const { values } = parseArgs({
@@ -140,33 +141,20 @@ async function startApiServer(dir: string): Promise<{ kubeconfig: string; stop()
     stdio: ["ignore", "ignore", "inherit"],
   });
   const kc = new KubeConfig();
-  for (let i = 0; ; i++) {
-    try {
-      await stat(kubeconfig);
+  await waitFor(
+    "the test API server",
+    async () => {
       kc.loadFromFile(kubeconfig);
       await kc.makeApiClient(CoreV1Api).listNamespace();
-      break;
-    } catch (err) {
-      if (i > 300) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+      return true;
+    },
+    30_000,
+  );
   await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
     namespace: "default",
     body: { metadata: { name: "hello-webhook" }, stringData: { secret: BENCH_SECRET } },
   });
-  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: "default",
-    plural: "repositories",
-    body: {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: "Repository",
-      metadata: { name: "hello" },
-      spec: BENCH_REPOSITORY.spec,
-    },
-  });
+  await createRepository(kc, "hello", BENCH_REPOSITORY.spec);
   return { kubeconfig, stop: () => child.kill("SIGTERM") };
 }
 

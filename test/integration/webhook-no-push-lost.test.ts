@@ -20,6 +20,8 @@ import { deliver } from "../../webhook/testing.ts";
 import { writeKubeconfig } from "../cluster/kubeconfig.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
+import { createRepository } from "../fakes/kube-repository.ts";
+import { stopAll } from "../fakes/teardown.ts";
 import { waitFor } from "../wait-for.ts";
 
 /** A TCP relay to the API server that can be switched off, as a network partition would. */
@@ -101,22 +103,11 @@ describe("webhook + repository controller + test API server + fake GitHub", { ti
       namespace: "default",
       body: { metadata: { name: "gh" }, stringData: { token: "good", webhook: "s3cret" } },
     });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: "default",
-      plural: "repositories",
-      body: {
-        apiVersion: `${GROUP}/${VERSION}`,
-        kind: "Repository",
-        metadata: { name: "api" },
-        spec: {
-          github: { owner: "acme", name: "api", apiURL: gh.url },
-          tokenSecretRef: { name: "gh", key: "token" },
-          webhook: { secretRef: { name: "gh", key: "webhook" } },
-          branches: ["main"],
-        },
-      },
+    await createRepository(cluster.kubeConfig, "api", {
+      github: { owner: "acme", name: "api", apiURL: gh.url },
+      tokenSecretRef: { name: "gh", key: "token" },
+      webhook: { secretRef: { name: "gh", key: "webhook" } },
+      branches: ["main"],
     });
     const controllerConfig = new KubeConfig();
     controllerConfig.loadFromFile(kubeconfig);
@@ -136,14 +127,30 @@ describe("webhook + repository controller + test API server + fake GitHub", { ti
     assert.equal(gh.hooks("acme", "api").length, 1);
   });
 
-  after(async () => {
-    await controller?.stop();
-    await webhook?.close();
-    await network?.close();
-    await gh?.stop();
-    await cluster?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() =>
+    stopAll(
+      () => controller?.stop(),
+      () => webhook?.close(),
+      () => network?.close(),
+      () => gh?.stop(),
+      () => cluster?.stop(),
+      () => dir && rm(dir, { recursive: true, force: true }),
+    ),
+  );
+
+  /** A push while the API server is unreachable: the webhook answers 503 (GitHub marks it failed). */
+  const pushDuringOutage = async (message: string) => {
+    network.up = false;
+    try {
+      const { commit, deliveries } = await gh.push("acme", "api", "main", { message });
+      assert.equal(deliveries[0]!.status_code, 503);
+      return { commit, delivery: deliveries[0]! };
+    } finally {
+      network.up = true;
+    }
+  };
+  const buildOf = (what: string, sha: string) =>
+    waitFor(what, async () => (await builds()).find((b) => b.spec.revision.sha === sha));
 
   test("a push makes one Build; the same delivery again makes no second", async () => {
     const { commit, deliveries } = await gh.push("acme", "api", "main", { message: "First" });
@@ -188,32 +195,22 @@ describe("webhook + repository controller + test API server + fake GitHub", { ti
   });
 
   test("API server unreachable: 503; once back, the controller's redelivery makes the Build", async () => {
-    network.up = false;
-    const { commit, deliveries } = await gh.push("acme", "api", "main", { message: "During the outage" });
-    network.up = true;
-    assert.equal(deliveries[0]!.status_code, 503);
-    const build = await waitFor("the redelivered Build", async () =>
-      (await builds()).find((b) => b.spec.revision.sha === commit.sha),
-    );
+    const { commit, delivery } = await pushDuringOutage("During the outage");
+    const build = await buildOf("the redelivered Build", commit.sha);
     assert.equal(build.spec.trigger.event, "push");
-    assert.equal(build.spec.trigger.deliveryID, deliveries[0]!.guid);
+    assert.equal(build.spec.trigger.deliveryID, delivery.guid);
     await gh.settled();
     assert.ok(
       gh
         .deliveries("acme", "api")
-        .some((d) => d.guid === deliveries[0]!.guid && d.redelivery && d.status_code === 201),
+        .some((d) => d.guid === delivery.guid && d.redelivery && d.status_code === 201),
     );
   });
 
   test("API server unreachable and redelivery impossible: catch-up builds the missed head, once", async () => {
     gh.failNext({ method: "POST", path: /\/attempts$/, status: 502, times: Number.POSITIVE_INFINITY });
-    network.up = false;
-    const { commit, deliveries } = await gh.push("acme", "api", "main", { message: "Lost push" });
-    network.up = true;
-    assert.equal(deliveries[0]!.status_code, 503);
-    const build = await waitFor("the catch-up Build", async () =>
-      (await builds()).find((b) => b.spec.revision.sha === commit.sha),
-    );
+    const { commit } = await pushDuringOutage("Lost push");
+    const build = await buildOf("the catch-up Build", commit.sha);
     gh.clearFailures();
     assert.equal(build.spec.trigger.event, "catch-up");
     assert.equal(build.spec.revision.message, "Lost push");
