@@ -1,6 +1,6 @@
 // Builders of Build and Repository records for the reporting tests.
 import type { Build, BuildStatus } from "../../api/build.ts";
-import type { Repository, RepositorySpec } from "../../api/repository.ts";
+import { type Repository, repositorySpec } from "../../api/repository.ts";
 
 export const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -41,16 +41,11 @@ export function makeRepository(
   notify?: { chats: string[]; when: ("failure" | "recovery" | "success")[] },
   extra: { generation?: number; blocked?: { chat: string; reason: string; generation: number }[] } = {},
 ): Repository {
-  const spec: RepositorySpec = {
+  // The schema fills the defaults, as the API server does.
+  const spec = repositorySpec.parse({
     github: { owner: "acme", name: "api" },
-    branches: ["**"],
-    tags: false,
-    manifest: ".kiln.yaml",
-    concurrency: 2,
-    cancelSuperseded: true,
-    history: { keep: 50 },
     ...(notify ? { notify: { telegram: notify } } : {}),
-  };
+  });
   return {
     apiVersion: "kiln.dev/v1alpha1",
     kind: "Repository",
