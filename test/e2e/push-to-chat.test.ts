@@ -17,6 +17,7 @@ import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
+import { stopAll } from "../fakes/teardown.ts";
 import { FakeTelegram } from "../fakes/telegram/server.ts";
 import { waitFor } from "../wait-for.ts";
 
@@ -35,6 +36,18 @@ let controllers: RunningControllers;
 async function buildsOfCommit(sha: string): Promise<Build[]> {
   const list = await client.get<{ items: Build[] }>(resourcePath(API_VERSION, "builds", NS));
   return list.items.filter((b) => b.spec.revision.sha === sha);
+}
+
+/** The Build of this commit once it reaches `phase` (there is exactly one per push). */
+function buildInPhase(sha: string, phase: "Succeeded" | "Failed"): Promise<Build> {
+  return waitFor(
+    `the build to reach ${phase}`,
+    async () => {
+      const [b] = await buildsOfCommit(sha);
+      return b?.status?.phase === phase ? b : undefined;
+    },
+    30_000,
+  );
 }
 
 /** Commits to the real repository, then pushes the same commit on fake GitHub (which delivers it). */
@@ -120,14 +133,16 @@ before(async () => {
   );
 });
 
-after(async () => {
-  await controllers?.stop();
-  await webhook?.close();
-  await cluster?.stop();
-  await telegram?.stop();
-  await github?.stop();
-  await repo?.remove();
-});
+after(() =>
+  stopAll(
+    () => controllers?.stop(),
+    () => webhook?.close(),
+    () => cluster?.stop(),
+    () => telegram?.stop(),
+    () => github?.stop(),
+    () => repo?.remove(),
+  ),
+);
 
 describe("a push becomes a build, a pod, a chat message and a commit status", () => {
   test("a passing pipeline: Succeeded, every step recorded, one message, pending then success", async () => {
@@ -140,14 +155,7 @@ describe("a push becomes a build, a pod, a chat message and a commit status", ()
     ].join("\n");
     const sha = await push({ ".kiln.yaml": `${pipeline}\n`, README: "kiln\n" }, "Add a pipeline");
 
-    const build = await waitFor(
-      "the build to succeed",
-      async () => {
-        const [b] = await buildsOfCommit(sha);
-        return b?.status?.phase === "Succeeded" ? b : undefined;
-      },
-      30_000,
-    );
+    const build = await buildInPhase(sha, "Succeeded");
     assert.equal((await buildsOfCommit(sha)).length, 1, "exactly one Build for the push");
     assert.equal(build.spec.trigger.event, "push");
     assert.deepEqual(
@@ -191,14 +199,7 @@ describe("a push becomes a build, a pod, a chat message and a commit status", ()
     ].join("\n");
     const sha = await push({ ".kiln.yaml": `${pipeline}\n` }, "Break the tests");
 
-    const build = await waitFor(
-      "the build to fail",
-      async () => {
-        const [b] = await buildsOfCommit(sha);
-        return b?.status?.phase === "Failed" ? b : undefined;
-      },
-      30_000,
-    );
+    const build = await buildInPhase(sha, "Failed");
     assert.match(build.status?.message ?? "", /unit-tests/);
     const steps = build.status?.steps ?? [];
     assert.deepEqual(
