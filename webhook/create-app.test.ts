@@ -287,28 +287,28 @@ describe("two Repositories watching one GitHub repository", () => {
   });
   after(() => app.close());
 
+  const deliverPush = (query = "") =>
+    deliver(`${app.url}${query}`, { event: "push", payload: push, secret: SECRET });
+  const createdIn = () => [...app.names].map((name) => name.split("/")[0]).sort();
+
   test("a hook registered by Kiln (?repository=<ns>/<name>) builds for that Repository only", async () => {
-    const response = await deliver(`${app.url}?repository=team-a%2Fhello`, {
-      event: "push",
-      payload: push,
-      secret: SECRET,
-    });
+    app.names.clear();
+    const response = await deliverPush("?repository=team-a%2Fhello");
     assert.equal(response.status, 201);
     assert.equal(response.body.builds?.length, 1);
+    assert.deepEqual(createdIn(), ["team-a"]);
   });
 
   test("a hand-made hook without the parameter builds for each Repository whose secret verifies", async () => {
-    const response = await deliver(app.url, { event: "push", payload: push, secret: SECRET });
+    app.names.clear();
+    const response = await deliverPush();
     assert.equal(response.status, 201);
     assert.equal(response.body.builds?.length, 2);
+    assert.deepEqual(createdIn(), ["team-a", "team-b"]);
   });
 
   test("a parameter naming a Repository that does not watch the payload's repository is 404", async () => {
-    const response = await deliver(`${app.url}?repository=team-c%2Fhello`, {
-      event: "push",
-      payload: push,
-      secret: SECRET,
-    });
+    const response = await deliverPush("?repository=team-c%2Fhello");
     assert.equal(response.status, 404);
   });
 });

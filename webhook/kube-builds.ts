@@ -29,13 +29,13 @@ export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
   };
 }
 
-/** For the bench and for dry runs: accepts every Build and keeps the names it was given. */
+/** For tests and dry runs: accepts every Build and keeps `<namespace>/<name>` of each, as names are per namespace. */
 export function memoryBuildSink(): BuildSink & { names: Set<string> } {
   const names = new Set<string>();
   return {
     names,
     async create(build) {
-      const name = build.metadata.name!;
+      const name = `${build.metadata.namespace ?? "default"}/${build.metadata.name!}`;
       if (names.has(name)) return "exists";
       names.add(name);
       return "created";
