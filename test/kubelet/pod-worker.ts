@@ -452,6 +452,7 @@ export class PodWorker {
       id,
       command: withPrivileges(argv, security),
       readOnlyRoot: security.readOnlyRootFilesystem,
+      hidden: [this.deps.dataDir],
       env: processEnv,
       mounts,
       workingDir,

@@ -71,6 +71,38 @@ describe("ContainerProcess", { timeout: 30_000 }, () => {
     assert.equal(lines.at(-1), "rc=2");
   });
 
+  test("a hidden host dir (the kubelet's data dir) is empty inside; volumes from it still bind", async (t) => {
+    // Outside /tmp, whose fresh tmpfs would hide it anyway: a data dir where the host tree shows.
+    const data = fs.mkdtempSync("/var/tmp/kubelet-data-");
+    t.after(() => fs.rmSync(data, { recursive: true, force: true }));
+    fs.mkdirSync(path.join(data, "other-pod"));
+    fs.writeFileSync(path.join(data, "other-pod", "token"), "not-yours");
+    fs.mkdirSync(path.join(data, "this-pod"));
+    fs.writeFileSync(path.join(data, "this-pod", "token"), "yours");
+    const script = `ls -A ${data} | wc -l; cat ${data}/other-pod/token 2>/dev/null || echo hidden; cat /v/token`;
+    const mounts = [{ containerPath: "/v", hostPath: path.join(data, "this-pod"), readOnly: true }];
+    const log = new ContainerLog(path.join(dir, `run-${n++}.log`), 1 << 20);
+    const proc = new ContainerProcess({
+      id: `process-test-${process.pid}-${n}`,
+      command: ["/bin/sh", "-c", script],
+      env: new Map([["PATH", PATH]]),
+      mounts,
+      hidden: [data],
+      workingDir: "/",
+      hostname: "pod-a",
+      log,
+    });
+    assert.deepEqual(await proc.exited, { exitCode: 0 });
+    log.close();
+    assert.deepEqual(
+      log.entries().map((e) => e.line),
+      ["0", "hidden", "yours"],
+    );
+    // Without hiding, the host tree would show it: the check above can fail.
+    const { output } = run(`cat ${data}/other-pod/token`);
+    assert.deepEqual(await output(), ["not-yours"]);
+  });
+
   test("pid 1 ignores SIGTERM it does not handle, SIGKILL after the grace period ends it", async () => {
     const { proc } = run("exec sleep 30");
     await proc.pid;
@@ -170,6 +202,13 @@ describe("sandbox planning", () => {
       /--perms 1777 --tmpfs \/tmp --perms 0700 --tmpfs \/root --bind \/h\/ws \/workspace --ro-bind \/h\/sub \/workspace\/sub/,
     );
     assert.match(s, /--chdir \/workspace -- sh$/);
+  });
+
+  test("hidden dirs get an empty tmpfs, unless under the fresh /tmp or /root", () => {
+    const spec = { command: ["sh"], mounts: [], workingDir: "/", hostname: "p", statusFd: 3 };
+    const s = bwrapArgs({ ...spec, hidden: ["/var", "/tmp/kubelet", "/nowhere"] }, fake).join(" ");
+    assert.match(s, /--ro-bind \/var \/var .*--tmpfs \/var /);
+    assert.doesNotMatch(s, /--tmpfs \/tmp\/kubelet|\/nowhere/);
   });
 
   test("executables resolve through volumes and PATH", () => {

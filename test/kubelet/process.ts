@@ -14,6 +14,8 @@ export interface ProcessSpec {
   workingDir: string;
   hostname: string;
   readOnlyRoot?: boolean;
+  /** Host directories the container must not see (see SandboxSpec.hidden). */
+  hidden?: string[];
   log: ContainerLog;
   bwrap?: string;
   /** Names the container's cgroup (unique per run). */
@@ -50,6 +52,7 @@ export class ContainerProcess {
       hostname: spec.hostname,
       statusFd: STATUS_FD,
       readOnlyRoot: spec.readOnlyRoot ?? false,
+      ...(spec.hidden ? { hidden: spec.hidden } : {}),
     });
     this.cgroup = createCgroup(spec.id, spec.memoryLimitBytes);
     const argv = [spec.bwrap ?? "bwrap", ...args];

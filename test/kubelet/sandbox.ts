@@ -31,6 +31,12 @@ export interface SandboxSpec {
   statusFd: number;
   /** readOnlyRootFilesystem: the fresh /tmp and home are read-only too, as in the image's root. */
   readOnlyRoot?: boolean;
+  /**
+   * Host directories no container may see (the kubelet's data dir: every pod's volumes, tokens and
+   * logs, as /var/lib/kubelet on a node): an empty tmpfs covers them. Volumes bound from inside them
+   * are unaffected (bwrap binds from the host's tree).
+   */
+  hidden?: string[];
 }
 
 export interface HostFs {
@@ -133,6 +139,11 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     "--dev",
     "/dev",
   ];
+  for (const dir of spec.hidden ?? []) {
+    const p = canonical(dir, host);
+    // Under the fresh /tmp or /root it is invisible already (and not mirrored).
+    if (host.exists(p) && !freshInside(p) && !SPECIAL.has(p)) args.push("--tmpfs", p);
+  }
   // With a read-only root the fresh /tmp and /root are made read-only last, once everything mounted
   // inside them (mount points' parents, a checkout under /tmp) is in place.
   const remounts: string[] = [];
