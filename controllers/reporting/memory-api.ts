@@ -2,26 +2,14 @@
 // patch (RFC 7386) like the API server, and a log of every status write.
 import type { Build, BuildInput } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
+import { KubeApiError } from "../../lib/kube.ts";
+import { mergePatch } from "../../test/apiserver/patch.ts";
 import type { ReportingApi } from "./kube.ts";
 
-class HttpStatusError extends Error {
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  const result: Record<string, unknown> =
-    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as object) } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
-}
+// The error lib/kube.ts throws for a real server, Status body included, so isConflict and
+// isAlreadyExists tell the two 409s apart here as they do in production.
+const apiError = (code: number, reason: string, what: string) =>
+  new KubeApiError(code, { kind: "Status", status: "Failure", reason, code, message: what }, what);
 
 type Stored = Build | Repository;
 
@@ -94,7 +82,7 @@ export class MemoryApi implements ReportingApi {
 
   async createBuild(namespace: string, build: BuildInput) {
     const key = `Build/${namespace}/${build.metadata.name}`;
-    if (this.#objects.has(key)) throw new HttpStatusError(409, "AlreadyExists");
+    if (this.#objects.has(key)) throw apiError(409, "AlreadyExists", key);
     return this.put({ ...build, metadata: { ...build.metadata, namespace } } as Build);
   }
 
@@ -104,7 +92,7 @@ export class MemoryApi implements ReportingApi {
 
   async podLogTail(namespace: string, pod: string, container: string, lines: number) {
     const log = this.logs.get(`${namespace}/${pod}/${container}`);
-    if (log === undefined) throw new HttpStatusError(404, "NotFound");
+    if (log === undefined) throw apiError(404, "NotFound", `pods/log ${namespace}/${pod}/${container}`);
     return log
       .split("\n")
       .slice(-lines - 1)
@@ -118,13 +106,13 @@ export class MemoryApi implements ReportingApi {
     }
     const key = `${kind}/${namespace}/${name}`;
     const current = this.#objects.get(key);
-    if (!current) throw new HttpStatusError(404, "NotFound");
+    if (!current) throw apiError(404, "NotFound", key);
     const { metadata, status } = patch as { metadata?: { resourceVersion?: string }; status?: unknown };
     if (
       metadata?.resourceVersion !== undefined &&
       metadata.resourceVersion !== current.metadata.resourceVersion
     ) {
-      throw new HttpStatusError(409, "Conflict");
+      throw apiError(409, "Conflict", key);
     }
     this.writes.push({ kind, name, patch });
     const next = { ...current, status: mergePatch(current.status, status) } as Stored;
