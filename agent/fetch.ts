@@ -32,13 +32,17 @@ export interface FetchCommitOptions {
 export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
   if (!/^[0-9a-f]{40}$/.test(options.sha)) throw new Error(`not a full commit sha: ${options.sha}`);
   if (/^[a-z]+:\/\/[^/]*@/i.test(options.url)) throw new Error("the clone URL must not carry credentials");
-  const env = { ...process.env, ...gitAuthEnv(options.token), GIT_TERMINAL_PROMPT: "0" };
-  const git = (...args: string[]) =>
-    run("git", ["-C", options.workspace, ...args], { env, maxBuffer: 16 << 20 });
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: "0" };
+  const git = (args: string[], extraEnv: Record<string, string> = {}) =>
+    run("git", ["-C", options.workspace, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 16 << 20 });
   await mkdir(options.workspace, { recursive: true });
-  await git("init", "--quiet");
-  await git("fetch", "--quiet", "--depth", "1", "--no-tags", options.url, options.sha);
-  await git("-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", "FETCH_HEAD");
+  await git(["init", "--quiet"]);
+  // Only the fetch talks to the server; the checkout (the commit's own content) never has the token.
+  await git(
+    ["fetch", "--quiet", "--depth", "1", "--no-tags", options.url, options.sha],
+    gitAuthEnv(options.token),
+  );
+  await git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", "FETCH_HEAD"]);
 }
 
 /** The runner and its FIFOs in the shared dir (idempotent: an init container may run twice). */
