@@ -5,6 +5,7 @@
 import { checkStructural } from "./crd-schema.ts";
 import type { StatusCause } from "./errors.ts";
 import { timestamp } from "./object-meta.ts";
+import type { AdditionalPrinterColumn } from "./schema/table.ts";
 import type { KubeObject } from "./storage.ts";
 
 /** What kube-apiserver puts on a CRD being deleted until its custom resources are gone. */
@@ -16,14 +17,7 @@ export interface CRDVersion {
   storage: boolean;
   schema?: { openAPIV3Schema?: Record<string, unknown> };
   subresources?: { status?: object; scale?: object };
-  additionalPrinterColumns?: {
-    name: string;
-    type: string;
-    jsonPath: string;
-    format?: string;
-    description?: string;
-    priority?: number;
-  }[];
+  additionalPrinterColumns?: AdditionalPrinterColumn[];
   selectableFields?: { jsonPath: string }[];
 }
 

@@ -1,5 +1,6 @@
 // Server-side printing (meta.k8s.io/v1 Table) for `kubectl get`: a CRD version's additionalPrinterColumns
 // and the built-in kinds' printers, both from the schema engine.
+import type { CRDSpec } from "./crd-strategy.ts";
 import type { ResourceType } from "./registry.ts";
 import {
   type AdditionalPrinterColumn,
@@ -23,9 +24,7 @@ export function partialObjectMetadata(o: KubeObject): unknown {
 }
 
 function printerColumns(t: ResourceType): AdditionalPrinterColumn[] {
-  const versions = (
-    t.crd?.spec as { versions?: { name: string; additionalPrinterColumns?: AdditionalPrinterColumn[] }[] }
-  )?.versions;
+  const versions = (t.crd?.spec as CRDSpec | undefined)?.versions;
   return versions?.find((v) => v.name === t.version)?.additionalPrinterColumns ?? [];
 }
 

@@ -100,6 +100,14 @@ function listSchema(crd: CustomResourceDefinitionLike, version: string, doc: Doc
   };
 }
 
+/** How kube's documents describe its bearer-token authentication (the same in v2 and v3). */
+const BEARER_TOKEN = {
+  type: "apiKey",
+  description: "Bearer Token authentication",
+  name: "authorization",
+  in: "header",
+};
+
 /**
  * The OpenAPI v3 document kube serves at `/openapi/v3/apis/<group>/<version>`, for the served versions of the
  * given CRDs that belong to that group and version (other CRDs are ignored).
@@ -138,14 +146,7 @@ export function openAPIV3ForGroupVersion(
     paths,
     components: {
       schemas: sortObject(schemas),
-      securitySchemes: {
-        BearerToken: {
-          type: "apiKey",
-          description: "Bearer Token authentication",
-          name: "authorization",
-          in: "header",
-        },
-      },
+      securitySchemes: { BearerToken: BEARER_TOKEN },
     },
     security: [{ BearerToken: [] }],
   };
@@ -182,14 +183,7 @@ export function openAPIV2(crds: CustomResourceDefinitionLike[]): object {
     info: { title: "Kubernetes", version: "v1.34.0" },
     paths: sortObject(paths),
     definitions: sortObject(definitions),
-    securityDefinitions: {
-      BearerToken: {
-        type: "apiKey",
-        description: "Bearer Token authentication",
-        name: "authorization",
-        in: "header",
-      },
-    },
+    securityDefinitions: { BearerToken: BEARER_TOKEN },
     security: [{ BearerToken: [] }],
   };
 }
