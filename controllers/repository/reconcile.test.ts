@@ -5,7 +5,6 @@ import { FINALIZERS } from "../../api/group.ts";
 import { type FakeGitHub, startFakeGitHub } from "../../test/fakes/github/index.ts";
 import type { BuildSink } from "../../webhook/deps.ts";
 import { UnavailableError } from "../../webhook/http-error.ts";
-import { memoryBuildSink } from "../../webhook/kube-builds.ts";
 import { makeRepository, memoryRepositories, memorySecrets, serveApp } from "../../webhook/testing.ts";
 import { createReconciler } from "./reconcile.ts";
 import { MemoryKube } from "./testing.ts";
@@ -41,7 +40,6 @@ describe("repository reconcile", () => {
       builds: sink,
     });
     hookURL = app.url;
-    void memoryBuildSink;
   });
   afterEach(async () => {
     apiDown = false;
@@ -96,6 +94,32 @@ describe("repository reconcile", () => {
     delete repository.status; // even without the recorded id
     await createReconciler(kube.deps())(KEY);
     assert.equal(gh.hooks("acme", "api").length, 1);
+  });
+
+  test("status writes carry only this controller's fields: the announcer's status.telegram survives", async () => {
+    put();
+    const patches: Record<string, unknown>[] = [];
+    const deps = kube.deps();
+    const reconcile = createReconciler({
+      ...deps,
+      patchStatus: (namespace, name, resourceVersion, status) => {
+        patches.push(status);
+        return deps.patchStatus(namespace, name, resourceVersion, status);
+      },
+    });
+    await reconcile(KEY);
+    const blockedChats = [
+      { chat: "-100", reason: "Forbidden", generation: 1, since: "2026-11-22T00:00:00Z" },
+    ];
+    const stored = kube.get("default", "api");
+    stored.status = { ...stored.status, telegram: { blockedChats } };
+    stored.metadata.generation = 2; // a spec edit: observedGeneration must follow
+    await reconcile(KEY);
+    assert.equal(patches.length, 2);
+    for (const patch of patches) assert.equal("telegram" in patch, false);
+    const repository = kube.get("default", "api");
+    assert.equal(repository.status?.observedGeneration, 2);
+    assert.deepEqual(repository.status?.telegram, { blockedChats });
   });
 
   test("a spec change (events) or a new secret updates the hook in place", async () => {

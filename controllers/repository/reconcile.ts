@@ -88,22 +88,24 @@ async function observe(
 async function writeStatus(repository: Repository, result: HookResult, deps: RepositoryDeps): Promise<void> {
   const generation = repository.metadata.generation;
   const status = repository.status ?? {};
-  const conditions = setCondition(status.conditions, result.condition, new Date(deps.now()), generation);
   const lastBuild = newestBuild(
     deps.listBuilds(repository.metadata.namespace ?? "default", repository.metadata.name!),
   );
-  const next = {
-    ...status,
-    conditions,
+  // Only the fields this controller owns: status.telegram belongs to the announcer.
+  const owned = {
+    conditions: setCondition(status.conditions, result.condition, new Date(deps.now()), generation),
     ...(generation !== undefined && { observedGeneration: generation }),
     ...(result.hookID !== undefined && { hookID: result.hookID }),
     ...(lastBuild !== undefined && { lastBuild }),
   };
-  if (JSON.stringify(next) === JSON.stringify(status)) return;
+  const unchanged = Object.entries(owned).every(
+    ([field, value]) => JSON.stringify(status[field as keyof typeof status]) === JSON.stringify(value),
+  );
+  if (unchanged) return;
   await deps.patchStatus(
     repository.metadata.namespace ?? "default",
     repository.metadata.name!,
     result.resourceVersion ?? repository.metadata.resourceVersion,
-    next,
+    owned,
   );
 }

@@ -3,6 +3,7 @@
 import type { Build, BuildInput } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { mergePatch } from "../../test/apiserver/patch.ts";
 import type { RepositoryDeps } from "./deps.ts";
 import { gitHubClient } from "./github.ts";
 
@@ -70,7 +71,7 @@ export class MemoryKube {
       patchStatus: async (namespace, name, resourceVersion, status) => {
         const current = this.get(namespace, name);
         this.#conflict(current, resourceVersion);
-        current.status = structuredClone(status) as Repository["status"];
+        current.status = mergePatch(current.status, status) as Repository["status"];
         current.metadata.resourceVersion = String(this.#rv++);
       },
       createBuild: async (build: BuildInput) => {
