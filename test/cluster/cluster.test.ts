@@ -2,13 +2,13 @@
 // people run them (`npm run test-cluster`) until SIGTERM; `kiln sandbox` has sandbox.test.ts.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse } from "yaml";
-import { kubeconfigYaml } from "./kubeconfig.ts";
+import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig.ts";
 import { parseClusterArgs } from "./main.ts";
 import { readCRDs } from "./start.ts";
 
@@ -41,6 +41,14 @@ test("the kubeconfig names the server, trusts its CA and carries the token", () 
   );
   assert.equal(config.users[0]!.user.token, "t0k");
   assert.equal(config["current-context"], "kiln-test");
+});
+
+test("a kubeconfig written over an existing world-readable file is made private first", async () => {
+  const path = join(dir, "reused-kubeconfig");
+  writeFileSync(path, "old", { mode: 0o644 });
+  await writeKubeconfig(path, { server: "https://127.0.0.1:1", caPem: "PEM", token: "t0k" });
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.match(readFileSync(path, "utf8"), /token: t0k/);
 });
 
 test("Kiln's CRDs are read from manifests/crds", async () => {

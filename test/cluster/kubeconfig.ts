@@ -1,6 +1,6 @@
 // Kubeconfig files for the test cluster: one cluster (the server URL + its CA), one admin user with a
 // bearer token, one context with a default namespace.
-import { writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 
 export interface KubeconfigInput {
@@ -36,5 +36,9 @@ export function kubeconfigYaml(input: KubeconfigInput): string {
 
 /** Written with mode 0600: it holds the admin token. */
 export async function writeKubeconfig(path: string, input: KubeconfigInput): Promise<void> {
+  // writeFile's mode applies only to a new file: an existing one (a reused --kubeconfig) keeps its own.
+  await chmod(path, 0o600).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
   await writeFile(path, kubeconfigYaml(input), { mode: 0o600 });
 }
