@@ -63,16 +63,6 @@ export function applyCRDs(server: TestApiServer, crds: KubeObject[]): void {
   }
 }
 
-type KubeletModule = {
-  startKubelet(options: {
-    kubeConfig: KubeConfig;
-    setPodLogSource?: TestApiServer["setPodLogSource"];
-    /** For `kubectl exec`; a kubelet that cannot run commands ignores it. */
-    setPodExecHandler?: TestApiServer["setPodExecHandler"];
-    log?: Logger;
-  }): Promise<{ stop(): Promise<void> }>;
-};
-
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const server = await startTestApiServer({
     ...options.server,
@@ -96,9 +86,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
     if (options.kubelet) {
-      // The process kubelet is another engineer's module; loaded only when asked for.
-      const kubeletPath = "../kubelet/kubelet.ts";
-      const kubelet = (await import(kubeletPath)) as KubeletModule;
+      // Loaded only when asked for: most tests need no kubelet (and no bubblewrap).
+      const kubelet = await import("../kubelet/kubelet.ts");
       const running = await kubelet.startKubelet({
         kubeConfig,
         setPodLogSource: (source) => server.setPodLogSource(source),
