@@ -1,6 +1,6 @@
 // Delivering webhooks the way GitHub does: signed (X-Hub-Signature-256, and the legacy sha1), with
-// X-GitHub-Event / X-GitHub-Delivery / X-GitHub-Hook-ID, a 10 s timeout, and the outcome recorded so
-// the deliveries API reports failures. A redelivery sends the same request again, same GUID.
+// X-GitHub-Event / X-GitHub-Delivery / X-GitHub-Hook-ID, JSON or form as the hook says, a 10 s timeout,
+// no redirects followed, and the outcome recorded so the deliveries API reports failures. A redelivery sends the same request again, same GUID.
 import { createHmac, randomUUID } from "node:crypto";
 import type { DeliveryRecord, Hook, Repo } from "./model.ts";
 
@@ -14,10 +14,14 @@ export interface DeliveryRequest {
 }
 
 export function signedRequest(hook: Hook, repo: Repo, request: DeliveryRequest, guid: string) {
-  const body = JSON.stringify(request.payload);
+  const json = JSON.stringify(request.payload);
+  // A hook's content type is "form" unless set to "json" (GitHub's default too): then the JSON is the
+  // `payload` field of a form, and the signature covers the form body.
+  const form = hook.config.content_type !== "json";
+  const body = form ? new URLSearchParams({ payload: json }).toString() : json;
   const headers: Record<string, string> = {
     accept: "*/*",
-    "content-type": "application/json",
+    "content-type": form ? "application/x-www-form-urlencoded" : "application/json",
     "user-agent": "GitHub-Hookshot/fake",
     "x-github-delivery": guid,
     "x-github-event": request.event,
@@ -53,6 +57,7 @@ export async function sendDelivery(
       method: "POST",
       headers,
       body,
+      redirect: "manual", // GitHub does not follow redirects: a 3xx is a failed delivery
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     status_code = response.status;

@@ -20,7 +20,9 @@ describe("fake GitHub", () => {
     });
     req.on("end", () => {
       received.push({ headers: req.headers, body });
-      res.writeHead(answer, { "content-type": "application/json" }).end("{}");
+      // A 3xx points back here: a client following redirects would come again (and again).
+      const location = answer >= 300 && answer < 400 ? { location: hookURL } : {};
+      res.writeHead(answer, { "content-type": "application/json", ...location }).end("{}");
     });
   });
   let hookURL = "";
@@ -130,6 +132,34 @@ describe("fake GitHub", () => {
       delivery_id: all.data[0]!.id,
     });
     assert.equal(one.data.guid, deliveries[0]!.guid);
+  });
+
+  test("a hook without content_type gets form bodies, signed as sent; a redirect is a failed delivery, not followed", async () => {
+    gh.addRepository("acme", "forms");
+    await octokit.repos.createWebhook({
+      owner: "acme",
+      repo: "forms",
+      config: { url: hookURL, secret: "s3cret" },
+      events: ["push"],
+    });
+    await gh.settled();
+    const ping = received.at(-1)!;
+    assert.equal(ping.headers["content-type"], "application/x-www-form-urlencoded");
+    assert.ok(await verify("s3cret", ping.body, String(ping.headers["x-hub-signature-256"])));
+    assert.equal(
+      JSON.parse(new URLSearchParams(ping.body).get("payload")!).zen,
+      "Keep it logically awesome.",
+    );
+
+    answer = 302;
+    const count = received.length;
+    try {
+      const { deliveries } = await gh.push("acme", "forms", "main");
+      assert.equal(deliveries[0]!.status_code, 302);
+      assert.equal(received.length, count + 1);
+    } finally {
+      answer = 200;
+    }
   });
 
   test("branches, refs, commits and contents", async () => {
