@@ -13,7 +13,7 @@ import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 import { cgroupsAvailable } from "./cgroup.ts";
-import { type Kubelet, startProcessKubelet } from "./kubelet.ts";
+import { type Kubelet, startKubelet } from "./kubelet.ts";
 import { pidsWith } from "./pids.ts";
 
 let cluster: TestCluster;
@@ -23,10 +23,10 @@ const ns = "default";
 
 before(async () => {
   cluster = await startTestCluster({ applyCRDs: false });
-  kubelet = await startProcessKubelet({
+  kubelet = await startKubelet({
     kubeConfig: cluster.kubeConfig,
-    server: cluster.server,
-    logger: silentLogger(),
+    setPodLogSource: (source) => cluster.server.setPodLogSource(source),
+    log: silentLogger(),
     backoff: { initialMs: 100, maxMs: 400 },
     retryMs: 200,
     tokenRefreshMs: () => 700,

@@ -269,21 +269,6 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   };
 }
 
-/** Alias kept for callers that hand over the in-process server handle. */
-export async function startProcessKubelet(
-  options: Omit<KubeletOptions, "log" | "setPodLogSource"> & {
-    server: { setPodLogSource(source: PodLogSource | undefined): void };
-    logger?: Logger;
-  },
-): Promise<Kubelet> {
-  const { server, logger, ...rest } = options;
-  return startKubelet({
-    ...rest,
-    setPodLogSource: (source) => server.setPodLogSource(source),
-    ...(logger ? { log: logger } : {}),
-  });
-}
-
 /** A process started in a container as the API server's exec endpoint streams it. */
 function execSession(child: ChildProcess): ExecSession {
   return {
