@@ -3,6 +3,7 @@
 // safely while its old request is still closing), every failure here — an HTTP error, a connection
 // reset, a 410, a watch that silently stops delivering — leads to a fresh watch or relist after a capped,
 // jittered backoff. Handlers receive events only to compute keys; readers use the cache.
+import { isGone } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock, type Timer } from "./clock.ts";
 
@@ -257,8 +258,7 @@ export class Informer<T extends ObjectWithMeta> {
         }
       };
       const done = (err?: unknown) => {
-        const status = (err as { statusCode?: number; code?: number } | undefined)?.statusCode;
-        if (status === 410) finish(new GoneError("resourceVersion too old"));
+        if (isGone(err)) finish(new GoneError("resourceVersion too old"));
         else if (err && (err as { name?: string }).name === "TimeoutError") finish();
         else finish(err ?? undefined);
       };
