@@ -33,8 +33,7 @@ export interface KubeList<T> {
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
-export const MERGE_PATCH = "application/merge-patch+json";
-export const JSON_PATCH = "application/json-patch+json";
+const MERGE_PATCH = "application/merge-patch+json";
 
 export class KubeClient {
   readonly #kubeConfig: KubeConfig;
@@ -126,16 +125,8 @@ export class KubeClient {
     return this.request("POST", collectionPath, { body });
   }
 
-  replace<T>(path: string, body: unknown): Promise<T> {
-    return this.request("PUT", path, { body });
-  }
-
   mergePatch<T>(path: string, patch: unknown): Promise<T> {
     return this.request("PATCH", path, { body: patch, contentType: MERGE_PATCH });
-  }
-
-  jsonPatch<T>(path: string, ops: unknown[]): Promise<T> {
-    return this.request("PATCH", path, { body: ops, contentType: JSON_PATCH });
   }
 
   delete(
