@@ -11,6 +11,7 @@ import type { Build, BuildInput } from "../../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { isNotFound } from "../../lib/kube-errors.ts";
+import { readSecretKey } from "../../lib/kube-secrets.ts";
 
 export interface ReportingApi {
   getBuild(namespace: string, name: string): Promise<Build | undefined>;
@@ -61,11 +62,7 @@ export function kubeReportingApi(kubeConfig: KubeConfig): ReportingApi {
     patchRepositoryStatus: (namespace, name, body) =>
       custom.patchNamespacedCustomObjectStatus({ ...repositories, namespace, name, body }, merge),
     createBuild: (namespace, body) => custom.createNamespacedCustomObject({ ...builds, namespace, body }),
-    async readSecretKey(namespace, name, key) {
-      const secret = await orUndefined(core.readNamespacedSecret({ namespace, name }));
-      const value = secret?.data?.[key];
-      return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
-    },
+    readSecretKey: (namespace, name, key) => readSecretKey(core, namespace, name, key),
     podLogTail: (namespace, name, container, tailLines) =>
       core.readNamespacedPodLog({ namespace, name, container, tailLines }),
   };

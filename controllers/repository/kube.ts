@@ -10,7 +10,8 @@ import {
 import type { BuildInput } from "../../api/build.ts";
 import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import { repository as repositorySchema } from "../../api/repository.ts";
-import { isAlreadyExists, isNotFound } from "../../lib/kube-errors.ts";
+import { isAlreadyExists } from "../../lib/kube-errors.ts";
+import { readSecretKey } from "../../lib/kube-secrets.ts";
 import type { RepositoryDeps } from "./deps.ts";
 
 const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -22,15 +23,7 @@ export function kubeRepositoryWrites(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const repositories = { group: GROUP, version: VERSION, plural: RESOURCES.Repository.plural };
   return {
-    async readSecretKey(namespace, name, key) {
-      try {
-        const value = (await core.readNamespacedSecret({ namespace, name })).data?.[key];
-        return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-    },
+    readSecretKey: (namespace, name, key) => readSecretKey(core, namespace, name, key),
     async patchMetadata(namespace, name, metadata) {
       // Parsed, so the defaults the reconciler relies on are there even if the server did not apply them.
       return repositorySchema.parse(
