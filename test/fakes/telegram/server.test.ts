@@ -96,6 +96,33 @@ describe("fake Telegram Bot API", () => {
     });
   });
 
+  test("a group gets 429 past 20 messages a minute, even with the per-chat spacing off", async () => {
+    let now = 1_000_000;
+    const groups = await FakeTelegram.start({
+      chats: [
+        { id: -1003, type: "group", title: "Busy" },
+        { id: 43, type: "private", first_name: "Bo" },
+      ],
+      perChatIntervalMs: 0,
+      now: () => now,
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        now += 100;
+        assert.equal((await call(groups, "sendMessage", { chat_id: -1003, text: `m${i}` })).status, 200);
+        assert.equal((await call(groups, "sendMessage", { chat_id: 43, text: `m${i}` })).status, 200);
+      }
+      const over = await call(groups, "sendMessage", { chat_id: -1003, text: "one too many" });
+      assert.equal(over.status, 429);
+      assert.equal((over.body.parameters as { retry_after: number }).retry_after, 59);
+      assert.equal((await call(groups, "sendMessage", { chat_id: 43, text: "private" })).status, 200);
+      now += 59_000;
+      assert.equal((await call(groups, "sendMessage", { chat_id: -1003, text: "later" })).status, 200);
+    } finally {
+      await groups.stop();
+    }
+  });
+
   test("injected errors, blocking, and the sender's classification through telegraf", async () => {
     const sender = new TelegramSender(new Telegram(fake.token, { apiRoot: fake.apiRoot }));
     fake.addChat({ id: 77, type: "private" });

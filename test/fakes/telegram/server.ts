@@ -37,9 +37,9 @@ export interface InjectedError {
 export interface FakeTelegramOptions {
   token?: string;
   chats?: FakeChat[];
-  /** Minimum spacing of messages to one chat; default 1000 ms. 0 turns the limit off. */
+  /** Minimum spacing of messages to one chat; default 1000 ms. 0 turns this limit off. */
   perChatIntervalMs?: number;
-  /** Messages a group may receive per minute; default 20. */
+  /** Messages a group may receive per minute; default 20 (Telegram's limit). 0 turns this limit off. */
   groupPerMinute?: number;
   now?: () => number;
 }
@@ -337,7 +337,8 @@ export class FakeTelegram {
       return Math.max(1, Math.ceil((interval - (now - last)) / 1000));
     }
     const group = chat.type !== "private";
-    if (interval > 0 && group && history.length >= this.#options.groupPerMinute) {
+    const perMinute = this.#options.groupPerMinute;
+    if (perMinute > 0 && group && history.length >= perMinute) {
       return Math.max(1, Math.ceil((60_000 - (now - history[0]!)) / 1000));
     }
     history.push(now);
