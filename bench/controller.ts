@@ -19,6 +19,7 @@ import { controllerConfig } from "../controllers/config.ts";
 import { KubeClient, resourcePath } from "../lib/kube.ts";
 import type { KubeObject } from "../test/apiserver/storage.ts";
 import { startTestCluster, type TestCluster } from "../test/cluster/start.ts";
+import { waitFor } from "../test/wait-for.ts";
 
 const { values } = parseArgs({
   options: {
@@ -175,16 +176,11 @@ async function startController(cluster: TestCluster): Promise<{ child: ChildProc
     ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > end) throw new Error("controller did not become ready");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    "the controller to be ready",
+    async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+    60_000,
+  );
   return { child, port };
 }
 
