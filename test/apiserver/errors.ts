@@ -108,6 +108,19 @@ export function badRequest(message: string, causes?: StatusCause[]): ApiError {
   return new ApiError(400, "BadRequest", message, causes ? { causes } : undefined);
 }
 
+/** A resourceVersion the server has not reached: kube's watch cache gives up after waiting for it. */
+export function tooLargeResourceVersion(rv: number, current: number): ApiError {
+  return new ApiError(504, "Timeout", "Too large resource version", {
+    causes: [
+      {
+        reason: "ResourceVersionTooLarge",
+        message: `Too large resource version: ${rv}, current: ${current}`,
+      },
+    ],
+    retryAfterSeconds: 1,
+  });
+}
+
 export function gone(message: string): ApiError {
   return new ApiError(410, "Expired", message);
 }

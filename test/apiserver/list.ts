@@ -1,6 +1,6 @@
 // LIST: label/field selection, resourceVersion / resourceVersionMatch semantics, and limit/continue
 // pagination over a consistent snapshot (reconstructed from the watch history when needed).
-import { ApiError, badRequest, gone } from "./errors.ts";
+import { ApiError, badRequest, gone, tooLargeResourceVersion } from "./errors.ts";
 import type { ResourceType } from "./registry.ts";
 import {
   type FieldSelector,
@@ -106,15 +106,7 @@ function tooOld(rv: number, c: Collection): ApiError {
 function requestedRV(text: string, currentRV: number): number {
   const rv = Number(text);
   if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${text}`);
-  if (rv > currentRV)
-    throw new ApiError(504, "Timeout", "Too large resource version", {
-      causes: [
-        {
-          reason: "ResourceVersionTooLarge",
-          message: `Too large resource version: ${rv}, current: ${currentRV}`,
-        },
-      ],
-    });
+  if (rv > currentRV) throw tooLargeResourceVersion(rv, currentRV);
   return rv;
 }
 

@@ -1,7 +1,7 @@
 // WATCH over HTTP: newline-delimited JSON events, replay from a resourceVersion out of the collection's
 // history (an ERROR event with 410 Expired when it is gone, as kube sends), initial events for "" / "0",
 // sendInitialEvents with the initial-events-end bookmark, periodic BOOKMARKs, and timeoutSeconds.
-import { type ApiError, badRequest, gone } from "./errors.ts";
+import { type ApiError, badRequest, gone, tooLargeResourceVersion } from "./errors.ts";
 import { deliver, type EventType, type KubeObject, type Store, type Watcher } from "./storage.ts";
 
 /** What handlers need of a response, common to HTTP/1.1 and HTTP/2 (compat API). */
@@ -58,7 +58,7 @@ export function serveWatch(res: Response, o: WatchOptions): void {
   }
   const collection = store.collection(o.collection);
   const replay: { type: EventType; object: KubeObject }[] = [];
-  let expired: ApiError | undefined;
+  let streamError: ApiError | undefined;
   const initial = sendInitial || (sendInitialText === null && (rvText === "" || rvText === "0"));
   if (initial) {
     for (const obj of collection.list(o.namespace))
@@ -67,7 +67,10 @@ export function serveWatch(res: Response, o: WatchOptions): void {
     const rv = Number(rvText);
     if (!Number.isInteger(rv) || rv < 0) throw badRequest(`invalid resource version: ${rvText}`);
     const events = collection.eventsSince(rv);
-    if (!events) expired = gone(`too old resource version: ${rv} (${collection.compactedRV + 1})`);
+    // Both in the stream, as kube sends errors found after the request was accepted. A resourceVersion
+    // from the future (another server's, before a restart) must not quietly become "from now".
+    if (rv > store.resourceVersion) streamError = tooLargeResourceVersion(rv, store.resourceVersion);
+    else if (!events) streamError = gone(`too old resource version: ${rv} (${collection.compactedRV + 1})`);
     else {
       // The same in/out-of-selection rules as live delivery.
       const probe: Watcher = {
@@ -83,8 +86,8 @@ export function serveWatch(res: Response, o: WatchOptions): void {
   const write = (type: string, object: unknown) => {
     if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
   };
-  if (expired) {
-    write("ERROR", expired.toStatus());
+  if (streamError) {
+    write("ERROR", streamError.toStatus());
     res.end();
     o.onEnd?.();
     return;

@@ -517,6 +517,18 @@ describe("http", () => {
     assert.equal(accepted.status, 200, accepted.text);
   });
 
+  test("a resourceVersion the server has not reached: 504 for list, an ERROR event for watch", async () => {
+    const future = "999999999";
+    const list = expectStatus(await req("GET", `${BUILDS}?resourceVersion=${future}`), 504, "Timeout");
+    assert.deepEqual((list.details as { retryAfterSeconds?: number }).retryAfterSeconds, 1);
+    const events = await watchEvents(`${BUILDS}?watch=true&resourceVersion=${future}`, () => false);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.object.code, e.object.reason]),
+      [["ERROR", 504, "Timeout"]],
+    );
+    assert.match(JSON.stringify(events[0]!.object.details), /Too large resource version: 999999999/);
+  });
+
   test("CRDs of both scopes come and go", async () => {
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
