@@ -10,7 +10,9 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../lib/log.ts";
+import { waitFor } from "../test/wait-for.ts";
 import { buildFromPush } from "../webhook/build-from-push.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "../webhook/config.ts";
 import { createApp } from "../webhook/create-app.ts";
 import type { BuildSink } from "../webhook/deps.ts";
 import { kubeBuildSink } from "../webhook/kube-builds.ts";
@@ -19,7 +21,7 @@ import type { PushEvent } from "../webhook/payloads.ts";
 import { memoryRepositories, memorySecrets } from "../webhook/testing.ts";
 import { BENCH_REPOSITORY, BENCH_SECRET } from "./webhook-fixture.ts";
 
-const MAX_BODY = 25 * 1024 * 1024;
+const MAX_BODY = DEFAULT_MAX_BODY_BYTES;
 
 const { values } = parseArgs({
   options: { variant: { type: "string" }, sink: { type: "string" }, kubeconfig: { type: "string" } },
@@ -90,10 +92,7 @@ async function kiln(sinkName: string): Promise<number> {
       secretCacheSeconds: 30,
       logLevel: "silent",
     });
-    for (let i = 0; i < 200; i++) {
-      if ((await fetch(`${running.url}/readyz`)).ok) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor("the webhook's Repository cache", async () => (await fetch(`${running.url}/readyz`)).ok);
     return Number(new URL(running.url).port);
   }
   const app = createApp({

@@ -7,6 +7,7 @@ import { sign } from "@octokit/webhooks-methods";
 import { API_VERSION } from "../api/group.ts";
 import { type Repository, type RepositoryInput, repository as repositorySchema } from "../api/repository.ts";
 import { silentLogger } from "../lib/log.ts";
+import { DEFAULT_MAX_BODY_BYTES } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
 import type { BuildSink, RepositoryLookup, SecretSource, WebhookDeps } from "./deps.ts";
 import { memoryBuildSink } from "./kube-builds.ts";
@@ -53,7 +54,7 @@ export async function serveApp(
 ): Promise<TestWebhook & { names: Set<string> }> {
   const sink = memoryBuildSink();
   const builds = deps.builds ?? sink;
-  const app = createApp({ log: silentLogger(), maxBodyBytes: 25 * 1024 * 1024, ...deps, builds });
+  const app = createApp({ log: silentLogger(), maxBodyBytes: DEFAULT_MAX_BODY_BYTES, ...deps, builds });
   const server = createServer(app.callback());
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -15,6 +15,7 @@ import { GROUP, VERSION } from "../../api/group.ts";
 import { createRepositoryController } from "../../controllers/repository/controller.ts";
 import type { Controller } from "../../controllers/runtime/controller.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
 import { deliver } from "../../webhook/testing.ts";
 import { writeKubeconfig } from "../cluster/kubeconfig.ts";
@@ -90,15 +91,9 @@ describe("webhook + repository controller + test API server + fake GitHub", { ti
       caPem: cluster.server.caPem,
       token: cluster.server.adminToken,
     });
-    webhook = await startWebhook({
-      kubeconfig,
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 25 * 1024 * 1024,
-      namespaces: [],
-      secretCacheSeconds: 30,
-      logLevel: "silent",
-    });
+    webhook = await startWebhook(
+      webhookConfig.parse({ kubeconfig, host: "127.0.0.1", port: 0, logLevel: "silent" }),
+    );
     await cluster.kubeConfig.makeApiClient(CoreV1Api).createNamespacedSecret({
       namespace: "default",
       body: { metadata: { name: "gh" }, stringData: { token: "good", webhook: "s3cret" } },
