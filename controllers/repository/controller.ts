@@ -1,15 +1,15 @@
 // `kiln controller` wiring for Repositories: informers over Repositories and Builds, one reconciler.
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
-import { API_VERSION, GROUP, LABELS, RESOURCES, VERSION } from "../../api/group.ts";
+import { API_VERSION, LABELS, RESOURCES } from "../../api/group.ts";
 import { repository as repositorySchema } from "../../api/repository.ts";
+import { KubeClient } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { Controller } from "../runtime/controller.ts";
-import { Informer, type ListResult } from "../runtime/informer.ts";
 import { keyOf } from "../runtime/keys.ts";
-import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
+import { resourceInformer } from "../runtime/kube-source.ts";
 import type { RateLimitOptions } from "../runtime/rate-limit.ts";
 import type { RepositoryDeps } from "./deps.ts";
 import { type GitHubClientOptions, gitHubClient, type RepoGitHub } from "./github.ts";
@@ -18,6 +18,8 @@ import { createReconciler } from "./reconcile.ts";
 
 export interface RepositoryControllerOptions {
   kubeConfig: KubeConfig;
+  /** Shared with the other controllers of the process; made from kubeConfig when unset. */
+  client?: KubeClient;
   log: Logger;
   /** Namespaces to watch; all when empty or unset (as the controller config's `namespaces`). */
   namespaces?: readonly string[];
@@ -33,40 +35,20 @@ export interface RepositoryControllerOptions {
 
 const BY_REPOSITORY = "repository";
 
-function listSource<T extends KubernetesObject>(
-  kubeConfig: KubeConfig,
-  plural: string,
-  namespace: string | undefined,
-) {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const list = async () =>
-    (namespace
-      ? await api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })
-      : await api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as ListResult<T>;
-  return kubeSource<T>(kubeConfig, collectionPath(API_VERSION, plural, namespace), list);
-}
-
 export function createRepositoryController(options: RepositoryControllerOptions): Controller {
   const { kubeConfig } = options;
-  const watched = new Set(options.namespaces ?? []);
-  // One namespace is watched directly; several share a cluster-wide watch filtered here.
-  const namespace = watched.size === 1 ? [...watched][0] : undefined;
-  const inScope = (ns: string | undefined) => watched.size === 0 || watched.has(ns ?? "");
+  const client = options.client ?? new KubeClient(kubeConfig);
   const clock = options.clock ?? systemClock;
   const log = options.log.child({ controller: "repository" });
-  const repositories = new Informer<KubernetesObject>(
-    "repositories",
-    listSource(kubeConfig, RESOURCES.Repository.plural, namespace),
-    { clock, log },
+  // One namespace is watched directly; several share a cluster-wide watch the informer filters.
+  const scope = { namespaces: [...(options.namespaces ?? [])], clock, log };
+  const repositories = resourceInformer<KubernetesObject>(
+    client,
+    API_VERSION,
+    RESOURCES.Repository.plural,
+    scope,
   );
-  const builds = new Informer<KubernetesObject>(
-    "builds",
-    listSource(kubeConfig, RESOURCES.Build.plural, namespace),
-    {
-      clock,
-      log,
-    },
-  );
+  const builds = resourceInformer<KubernetesObject>(client, API_VERSION, RESOURCES.Build.plural, scope);
   builds.addIndex(BY_REPOSITORY, (object) => {
     const b = object as unknown as Build;
     return [`${b.metadata?.namespace}/${b.metadata?.labels?.[LABELS.repository] ?? b.spec?.repository}`];
@@ -75,7 +57,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
   const deps: RepositoryDeps = {
     ...kubeRepositoryWrites(kubeConfig),
     getRepository(ns, name) {
-      const object = inScope(ns) ? repositories.get(ns, name) : undefined;
+      const object = repositories.get(ns, name);
       if (!object) return undefined;
       // Defaults the API server may not have applied (older objects); an invalid one is reported once per pass.
       const parsed = repositorySchema.safeParse(object);
@@ -114,7 +96,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     watches: [
       {
         informer: repositories,
-        keys: (r: KubernetesObject) => (inScope(r.metadata?.namespace) ? keyOf(r) : undefined),
+        keys: keyOf,
       },
       // A new Build changes the Repository's lastBuild. Only a Build not seen before wakes the reconciler
       // (each pass asks GitHub), not every step a Build records.
@@ -124,7 +106,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
           const build = b as unknown as Build;
           const namespace = build.metadata?.namespace;
           const uid = build.metadata?.uid;
-          if (!uid || seenBuilds.has(uid) || !inScope(namespace) || !build.spec?.repository) return undefined;
+          if (!uid || seenBuilds.has(uid) || !build.spec?.repository) return undefined;
           // Bounded: forgetting only means one more (harmless) pass for a Build seen again.
           if (seenBuilds.size >= 10_000) seenBuilds.clear();
           seenBuilds.add(uid);

@@ -58,10 +58,11 @@ export const repositoryModule: ControllerModule = {
   --repository-interval <d>      how often each Repository is looked at again [KILN_REPOSITORY_INTERVAL] (2m)
   --catch-up-grace <d>           how long a branch head may lack a Build before catch-up [KILN_CATCH_UP_GRACE] (1m)
 `,
-  create({ kubeConfig, config, log, args, env }) {
+  create({ kubeConfig, client, config, log, args, env }) {
     const own = parseRepositoryConfig(args, env);
     return createRepositoryController({
       kubeConfig,
+      client,
       log,
       namespaces: config.namespaces,
       apiURL: config.githubApiURL,
