@@ -10,6 +10,15 @@ export type Request = IncomingMessage | Http2ServerRequest;
 
 const MAX_BODY = 3 * 1024 * 1024;
 
+const DECODABLE = new Set([
+  "", // kube takes a body without a content type for its first serializer, JSON
+  "application/json",
+  "application/yaml",
+  "application/merge-patch+json",
+  "application/json-patch+json",
+  "application/strategic-merge-patch+json",
+]);
+
 export async function readBody(req: Request): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -38,7 +47,10 @@ export async function readObject(req: Request): Promise<unknown> {
       );
     }
   }
-  if (type.includes("protobuf") || type.includes("cbor")) {
+  // What kube decodes: JSON and YAML (and the patch types, checked by the patch handler before reading);
+  // anything else, text/plain included, is refused rather than guessed at.
+  const mediaType = type.split(";")[0]!.trim();
+  if (!DECODABLE.has(mediaType)) {
     throw new ApiError(
       415,
       "UnsupportedMediaType",
@@ -47,7 +59,7 @@ export async function readObject(req: Request): Promise<unknown> {
   }
   const text = body.toString("utf8");
   try {
-    if (type.includes("yaml") && !type.includes("apply-patch")) return parseYaml(text);
+    if (mediaType === "application/yaml") return parseYaml(text);
     return JSON.parse(text);
   } catch (error) {
     throw badRequest(`the body of the request was in an unknown format: ${(error as Error).message}`);

@@ -529,6 +529,26 @@ describe("http", () => {
     assert.match(JSON.stringify(events[0]!.object.details), /Too large resource version: 999999999/);
   });
 
+  test("a body in a media type kube does not decode is 415, not read as JSON", async () => {
+    for (const type of ["text/plain", "application/cbor", "application/x-www-form-urlencoded"]) {
+      const r = await req("POST", "/api/v1/namespaces/default/configmaps", {
+        body: { metadata: { name: "typed" } },
+        headers: { "content-type": type },
+      });
+      expectStatus(r, 415, "UnsupportedMediaType");
+    }
+    const yaml = await req("POST", "/api/v1/namespaces/default/configmaps", {
+      body: "metadata:\n  name: typed-yaml\n",
+      headers: { "content-type": "application/yaml" },
+    });
+    assert.equal(yaml.status, 201, yaml.text);
+    const charset = await req("POST", "/api/v1/namespaces/default/configmaps", {
+      body: { metadata: { name: "typed-json" } },
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    assert.equal(charset.status, 201, charset.text);
+  });
+
   test("CRDs of both scopes come and go", async () => {
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
