@@ -526,6 +526,50 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     }
   });
 
+  test("a pod kube-scheduler could not place stays Pending and unbound; a matching nodeSelector runs", async () => {
+    await create(
+      pod("too-big", {
+        containers: [
+          { name: "main", image: "busybox", command: ["true"], resources: { requests: { cpu: "1000" } } },
+        ],
+      }),
+    );
+    await create(
+      pod("elsewhere", {
+        nodeSelector: { "kubernetes.io/hostname": "another-node" },
+        containers: [{ name: "main", image: "busybox", command: ["true"] }],
+      }),
+    );
+    await create(
+      pod("here", {
+        nodeSelector: { "kubernetes.io/hostname": kubelet.nodeName },
+        containers: [{ name: "main", image: "busybox", command: ["true"] }],
+      }),
+    );
+    await phase("here", "Succeeded");
+    for (const [name, message] of [
+      ["too-big", "0/1 nodes are available: 1 Insufficient cpu."],
+      ["elsewhere", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."],
+    ] as const) {
+      const p = await waitFor(`${name} unschedulable`, async () => {
+        const p = await read(name);
+        return p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "False") && p;
+      });
+      assert.equal(p.status?.phase, "Pending");
+      assert.equal(p.spec?.nodeName, undefined, "not bound");
+      const scheduled = p.status?.conditions?.find((c) => c.type === "PodScheduled");
+      assert.equal(scheduled?.reason, "Unschedulable");
+      assert.equal(scheduled?.message, message);
+      await waitFor(`${name} FailedScheduling event`, async () =>
+        (await core.listNamespacedEvent({ namespace: ns })).items.some(
+          (e) => e.involvedObject.name === name && e.reason === "FailedScheduling" && e.message === message,
+        ),
+      );
+      assert.equal(p.status?.containerStatuses, undefined, "nothing ran");
+      await core.deleteNamespacedPod({ name, namespace: ns });
+    }
+  });
+
   test("exec runs a command inside a running container", async () => {
     await create(
       pod("exec", {

@@ -15,9 +15,17 @@ import { createApi, HttpError } from "./client.ts";
 import { EventRecorder } from "./events.ts";
 import { type ExecOptions, execIn } from "./exec.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
-import { fetchObjects, nodeCredentials, type RawPod, registerNode, requestToken } from "./node-api.ts";
+import {
+  fetchObjects,
+  nodeCredentials,
+  nodeLabels,
+  type RawPod,
+  registerNode,
+  requestToken,
+} from "./node-api.ts";
 import { PodWatcher } from "./pod-watcher.ts";
 import { PodWorker, type WorkerDeps } from "./pod-worker.ts";
+import { schedule } from "./schedule.ts";
 import { StatusWriter } from "./status-writer.ts";
 
 export { nodeCredentials } from "./node-api.ts";
@@ -211,6 +219,16 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     if (pod.metadata.deletionTimestamp) return finishDeletion(pod, worker);
     if (worker) return;
     if (TERMINAL.has(pod.status?.phase ?? "")) return;
+    if (!pod.spec?.nodeName) {
+      // Bind only what kube-scheduler would place on this node; the rest stays Pending.
+      const verdict = schedule(pod, { labels: nodeLabels(nodeName), allocatable: deps.allocatable });
+      if (!verdict.fits) {
+        if ("message" in verdict && (await statusWriter.markUnschedulable(pod, verdict.message))) {
+          events.record(pod, { type: "Warning", reason: "FailedScheduling", message: verdict.message });
+        }
+        return;
+      }
+    }
     await bind(pod);
     if (pod.status?.startTime) {
       // Started by an earlier kubelet process whose processes died with it.

@@ -72,6 +72,11 @@ export async function requestToken(
 }
 
 /** Registers the Node when the server serves nodes (optional: the test server may not). */
+/** The Node's well-known labels (what a nodeSelector can match on this node). */
+export function nodeLabels(nodeName: string): Record<string, string> {
+  return { "kubernetes.io/hostname": nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": os.arch() };
+}
+
 export async function registerNode(api: Api, nodeName: string, deps: WorkerDeps, log: Logger): Promise<void> {
   const now = new Date().toISOString();
   const capacity = {
@@ -85,11 +90,7 @@ export async function registerNode(api: Api, nodeName: string, deps: WorkerDeps,
       kind: "Node",
       metadata: {
         name: nodeName,
-        labels: {
-          "kubernetes.io/hostname": nodeName,
-          "kubernetes.io/os": "linux",
-          "kubernetes.io/arch": os.arch(),
-        },
+        labels: nodeLabels(nodeName),
       },
       status: {
         addresses: [

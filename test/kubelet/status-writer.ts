@@ -83,6 +83,30 @@ export class StatusWriter {
     throw new Error(`pod ${namespace}/${name}: status still conflicting after 10 attempts`);
   }
 
+  /**
+   * What kube-scheduler writes on a pod no node can take; once per message, since the write comes
+   * back as a watch event. True when written.
+   */
+  async markUnschedulable(pod: RawPod, message: string): Promise<boolean> {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    if (scheduled?.status === "False" && scheduled.message === message) return false;
+    await this.write(pod, (previous) => ({
+      ...previous,
+      phase: "Pending",
+      conditions: [
+        ...(previous?.conditions ?? []).filter((c) => c.type !== "PodScheduled"),
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          message,
+          lastTransitionTime: new Date(),
+        },
+      ],
+    }));
+    return true;
+  }
+
   /** A pod an earlier kubelet process started: its processes are gone, so it failed. */
   async markLost(pod: RawPod): Promise<void> {
     await this.write(pod, (previous) => {
