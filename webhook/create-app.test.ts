@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHmac, randomUUID } from "node:crypto";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
@@ -136,6 +137,48 @@ describe("deliveries", () => {
     const a = await deliver(app.url, { event: "push", payload: push, secret: "new secret" });
     const b = await deliver(app.url, { event: "push", payload: push, secret: SECRET });
     assert.deepEqual([a.status, b.status], [201, 201]);
+  });
+
+  /** POSTs exactly these bytes with a signature over `signed` (the same bytes unless a test says otherwise). */
+  const postBytes = (bytes: Buffer, signed: Buffer = bytes) =>
+    fetch(app.url, {
+      method: "POST",
+      body: bytes,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${createHmac("sha256", SECRET).update(signed).digest("hex")}`,
+      },
+    });
+
+  test("the signature covers the raw bytes: non-ASCII text verifies, other bytes for the same text do not", async () => {
+    created = [];
+    const message = "Fix Ünïcødé — 🚀";
+    const payload = structuredClone(push) as { head_commit: { message: string } };
+    payload.head_commit.message = message;
+    const json = JSON.stringify(payload);
+    assert.equal((await postBytes(Buffer.from(json, "utf8"))).status, 201);
+    assert.equal(created.length, 1);
+    // The same payload with its non-ASCII characters escaped, as another JSON writer might send it:
+    // other bytes, so the signature of the unescaped bytes must not verify (as it would for a server
+    // that hashed a re-serialisation of the parsed payload).
+    const escaped = json.replace(
+      /[^\x00-\x7f]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    assert.deepEqual(JSON.parse(escaped), payload);
+    assert.notEqual(escaped, json);
+    assert.equal((await postBytes(Buffer.from(escaped), Buffer.from(json, "utf8"))).status, 401);
+    assert.equal(created.length, 1);
+  });
+
+  test("a correctly signed body that is not UTF-8 is 400, never decoded with replacement characters", async () => {
+    const json = Buffer.from(JSON.stringify(push), "utf8");
+    const invalid = Buffer.concat([json.subarray(0, 20), Buffer.from([0xc3, 0x28]), json.subarray(20)]);
+    const response = await postBytes(invalid);
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { message: string }).message, /UTF-8/);
   });
 
   test("malformed JSON is 400", async () => {
