@@ -1,16 +1,16 @@
 // The announcer as a controller on the shared runtime: Build and Repository informers → Build keys →
 // Announcer.reconcile; plus the Telegram bot's long polling. Started by `kiln controller`.
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Build } from "../../api/build.ts";
 import { isFinished } from "../../api/build.ts";
-import { API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
+import { API_VERSION, RESOURCES } from "../../api/group.ts";
+import { KubeClient } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { Controller } from "../runtime/controller.ts";
-import { Informer } from "../runtime/informer.ts";
 import type { ObjectKey } from "../runtime/keys.ts";
-import { collectionPath, kubeSource } from "../runtime/kube-source.ts";
+import { resourceInformer } from "../runtime/kube-source.ts";
 import { Announcer } from "./announcer.ts";
 import { KilnBot } from "./bot.ts";
 import type { ChatQueueOptions } from "./chat-queue.ts";
@@ -22,6 +22,8 @@ import { createTelegramClient, TelegramSender } from "./telegram.ts";
 
 export interface ReportingControllerOptions {
   kubeConfig: KubeConfig;
+  /** Shared with the other controllers of the process; made from kubeConfig when unset. */
+  client?: KubeClient;
   config: ReportingConfig;
   log: Logger;
   /** Namespaces to watch; all when empty or absent. */
@@ -62,40 +64,19 @@ export function reportingController(options: ReportingControllerOptions): Report
   const namespaces = options.namespaces ?? [];
   const log = options.log.child({ component: "announcer" });
   const clock = options.clock ?? systemClock;
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const informer = (plural: string, namespace: string | undefined) => {
-    const base = { group: GROUP, version: VERSION, plural };
-    const list = async () =>
-      (namespace
-        ? await custom.listNamespacedCustomObject({ ...base, namespace })
-        : await custom.listClusterCustomObject(base)) as {
-        metadata: { resourceVersion: string };
-        items: never[];
-      };
-    const path = collectionPath(API_VERSION, plural, namespace);
-    return new Informer<KubernetesObject>(
-      `reporting-${plural}${namespace ? `-${namespace}` : ""}`,
-      kubeSource(kubeConfig, path, list),
-      {
-        clock,
-        log,
-      },
-    );
-  };
-  // One pair of informers per watched namespace, or one cluster-wide pair.
-  const scopes = (namespaces.length ? namespaces : [undefined]).map((namespace) => ({
-    namespace,
-    builds: informer(RESOURCES.Build.plural, namespace),
-    repositories: informer(RESOURCES.Repository.plural, namespace),
-  }));
-  const buildsIn = (namespace: string): Build[] => {
-    const scope = scopes.find((s) => s.namespace === undefined || s.namespace === namespace);
-    return (scope?.builds.list(namespace) ?? []) as unknown as Build[];
-  };
-  const cachedBuild = (key: ObjectKey): Build | undefined => {
-    const scope = scopes.find((s) => s.namespace === undefined || s.namespace === key.namespace);
-    return scope?.builds.get(key.namespace, key.name) as unknown as Build | undefined;
-  };
+  const client = options.client ?? new KubeClient(kubeConfig);
+  // One namespace is watched directly; several share a cluster-wide watch the informer filters.
+  const scope = { namespaces: [...namespaces], clock, log };
+  const builds = resourceInformer<KubernetesObject>(client, API_VERSION, RESOURCES.Build.plural, scope);
+  const repositories = resourceInformer<KubernetesObject>(
+    client,
+    API_VERSION,
+    RESOURCES.Repository.plural,
+    scope,
+  );
+  const buildsIn = (namespace: string): Build[] => builds.list(namespace) as unknown as Build[];
+  const cachedBuild = (key: ObjectKey): Build | undefined =>
+    builds.get(key.namespace, key.name) as unknown as Build | undefined;
 
   const kube = kubeReportingApi(kubeConfig);
   // The previous build of a branch comes from the cache; everything the announcer writes from is read fresh.
@@ -138,7 +119,7 @@ export function reportingController(options: ReportingControllerOptions): Report
       if (cached && fullyReported(cached)) return;
       await announcer.reconcile(key);
     },
-    watches: scopes.flatMap(({ builds, repositories }) => [
+    watches: [
       {
         informer: builds,
         keys: (b: KubernetesObject) => (fullyReported(b as unknown as Build) ? undefined : keyOf(b)),
@@ -152,7 +133,7 @@ export function reportingController(options: ReportingControllerOptions): Report
             .map((b) => keyOf(b)!)
             .filter(Boolean),
       },
-    ]),
+    ],
   });
 
   const bot =

@@ -13,9 +13,10 @@ export const reportingModule: ControllerModule = {
   --public-url <url>             link target in messages and statuses [KILN_PUBLIC_URL]
   --status-context <name>        GitHub commit status context [KILN_STATUS_CONTEXT] (kiln)
 `,
-  create({ kubeConfig, config, log, registry, args, env }) {
+  create({ kubeConfig, client, config, log, registry, args, env }) {
     const reporting = reportingController({
       kubeConfig,
+      client,
       config: parseReportingConfig(args, env, { githubAPIURL: config.githubApiURL }),
       log: log.child({ controller: "reporting" }),
       namespaces: config.namespaces,
