@@ -89,8 +89,3 @@ export function resourceInformer<T extends ObjectWithMeta>(
   };
   return new Informer<T>(`${plural}`, filtered, options);
 }
-
-/** A collection path: /api/v1[/namespaces/<ns>]/<plural> or /apis/<group>/<version>[/namespaces/<ns>]/<plural>. */
-export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
-  return resourcePath(apiVersion, plural, namespace);
-}
