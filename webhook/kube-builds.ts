@@ -28,17 +28,3 @@ export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
     },
   };
 }
-
-/** For tests and dry runs: accepts every Build and keeps `<namespace>/<name>` of each, as names are per namespace. */
-export function memoryBuildSink(): BuildSink & { names: Set<string> } {
-  const names = new Set<string>();
-  return {
-    names,
-    async create(build) {
-      const name = `${build.metadata.namespace ?? "default"}/${build.metadata.name!}`;
-      if (names.has(name)) return "exists";
-      names.add(name);
-      return "created";
-    },
-  };
-}

@@ -10,7 +10,6 @@ import { silentLogger } from "../lib/log.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
 import type { BuildSink, RepositoryLookup, SecretSource, WebhookDeps } from "./deps.ts";
-import { memoryBuildSink } from "./kube-builds.ts";
 import { githubKey, indexRepositories } from "./repository-index.ts";
 
 export function makeRepository(
@@ -40,6 +39,20 @@ export function memoryRepositories(repositories: Repository[]): RepositoryLookup
 /** Secrets by Repository name. */
 export function memorySecrets(secrets: Record<string, string[]>): SecretSource {
   return { webhookSecrets: async (repository) => secrets[repository.metadata.name ?? ""] ?? [] };
+}
+
+/** Accepts every Build and keeps `<namespace>/<name>` of each, as names are per namespace. */
+export function memoryBuildSink(): BuildSink & { names: Set<string> } {
+  const names = new Set<string>();
+  return {
+    names,
+    async create(build) {
+      const name = `${build.metadata.namespace ?? "default"}/${build.metadata.name!}`;
+      if (names.has(name)) return "exists";
+      names.add(name);
+      return "created";
+    },
+  };
 }
 
 export interface TestWebhook {
