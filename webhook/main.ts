@@ -64,8 +64,7 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const running = await startWebhook(config);
-  const signal = await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-  void signal;
+  await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
   await running.close();
   return 0;
 }
