@@ -455,75 +455,69 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     await waitFor("processes gone", async () => pidsWith(marker).length === 0, 5_000);
   });
 
-  test("graceful deletion of a bound pod: SIGTERM, the pod's own exit, then removal with grace 0", async () => {
+  test("graceful deletion of a bound pod: SIGTERM, the pod's own exit, then removal with grace 0", async (t) => {
     const hostDir = fs.mkdtempSync(`${os.tmpdir()}/kubelet-graceful-`);
-    try {
-      await create(
-        pod("graceful", {
-          nodeName: kubelet.nodeName,
-          terminationGracePeriodSeconds: 30,
-          containers: [
-            {
-              name: "main",
-              image: "busybox",
-              command: [
-                "sh",
-                "-c",
-                "trap 'echo got-term > /out/result; exit 0' TERM; while :; do sleep 0.05; done",
-              ],
-              volumeMounts: [{ name: "out", mountPath: "/out" }],
-            },
-          ],
-          volumes: [{ name: "out", hostPath: { path: hostDir } }],
-        }),
-      );
-      await phase("graceful", "Running");
-      const started = Date.now();
-      await core.deleteNamespacedPod({ name: "graceful", namespace: ns });
-      const deleting = await read("graceful");
-      assert.ok(deleting.metadata!.deletionTimestamp, "the server marks the bound pod for graceful deletion");
-      await podGone("graceful");
-      assert.ok(Date.now() - started < 10_000, "removed once its process exited, not after the grace period");
-      assert.equal(fs.readFileSync(`${hostDir}/result`, "utf8"), "got-term\n");
-    } finally {
-      fs.rmSync(hostDir, { recursive: true, force: true });
-    }
+    t.after(() => fs.rmSync(hostDir, { recursive: true, force: true }));
+    await create(
+      pod("graceful", {
+        nodeName: kubelet.nodeName,
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: [
+              "sh",
+              "-c",
+              "trap 'echo got-term > /out/result; exit 0' TERM; while :; do sleep 0.05; done",
+            ],
+            volumeMounts: [{ name: "out", mountPath: "/out" }],
+          },
+        ],
+        volumes: [{ name: "out", hostPath: { path: hostDir } }],
+      }),
+    );
+    await phase("graceful", "Running");
+    const started = Date.now();
+    await core.deleteNamespacedPod({ name: "graceful", namespace: ns });
+    const deleting = await read("graceful");
+    assert.ok(deleting.metadata!.deletionTimestamp, "the server marks the bound pod for graceful deletion");
+    await podGone("graceful");
+    assert.ok(Date.now() - started < 10_000, "removed once its process exited, not after the grace period");
+    assert.equal(fs.readFileSync(`${hostDir}/result`, "utf8"), "got-term\n");
   });
 
-  test("lifecycle hooks: postStart runs inside the container, preStop before SIGTERM", async () => {
+  test("lifecycle hooks: postStart runs inside the container, preStop before SIGTERM", async (t) => {
     const hostDir = fs.mkdtempSync(`${os.tmpdir()}/kubelet-hooks-`);
-    try {
-      await create(
-        pod("hooks", {
-          nodeName: kubelet.nodeName,
-          terminationGracePeriodSeconds: 10,
-          containers: [
-            {
-              name: "main",
-              image: "busybox",
-              command: [
-                "sh",
-                "-c",
-                "until [ -f /tmp/post ]; do sleep 0.05; done; echo saw-post > /out/main; " +
-                  "trap 'echo term-after-$(cat /out/prestop) >> /out/main; exit 0' TERM; while :; do sleep 0.05; done",
-              ],
-              lifecycle: {
-                postStart: { exec: { command: ["sh", "-c", "touch /tmp/post"] } },
-                preStop: { exec: { command: ["sh", "-c", "echo prestop > /out/prestop"] } },
-              },
-              volumeMounts: [{ name: "out", mountPath: "/out" }],
+    t.after(() => fs.rmSync(hostDir, { recursive: true, force: true }));
+    await create(
+      pod("hooks", {
+        nodeName: kubelet.nodeName,
+        terminationGracePeriodSeconds: 10,
+        containers: [
+          {
+            name: "main",
+            image: "busybox",
+            command: [
+              "sh",
+              "-c",
+              "until [ -f /tmp/post ]; do sleep 0.05; done; echo saw-post > /out/main; " +
+                "trap 'echo term-after-$(cat /out/prestop) >> /out/main; exit 0' TERM; while :; do sleep 0.05; done",
+            ],
+            lifecycle: {
+              postStart: { exec: { command: ["sh", "-c", "touch /tmp/post"] } },
+              preStop: { exec: { command: ["sh", "-c", "echo prestop > /out/prestop"] } },
             },
-          ],
-          volumes: [{ name: "out", hostPath: { path: hostDir } }],
-        }),
-      );
-      await waitFor("postStart seen", async () => fs.existsSync(`${hostDir}/main`));
-      await core.deleteNamespacedPod({ name: "hooks", namespace: ns });
-      await podGone("hooks");
-      assert.equal(fs.readFileSync(`${hostDir}/main`, "utf8"), "saw-post\nterm-after-prestop\n");
-    } finally {
-      fs.rmSync(hostDir, { recursive: true, force: true });
-    }
+            volumeMounts: [{ name: "out", mountPath: "/out" }],
+          },
+        ],
+        volumes: [{ name: "out", hostPath: { path: hostDir } }],
+      }),
+    );
+    await waitFor("postStart seen", async () => fs.existsSync(`${hostDir}/main`));
+    await core.deleteNamespacedPod({ name: "hooks", namespace: ns });
+    await podGone("hooks");
+    assert.equal(fs.readFileSync(`${hostDir}/main`, "utf8"), "saw-post\nterm-after-prestop\n");
   });
 
   test("a pod kube-scheduler could not place stays Pending and unbound; a matching nodeSelector runs", async () => {
