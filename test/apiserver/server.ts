@@ -98,11 +98,18 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const env: Environment = { ...defaultEnvironment, ...options.env };
   const log = options.logger ?? silentLogger();
   const certs = makeServingCertificates(env.now());
-  const tokens = new Tokens(options.adminToken);
   const store = new Store({ historySize: options.historySize });
   const registry = new Registry();
   for (const t of builtinTypes()) registry.add(t);
   const objects = new Objects(store, registry, env);
+  const tokens = new Tokens(({ namespace, serviceAccount, pod }) => {
+    const live = (collection: string, name: string, uid: string) =>
+      store.collection(collection).get(namespace, name)?.metadata.uid === uid;
+    return (
+      live("/serviceaccounts", serviceAccount.name, serviceAccount.uid) &&
+      (!pod || live("/pods", pod.name, pod.uid))
+    );
+  }, options.adminToken);
   objects.addAdmission((t, o, self) => {
     if (!(t.group === "" && t.resource === "pods")) return;
     const spec = o.spec as { serviceAccountName?: string };

@@ -7,7 +7,7 @@ import { readObject, sendJSON } from "./http-io.ts";
 import { timestamp } from "./object-meta.ts";
 import type { Objects } from "./objects.ts";
 import type { KubeObject } from "./storage.ts";
-import type { Tokens } from "./tokens.ts";
+import { ISSUER, type Tokens } from "./tokens.ts";
 
 export interface PodLogOptions {
   follow: boolean;
@@ -113,10 +113,7 @@ export function subresourceHandlers(
     }
     const now = objects.env.now();
     const issuedAt = Math.floor(now.getTime() / 1000);
-    const audiences =
-      spec.audiences && spec.audiences.length > 0
-        ? spec.audiences
-        : ["https://kubernetes.default.svc.cluster.local"];
+    const audiences = spec.audiences && spec.audiences.length > 0 ? spec.audiences : [ISSUER];
     const tokenText = dryRun(url.searchParams)
       ? ""
       : tokens.issue({

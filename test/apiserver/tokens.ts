@@ -17,6 +17,13 @@ export interface ServiceAccountClaims {
 
 export type Identity = { kind: "admin" } | { kind: "serviceaccount"; namespace: string; name: string };
 
+/** Whether what a token is bound to still exists: its ServiceAccount and, when bound to one, its Pod (by uid). */
+export type BindingCheck = (binding: {
+  namespace: string;
+  serviceAccount: { name: string; uid: string };
+  pod?: { name: string; uid: string };
+}) => boolean;
+
 function b64(data: string | Buffer): string {
   return Buffer.from(data).toString("base64url");
 }
@@ -24,10 +31,12 @@ function b64(data: string | Buffer): string {
 export class Tokens {
   readonly adminToken: string;
   private readonly key: Buffer;
+  private readonly bound: BindingCheck;
 
-  constructor(adminToken: string = randomBytes(24).toString("base64url")) {
+  constructor(bound: BindingCheck, adminToken: string = randomBytes(24).toString("base64url")) {
     this.adminToken = adminToken;
     this.key = randomBytes(32);
+    this.bound = bound;
   }
 
   issue(c: ServiceAccountClaims): string {
@@ -67,9 +76,17 @@ export class Tokens {
     try {
       const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as {
         exp: number;
-        "kubernetes.io": { namespace: string; serviceaccount: { name: string } };
+        "kubernetes.io": {
+          namespace: string;
+          serviceaccount: { name: string; uid: string };
+          pod?: { name: string; uid: string };
+        };
       };
       if (claims.exp <= now) return undefined;
+      // As kube-apiserver: a token whose ServiceAccount or Pod was deleted (or replaced) is no credential.
+      const k = claims["kubernetes.io"];
+      if (!this.bound({ namespace: k.namespace, serviceAccount: k.serviceaccount, pod: k.pod }))
+        return undefined;
       return {
         kind: "serviceaccount",
         namespace: claims["kubernetes.io"].namespace,

@@ -395,6 +395,39 @@ describe("http", () => {
     expectStatus(short, 400, "BadRequest");
   });
 
+  test("a token stops working when its ServiceAccount or its bound Pod goes (or is replaced)", async () => {
+    const base = "/api/v1/namespaces/default";
+    const tokenFor = async (sa: string, spec: Record<string, unknown> = {}) => {
+      const r = await req("POST", `${base}/serviceaccounts/${sa}/token`, { body: { spec } });
+      assert.equal(r.status, 201, r.text);
+      return (r.json().status as { token: string }).token;
+    };
+    const works = async (token: string) => (await req("GET", BUILDS, { token })).status;
+    await req("POST", `${base}/serviceaccounts`, { body: { metadata: { name: "short-lived" } } });
+    const saToken = await tokenFor("short-lived");
+    assert.equal(await works(saToken), 200);
+    await req("DELETE", `${base}/serviceaccounts/short-lived`);
+    await req("POST", `${base}/serviceaccounts`, { body: { metadata: { name: "short-lived" } } });
+    assert.equal(await works(saToken), 401, "the ServiceAccount of that name now is another one");
+    const newToken = await tokenFor("short-lived");
+    assert.equal(await works(newToken), 200);
+
+    const pod = await req("POST", `${base}/pods`, { body: podBody("token-holder") });
+    assert.equal(pod.status, 201, pod.text);
+    const podToken = await tokenFor("default", {
+      boundObjectRef: {
+        kind: "Pod",
+        apiVersion: "v1",
+        name: "token-holder",
+        uid: (pod.json().metadata as { uid: string }).uid,
+      },
+    });
+    assert.equal(await works(podToken), 200);
+    const deleted = await req("DELETE", `${base}/pods/token-holder?gracePeriodSeconds=0`);
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.equal(await works(podToken), 401, "the Pod it was bound to is gone");
+  });
+
   test("events: one store, served as v1 and events.k8s.io/v1, selectable by involved object", async () => {
     const created = await req("POST", "/apis/events.k8s.io/v1/namespaces/default/events", {
       body: {
