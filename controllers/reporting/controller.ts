@@ -78,7 +78,7 @@ export function reportingController(options: ReportingControllerOptions): Report
   const cachedBuild = (key: ObjectKey): Build | undefined =>
     builds.get(key.namespace, key.name) as unknown as Build | undefined;
 
-  const kube = kubeReportingApi(kubeConfig);
+  const kube = kubeReportingApi(client);
   // The previous build of a branch comes from the cache; everything the announcer writes from is read fresh.
   const api: ReportingApi = { ...kube, listBuilds: async (ns) => buildsIn(ns) };
   const telegram = config.telegramToken

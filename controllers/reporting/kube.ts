@@ -1,15 +1,10 @@
 // The few Kubernetes API calls the announcer and the bot make, behind one small interface so the
 // reconciler reads as plain steps and tests can see exactly what is written.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import type { Build, BuildInput } from "../../api/build.ts";
-import { GROUP, RESOURCES, VERSION } from "../../api/group.ts";
+import { API_VERSION, RESOURCES } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
+import { type KubeClient, resourcePath } from "../../lib/kube.ts";
 import { isNotFound } from "../../lib/kube-errors.ts";
 import { readSecretKey } from "../../lib/kube-secrets.ts";
 
@@ -26,8 +21,6 @@ export interface ReportingApi {
   podLogTail(namespace: string, pod: string, container: string, lines: number): Promise<string>;
 }
 
-const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
 async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   try {
     return await promise;
@@ -37,32 +30,23 @@ async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
   }
 }
 
-export function kubeReportingApi(kubeConfig: KubeConfig): ReportingApi {
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const builds = { group: GROUP, version: VERSION, plural: RESOURCES.Build.plural };
-  const repositories = { group: GROUP, version: VERSION, plural: RESOURCES.Repository.plural };
+export function kubeReportingApi(client: KubeClient): ReportingApi {
+  // Pod logs are text, not JSON: client-node reads them.
+  const core = client.kubeConfig.makeApiClient(CoreV1Api);
+  const builds = (namespace: string, name?: string) =>
+    resourcePath(API_VERSION, RESOURCES.Build.plural, namespace, name);
+  const repositories = (namespace?: string, name?: string) =>
+    resourcePath(API_VERSION, RESOURCES.Repository.plural, namespace, name);
   return {
-    getBuild: (namespace, name) =>
-      orUndefined(custom.getNamespacedCustomObject({ ...builds, namespace, name })),
-    async listBuilds(namespace) {
-      const list = await custom.listNamespacedCustomObject({ ...builds, namespace });
-      return (list as { items: Build[] }).items;
-    },
-    getRepository: (namespace, name) =>
-      orUndefined(custom.getNamespacedCustomObject({ ...repositories, namespace, name })),
-    async listRepositories(namespace) {
-      const list = namespace
-        ? await custom.listNamespacedCustomObject({ ...repositories, namespace })
-        : await custom.listClusterCustomObject(repositories);
-      return (list as { items: Repository[] }).items;
-    },
-    patchBuildStatus: (namespace, name, body) =>
-      custom.patchNamespacedCustomObjectStatus({ ...builds, namespace, name, body }, merge),
+    getBuild: (namespace, name) => orUndefined(client.get<Build>(builds(namespace, name))),
+    listBuilds: async (namespace) => (await client.list<Build>(builds(namespace))).items,
+    getRepository: (namespace, name) => orUndefined(client.get<Repository>(repositories(namespace, name))),
+    listRepositories: async (namespace) => (await client.list<Repository>(repositories(namespace))).items,
+    patchBuildStatus: (namespace, name, body) => client.mergePatch(`${builds(namespace, name)}/status`, body),
     patchRepositoryStatus: (namespace, name, body) =>
-      custom.patchNamespacedCustomObjectStatus({ ...repositories, namespace, name, body }, merge),
-    createBuild: (namespace, body) => custom.createNamespacedCustomObject({ ...builds, namespace, body }),
-    readSecretKey: (namespace, name, key) => readSecretKey(core, namespace, name, key),
+      client.mergePatch(`${repositories(namespace, name)}/status`, body),
+    createBuild: (namespace, body) => client.create(builds(namespace), body),
+    readSecretKey: (namespace, name, key) => readSecretKey(client, namespace, name, key),
     podLogTail: (namespace, name, container, tailLines) =>
       core.readNamespacedPodLog({ namespace, name, container, tailLines }),
   };

@@ -55,7 +55,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
   });
   const clients = new Map<string, RepoGitHub>();
   const deps: RepositoryDeps = {
-    ...kubeRepositoryWrites(kubeConfig),
+    ...kubeRepositoryWrites(client),
     getRepository(ns, name) {
       const object = repositories.get(ns, name);
       if (!object) return undefined;
