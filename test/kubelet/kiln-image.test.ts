@@ -9,6 +9,15 @@ import { bwrapArgs } from "./sandbox.ts";
 
 const scratch = mkdtempSync("/tmp/kiln-image-test-");
 after(() => rmSync(scratch, { recursive: true, force: true }));
+const checkout = join(scratch, "clone", "main");
+/** A container with a checkout under /tmp bound at the same path (as kilnImageDirs asks). */
+const checkoutSpec = {
+  command: ["true"],
+  mounts: [{ containerPath: checkout, hostPath: checkout, readOnly: true }],
+  workingDir: "/",
+  hostname: "pod",
+  statusFd: 3,
+};
 
 test("a checkout under /tmp or /root is bound into containers; one elsewhere is already visible", () => {
   const node = "/bin/sh"; // any binary outside /tmp: only the checkout is in question here
@@ -18,14 +27,7 @@ test("a checkout under /tmp or /root is bound into containers; one elsewhere is 
 });
 
 test("parents of a mount under the fresh /tmp are made traversable (0755), not bwrap's 0700", () => {
-  const checkout = join(scratch, "clone", "main");
-  const args = bwrapArgs({
-    command: ["true"],
-    mounts: [{ containerPath: checkout, hostPath: checkout, readOnly: true }],
-    workingDir: "/",
-    hostname: "pod",
-    statusFd: 3,
-  });
+  const args = bwrapArgs(checkoutSpec);
   const text = args.join(" ");
   for (const parent of [scratch, join(scratch, "clone")]) {
     assert.match(text, new RegExp(`--perms 0755 --dir ${parent}(\\s|$)`), `${parent} in ${text}`);
@@ -35,15 +37,7 @@ test("parents of a mount under the fresh /tmp are made traversable (0755), not b
 });
 
 test("with a read-only root, /tmp is made read-only after what is mounted inside it", () => {
-  const checkout = join(scratch, "clone", "main");
-  const args = bwrapArgs({
-    command: ["true"],
-    mounts: [{ containerPath: checkout, hostPath: checkout, readOnly: true }],
-    workingDir: "/",
-    hostname: "pod",
-    statusFd: 3,
-    readOnlyRoot: true,
-  }).join(" ");
+  const args = bwrapArgs({ ...checkoutSpec, readOnlyRoot: true }).join(" ");
   assert.ok(args.indexOf("--remount-ro /tmp") > args.indexOf(`--ro-bind ${checkout}`), args);
   assert.ok(args.indexOf("--remount-ro /tmp") > args.indexOf(`--dir ${scratch}`), args);
 });
