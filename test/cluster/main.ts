@@ -11,6 +11,14 @@ export interface ClusterArgs {
   crds: boolean;
 }
 
+/** A --<name> option's port number (0: any free port). */
+export function parsePort(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--${name} must be a port number, got "${text}"`);
+  return n;
+}
+
 export function parseClusterArgs(args: string[]): ClusterArgs {
   const { values } = parseArgs({
     args,
@@ -25,9 +33,7 @@ export function parseClusterArgs(args: string[]): ClusterArgs {
   });
   if (values.help)
     throw new Error("usage: test-cluster [--port 6443] [--kubeconfig ./kubeconfig] [--kubelet] [--no-crds]");
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port must be a port number, got "${values.port}"`);
+  const port = parsePort("port", values.port);
   return { port, kubeconfig: values.kubeconfig, kubelet: values.kubelet, crds: !values["no-crds"] };
 }
 

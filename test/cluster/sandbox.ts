@@ -12,7 +12,8 @@ import { createLogger, type Logger } from "../../lib/log.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { startWebhook } from "../../webhook/main.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
-import { untilSignal } from "./main.ts";
+import { stopAll } from "../fakes/teardown.ts";
+import { parsePort, untilSignal } from "./main.ts";
 import { startTestCluster, type TestCluster } from "./start.ts";
 
 const USAGE = `Usage: kiln sandbox [options]
@@ -64,16 +65,10 @@ function parseOptions(args: string[]): SandboxOptions | { help: true } {
     },
   });
   if (values.help) return { help: true };
-  const port = (name: string, text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 65535)
-      throw new Error(`--${name} must be a port number, got "${text}"`);
-    return n;
-  };
   return {
-    port: port("port", values.port),
+    port: parsePort("port", values.port),
     kubeconfig: resolve(values.kubeconfig),
-    webhookPort: port("webhook-port", values["webhook-port"]),
+    webhookPort: parsePort("webhook-port", values["webhook-port"]),
     demo: !values["no-demo"],
     logLevel: values["log-level"],
   };
@@ -162,15 +157,12 @@ async function startEverything(options: SandboxOptions, log: Logger) {
 
     const demo = options.demo ? await startDemo(client) : undefined;
     if (demo) stops.push(() => demo.stop());
-    return { cluster, controllers, webhook, demo, stop: () => stopAll(stops) };
+    // Every step runs even when one fails: a cluster left running would keep the process alive.
+    return { cluster, controllers, webhook, demo, stop: () => stopAll(...stops.reverse()) };
   } catch (error) {
-    await stopAll(stops);
+    await stopAll(...stops.reverse()).catch(() => {});
     throw error;
   }
-}
-
-async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
-  for (const stop of stops.reverse()) await stop();
 }
 
 export async function main(args: string[]): Promise<number> {

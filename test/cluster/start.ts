@@ -8,6 +8,7 @@ import { parseAllDocuments } from "yaml";
 import type { Logger } from "../../lib/log.ts";
 import { startTestApiServer, type TestApiServer, type TestApiServerOptions } from "../apiserver/server.ts";
 import type { KubeObject } from "../apiserver/storage.ts";
+import { stopAll } from "../fakes/teardown.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 
 export interface TestCluster {
@@ -70,6 +71,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     logger: options.logger ?? options.server?.logger,
   });
   let tempDir: string | undefined;
+  const removeTempDir = () => tempDir && rm(tempDir, { recursive: true, force: true });
   const stops: (() => Promise<void>)[] = [];
   try {
     if (options.applyCRDs ?? true) applyCRDs(server, await readCRDs());
@@ -105,15 +107,12 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const s of stops.reverse()) await s();
-        await server.close();
-        if (tempDir) await rm(tempDir, { recursive: true, force: true });
+        await stopAll(...stops.reverse(), () => server.close(), removeTempDir);
       },
     };
   } catch (error) {
-    for (const s of stops.reverse()) await s().catch(() => {});
-    await server.close();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    // The start-up error is the one to report; teardown failures would hide it.
+    await stopAll(...stops.reverse(), () => server.close(), removeTempDir).catch(() => {});
     throw error;
   }
 }
