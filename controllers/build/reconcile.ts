@@ -55,8 +55,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     const key = `${namespace}/${name}`;
     const build = builds.get(namespace, name);
     if (!build || build.metadata.deletionTimestamp) {
-      starting.delete(key);
-      createdPods.delete(key);
+      starter.forget(key);
       return;
     }
     if (build.status?.podName) starting.delete(key);
@@ -64,8 +63,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     let pod = pods.get(namespace, podName(name));
     if (pod) createdPods.delete(key);
     if (isFinished(before.phase)) {
-      starting.delete(key);
-      createdPods.delete(key);
+      starter.forget(key);
       const stopped =
         before.phase === "Cancelled" || before.phase === "TimedOut" || before.phase === "Errored";
       const podDone = pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
@@ -96,7 +94,7 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
       if (newer) {
         const message = `superseded by ${newer.metadata.name}, a newer build of branch ${build.spec.revision.branch}`;
         decision = {
-          status: { ...finish(build, "Cancelled", "Superseded", message, clock.now()) },
+          status: finish(build, "Cancelled", "Superseded", message, clock.now()),
           deletePod: true,
         };
       }
