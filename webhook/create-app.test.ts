@@ -350,6 +350,38 @@ describe("two Repositories watching one GitHub repository", () => {
     assert.deepEqual(createdIn(), ["team-a", "team-b"]);
   });
 
+  test("a hook registered by Kiln is verified before its payload is parsed: forged garbage is 401, not 400", async () => {
+    const forged = await deliver(`${app.url}?repository=team-a%2Fhello`, {
+      event: "push",
+      payload: null,
+      body: "{not json",
+      secret: "guessed",
+    });
+    assert.equal(forged.status, 401);
+    const signed = await deliver(`${app.url}?repository=team-a%2Fhello`, {
+      event: "push",
+      payload: null,
+      body: "{not json",
+      secret: SECRET,
+    });
+    assert.equal(signed.status, 400);
+  });
+
+  test("a signed delivery about another GitHub repository on a Repository's hook is 404", async () => {
+    app.names.clear();
+    const other = {
+      ...(push as object),
+      repository: { full_name: "someone/else", name: "else", owner: { login: "someone" } },
+    };
+    const response = await deliver(`${app.url}?repository=team-a%2Fhello`, {
+      event: "push",
+      payload: other,
+      secret: SECRET,
+    });
+    assert.equal(response.status, 404);
+    assert.equal(app.names.size, 0);
+  });
+
   test("a parameter naming a Repository that does not watch the payload's repository is 404", async () => {
     const response = await deliverPush("?repository=team-c%2Fhello");
     assert.equal(response.status, 404);

@@ -7,6 +7,8 @@ import type { Logger } from "../lib/log.ts";
 export interface RepositoryLookup {
   /** Repositories watching GitHub's owner/name (case-insensitive). Throws UnavailableError until synced. */
   find(owner: string, name: string): Repository[];
+  /** The Repository of that namespace and name (a hook registered by Kiln names it). Throws like find. */
+  named(namespace: string, name: string): Repository | undefined;
   ready(): boolean;
 }
 

@@ -1,5 +1,6 @@
-// One delivery, in the order that keeps it safe: headers → body (capped) → parse → find the
-// Repository → verify the signature with its secret → decide (pure) → create the Build.
+// One delivery, in the order that keeps it safe: headers → body (capped) → the Repository the hook URL
+// names, verified with its secret → parse → find the Repositories watching the payload's repository
+// (verified now when the URL named none) → decide (pure) → create the Build.
 import type { IncomingMessage } from "node:http";
 import type { Repository } from "../api/repository.ts";
 import type { WebhookDeps } from "./deps.ts";
@@ -62,10 +63,23 @@ export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): P
   }
   const raw = await readBody(req, deps.maxBodyBytes);
   const text = decodeBody(raw);
+  const named = repositoryParam(req.url);
+  if (named) {
+    // A hook registered by Kiln names its Repository, so its secret is known before the payload is
+    // read: a forged delivery costs one HMAC, not the parse of up to 25 MB of JSON.
+    const repository = deps.repositories.named(named.namespace, named.name);
+    if (!repository) throw new HttpError(404, `no Repository ${named.namespace}/${named.name}`);
+    if ((await verifiedRepositories([repository], text, signature, deps)).length === 0) {
+      throw new HttpError(
+        401,
+        `signature does not match the webhook secret of ${named.namespace}/${named.name}`,
+      );
+    }
+  }
   const payload = parsePayload(text, header(req, "content-type"));
-  const named = anyEvent.safeParse(payload);
-  if (!named.success) throw new HttpError(400, "payload is not a JSON object with a valid repository");
-  const repo = named.data.repository;
+  const parsed = anyEvent.safeParse(payload);
+  if (!parsed.success) throw new HttpError(400, "payload is not a JSON object with a valid repository");
+  const repo = parsed.data.repository;
   if (repo === undefined) {
     // Organization and app hooks name no repository; Kiln registers one hook per repository.
     return {
@@ -73,14 +87,14 @@ export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): P
       body: { message: `${event} names no repository; Kiln acts on repository hooks only` },
     };
   }
-  const candidates = narrow(deps.repositories.find(repo.owner.login, repo.name), repositoryParam(req.url));
+  const candidates = narrow(deps.repositories.find(repo.owner.login, repo.name), named);
   // 404, not 202: a hook pointing at Kiln for a repository no Repository watches is a misconfiguration,
   // and GitHub's delivery log should show it red with the reason rather than a quiet success. (It tells
   // an unauthenticated caller whether a repository is registered; its name is no secret.)
   if (candidates.length === 0) {
     throw new HttpError(404, `no Repository watches ${repo.full_name}`);
   }
-  const verified = await verifiedRepositories(candidates, text, signature, deps);
+  const verified = named ? candidates : await verifiedRepositories(candidates, text, signature, deps);
   if (verified.length === 0)
     throw new HttpError(401, `signature does not match the webhook secret of ${repo.full_name}`);
 

@@ -11,12 +11,14 @@ export function githubKey(owner: string, name: string): string {
   return `${owner}/${name}`.toLowerCase();
 }
 
-/** Pure: index Repositories by owner/name; ones that do not parse are left out (and reported). */
+/** Pure: index Repositories by GitHub owner/name and by namespace/name; ones that do not parse are left out (and reported). */
 export function indexRepositories(objects: readonly unknown[]): {
   index: Map<string, Repository[]>;
+  byName: Map<string, Repository>;
   invalid: string[];
 } {
   const index = new Map<string, Repository[]>();
+  const byName = new Map<string, Repository>();
   const invalid: string[] = [];
   for (const object of objects) {
     const parsed = repositorySchema.safeParse(object);
@@ -27,8 +29,9 @@ export function indexRepositories(objects: readonly unknown[]): {
     }
     const key = githubKey(parsed.data.spec.github.owner, parsed.data.spec.github.name);
     index.set(key, [...(index.get(key) ?? []), parsed.data]);
+    byName.set(`${parsed.data.metadata.namespace}/${parsed.data.metadata.name}`, parsed.data);
   }
-  return { index, invalid };
+  return { index, byName, invalid };
 }
 
 export interface RepositoryIndex extends RepositoryLookup {
@@ -60,6 +63,7 @@ export function kubeRepositoryIndex(
   const synced = new Array<boolean>(informers.length).fill(false);
   let stopped = false;
   let index = new Map<string, Repository[]>();
+  let byName = new Map<string, Repository>();
   // Rebuilt on the next lookup after a change, not on every watch event: the initial list alone sends
   // one "add" per Repository, and re-indexing on each would parse n² objects at start-up.
   let dirty = true;
@@ -70,6 +74,7 @@ export function kubeRepositoryIndex(
     if (next.invalid.length > 0)
       log.warn({ invalid: next.invalid }, "Repositories that do not parse are ignored");
     index = next.index;
+    byName = next.byName;
   };
   const changed = () => {
     dirty = true;
@@ -97,6 +102,11 @@ export function kubeRepositoryIndex(
       if (!stopped) void run(i);
     }, delay).unref();
   };
+  /** Ready to answer lookups: synced (else 503) and re-indexed after any change. */
+  const current = () => {
+    if (!synced.every(Boolean)) throw new UnavailableError("Repository cache is not synced yet; try again");
+    if (dirty) rebuild();
+  };
   informers.forEach((informer, i) => {
     for (const verb of ["add", "update", "delete"] as const) informer.on(verb, changed);
     informer.on("error", (err) => onError(i, err));
@@ -112,9 +122,12 @@ export function kubeRepositoryIndex(
     },
     ready: () => synced.every(Boolean),
     find(owner, name) {
-      if (!synced.every(Boolean)) throw new UnavailableError("Repository cache is not synced yet; try again");
-      if (dirty) rebuild();
+      current();
       return index.get(githubKey(owner, name)) ?? [];
+    },
+    named(namespace, name) {
+      current();
+      return byName.get(`${namespace}/${name}`);
     },
   };
 }

@@ -32,8 +32,12 @@ export function makeRepository(
 }
 
 export function memoryRepositories(repositories: Repository[]): RepositoryLookup {
-  const { index } = indexRepositories(repositories);
-  return { ready: () => true, find: (owner, name) => index.get(githubKey(owner, name)) ?? [] };
+  const { index, byName } = indexRepositories(repositories);
+  return {
+    ready: () => true,
+    find: (owner, name) => index.get(githubKey(owner, name)) ?? [],
+    named: (namespace, name) => byName.get(`${namespace}/${name}`),
+  };
 }
 
 /** Secrets by Repository name. */
