@@ -42,6 +42,16 @@ describe("ContainerLog", () => {
     assert.equal(await all, "before\nafter\n");
   });
 
+  test("a UTF-8 character split across two reads arrives whole", async () => {
+    const log = new ContainerLog(path.join(dir, "utf8.log"), 1 << 20);
+    const bytes = Buffer.from("café ✓\n");
+    log.write("stdout", bytes.subarray(0, 4)); // "caf" and the first byte of "é"
+    log.write("stdout", bytes.subarray(4, 8)); // the rest of "é", a space, two bytes of "✓"
+    log.write("stdout", bytes.subarray(8));
+    log.close();
+    assert.equal(await text(log.read({ follow: false })), "café ✓\n");
+  });
+
   test("bounded: rotates into one older file", async () => {
     const log = new ContainerLog(path.join(dir, "c.log"), 200);
     for (let i = 0; i < 50; i++) log.write("stdout", `line ${i}\n`);

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PassThrough, type Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 
 export interface LogReadOptions {
   follow: boolean;
@@ -27,6 +28,8 @@ export class ContainerLog {
   private size = 0;
   private closed = false;
   private readonly partial = { stdout: "", stderr: "" };
+  // A UTF-8 character split across two reads is joined, not replaced.
+  private readonly decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
   private readonly followers = new Set<{ stream: PassThrough; timestamps: boolean }>();
   private readonly maxBytes: number;
   private readonly now: () => Date;
@@ -45,22 +48,23 @@ export class ContainerLog {
 
   write(stream: "stdout" | "stderr", chunk: Buffer | string): void {
     if (this.closed) return;
-    const text = this.partial[stream] + chunk.toString();
-    const lines = text.split("\n");
+    const decoded = typeof chunk === "string" ? chunk : this.decoders[stream].write(chunk);
+    const lines = (this.partial[stream] + decoded).split("\n");
     let rest = lines.pop() ?? "";
     while (rest.length > PARTIAL_LIMIT) {
       lines.push(rest.slice(0, PARTIAL_LIMIT));
       rest = rest.slice(PARTIAL_LIMIT);
     }
     this.partial[stream] = rest;
-    for (const line of lines) this.append(stream, line);
+    this.append(stream, lines);
   }
 
   /** Flushes unterminated lines and ends every follower. */
   close(): void {
     if (this.closed) return;
     for (const stream of ["stdout", "stderr"] as const) {
-      if (this.partial[stream]) this.append(stream, this.partial[stream]);
+      const rest = this.partial[stream] + this.decoders[stream].end();
+      if (rest) this.append(stream, [rest]);
       this.partial[stream] = "";
     }
     this.closed = true;
@@ -69,13 +73,29 @@ export class ContainerLog {
     this.followers.clear();
   }
 
-  private append(stream: string, line: string): void {
+  /** The lines of one read: one timestamp and one write (a write per line costs a syscall each). */
+  private append(stream: string, lines: string[]): void {
+    if (lines.length === 0) return;
     const time = this.now().toISOString();
-    const record = `${time} ${stream} F ${line}\n`;
-    if (this.size + record.length > this.maxBytes && this.size > 0) this.rotate();
-    fs.writeSync(this.fd, record);
-    this.size += Buffer.byteLength(record);
-    for (const f of this.followers) f.stream.write(format({ time, line }, f.timestamps));
+    let batch = "";
+    let batchBytes = 0;
+    for (const line of lines) {
+      const record = `${time} ${stream} F ${line}\n`;
+      const bytes = Buffer.byteLength(record);
+      if (this.size + batchBytes + bytes > this.maxBytes && this.size + batchBytes > 0) {
+        if (batch) fs.writeSync(this.fd, batch);
+        this.size += batchBytes;
+        batch = "";
+        batchBytes = 0;
+        this.rotate();
+      }
+      batch += record;
+      batchBytes += bytes;
+    }
+    fs.writeSync(this.fd, batch);
+    this.size += batchBytes;
+    for (const f of this.followers)
+      f.stream.write(lines.map((line) => format({ time, line }, f.timestamps)).join(""));
   }
 
   private rotate(): void {
