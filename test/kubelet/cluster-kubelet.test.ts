@@ -2,12 +2,24 @@
 // stopping the cluster stops every process the kubelet started.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Container, type V1Pod, type V1PodSpec } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster } from "../cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 import { startKubelet } from "./kubelet.ts";
 import { pidsWith } from "./pids.ts";
+
+/** A pod of one busybox container `main` that is never restarted. */
+function onePod(
+  name: string,
+  main: Omit<V1Container, "name" | "image">,
+  spec: Partial<V1PodSpec> = {},
+): V1Pod {
+  return {
+    metadata: { name },
+    spec: { restartPolicy: "Never", ...spec, containers: [{ name: "main", image: "busybox", ...main }] },
+  };
+}
 
 test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no process", {
   timeout: 30_000,
@@ -20,38 +32,16 @@ test("startTestCluster({ kubelet: true }) runs pods; stopping it leaves no proce
       (await core.readNamespacedPod({ name, namespace: "kiln" })).status?.phase;
     await core.createNamespacedPod({
       namespace: "kiln",
-      body: {
-        metadata: { name: "hello" },
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: "main",
-              image: "busybox",
-              command: ["echo", "hello from $(POD)"],
-              env: [{ name: "POD", value: "kiln" }],
-            },
-          ],
-        },
-      },
+      body: onePod("hello", {
+        command: ["echo", "hello from $(POD)"],
+        env: [{ name: "POD", value: "kiln" }],
+      }),
     });
     await waitFor("hello succeeded", async () => (await phase("hello")) === "Succeeded");
     assert.equal(await core.readNamespacedPodLog({ name: "hello", namespace: "kiln" }), "hello from kiln\n");
     await core.createNamespacedPod({
       namespace: "kiln",
-      body: {
-        metadata: { name: "long" },
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: "main",
-              image: "busybox",
-              command: ["sh", "-c", `sh -c 'sleep 60; : ${marker}' & sleep 60`],
-            },
-          ],
-        },
-      },
+      body: onePod("long", { command: ["sh", "-c", `sh -c 'sleep 60; : ${marker}' & sleep 60`] }),
     });
     await waitFor(
       "long running",
@@ -75,14 +65,11 @@ test("a kubelet stopping reports its pods like a node shutdown; a restarted one 
     const first = await startKubelet({ kubeConfig: cluster.kubeConfig, log: silentLogger() });
     await core.createNamespacedPod({
       namespace: "default",
-      body: {
-        metadata: { name: "running" },
-        spec: {
-          restartPolicy: "Never",
-          automountServiceAccountToken: false,
-          containers: [{ name: "main", image: "busybox", command: ["sh", "-c", `sleep 60; : ${marker}`] }],
-        },
-      },
+      body: onePod(
+        "running",
+        { command: ["sh", "-c", `sleep 60; : ${marker}`] },
+        { automountServiceAccountToken: false },
+      ),
     });
     await waitFor("running", async () => (await status("running"))?.phase === "Running");
     await first.stop();
@@ -94,15 +81,11 @@ test("a kubelet stopping reports its pods like a node shutdown; a restarted one 
     // A pod that a kubelet had started, then lost with its processes (as after kill -9).
     await core.createNamespacedPod({
       namespace: "default",
-      body: {
-        metadata: { name: "lost" },
-        spec: {
-          nodeName: "process-kubelet",
-          restartPolicy: "Never",
-          automountServiceAccountToken: false,
-          containers: [{ name: "main", image: "busybox", command: ["sleep", "60"] }],
-        },
-      },
+      body: onePod(
+        "lost",
+        { command: ["sleep", "60"] },
+        { nodeName: "process-kubelet", automountServiceAccountToken: false },
+      ),
     });
     const pod = await core.readNamespacedPod({ name: "lost", namespace: "default" });
     await core.replaceNamespacedPodStatus({
