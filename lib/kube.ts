@@ -95,14 +95,18 @@ export class KubeClient {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             let json: unknown;
+            let parsed = true;
             try {
               json = text ? JSON.parse(text) : undefined;
             } catch {
-              json = undefined;
+              parsed = false;
             }
             const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve(json as T);
-            else
+            // A success that is not JSON (a proxy's page, a text endpoint) is an error, not an empty answer.
+            if (status >= 200 && status < 300) {
+              if (parsed) resolve(json as T);
+              else reject(new Error(`${what}: ${status} answer is not JSON: ${text.slice(0, 200)}`));
+            } else
               reject(new KubeApiError(status, (json as KubeStatus) ?? { message: text.slice(0, 200) }, what));
           });
         },
