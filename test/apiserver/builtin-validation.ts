@@ -21,7 +21,7 @@ import {
   ServiceAccount,
 } from "kubernetes-models/v1";
 import type { StatusCause } from "./errors.ts";
-import type { KubeObject } from "./storage.ts";
+import type { KubeObject, OwnerReference } from "./storage.ts";
 
 type Model = new (data: never) => { validate(): void };
 
@@ -178,7 +178,37 @@ function qualifiedNameErrors(key: string): string[] {
   return errs;
 }
 
-/** Object metadata rules shared by every kind: the name, labels, annotation keys. */
+const TOTAL_ANNOTATION_SIZE = 256 * 1024;
+
+/** apimachinery's ValidateOwnerReferences: every field set, at most one controller. */
+function ownerReferenceCauses(refs: OwnerReference[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const field = "metadata.ownerReferences";
+  let controller = "";
+  for (const ref of refs) {
+    const version = (ref.apiVersion ?? "").split("/").at(-1);
+    if (!version)
+      causes.push(invalidValue(`${field}.apiVersion`, ref.apiVersion ?? "", "version must not be empty"));
+    if (!ref.kind) causes.push(invalidValue(`${field}.kind`, ref.kind ?? "", "must not be empty"));
+    if (!ref.name) causes.push(invalidValue(`${field}.name`, ref.name ?? "", "must not be empty"));
+    if (!ref.uid) causes.push(invalidValue(`${field}.uid`, ref.uid ?? "", "must not be empty"));
+    if (ref.controller) {
+      const current = `${ref.kind}/${ref.name}`;
+      if (controller)
+        causes.push(
+          invalidValue(
+            field,
+            refs,
+            `Only one reference can have Controller set to true. Found "true" in references for ${controller} and ${current}`,
+          ),
+        );
+      else controller = current;
+    }
+  }
+  return causes;
+}
+
+/** Object metadata rules shared by every kind: the name, labels, annotations, owner references, finalizers. */
 export function metadataCauses(object: KubeObject, nameRule: "subdomain" | "label" | "none"): StatusCause[] {
   const causes: StatusCause[] = [];
   const m = object.metadata;
@@ -198,9 +228,31 @@ export function metadataCauses(object: KubeObject, nameRule: "subdomain" | "labe
       );
     }
   }
-  for (const k of Object.keys(m.annotations ?? {})) {
+  let annotationBytes = 0;
+  for (const [k, v] of Object.entries(m.annotations ?? {})) {
     for (const e of qualifiedNameErrors(k.toLowerCase()))
       causes.push(invalidValue("metadata.annotations", k, e));
+    annotationBytes += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  }
+  if (annotationBytes > TOTAL_ANNOTATION_SIZE) {
+    causes.push({
+      reason: "FieldValueTooLong",
+      message: `Too long: may not be more than ${TOTAL_ANNOTATION_SIZE} bytes`,
+      field: "metadata.annotations",
+    });
+  }
+  causes.push(...ownerReferenceCauses(m.ownerReferences ?? []));
+  const finalizers = m.finalizers ?? [];
+  for (const f of finalizers)
+    for (const e of qualifiedNameErrors(f)) causes.push(invalidValue("metadata.finalizers", f, e));
+  if (finalizers.includes("orphan") && finalizers.includes("foregroundDeletion")) {
+    causes.push(
+      invalidValue(
+        "metadata.finalizers",
+        finalizers,
+        "finalizer orphan and foregroundDeletion cannot be both set",
+      ),
+    );
   }
   return causes;
 }

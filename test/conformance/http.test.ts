@@ -582,6 +582,56 @@ describe("http", () => {
     assert.equal(charset.status, 201, charset.text);
   });
 
+  test("metadata kube refuses: incomplete owner references, two controllers, bad finalizers, huge annotations", async () => {
+    const owner = { apiVersion: "v1", kind: "ConfigMap", name: "o", uid: "u1" };
+    const refused: [Record<string, unknown>, string][] = [
+      [
+        { ownerReferences: [{ ...owner, uid: "" }] },
+        'metadata.ownerReferences.uid: Invalid value: "": must not be empty',
+      ],
+      [{ ownerReferences: [{ ...owner, apiVersion: "" }] }, "metadata.ownerReferences.apiVersion"],
+      [
+        {
+          ownerReferences: [
+            { ...owner, controller: true },
+            { ...owner, name: "p", uid: "u2", controller: true },
+          ],
+        },
+        "Only one reference can have Controller set to true",
+      ],
+      [{ finalizers: ["not a name"] }, "metadata.finalizers"],
+      [{ finalizers: ["orphan", "foregroundDeletion"] }, "cannot be both set"],
+      [{ annotations: { big: "x".repeat(256 * 1024) } }, "metadata.annotations: Too long"],
+    ];
+    for (const [metadata, message] of refused) {
+      const body = expectStatus(
+        await req("POST", "/api/v1/namespaces/default/configmaps", {
+          body: { metadata: { name: "meta-check", ...metadata } },
+        }),
+        422,
+        "Invalid",
+      );
+      assert.ok(
+        String(body.message).includes(message),
+        `${JSON.stringify(metadata).slice(0, 80)}: ${body.message}`,
+      );
+    }
+    const fine = await req("POST", "/api/v1/namespaces/default/configmaps", {
+      body: {
+        metadata: {
+          name: "meta-check",
+          ownerReferences: [{ ...owner, controller: true }],
+          finalizers: ["kiln.dev/x"],
+        },
+      },
+    });
+    assert.equal(fine.status, 201, fine.text);
+    await req("PATCH", "/api/v1/namespaces/default/configmaps/meta-check", {
+      body: { metadata: { finalizers: null } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+  });
+
   test("CRDs of both scopes come and go", async () => {
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
