@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { ConfigError } from "../config.ts";
 import { parseReportingConfig } from "./config.ts";
 
 describe("parseReportingConfig", () => {
@@ -41,6 +42,12 @@ describe("parseReportingConfig", () => {
     assert.throws(
       () => parseReportingConfig(["--public-url", "not a url"], {}),
       /invalid reporting configuration: publicURL: /,
+    );
+    // A ConfigError: `kiln controller` prints it with the usage and exits 2, not with a stack trace.
+    assert.throws(() => parseReportingConfig(["--public-url", "not a url"], {}), ConfigError);
+    assert.throws(
+      () => parseReportingConfig(["--telegram-token-file", "/nonexistent/kiln-token"], {}),
+      (err) => err instanceof ConfigError && /cannot read the Telegram token file/.test(err.message),
     );
   });
 });

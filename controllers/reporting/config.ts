@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { ConfigError } from "../config.ts";
 
 export const reportingConfig = z.object({
   /** Telegram bot token; without it Kiln announces on GitHub only. */
@@ -24,7 +25,14 @@ export const REPORTING_FLAGS = {
   "status-context": { type: "string" },
 } as const;
 
-const readToken = (path: string | undefined) => (path ? readFileSync(path, "utf8").trim() : undefined);
+function readToken(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (err) {
+    throw new ConfigError(`cannot read the Telegram token file ${path}: ${(err as Error).message}`);
+  }
+}
 
 /**
  * Flags win over environment: --telegram-token-file / KILN_TELEGRAM_TOKEN_FILE (or KILN_TELEGRAM_TOKEN),
@@ -52,7 +60,7 @@ export function parseReportingConfig(
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid reporting configuration: ${issues}`);
+    throw new ConfigError(`invalid reporting configuration: ${issues}`);
   }
   return parsed.data;
 }

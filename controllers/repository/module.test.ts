@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ConfigError } from "../config.ts";
 import { parseRepositoryConfig } from "./module.ts";
 
 test("flags over environment; durations parsed; other controllers' flags ignored", () => {
@@ -21,4 +22,5 @@ test("flags over environment; durations parsed; other controllers' flags ignored
 test("bad values are clear errors", () => {
   assert.throws(() => parseRepositoryConfig(["--repository-interval", "often"], {}), /repository-interval/);
   assert.throws(() => parseRepositoryConfig([], { KILN_WEBHOOK_URL: "kiln" }), /webhookURL/);
+  assert.throws(() => parseRepositoryConfig([], { KILN_WEBHOOK_URL: "kiln" }), ConfigError);
 });

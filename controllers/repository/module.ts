@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseDuration } from "../../api/duration.ts";
+import { ConfigError } from "../config.ts";
 import type { ControllerModule } from "../main.ts";
 import { createRepositoryController } from "./controller.ts";
 
@@ -45,7 +46,7 @@ export function parseRepositoryConfig(args: string[], env: NodeJS.ProcessEnv): R
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid repository controller configuration: ${issues}`);
+    throw new ConfigError(`invalid repository controller configuration: ${issues}`);
   }
   return parsed.data;
 }
