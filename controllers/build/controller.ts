@@ -9,7 +9,7 @@ import type { Logger } from "../../lib/log.ts";
 import type { ControllerConfig } from "../config.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
 import { Controller } from "../runtime/controller.ts";
-import type { Informer, InformerOptions } from "../runtime/informer.ts";
+import type { Informer } from "../runtime/informer.ts";
 import { controllerOwnerKey, keyOf, type ObjectKey } from "../runtime/keys.ts";
 import { resourceInformer } from "../runtime/kube-source.ts";
 import { ACTIVE_BY_REPOSITORY, addBuildIndexes, repositoryIndexKey } from "./indexes.ts";
@@ -24,7 +24,6 @@ export interface BuildControllerOptions {
   registry: Registry;
   parse: ManifestParser;
   clock?: Clock;
-  informer?: InformerOptions;
 }
 
 export interface BuildController {
@@ -40,7 +39,7 @@ const keysOf = (builds: readonly Build[]): ObjectKey[] =>
 export function createBuildController(options: BuildControllerOptions): BuildController {
   const { client, config, log } = options;
   const clock = options.clock ?? systemClock;
-  const common = { ...options.informer, clock, log, namespaces: config.namespaces };
+  const common = { clock, log, namespaces: config.namespaces };
   const builds = resourceInformer<Build>(client, API_VERSION, "builds", common);
   const repositories = resourceInformer<Repository>(client, API_VERSION, "repositories", common);
   // Only build pods: they carry the build label.
