@@ -53,6 +53,9 @@ export const agentConfig = z
   }));
 export type AgentConfig = z.output<typeof agentConfig>;
 
+/** How long the last status update may take before the agent exits anyway. */
+const FLUSH_MS = 10_000;
+
 export interface AgentDeps {
   log: Logger;
   patch: StatusPatcher;
@@ -61,8 +64,6 @@ export interface AgentDeps {
   graceMs?: number;
   /** Where to leave the one-line summary for the build controller (terminationMessagePath). */
   terminationLog?: string;
-  /** Flush deadline for the last status update before exiting. */
-  flushMs?: number;
 }
 
 export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<number> {
@@ -70,7 +71,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
   const reporter = new StatusReporter({ patch: deps.patch, log });
   const link = new RunnerLink({ kilnDir: config.kilnDir });
   const finish = async (code: number, summary: string) => {
-    await reporter.flush(deps.flushMs ?? 10_000);
+    await reporter.flush(FLUSH_MS);
     reporter.stop();
     if (deps.terminationLog) await writeFile(deps.terminationLog, summary).catch(() => undefined);
     await link.exit(code, deps.cancel);

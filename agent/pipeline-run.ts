@@ -60,14 +60,11 @@ export interface RunOptions {
   now?: () => number;
   /** Between TERM and KILL. */
   graceMs?: number;
-  /** Deadline of a pause that sets none (and of pauseOnFailure). */
-  pauseTimeoutMs?: number;
-  /** An outer deadline (epoch ms), e.g. the Build's; the manifest's `timeout` may shorten it. */
-  deadline?: number;
 }
 
 export const DEFAULT_GRACE_MS = 5000;
-export const DEFAULT_PAUSE_MS = 30 * 60_000;
+/** Deadline of a pause that sets none (and of pauseOnFailure). */
+const DEFAULT_PAUSE_MS = 30 * 60_000;
 /** Characters of a failed step's output kept in its record's message. */
 export const MESSAGE_TAIL = 1000;
 
@@ -75,11 +72,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
   const now = options.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
   const started = now();
-  const deadlines = [
-    options.deadline,
-    pipeline.timeout === undefined ? undefined : started + pipeline.timeout,
-  ];
-  const overall = Math.min(...deadlines.map((d) => d ?? Number.POSITIVE_INFINITY));
+  // The manifest's `timeout`; the Build's own is the pod's activeDeadlineSeconds.
+  const overall = pipeline.timeout === undefined ? Number.POSITIVE_INFINITY : started + pipeline.timeout;
   const records: StepStatus[] = pipeline.steps.map((s) => ({ name: s.name, phase: "Pending" }));
   const update = () => options.onUpdate?.(records.map((r) => ({ ...r })));
   const set = (i: number, patch: Partial<StepStatus>) => {
@@ -121,10 +115,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     }
     const startTime = iso();
     if (isPause(step)) {
-      const deadline = Math.min(
-        now() + (step.timeout ?? options.pauseTimeoutMs ?? DEFAULT_PAUSE_MS),
-        overall,
-      );
+      const deadline = Math.min(now() + (step.timeout ?? DEFAULT_PAUSE_MS), overall);
       const outcome = await pause(i, step.name, deadline, "Paused by a pause step.", startTime);
       if (outcome === "cancelled") return finish("Cancelled", i);
       if (outcome === "overall") return finish("TimedOut", i);
@@ -171,7 +162,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
     set(i, { phase: "Failed", ...completion, message: failure });
     options.onStep?.({ index: i, record: records[i]! });
     if (options.pauseOnFailure) {
-      const deadline = Math.min(now() + (options.pauseTimeoutMs ?? DEFAULT_PAUSE_MS), overall);
+      const deadline = Math.min(now() + DEFAULT_PAUSE_MS, overall);
       const outcome = await pause(
         i,
         step.name,

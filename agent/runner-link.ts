@@ -39,9 +39,10 @@ function reader(path: string): Socket {
 
 export interface RunnerLinkOptions {
   kilnDir: string;
-  /** How long after a step's shell exited its output may stay open (leftover processes) before KILL. */
-  drainGraceMs?: number;
 }
+
+/** How long a step's output may stay open after its shell exited (leftovers) before TERM; KILL at twice. */
+const DRAIN_GRACE_MS = 2000;
 
 export class RunnerLink implements Executor {
   readonly #dir: string;
@@ -51,13 +52,11 @@ export class RunnerLink implements Executor {
   readonly #echo: Socket;
   readonly #events: Socket;
   readonly #waiters = new Set<(event: RunnerEvent | undefined) => void>();
-  readonly #drainGraceMs: number;
   #gone = false;
   #ready: Promise<number>;
 
   constructor(options: RunnerLinkOptions) {
     this.#dir = options.kilnDir;
-    this.#drainGraceMs = options.drainGraceMs ?? 2000;
     mkdirSync(join(this.#dir, STEPS_DIR), { recursive: true });
     this.#pump = new OutputPump(join(this.#dir, FIFOS.echo));
     this.#events = reader(join(this.#dir, FIFOS.events));
@@ -169,8 +168,8 @@ export class RunnerLink implements Executor {
         return { exitCode: 125, tail: "(the build container's runner went away)" };
       }
       // Something the step left in the background still holds its output: stop it, TERM then KILL.
-      const term = setTimeout(() => this.#stop("TERM", index), this.#drainGraceMs);
-      const kill = setTimeout(() => this.#stop("KILL", index), 2 * this.#drainGraceMs);
+      const term = setTimeout(() => this.#stop("TERM", index), DRAIN_GRACE_MS);
+      const kill = setTimeout(() => this.#stop("KILL", index), 2 * DRAIN_GRACE_MS);
       const { tail } = await pumped;
       clearTimeout(term);
       clearTimeout(kill);
