@@ -36,7 +36,8 @@ function parseTimeout(query: URLSearchParams): number {
   if (text === null || text === "") return 1800;
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw badRequest(`invalid timeoutSeconds: ${text}`);
-  return n;
+  // kube takes 0 as "not set" (its default), not as a watch that ends at once.
+  return n === 0 ? 1800 : n;
 }
 
 export function serveWatch(res: Response, o: WatchOptions): void {

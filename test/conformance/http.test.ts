@@ -632,6 +632,28 @@ describe("http", () => {
     });
   });
 
+  test("watch: timeoutSeconds=0 is kube's default timeout, not a watch that ends at once", async () => {
+    const { request } = await import("node:https");
+    const url = new URL(`${BUILDS}?watch=true&timeoutSeconds=0&labelSelector=none`, cluster.url);
+    const ended = await new Promise<boolean>((resolve) => {
+      const r = request(
+        url,
+        { ca: cluster.server.caPem, headers: { authorization: `Bearer ${cluster.server.adminToken}` } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(true));
+        },
+      );
+      r.on("error", () => {});
+      r.end();
+      setTimeout(() => {
+        r.destroy();
+        resolve(false);
+      }, 300);
+    });
+    assert.equal(ended, false, "the watch stays open");
+  });
+
   test("CRDs of both scopes come and go", async () => {
     const crd = {
       apiVersion: "apiextensions.k8s.io/v1",
