@@ -44,22 +44,12 @@ export interface KubeletOptions {
   setPodLogSource?: (source: PodLogSource | undefined) => void;
   /** The in-process API server's hook for pods/exec (`kubectl exec`; unset again on stop). */
   setPodExecHandler?: (handler: PodExecHandler | undefined) => void;
-  /**
-   * Act as a node with a token of its own (default): a `process-kubelet` ServiceAccount in
-   * kube-system and a TokenRequest token, made with the given (admin) kubeconfig.
-   */
-  ownIdentity?: boolean;
-  /** Where volumes and logs live; a fresh temp dir (removed on stop) by default. */
-  dataDir?: string;
   log?: Logger;
   /** When a projected token is renewed; the kubelet's rule (80% of its lifetime) by default. */
   tokenRefreshMs?: (expirationSeconds: number) => number;
   /** Crash-loop back-off; the kubelet's is 10 s doubling to 5 min. */
   backoff?: { initialMs: number; maxMs: number };
   retryMs?: number;
-  /** Kiln's CLI as containers run it; this checkout's bin/kiln.ts by default. */
-  kilnScript?: string;
-  logMaxBytes?: number;
 }
 
 export interface Kubelet {
@@ -91,12 +81,13 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     );
   }
   const log = (options.log ?? silentLogger()).child({ component: "process-kubelet", node: nodeName });
-  const kubeConfig =
-    (options.ownIdentity ?? true) ? await nodeCredentials(options.kubeConfig, nodeName) : options.kubeConfig;
+  // A node with a token of its own, as a kubelet: a ServiceAccount in kube-system and a TokenRequest
+  // token, made with the given (admin) kubeconfig.
+  const kubeConfig = await nodeCredentials(options.kubeConfig, nodeName);
   const api = createApi(kubeConfig);
-  const ownDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "kiln-kubelet-"));
-  const logs = new LogStore(path.join(dataDir, "logs"), options.logMaxBytes);
+  // Volumes and logs; hidden from every container, removed on stop.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-kubelet-"));
+  const logs = new LogStore(path.join(dataDir, "logs"));
   const statusWriter = new StatusWriter(api, log);
   const events = new EventRecorder(api, nodeName, log);
   const workers = new Map<string, PodWorker>(); // by pod uid
@@ -111,7 +102,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     logs,
     kiln: {
       node: process.execPath,
-      script: options.kilnScript ?? path.resolve(import.meta.dirname, "../../bin/kiln.ts"),
+      script: path.resolve(import.meta.dirname, "../../bin/kiln.ts"),
     },
     fetchObjects: (pod) => fetchObjects(api, pod),
     token: (pod, request) => requestToken(api, pod, request),
@@ -282,7 +273,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       statusWriter.close();
       api.close();
       logs.closeAll();
-      if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
