@@ -13,6 +13,8 @@ export interface Response {
   readonly headersSent: boolean;
   readonly writableEnded: boolean;
   readonly destroyed: boolean;
+  /** HTTP/1.1 only: send the status line and headers now rather than with the first chunk. */
+  flushHeaders?(): void;
 }
 
 export interface WatchOptions {
@@ -84,6 +86,9 @@ export function serveWatch(res: Response, o: WatchOptions): void {
   }
 
   res.writeHead(200, { "content-type": o.contentType, "cache-control": "no-cache, private" });
+  // As kube does: the client learns the watch is established before any event (a quiet collection
+  // would otherwise leave it waiting for the response).
+  res.flushHeaders?.();
   const write = (type: string, object: unknown) => {
     if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
   };

@@ -632,6 +632,23 @@ describe("http", () => {
     });
   });
 
+  test("watch: the response starts before any event, as kube flushes it at once", async () => {
+    const events = await watchEvents(
+      `${BUILDS}?watch=true&labelSelector=early-headers`,
+      (seen) => seen.length >= 1,
+      async () => {
+        const created = await req("POST", BUILDS, {
+          body: buildBody("early-headers", { labels: { "early-headers": "y" } }),
+        });
+        assert.equal(created.status, 201, created.text);
+      },
+    );
+    assert.deepEqual(
+      events.map((e) => [e.type, (e.object.metadata as { name: string }).name]),
+      [["ADDED", "early-headers"]],
+    );
+  });
+
   test("watch: timeoutSeconds=0 is kube's default timeout, not a watch that ends at once", async () => {
     const { request } = await import("node:https");
     const url = new URL(`${BUILDS}?watch=true&timeoutSeconds=0&labelSelector=none`, cluster.url);
