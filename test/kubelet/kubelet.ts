@@ -115,12 +115,19 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     log,
   };
   options.setPodLogSource?.((namespace, pod, container, opts) => logs.read(namespace, pod, container, opts));
-  options.setPodExecHandler?.((request) => {
+  /** Runs a command in a running container of a pod of this node (undefined when there is none). */
+  const exec = (namespace: string, pod: string, container: string, command: string[], opts?: ExecOptions) => {
     const worker = [...workers.values()].find(
-      (w) => w.pod.metadata?.namespace === request.namespace && w.pod.metadata?.name === request.pod,
+      (w) => w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === pod,
     );
-    const target = worker?.execTarget(request.container);
-    return target && execSession(execIn(target, request.command, { stdin: request.stdin }));
+    const target = worker?.execTarget(container);
+    return target && execIn(target, command, opts);
+  };
+  options.setPodExecHandler?.((request) => {
+    const child = exec(request.namespace, request.pod, request.container, request.command, {
+      stdin: request.stdin,
+    });
+    return child && execSession(child);
   });
   await registerNode(api, nodeName, deps, log);
   let bindingSupported = true;
@@ -252,13 +259,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   return {
     nodeName,
     dataDir,
-    exec(namespace, pod, container, command, execOptions) {
-      const worker = [...workers.values()].find(
-        (w) => w.pod.metadata?.namespace === namespace && w.pod.metadata?.name === pod,
-      );
-      const target = worker?.execTarget(container);
-      return target && execIn(target, command, execOptions);
-    },
+    exec,
     async stop() {
       watcher.stop();
       options.setPodLogSource?.(undefined);
