@@ -113,7 +113,7 @@ function listAndMapTypes(s: Schema, path: string, errors: FieldError[]): void {
       errors.push(
         invalid(
           `${path}.items.x-kubernetes-map-type`,
-          items["x-kubernetes-list-type"] ?? null,
+          items["x-kubernetes-map-type"] ?? null,
           "must be atomic as item of a list with x-kubernetes-list-type=set",
         ),
       );

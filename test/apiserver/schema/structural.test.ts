@@ -165,6 +165,22 @@ const cases: { name: string; schema: JSONSchemaProps; errors: string[] }[] = [
     ],
   },
   {
+    name: "a set of objects whose map type is not atomic (the value reported is the map type)",
+    schema: root({
+      type: "array",
+      "x-kubernetes-list-type": "set",
+      // map-type is not in the typed schema (Kiln's CRDs never use it), but kube checks it.
+      items: {
+        type: "object",
+        "x-kubernetes-map-type": "granular",
+        properties: { a: { type: "string" } },
+      } as JSONSchemaProps,
+    }),
+    errors: [
+      `${P}.properties[spec].items.x-kubernetes-map-type: Invalid value: "granular": must be atomic as item of a list with x-kubernetes-list-type=set`,
+    ],
+  },
+  {
     name: "an unknown list type",
     schema: root({ type: "array", "x-kubernetes-list-type": "bag", items: { type: "string" } }),
     errors: [
