@@ -626,7 +626,9 @@ describe("process kubelet", { timeout: 120_000 }, () => {
             command: [
               "sh",
               "-c",
-              "ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; find / -xdev -name token -path '*serviceaccount*' 2>/dev/null | wc -l",
+              // The token's file on the host (in the kubelet's data dir) is out of reach too.
+              `ls /var/run/secrets/kubernetes.io/serviceaccount 2>&1; echo host-tokens=$(find ${kubelet.dataDir} -name token 2>/dev/null | wc -l); ` +
+                "find / -xdev -name token -path '*serviceaccount*' 2>/dev/null | wc -l",
             ],
           },
         ],
@@ -656,6 +658,12 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     const build = await logOf("token", "build");
     assert.match(build, /No such file or directory/);
     assert.match(build, /\n0\n$/);
+    assert.match(build, /\nhost-tokens=0\n/);
+    const onHost = fs.readdirSync(kubelet.dataDir, { recursive: true }).map(String);
+    assert.ok(
+      onHost.some((f) => f.endsWith("/token")),
+      `the agent's token is on the host, in ${kubelet.dataDir}`,
+    );
   });
 
   test("securityContext: users, fsGroup, read-only root, capabilities, runAsNonRoot", async () => {
