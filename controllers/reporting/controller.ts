@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Build } from "../../api/build.ts";
 import { isFinished } from "../../api/build.ts";
 import { API_VERSION, RESOURCES } from "../../api/group.ts";
+import type { Repository } from "../../api/repository.ts";
 import { KubeClient } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
@@ -45,6 +46,19 @@ export interface ReportingController {
   start(): Promise<void>;
   /** Stops taking work and waits for Telegram requests in flight to be recorded. */
   stop(): Promise<void>;
+}
+
+/**
+ * Whether a Repository change can alter what the announcer owes: its spec (generation) or the blocked
+ * chats. The repository controller's own status writes (conditions, lastBuild on every new Build) do not,
+ * and would otherwise wake every unfinished Build of the repository for two fresh API reads each.
+ */
+export function announcerSees(repository: Repository, old: Repository | undefined): boolean {
+  if (!old) return true;
+  return (
+    old.metadata.generation !== repository.metadata.generation ||
+    JSON.stringify(old.status?.telegram) !== JSON.stringify(repository.status?.telegram)
+  );
 }
 
 /** Finished, and both GitHub and Telegram settled: nothing left to do, skip the API reads. */
@@ -127,11 +141,13 @@ export function reportingController(options: ReportingControllerOptions): Report
       {
         // A changed Repository (notify settings, a blocked chat retried) concerns its builds still owed something.
         informer: repositories,
-        keys: (r: KubernetesObject) =>
-          buildsIn(r.metadata?.namespace ?? "")
-            .filter((b) => b.spec.repository === r.metadata?.name && !fullyReported(b))
-            .map((b) => keyOf(b)!)
-            .filter(Boolean),
+        keys: (r: KubernetesObject, old: KubernetesObject | undefined) =>
+          !announcerSees(r as Repository, old as Repository | undefined)
+            ? undefined
+            : buildsIn(r.metadata?.namespace ?? "")
+                .filter((b) => b.spec.repository === r.metadata?.name && !fullyReported(b))
+                .map((b) => keyOf(b)!)
+                .filter(Boolean),
       },
     ],
   });

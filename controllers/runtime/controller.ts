@@ -18,8 +18,8 @@ export type Reconciler = (key: ObjectKey) => Promise<ReconcileResult | void>;
 
 export interface Watch<T extends ObjectWithMeta> {
   informer: Informer<T>;
-  /** The keys to reconcile when this object changes (its own, its owner's, …). */
-  keys: (object: T) => ObjectKey | ObjectKey[] | undefined;
+  /** The keys to reconcile when this object changes (its own, its owner's, …); old is set on updates. */
+  keys: (object: T, old: T | undefined) => ObjectKey | ObjectKey[] | undefined;
 }
 
 export interface ControllerOptions {
@@ -48,8 +48,8 @@ export class Controller {
     this.queue = new WorkQueue({ clock: options.clock, ...options.rateLimit });
     this.#metrics = runtimeMetrics(options.registry);
     for (const watch of options.watches) {
-      watch.informer.on((_type, object) => {
-        const keys = watch.keys(object);
+      watch.informer.on((_type, object, old) => {
+        const keys = watch.keys(object, old);
         if (keys === undefined) return;
         for (const key of Array.isArray(keys) ? keys : [keys]) this.enqueue(key);
       });
