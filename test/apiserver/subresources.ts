@@ -80,7 +80,12 @@ export function subresourceHandlers(
     res.on("close", close);
     stream.on("error", () => res.end());
     stream.on("end", () => res.end());
-    stream.on("data", (chunk: Buffer) => res.write(chunk));
+    // Backpressure: a slow reader of a long log pauses the source instead of buffering it all here.
+    stream.on("data", (chunk: Buffer) => {
+      if (res.write(chunk)) return;
+      stream.pause();
+      res.once("drain", () => stream.resume());
+    });
   };
 
   const token: SubresourceHandler = async (req, res, t, info, url) => {

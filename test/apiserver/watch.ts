@@ -10,6 +10,7 @@ export interface Response {
   write(chunk: string | Buffer): boolean;
   end(chunk?: string | Buffer): unknown;
   on(event: "close" | "error", listener: () => void): unknown;
+  once(event: "drain", listener: () => void): unknown;
   readonly headersSent: boolean;
   readonly writableEnded: boolean;
   readonly destroyed: boolean;

@@ -3,7 +3,7 @@
 // dryRun, pod graceful deletion and binding, TokenRequest, Events in both APIs, namespace deletion,
 // watch options, CRDs of both scopes coming and going.
 import assert from "node:assert/strict";
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { buildBody, podBody, type RawResponse, rawRequest, waitFor } from "./helpers.ts";
@@ -908,6 +908,48 @@ describe("http", () => {
     }
     const missing = expectStatus(await req("GET", `${PODS}/logged/log?container=main`), 400, "BadRequest");
     assert.match(String(missing.message), /is waiting to start/);
+  });
+
+  test("pods/log: a reader that does not read pauses the log source (no unbounded buffering)", async () => {
+    await req("POST", PODS, { body: podBody("chatty") });
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    const total = 64 * 1024 * 1024;
+    let produced = 0;
+    cluster.server.setPodLogSource((_ns, name) => {
+      if (name !== "chatty") return undefined;
+      return new Readable({
+        read() {
+          if (produced >= total) this.push(null);
+          else {
+            produced += chunk.length;
+            this.push(chunk);
+          }
+        },
+      });
+    });
+    const { request } = await import("node:https");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const r = request(
+          new URL(`${PODS}/chatty/log`, cluster.url),
+          { ca: cluster.server.caPem, headers: { authorization: `Bearer ${cluster.server.adminToken}` } },
+          (res) => {
+            res.pause();
+            setTimeout(() => {
+              r.destroy();
+              resolve();
+            }, 300);
+          },
+        );
+        r.on("error", (e) => {
+          if (!r.destroyed) reject(e);
+        });
+        r.end();
+      });
+      assert.ok(produced < total / 4, `the source ran ahead of the reader: ${produced} bytes produced`);
+    } finally {
+      cluster.server.setPodLogSource(undefined);
+    }
   });
 
   test("the default ServiceAccount and kube-root-ca.crt come back when deleted", async () => {
