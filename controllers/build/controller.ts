@@ -92,8 +92,12 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
       { informer: pods, keys: (p: V1Pod) => controllerOwnerKey(p, API_VERSION, "Build") },
       {
         informer: repositories,
-        keys: (r: Repository) =>
-          keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, `${r.metadata.namespace}/${r.metadata.name}`)),
+        // Builds read only the spec: a status write (the repository controller's lastBuild on every new
+        // Build) must not wake all of the repository's active builds.
+        keys: (r: Repository, old: Repository | undefined) =>
+          old && old.metadata.generation === r.metadata.generation
+            ? undefined
+            : keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, `${r.metadata.namespace}/${r.metadata.name}`)),
       },
     ],
   });

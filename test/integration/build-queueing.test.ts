@@ -1,7 +1,11 @@
 // Per-repository queueing against the test API server: concurrency, cancelSuperseded, history.keep.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Harness, PIPELINE, podStatuses, startHarness, waitFor } from "./build-harness.ts";
+import { API_VERSION } from "../../api/group.ts";
+import { resourcePath } from "../../lib/kube.ts";
+import { type Harness, NS, PIPELINE, podStatuses, startHarness, waitFor } from "./build-harness.ts";
+
+const repositoryPath = (name: string) => resourcePath(API_VERSION, "repositories", NS, name);
 
 let h: Harness;
 let sha: string;
@@ -37,6 +41,18 @@ describe("queueing", { timeout: 60_000 }, () => {
     assert.equal((await h.getBuild("conc-4"))?.status?.phase, "Queued", "the older queued build went first");
     await finish("conc-2");
     await h.waitPhase("conc-4", "Pending");
+  });
+
+  test("raising concurrency in the Repository's spec starts a queued build at once", async () => {
+    await h.createRepository("grow", { concurrency: 1, cancelSuperseded: false });
+    await h.createBuild("grow-1", { sha, branch: "g-1", repository: "grow" });
+    await h.waitPhase("grow-1", "Pending");
+    await h.createBuild("grow-2", { sha, branch: "g-2", repository: "grow" });
+    await h.waitPhase("grow-2", "Queued");
+    // A status write alone (as the repository controller makes) changes nothing.
+    await h.client.mergePatch(`${repositoryPath("grow")}/status`, { status: { lastBuild: "grow-2" } });
+    await h.client.mergePatch(repositoryPath("grow"), { spec: { concurrency: 2 } });
+    await h.waitPhase("grow-2", "Pending", 5_000);
   });
 
   test("cancelSuperseded: a newer build of the same branch cancels the older running one", async () => {
