@@ -2,7 +2,14 @@
 // The one CLI: every role of Kiln is a subcommand of the same program (and image).
 // Each subcommand module exports `main(args): Promise<number>` and is loaded only when used.
 
-type Command = { summary: string; load: () => Promise<{ main: (args: string[]) => Promise<number> }> };
+import { existsSync } from "node:fs";
+
+type Command = {
+  summary: string;
+  load: () => Promise<{ main: (args: string[]) => Promise<number> }>;
+  /** Whether this installation has the command (the image carries no sandbox). */
+  available?: () => boolean;
+};
 
 const COMMANDS: Record<string, Command> = {
   run: {
@@ -30,12 +37,16 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "all of Kiln on one machine, no cluster: API server, process kubelet, controllers, webhook, a demo",
     load: () => import("../test/cluster/sandbox.ts"),
+    // The sandbox runs a local API server and kubelet from test/, which the image does not carry.
+    available: () => existsSync(new URL("../test/cluster/sandbox.ts", import.meta.url)),
   },
 };
 
+const offered = () => Object.entries(COMMANDS).filter(([, c]) => c.available?.() ?? true);
+
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  kiln ${name.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...offered().map(([name]) => name.length));
+  const lines = offered().map(([name, c]) => `  kiln ${name.padEnd(width)}  ${c.summary}`);
   return `Usage: kiln <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun kiln <command> --help for a command's options.`;
 }
 
@@ -45,7 +56,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = offered().find(([n]) => n === name)?.[1];
   if (!command) {
     console.error(`kiln: unknown command "${name}"\n\n${usage()}`);
     return 2;

@@ -45,9 +45,26 @@ describe("parseReportingConfig", () => {
     );
     // A ConfigError: `kiln controller` prints it with the usage and exits 2, not with a stack trace.
     assert.throws(() => parseReportingConfig(["--public-url", "not a url"], {}), ConfigError);
+    // A directory where the token file should be cannot be read: that is a misconfiguration.
+    const dir = mkdtempSync(join(tmpdir(), "kiln-config-"));
     assert.throws(
-      () => parseReportingConfig(["--telegram-token-file", "/nonexistent/kiln-token"], {}),
+      () => parseReportingConfig(["--telegram-token-file", dir], {}),
       (err) => err instanceof ConfigError && /cannot read the Telegram token file/.test(err.message),
     );
+  });
+
+  test("a token file that is not there (the optional kiln-telegram Secret is absent) means no chat, and says so", () => {
+    const config = parseReportingConfig([], { KILN_TELEGRAM_TOKEN_FILE: "/nonexistent/kiln-telegram/token" });
+    assert.equal(config.telegramToken, undefined);
+    assert.match(
+      config.telegramOff ?? "",
+      /no Telegram token file at \/nonexistent\/kiln-telegram\/token .*chat is off/,
+    );
+    const fromEnv = parseReportingConfig([], {
+      KILN_TELEGRAM_TOKEN_FILE: "/nonexistent/kiln-telegram/token",
+      KILN_TELEGRAM_TOKEN: "123:abc",
+    });
+    assert.equal(fromEnv.telegramToken, "123:abc");
+    assert.equal(fromEnv.telegramOff, undefined);
   });
 });

@@ -7,6 +7,8 @@ import { ConfigError } from "../config.ts";
 export const reportingConfig = z.object({
   /** Telegram bot token; without it Kiln announces on GitHub only. */
   telegramToken: z.string().min(1).optional(),
+  /** Why there is no token, when a token file was named but is not there (said once in the log). */
+  telegramOff: z.string().optional(),
   telegramAPIRoot: z.url().default("https://api.telegram.org"),
   /** Answer bot commands (long polling). */
   telegramCommands: z.boolean().default(true),
@@ -25,11 +27,18 @@ export const REPORTING_FLAGS = {
   "status-context": { type: "string" },
 } as const;
 
-function readToken(path: string | undefined): string | undefined {
-  if (!path) return undefined;
+/**
+ * The token in a file, if the file is there. A missing file is no chat, not an error: the installed
+ * Deployment mounts the optional kiln-telegram Secret there, and without that Secret the file is absent.
+ * A file that is there but unreadable is a real misconfiguration.
+ */
+function readToken(path: string | undefined): { token?: string; off?: string } {
+  if (!path) return {};
   try {
-    return readFileSync(path, "utf8").trim();
+    return { token: readFileSync(path, "utf8").trim() };
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      return { off: `no Telegram token file at ${path} (is the kiln-telegram Secret there?): chat is off` };
     throw new ConfigError(`cannot read the Telegram token file ${path}: ${(err as Error).message}`);
   }
 }
@@ -47,10 +56,11 @@ export function parseReportingConfig(
 ): ReportingConfig {
   const { values } = parseArgs({ args, options: REPORTING_FLAGS, strict: false, allowPositionals: true });
   const flag = (name: keyof typeof REPORTING_FLAGS) => values[name] as string | undefined;
-  const token =
-    readToken(flag("telegram-token-file") ?? env.KILN_TELEGRAM_TOKEN_FILE) ?? env.KILN_TELEGRAM_TOKEN;
+  const file = readToken(flag("telegram-token-file") ?? env.KILN_TELEGRAM_TOKEN_FILE);
+  const token = file.token ?? env.KILN_TELEGRAM_TOKEN;
   const parsed = reportingConfig.safeParse({
     telegramToken: token || undefined,
+    telegramOff: token ? undefined : file.off,
     telegramAPIRoot: flag("telegram-api-root") ?? env.KILN_TELEGRAM_API_ROOT,
     telegramCommands:
       (values["telegram-commands"] as boolean | undefined) ?? env.KILN_TELEGRAM_COMMANDS !== "false",

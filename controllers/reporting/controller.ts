@@ -98,6 +98,7 @@ export function reportingController(options: ReportingControllerOptions): Report
   const telegram = config.telegramToken
     ? createTelegramClient({ token: config.telegramToken, apiRoot: config.telegramAPIRoot })
     : undefined;
+  if (config.telegramOff) log.info(config.telegramOff);
   const announcer = new Announcer({
     api,
     github: createGitHubStatuses({
