@@ -5,8 +5,14 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, relative, resolve, sep } from "node:path";
-import dockerignore from "@balena/dockerignore";
+import type { Ignore } from "@balena/dockerignore";
+
+// A CommonJS module whose types declare an ES default export: loaded as what it is.
+const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as (options?: {
+  ignorecase?: boolean;
+}) => Ignore;
 
 export const KILN_IMAGE = "localhost/kiln:dev";
 export const INPUTS_LABEL = "dev.kiln.inputs";

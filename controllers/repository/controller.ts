@@ -11,6 +11,8 @@ import { Controller } from "../runtime/controller.ts";
 import { keyOf } from "../runtime/keys.ts";
 import { resourceInformer } from "../runtime/kube-source.ts";
 import type { RateLimitOptions } from "../runtime/rate-limit.ts";
+import type { BuildAccessConfig } from "./build-access.ts";
+import { buildAccessReconciler, namespaceKey } from "./build-access-reconcile.ts";
 import type { RepositoryDeps } from "./deps.ts";
 import { type GitHubClientOptions, gitHubClient, type RepoGitHub } from "./github.ts";
 import { kubeRepositoryWrites } from "./kube.ts";
@@ -31,11 +33,18 @@ export interface RepositoryControllerOptions {
   github?: Partial<GitHubClientOptions>;
   /** Retry pacing of failed reconciles (the runtime's defaults when unset). */
   rateLimit?: RateLimitOptions;
+  /** Keep each Repository namespace's build access (agent account, webhook Secret reads, NetworkPolicy); off when unset. */
+  buildAccess?: BuildAccessConfig;
+}
+
+export interface RepositoryController {
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 const BY_REPOSITORY = "repository";
 
-export function createRepositoryController(options: RepositoryControllerOptions): Controller {
+export function createRepositoryController(options: RepositoryControllerOptions): RepositoryController {
   const { kubeConfig } = options;
   const client = options.client ?? new KubeClient(kubeConfig);
   const clock = options.clock ?? systemClock;
@@ -90,32 +99,72 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     graceMs: options.graceMs ?? 60_000,
   };
   const seenBuilds = new Set<string>();
-  return new Controller({
-    name: "repository",
-    reconcile: createReconciler(deps),
-    watches: [
-      {
-        informer: repositories,
-        keys: keyOf,
-      },
-      // A new Build changes the Repository's lastBuild. Only a Build not seen before wakes the reconciler
-      // (each pass asks GitHub), not every step a Build records.
-      {
-        informer: builds,
-        keys: (b: KubernetesObject) => {
-          const build = b as unknown as Build;
-          const namespace = build.metadata?.namespace;
-          const uid = build.metadata?.uid;
-          if (!uid || seenBuilds.has(uid) || !build.spec?.repository) return undefined;
-          // Bounded: forgetting only means one more (harmless) pass for a Build seen again.
-          if (seenBuilds.size >= 10_000) seenBuilds.clear();
-          seenBuilds.add(uid);
-          return { namespace: namespace ?? "default", name: build.spec.repository };
+  const controllers = [
+    new Controller({
+      name: "repository",
+      reconcile: createReconciler(deps),
+      watches: [
+        {
+          informer: repositories,
+          keys: keyOf,
         },
-      },
-    ],
-    log,
-    clock,
-    ...(options.rateLimit && { rateLimit: options.rateLimit }),
-  });
+        // A new Build changes the Repository's lastBuild. Only a Build not seen before wakes the reconciler
+        // (each pass asks GitHub), not every step a Build records.
+        {
+          informer: builds,
+          keys: (b: KubernetesObject) => {
+            const build = b as unknown as Build;
+            const namespace = build.metadata?.namespace;
+            const uid = build.metadata?.uid;
+            if (!uid || seenBuilds.has(uid) || !build.spec?.repository) return undefined;
+            // Bounded: forgetting only means one more (harmless) pass for a Build seen again.
+            if (seenBuilds.size >= 10_000) seenBuilds.clear();
+            seenBuilds.add(uid);
+            return { namespace: namespace ?? "default", name: build.spec.repository };
+          },
+        },
+      ],
+      log,
+      clock,
+      ...(options.rateLimit && { rateLimit: options.rateLimit }),
+    }),
+  ];
+  if (options.buildAccess) {
+    const reconcile = buildAccessReconciler({
+      client,
+      config: options.buildAccess,
+      log: log.child({ reconciler: "build-access" }),
+      intervalMs: options.intervalMs ?? 120_000,
+      repositoriesIn: (namespace) =>
+        repositories.list(namespace).flatMap((o) => {
+          const parsed = repositorySchema.safeParse(o);
+          return parsed.success ? [parsed.data] : [];
+        }),
+    });
+    controllers.push(
+      new Controller({
+        name: "build-access",
+        reconcile,
+        // One key per namespace: any Repository there changing (created, deleted, its webhook secret) counts.
+        watches: [
+          {
+            informer: repositories,
+            keys: (o: KubernetesObject) => namespaceKey(o.metadata?.namespace ?? "default"),
+          },
+        ],
+        log,
+        clock,
+        workers: 2,
+        ...(options.rateLimit && { rateLimit: options.rateLimit }),
+      }),
+    );
+  }
+  return {
+    start: async () => {
+      await Promise.all(controllers.map((c) => c.start()));
+    },
+    stop: async () => {
+      await Promise.all(controllers.map((c) => c.stop()));
+    },
+  };
 }

@@ -16,7 +16,24 @@ test("flags over environment; durations parsed; other controllers' flags ignored
     webhookURL: "https://kiln.example/hooks/github",
     intervalMs: 90_000,
     graceMs: 120_000,
+    buildAccess: true,
+    agentClusterRole: "kiln-build-agent",
+    webhookServiceAccount: { namespace: "kiln", serviceAccount: "kiln-webhook" },
+    buildNetworkPolicy: true,
   });
+});
+
+test("build access: the webhook's account follows Kiln's namespace; both parts can be switched off", () => {
+  const inTeam = parseRepositoryConfig([], { KILN_NAMESPACE: "ci-system" });
+  assert.deepEqual(inTeam.webhookServiceAccount, { namespace: "ci-system", serviceAccount: "kiln-webhook" });
+  const off = parseRepositoryConfig(["--no-build-access", "--no-build-network-policy"], {});
+  assert.equal(off.buildAccess, false);
+  assert.equal(off.buildNetworkPolicy, false);
+  assert.equal(parseRepositoryConfig([], { KILN_BUILD_ACCESS: "false" }).buildAccess, false);
+  assert.throws(
+    () => parseRepositoryConfig(["--webhook-service-account", "kiln-webhook"], {}),
+    /<namespace>:<name>/,
+  );
 });
 
 test("bad values are clear errors", () => {

@@ -4,6 +4,9 @@
 //                                           (the public URL of `kiln webhook`, ending in /hooks/github)
 //   --repository-interval / KILN_REPOSITORY_INTERVAL   how often each Repository is looked at again (default 2m)
 //   --catch-up-grace / KILN_CATCH_UP_GRACE  how long a branch head may lack a Build before catch-up (default 1m)
+//   build access in each Repository namespace (build-access.ts), on unless --no-build-access:
+//   --agent-cluster-role / KILN_AGENT_CLUSTER_ROLE, --webhook-service-account / KILN_WEBHOOK_SERVICE_ACCOUNT,
+//   --no-build-network-policy / KILN_BUILD_NETWORK_POLICY=false
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseDuration } from "../../api/duration.ts";
@@ -15,6 +18,10 @@ export const REPOSITORY_FLAGS = {
   "webhook-url": { type: "string" },
   "repository-interval": { type: "string" },
   "catch-up-grace": { type: "string" },
+  "no-build-access": { type: "boolean" },
+  "agent-cluster-role": { type: "string" },
+  "webhook-service-account": { type: "string" },
+  "no-build-network-policy": { type: "boolean" },
 } as const;
 
 const duration = (name: string) =>
@@ -29,10 +36,22 @@ const duration = (name: string) =>
       return ms;
     });
 
+const serviceAccount = z
+  .string()
+  .regex(/^[a-z0-9-]+:[a-z0-9.-]+$/, 'write it as <namespace>:<name>, such as "kiln:kiln-webhook"')
+  .transform((text) => {
+    const [namespace, name] = text.split(":") as [string, string];
+    return { namespace, serviceAccount: name };
+  });
+
 export const repositoryConfig = z.object({
   webhookURL: z.url().optional(),
   intervalMs: duration("repository-interval"),
   graceMs: duration("catch-up-grace"),
+  buildAccess: z.boolean().default(true),
+  agentClusterRole: z.string().min(1).default("kiln-build-agent"),
+  webhookServiceAccount: serviceAccount,
+  buildNetworkPolicy: z.boolean().default(true),
 });
 export type RepositoryConfig = z.infer<typeof repositoryConfig>;
 
@@ -43,6 +62,14 @@ export function parseRepositoryConfig(args: string[], env: NodeJS.ProcessEnv): R
     webhookURL: flag("webhook-url") ?? env.KILN_WEBHOOK_URL,
     intervalMs: flag("repository-interval") ?? env.KILN_REPOSITORY_INTERVAL,
     graceMs: flag("catch-up-grace") ?? env.KILN_CATCH_UP_GRACE,
+    buildAccess: values["no-build-access"] === true ? false : env.KILN_BUILD_ACCESS !== "false",
+    agentClusterRole: flag("agent-cluster-role") ?? env.KILN_AGENT_CLUSTER_ROLE,
+    webhookServiceAccount:
+      flag("webhook-service-account") ??
+      env.KILN_WEBHOOK_SERVICE_ACCOUNT ??
+      `${env.KILN_NAMESPACE || "kiln"}:kiln-webhook`,
+    buildNetworkPolicy:
+      values["no-build-network-policy"] === true ? false : env.KILN_BUILD_NETWORK_POLICY !== "false",
   });
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -58,6 +85,11 @@ export const repositoryModule: ControllerModule = {
   --webhook-url <url>            where GitHub delivers when spec.webhook.url is unset [KILN_WEBHOOK_URL]
   --repository-interval <d>      how often each Repository is looked at again [KILN_REPOSITORY_INTERVAL] (2m)
   --catch-up-grace <d>           how long a branch head may lack a Build before catch-up [KILN_CATCH_UP_GRACE] (1m)
+  --no-build-access              do not keep build access in Repository namespaces [KILN_BUILD_ACCESS=false]:
+                                 the agent's ServiceAccount and RoleBinding, the webhook's read of webhook Secrets
+  --agent-cluster-role <name>    ClusterRole bound to the agent there [KILN_AGENT_CLUSTER_ROLE] (kiln-build-agent)
+  --webhook-service-account <ns:name>  the webhook's account [KILN_WEBHOOK_SERVICE_ACCOUNT] (<KILN_NAMESPACE>:kiln-webhook)
+  --no-build-network-policy      no egress NetworkPolicy for build pods [KILN_BUILD_NETWORK_POLICY=false]
 `,
   create({ kubeConfig, client, config, log, args, env }) {
     const own = parseRepositoryConfig(args, env);
@@ -70,6 +102,14 @@ export const repositoryModule: ControllerModule = {
       ...(own.webhookURL && { webhookURL: own.webhookURL }),
       ...(own.intervalMs !== undefined && { intervalMs: own.intervalMs }),
       ...(own.graceMs !== undefined && { graceMs: own.graceMs }),
+      ...(own.buildAccess && {
+        buildAccess: {
+          agentServiceAccount: config.agentServiceAccount,
+          agentClusterRole: own.agentClusterRole,
+          webhook: own.webhookServiceAccount,
+          networkPolicy: own.buildNetworkPolicy,
+        },
+      }),
     });
   },
 };

@@ -5,8 +5,10 @@ import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { FINALIZERS, GROUP, VERSION } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
-import { createRepositoryController } from "../../controllers/repository/controller.ts";
-import type { Controller } from "../../controllers/runtime/controller.ts";
+import {
+  createRepositoryController,
+  type RepositoryController,
+} from "../../controllers/repository/controller.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
@@ -17,7 +19,7 @@ const HOOK_URL = "http://127.0.0.1:9/hooks/github"; // nothing listens: deliveri
 describe("repository controller on the test API server", { timeout: 60_000 }, () => {
   let cluster: TestCluster;
   let gh: FakeGitHub;
-  let controller: Controller;
+  let controller: RepositoryController;
   let custom: CustomObjectsApi;
   const repositories = { group: GROUP, version: VERSION, namespace: "default", plural: "repositories" };
 

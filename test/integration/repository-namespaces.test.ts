@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { API_VERSION, FINALIZERS, RESOURCES } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
-import { createRepositoryController } from "../../controllers/repository/controller.ts";
-import type { Controller } from "../../controllers/runtime/controller.ts";
+import {
+  createRepositoryController,
+  type RepositoryController,
+} from "../../controllers/repository/controller.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
@@ -13,7 +15,7 @@ import { waitFor } from "../wait-for.ts";
 
 let cluster: TestCluster;
 let client: KubeClient;
-let controller: Controller;
+let controller: RepositoryController;
 
 const path = (namespace: string, name?: string) =>
   resourcePath(API_VERSION, RESOURCES.Repository.plural, namespace, name);

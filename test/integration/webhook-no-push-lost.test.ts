@@ -12,8 +12,10 @@ import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { GROUP, VERSION } from "../../api/group.ts";
-import { createRepositoryController } from "../../controllers/repository/controller.ts";
-import type { Controller } from "../../controllers/runtime/controller.ts";
+import {
+  createRepositoryController,
+  type RepositoryController,
+} from "../../controllers/repository/controller.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
@@ -63,7 +65,7 @@ describe("webhook + repository controller + test API server + fake GitHub", { ti
   let gh: FakeGitHub;
   let network: Awaited<ReturnType<typeof tcpSwitch>>;
   let webhook: RunningWebhook;
-  let controller: Controller;
+  let controller: RepositoryController;
   let dir: string;
   let custom: CustomObjectsApi;
 
