@@ -65,11 +65,56 @@ export const pauseStep = z.strictObject({
 
 export const STEP_TYPES = ["run", "pause"] as const;
 
+// A Kubernetes quantity as people write them: 500m, 2, 1.5, 512Mi, 4G.
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const quantity = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = String(value);
+  if (!QUANTITY.test(text)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${text}" is not a quantity: write it like 500m, 2, 512Mi or 4Gi`,
+    });
+    return z.NEVER;
+  }
+  return text;
+});
+const cpuMemory = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+
+/** What the build (or a service) container asks of the node; Kiln's defaults fill in the rest. */
+export const resources = z.strictObject({ requests: cpuMemory.optional(), limits: cpuMemory.optional() });
+export type Resources = z.output<typeof resources>;
+
+/**
+ * The user a container runs as: a uid or "uid:gid". Non-root everywhere (the build and every service)
+ * lets the build pod meet Pod Security "restricted"; unset means the image's own user.
+ */
+export const user = z.union([z.int().min(0), z.string()]).transform((value, ctx) => {
+  const m = /^(\d+)(?::(\d+))?$/.exec(String(value));
+  if (!m) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a user: write a uid such as 1000, or 1000:1000`,
+    });
+    return z.NEVER;
+  }
+  return { uid: Number(m[1]), ...(m[2] === undefined ? {} : { gid: Number(m[2]) }) };
+});
+export type User = z.output<typeof user>;
+
+/** A command as a list of words, as a pod's `command` (no shell: write [sh, -c, "…"] for one). */
+const words = z.array(z.string()).min(1, "the command is empty");
+
 const service = z
   .strictObject({
     name: z.string().regex(DNS_LABEL, "a service name is a lowercase DNS label, such as postgres"),
     image: z.string().min(1),
+    /** Replaces the image's entrypoint, as a pod's `command` does. */
+    command: words.optional(),
+    /** Replaces the image's default arguments (postgres -c fsync=off: `args: [-c, fsync=off]`). */
+    args: z.array(z.string()).optional(),
     env: envMap.optional(),
+    user: user.optional(),
+    resources: resources.optional(),
     ports: z.array(z.int().min(1).max(65535)).optional(),
     ready: z
       .strictObject({
@@ -98,6 +143,9 @@ const secret = z.strictObject({
 /** Everything but the steps, which are checked one by one (see manifest.ts). */
 export const manifestShape = z.strictObject({
   image: z.string().min(1).optional(),
+  /** The user the build's steps run as (the build container's runAsUser). */
+  user: user.optional(),
+  resources: resources.optional(),
   services: z.array(service).optional(),
   env: envMap.optional(),
   steps: z.array(z.unknown()).min(1, "the pipeline has no steps: add at least one under steps"),
@@ -113,6 +161,8 @@ export type Service = z.output<typeof service>;
 
 export interface Pipeline {
   image?: string;
+  user?: User;
+  resources?: Resources;
   services: Service[];
   env: Record<string, string>;
   steps: Step[];

@@ -54,7 +54,7 @@ describe("parsePipeline", () => {
     [
       "unknown key without a near one",
       "steps:\n  - {name: a, run: x}\nwhatever: 1\n",
-      '.kiln.yaml:3:1: unknown key "whatever"; known keys: image, services, env, steps, timeout, cache, secrets',
+      '.kiln.yaml:3:1: unknown key "whatever"; known keys: image, user, resources, services, env, steps, timeout, cache, secrets',
     ],
     ["YAML syntax", "steps: [\n  - a\n", ".kiln.yaml:2:3: YAML syntax:"],
     [
@@ -130,7 +130,59 @@ describe("parsePipeline", () => {
       "steps:\n  - {name: a, run: x, when: {branches: []}}\n",
       ".kiln.yaml:2:40: steps[0].when.branches: list at least one branch pattern",
     ],
+    [
+      "bad user",
+      "user: node\nsteps:\n  - {name: a, run: x}\n",
+      '.kiln.yaml:1:7: user: "node" is not a user: write a uid such as 1000, or 1000:1000',
+    ],
+    [
+      "bad quantity",
+      "resources: {requests: {memory: 2GB}}\nsteps:\n  - {name: a, run: x}\n",
+      '.kiln.yaml:1:32: resources.requests.memory: "2GB" is not a quantity',
+    ],
+    [
+      "unknown resource",
+      "resources: {limits: {gpu: 1}}\nsteps:\n  - {name: a, run: x}\n",
+      '.kiln.yaml:1:22: resources.limits: unknown key "gpu"',
+    ],
+    [
+      "service command not a list",
+      "services:\n  - {name: pg, image: p, command: postgres -c fsync=off}\nsteps:\n  - {name: a, run: x}\n",
+      ".kiln.yaml:2:35: services[0].command: must be a list",
+    ],
+    [
+      "service args not a list",
+      "services:\n  - {name: pg, image: p, args: -c fsync=off}\nsteps:\n  - {name: a, run: x}\n",
+      ".kiln.yaml:2:32: services[0].args: must be a list",
+    ],
   ];
+
+  test("user, resources, and a service's command and args (postgres -c fsync=off)", () => {
+    const r = parsePipeline(`image: node:24
+user: 1000
+resources: {requests: {cpu: 2, memory: 1Gi}, limits: {memory: 4Gi}}
+services:
+  - name: postgres
+    image: postgres:17
+    args: [-c, fsync=off]
+    user: "999:999"
+    resources: {limits: {memory: 512Mi}}
+  - {name: redis, image: redis:7, command: [redis-server, --save, ""]}
+steps:
+  - {name: a, run: x}
+`);
+    assert.ok(r.ok, r.ok ? "" : r.errors.map(formatError).join("\n"));
+    assert.deepEqual(r.pipeline.user, { uid: 1000 });
+    assert.deepEqual(r.pipeline.resources, {
+      requests: { cpu: "2", memory: "1Gi" },
+      limits: { memory: "4Gi" },
+    });
+    const [postgres, redis] = r.pipeline.services;
+    assert.deepEqual(postgres?.args, ["-c", "fsync=off"]);
+    assert.deepEqual(postgres?.user, { uid: 999, gid: 999 });
+    assert.deepEqual(postgres?.resources, { limits: { memory: "512Mi" } });
+    assert.deepEqual(redis?.command, ["redis-server", "--save", ""]);
+  });
   for (const [what, text, expected] of cases) {
     test(`error: ${what}`, () => {
       const r = parsePipeline(text);

@@ -113,6 +113,8 @@ export function parsePipeline(text: string, file = ".kiln.yaml"): ParseResult {
     ok: true,
     pipeline: {
       ...(m.image === undefined ? {} : { image: m.image }),
+      ...(m.user === undefined ? {} : { user: m.user }),
+      ...(m.resources === undefined ? {} : { resources: m.resources }),
       services: m.services ?? [],
       env: m.env ?? {},
       steps,

@@ -41,3 +41,31 @@ export const objectMeta = z.looseObject({
   ownerReferences: z.array(z.looseObject({})).optional(),
 });
 export type ObjectMeta = z.infer<typeof objectMeta>;
+
+/** core/v1 Toleration: a build pod may run on nodes tainted so. */
+export const toleration = z
+  .object({
+    key: z.string().optional(),
+    operator: z.enum(["Exists", "Equal"]).optional(),
+    value: z.string().optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    tolerationSeconds: z.int().optional(),
+  })
+  .describe("A toleration, as in a pod's spec.tolerations.");
+export type Toleration = z.infer<typeof toleration>;
+
+/** Where build pods run and what they pull their images with. */
+export const buildPodPlacement = z
+  .object({
+    nodeSelector: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Node labels build pods must match (added to Kiln's defaults)."),
+    tolerations: z.array(toleration).optional().describe("Tolerations of build pods (added to Kiln's)."),
+    imagePullSecrets: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Secrets in this namespace to pull the pipeline's images with (added to Kiln's)."),
+  })
+  .describe("Scheduling and image pulls of this repository's build pods.");
+export type BuildPodPlacement = z.infer<typeof buildPodPlacement>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { condition, objectMeta, secretKeyRef } from "./common.ts";
+import { buildPodPlacement, condition, objectMeta, secretKeyRef } from "./common.ts";
 import { API_VERSION } from "./group.ts";
 
 export const NOTIFY_EVENTS = ["failure", "recovery", "success"] as const;
@@ -76,6 +76,7 @@ export const repositorySpec = z
       })
       .default({ keep: 50 })
       .describe("How many finished builds to keep."),
+    buildPod: buildPodPlacement.optional(),
   })
   .describe("A GitHub repository that Kiln watches and builds.");
 export type RepositorySpec = z.infer<typeof repositorySpec>;

@@ -55,7 +55,51 @@ describe("parseControllerConfig", () => {
     t.assert.deepEqual(c.controllers, ["build"]);
   });
 
+  test("build pod defaults: resources kubectl-style, scheduling and pull secrets", (t) => {
+    const d = parseControllerConfig([], {});
+    t.assert.deepEqual(d.buildResources, {
+      requests: { cpu: "500m", memory: "512Mi" },
+      limits: { memory: "4Gi" },
+    });
+    t.assert.deepEqual(d.buildScheduling, { nodeSelector: {}, tolerations: [], imagePullSecrets: [] });
+    t.assert.equal(d.imagePullPolicy, "IfNotPresent");
+    const c = parseControllerConfig(["--build-limits", "cpu=4,memory=8Gi"], {
+      KILN_BUILD_REQUESTS: "cpu=1",
+      KILN_SERVICE_LIMITS: "memory=1Gi",
+      KILN_BUILD_NODE_SELECTOR: "node-pool=builds, kubernetes.io/arch=amd64",
+      KILN_BUILD_TOLERATIONS: '[{"key":"builds","operator":"Exists","effect":"NoSchedule"}]',
+      KILN_BUILD_IMAGE_PULL_SECRETS: "registry, mirror",
+      KILN_IMAGE_PULL_POLICY: "Always",
+    });
+    t.assert.deepEqual(c.buildResources, { requests: { cpu: "1" }, limits: { cpu: "4", memory: "8Gi" } });
+    t.assert.deepEqual(c.serviceResources, {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { memory: "1Gi" },
+    });
+    t.assert.deepEqual(c.buildScheduling, {
+      nodeSelector: { "node-pool": "builds", "kubernetes.io/arch": "amd64" },
+      tolerations: [{ key: "builds", operator: "Exists", effect: "NoSchedule" }],
+      imagePullSecrets: ["registry", "mirror"],
+    });
+    t.assert.equal(c.imagePullPolicy, "Always");
+  });
+
   const bad: Array<[string, string[], NodeJS.ProcessEnv, RegExp]> = [
+    [
+      "bad quantity",
+      ["--build-requests", "cpu=lots"],
+      {},
+      /--build-requests: "cpu=lots" is not cpu=<quantity>/,
+    ],
+    ["bad node selector", [], { KILN_BUILD_NODE_SELECTOR: "builds" }, /"builds" is not key=value/],
+    ["bad tolerations", [], { KILN_BUILD_TOLERATIONS: "[{" }, /--build-tolerations: not JSON/],
+    [
+      "bad toleration",
+      [],
+      { KILN_BUILD_TOLERATIONS: '[{"effect":"Sometimes"}]' },
+      /buildScheduling\.tolerations/,
+    ],
+    ["bad pull policy", [], { KILN_IMAGE_PULL_POLICY: "Maybe" }, /imagePullPolicy/],
     ["unknown flag", ["--nope"], {}, /nope/],
     ["bad port", ["--metrics-port", "99999"], {}, /metricsPort/],
     ["bad duration", ["--start-timeout", "soon"], {}, /"soon" is not a duration/],

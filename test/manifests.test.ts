@@ -55,7 +55,13 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       "Deployment/kiln-controller",
       "Deployment/kiln-webhook",
       "Service/kiln-webhook",
-      "ServiceAccount/kiln-build",
+      "Service/kiln-controller-metrics",
+      "ConfigMap/kiln-config",
+      "PodDisruptionBudget/kiln-controller",
+      "PodDisruptionBudget/kiln-webhook",
+      "NetworkPolicy/kiln-webhook",
+      "NetworkPolicy/kiln-controller",
+      "ClusterRole/kiln-build-agent",
     ]) {
       assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
     }
@@ -97,8 +103,64 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
         { resources: ["builds/status"], verbs: ["get", "patch"] },
       ],
     );
-    const account = objects.find((o) => o.kind === "ServiceAccount" && o.metadata.name === "kiln-build");
-    t.assert.equal(account?.automountServiceAccountToken, false);
+    // The controller keeps the account itself, in each Repository namespace (build-access.ts).
+    t.assert.equal(
+      objects.some((o) => o.kind === "ServiceAccount" && o.metadata.name === "kiln-build"),
+      false,
+    );
+  });
+
+  test("the internet-facing webhook reads no Secret; the controller only gets Secrets by name", (t) => {
+    const secretRules = (name: string) => rulesOf(name).filter((r) => r.resources.includes("secrets"));
+    t.assert.deepEqual(secretRules("kiln-webhook"), []);
+    t.assert.deepEqual(
+      secretRules("kiln-controller").map((r) => r.verbs),
+      [["get"]],
+    );
+    // It may bind the agent's ClusterRole in build namespaces, and no other.
+    const bind = rulesOf("kiln-controller").filter((r) => r.verbs.includes("bind"));
+    t.assert.deepEqual(
+      bind.map((r) => ({ resources: r.resources, names: (r as { resourceNames?: string[] }).resourceNames })),
+      [{ resources: ["clusterroles"], names: ["kiln-build-agent"] }],
+    );
+    assert.ok(rulesOf("kiln-controller").some((r) => r.resources.includes("builds/finalizers")));
+  });
+
+  test("every setting comes from the kiln-config ConfigMap: no env entry shadows it", (t) => {
+    for (const deployment of byKind("Deployment")) {
+      const pod = (deployment.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+      for (const c of pod.containers as Array<{
+        env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+        envFrom?: Array<{ configMapRef?: { name: string } }>;
+      }>) {
+        t.assert.deepEqual(
+          (c.env ?? []).filter((e) => e.valueFrom === undefined).map((e) => e.name),
+          [],
+          `${deployment.metadata.name}: literal env entries`,
+        );
+        assert.ok(c.envFrom?.some((e) => e.configMapRef?.name === "kiln-config"));
+      }
+    }
+  });
+
+  test("probes and scratch space: the webhook is ready with its cache, the controller has a /tmp", (t) => {
+    const podOf = (name: string) =>
+      (
+        byKind("Deployment").find((d) => d.metadata.name === name)!.spec as {
+          template: { spec: Record<string, unknown> };
+        }
+      ).template.spec as {
+        volumes?: Array<{ name: string; emptyDir?: unknown }>;
+        containers: Array<{
+          readinessProbe?: { httpGet?: { path: string } };
+          volumeMounts?: Array<{ name: string; mountPath: string }>;
+        }>;
+      };
+    t.assert.equal(podOf("kiln-webhook").containers[0]?.readinessProbe?.httpGet?.path, "/readyz");
+    const controller = podOf("kiln-controller");
+    const tmp = controller.containers[0]?.volumeMounts?.find((m) => m.mountPath === "/tmp");
+    assert.ok(tmp, "a /tmp mount");
+    assert.ok(controller.volumes?.find((v) => v.name === tmp!.name)?.emptyDir, "an emptyDir");
   });
 
   test("Kiln's own pods run as non-root with no capabilities and a read-only root", (t) => {
@@ -117,13 +179,12 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
 
   test("build pods use the controller's own image, after a kustomize image override too", (t) => {
     const controller = byKind("Deployment").find((d) => d.metadata.name === "kiln-controller");
-    const container = (
-      controller!.spec as {
-        template: {
-          spec: { containers: Array<{ image: string; env: Array<{ name: string; value?: string }> }> };
-        };
-      }
-    ).template.spec.containers[0];
-    t.assert.equal(container?.env.find((e) => e.name === "KILN_IMAGE")?.value, container?.image);
+    const container = (controller!.spec as { template: { spec: { containers: Array<{ image: string }> } } })
+      .template.spec.containers[0];
+    const config = byKind("ConfigMap").find((c) => c.metadata.name === "kiln-config") as
+      | { data: Record<string, string> }
+      | undefined;
+    t.assert.equal(config?.data.KILN_IMAGE, container?.image);
+    t.assert.equal(container?.image, "kiln:0.1.0");
   });
 });

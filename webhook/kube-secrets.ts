@@ -3,7 +3,7 @@
 // secret takes effect at once. During rotation keep the old secret under "<key>.previous".
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Repository } from "../api/repository.ts";
-import { isNotFound, isTransient } from "../lib/kube-errors.ts";
+import { httpStatus, isNotFound, isTransient } from "../lib/kube-errors.ts";
 import type { SecretSource } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
 
@@ -25,6 +25,14 @@ export function kubeSecretReader(kubeConfig: KubeConfig): SecretReader {
         if (isNotFound(err)) return undefined;
         if (isTransient(err))
           throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
+        // The webhook reads only the Secrets its Role in that namespace names, and the controller writes that
+        // Role when it sees the Repository: a delivery for a Repository just created may come first. GitHub
+        // (and the controller's redelivery) retry a 503.
+        if (httpStatus(err) === 403)
+          throw new UnavailableError(
+            `not allowed to read Secret ${namespace}/${name} yet (Kiln's controller grants it for each Repository's webhook secret); try again`,
+            { cause: err },
+          );
         throw err;
       }
     },

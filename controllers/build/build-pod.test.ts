@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GIT_TOKEN_DIR } from "../../agent/pod-protocol.ts";
-import { buildPod } from "./build-pod.ts";
+import { buildPod, runsAsNonRoot } from "./build-pod.ts";
 import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "./fixtures.ts";
 
 const podOf = (...args: Parameters<typeof buildPod>) => buildPod(...args);
@@ -58,6 +58,99 @@ describe("buildPod", () => {
     const label = pod.metadata!.labels!["kiln.dev/build"]!;
     assert.ok(label.length <= 63 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i.test(label), label);
     t.assert.equal(pod.spec!.activeDeadlineSeconds, 1800);
+  });
+
+  test("a pipeline's resources win over Kiln's defaults key by key; services take command, args, user", (t) => {
+    const pipeline = {
+      image: "node:24",
+      resources: { requests: { cpu: "2" }, limits: { memory: "8Gi" } },
+      services: [
+        {
+          name: "postgres",
+          image: "postgres:17",
+          args: ["-c", "fsync=off"],
+          user: { uid: 999, gid: 999 },
+          resources: { limits: { memory: "1Gi" } },
+        },
+      ],
+    };
+    const pod = podOf(sampleBuild(), sampleRepository(), pipeline, sampleConfig);
+    const build = pod.spec!.containers.find((c) => c.name === "build")!;
+    t.assert.deepEqual(build.resources, {
+      requests: { cpu: "2", memory: "512Mi" },
+      limits: { memory: "8Gi" },
+    });
+    const postgres = pod.spec!.initContainers!.find((c) => c.name === "service-postgres")!;
+    t.assert.deepEqual(postgres.args, ["-c", "fsync=off"]);
+    t.assert.equal(postgres.command, undefined, "the image's entrypoint stays");
+    t.assert.deepEqual(postgres.resources, {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { memory: "1Gi" },
+    });
+    t.assert.deepEqual(postgres.securityContext, {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      runAsNonRoot: true,
+      runAsUser: 999,
+      runAsGroup: 999,
+    });
+    // The build container runs as the image's user: baseline rights.
+    t.assert.deepEqual(build.securityContext, {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["NET_RAW"] },
+    });
+  });
+
+  test("non-root everywhere is what makes a pod restricted; root by name keeps baseline rights", (t) => {
+    const nonRoot = {
+      image: "node:24",
+      user: { uid: 1000 },
+      services: [{ name: "r", image: "redis", user: { uid: 999 } }],
+    };
+    t.assert.equal(runsAsNonRoot(nonRoot), true);
+    t.assert.equal(runsAsNonRoot({ ...nonRoot, services: [{ name: "r", image: "redis" }] }), false);
+    t.assert.equal(runsAsNonRoot({ image: "node:24", user: { uid: 0 }, services: [] }), false);
+    t.assert.equal(runsAsNonRoot({ image: "node:24", services: [] }), false);
+    const pod = podOf(
+      sampleBuild(),
+      sampleRepository(),
+      { image: "x", user: { uid: 0 }, services: [] },
+      sampleConfig,
+    );
+    t.assert.deepEqual(pod.spec!.containers[0]!.securityContext, {
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["NET_RAW"] },
+      runAsUser: 0,
+    });
+  });
+
+  test("placement: Kiln's defaults and the Repository's own nodeSelector, tolerations and pull secrets", (t) => {
+    const config = {
+      ...sampleConfig,
+      buildScheduling: {
+        nodeSelector: { "node-pool": "builds" },
+        tolerations: [{ key: "builds", operator: "Exists" as const, effect: "NoSchedule" as const }],
+        imagePullSecrets: ["registry"],
+      },
+    };
+    const repo = sampleRepository({
+      buildPod: {
+        nodeSelector: { "kubernetes.io/arch": "arm64" },
+        tolerations: [{ key: "arm", operator: "Exists" }],
+        imagePullSecrets: ["team-registry", "registry"],
+      },
+    });
+    const spec = podOf(sampleBuild(), repo, samplePipeline, config).spec!;
+    t.assert.deepEqual(spec.nodeSelector, { "node-pool": "builds", "kubernetes.io/arch": "arm64" });
+    t.assert.deepEqual(
+      spec.tolerations?.map((x) => x.key),
+      ["builds", "arm"],
+    );
+    t.assert.deepEqual(spec.imagePullSecrets, [{ name: "registry" }, { name: "team-registry" }]);
+    const plain = podOf(sampleBuild(), sampleRepository(), samplePipeline, sampleConfig).spec!;
+    t.assert.equal(plain.nodeSelector, undefined);
+    t.assert.equal(plain.tolerations, undefined);
+    t.assert.equal(plain.imagePullSecrets, undefined);
   });
 
   test("the same inputs always give the same pod", (t) => {

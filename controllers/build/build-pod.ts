@@ -6,7 +6,9 @@
 // forced to runAsNonRoot and keep the runtime's default capabilities minus NET_RAW (Pod Security
 // "baseline"): most CI images (node, python, postgres …) start as root and their steps expect to
 // `apt-get install` or chown, which needs CHOWN/SETUID/DAC_OVERRIDE; forcing more makes ordinary pipelines
-// fail in confusing ways. The pod's fsGroup keeps the shared emptyDirs writable for every container.
+// fail in confusing ways. A pipeline (or service) that names a non-root `user:` runs as it with no
+// capabilities and runAsNonRoot; when the build and every service do, the whole pod meets "restricted".
+// The pod's fsGroup keeps the shared emptyDirs writable for every container.
 import type { V1Container, V1Pod, V1SecurityContext, V1Volume } from "@kubernetes/client-node";
 import {
   agentContainerArgs,
@@ -26,7 +28,7 @@ import { API_VERSION, LABELS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";
-import type { PipelineService, PodPipeline } from "./pipeline.ts";
+import type { PipelineResources, PipelineService, PipelineUser, PodPipeline } from "./pipeline.ts";
 
 export type BuildPodConfig = Pick<
   ControllerConfig,
@@ -37,6 +39,7 @@ export type BuildPodConfig = Pick<
   | "buildResources"
   | "serviceResources"
   | "kilnResources"
+  | "buildScheduling"
 >;
 
 const GIT_TOKEN_VOLUME = "git-token";
@@ -69,10 +72,19 @@ const SAFE_WORKSPACE = { name: "GIT_CONFIG_PARAMETERS", value: `'safe.directory'
 // kiln fetch runs only Kiln's code; a local (file://) clone URL, as in a sandbox, is another user's too.
 const SAFE_ANY = { name: "GIT_CONFIG_PARAMETERS", value: "'safe.directory'='*'" };
 
-const userSecurity: V1SecurityContext = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["NET_RAW"] },
-};
+/** A user container: the image's user with baseline rights, or the pipeline's user (no rights if non-root). */
+function userSecurity(user: PipelineUser | undefined): V1SecurityContext {
+  if (user === undefined) return { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] } };
+  const ids = { runAsUser: user.uid, ...(user.gid !== undefined && { runAsGroup: user.gid }) };
+  if (user.uid === 0) return { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] }, ...ids };
+  return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, ...ids };
+}
+
+/** Whether every user container runs as a non-root user the pipeline names: the pod is then "restricted". */
+export function runsAsNonRoot(pipeline: PodPipeline): boolean {
+  const nonRoot = (u: PipelineUser | undefined) => u !== undefined && u.uid !== 0;
+  return nonRoot(pipeline.user) && pipeline.services.every((s) => nonRoot(s.user));
+}
 
 function kilnSecurity(config: BuildPodConfig): V1SecurityContext {
   return {
@@ -85,8 +97,12 @@ function kilnSecurity(config: BuildPodConfig): V1SecurityContext {
   };
 }
 
-function resources(r: Resources): V1Container["resources"] {
-  return structuredClone(r) as V1Container["resources"];
+/** Kiln's defaults with what the pipeline asks for over them, key by key. */
+function resources(defaults: Resources, own?: PipelineResources): V1Container["resources"] {
+  const merged: Resources = structuredClone(defaults);
+  if (own?.requests) merged.requests = { ...merged.requests, ...own.requests };
+  if (own?.limits) merged.limits = { ...merged.limits, ...own.limits };
+  return merged as V1Container["resources"];
 }
 
 function serviceContainer(service: PipelineService, config: BuildPodConfig): V1Container {
@@ -103,10 +119,11 @@ function serviceContainer(service: PipelineService, config: BuildPodConfig): V1C
     // A native sidecar: started before the build container, stopped after it, never holding the pod up.
     restartPolicy: "Always",
     env: Object.entries(service.env ?? {}).map(([name, value]) => ({ name, value })),
-    securityContext: userSecurity,
-    resources: resources(config.serviceResources),
+    securityContext: userSecurity(service.user),
+    resources: resources(config.serviceResources, service.resources),
   };
   if (service.command) container.command = service.command;
+  if (service.args) container.args = service.args;
   if (service.ports?.length)
     container.ports = service.ports.map((p) => ({ containerPort: p, protocol: "TCP" }));
   if (check) {
@@ -184,8 +201,8 @@ export function buildPod(
     workingDir: WORKSPACE_DIR,
     env: [SAFE_WORKSPACE],
     volumeMounts: volumeMounts(),
-    securityContext: userSecurity,
-    resources: resources(config.buildResources),
+    securityContext: userSecurity(pipeline.user),
+    resources: resources(config.buildResources, pipeline.resources),
   };
   const agent: V1Container = {
     name: CONTAINERS.agent,
@@ -209,6 +226,12 @@ export function buildPod(
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
+
+  const placement = repository.spec.buildPod ?? {};
+  const scheduling = config.buildScheduling;
+  const nodeSelector = { ...scheduling.nodeSelector, ...placement.nodeSelector };
+  const tolerations = [...scheduling.tolerations, ...(placement.tolerations ?? [])];
+  const pullSecrets = [...new Set([...scheduling.imagePullSecrets, ...(placement.imagePullSecrets ?? [])])];
 
   return {
     apiVersion: "v1",
@@ -243,6 +266,9 @@ export function buildPod(
       initContainers: [fetch, ...pipeline.services.map((s) => serviceContainer(s, config))],
       containers: [buildContainer, agent],
       volumes,
+      ...(Object.keys(nodeSelector).length > 0 && { nodeSelector }),
+      ...(tolerations.length > 0 && { tolerations }),
+      ...(pullSecrets.length > 0 && { imagePullSecrets: pullSecrets.map((n) => ({ name: n })) }),
     },
   };
 }

@@ -18,7 +18,7 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       message: more > 0 ? `${shown.join("; ")} (and ${more} more)` : shown.join("; "),
     };
   }
-  const { image, services } = result.pipeline;
+  const { image, services, user, resources } = result.pipeline;
   if (!image) {
     // `kiln run` ignores images; a cluster needs one.
     return {
@@ -31,10 +31,16 @@ export function parseManifest(text: string, file: string): ParsedManifest {
     ok: true,
     pipeline: {
       image,
+      ...(user && { user }),
+      ...(resources && { resources }),
       services: services.map(
         (s): PipelineService => ({
           name: s.name,
           image: s.image,
+          ...(s.command && { command: s.command }),
+          ...(s.args && { args: s.args }),
+          ...(s.user && { user: s.user }),
+          ...(s.resources && { resources: s.resources }),
           env: s.env,
           ports: s.ports,
           readiness: s.ready && {

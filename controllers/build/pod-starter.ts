@@ -8,7 +8,7 @@ import { httpStatus, isAlreadyExists } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Informer } from "../runtime/informer.ts";
-import { type BuildPodConfig, buildPod } from "./build-pod.ts";
+import { type BuildPodConfig, buildPod, runsAsNonRoot } from "./build-pod.ts";
 import { finish, type OwnedStatus, owned, type StatusDecision } from "./build-status.ts";
 import { ACTIVE_BY_REPOSITORY, repositoryIndexKey } from "./indexes.ts";
 import { ownedBy, podPath } from "./kube-paths.ts";
@@ -104,6 +104,16 @@ export class PodStarter {
           starting.delete(key);
           const message = `the API server refused the build pod: ${(err as Error).message}`;
           return { status: finish(build, "Errored", "InvalidPod", message, clock.now()), deletePod: false };
+        }
+        const refusal = (err as { body?: { message?: string } }).body?.message ?? "";
+        if (httpStatus(err) === 403 && refusal.includes("violates PodSecurity")) {
+          // The namespace's Pod Security level will refuse this pod every time: say what would let it in.
+          starting.delete(key);
+          const hint = runsAsNonRoot(manifest.pipeline)
+            ? ""
+            : ` The pod meets "restricted" when ${repo.spec.manifest} names a non-root user: for the build and every service; otherwise label the namespace pod-security.kubernetes.io/enforce=baseline.`;
+          const message = `the namespace's Pod Security admission refused the build pod: ${refusal}.${hint}`;
+          return { status: finish(build, "Errored", "PodSecurity", message, clock.now()), deletePod: false };
         }
         if (!isAlreadyExists(err)) {
           // Retried with backoff (a missing service account or quota may be fixed); meanwhile say why.
