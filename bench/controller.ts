@@ -285,7 +285,10 @@ async function burst() {
   if (pods < BURST) throw new Error(`burst: only ${pods} of ${BURST} pods appeared`);
 
   // The baseline: the same pod manifests, created at once by a bare client in the same server.
-  const config = controllerConfig.parse({ leaderElection: { identity: "bench" } });
+  const config = controllerConfig.parse({
+    image: "localhost/kiln:dev",
+    leaderElection: { identity: "bench" },
+  }) as ReturnType<typeof controllerConfig.parse> & { image: string };
   const repo = repositorySchema.parse({
     apiVersion: API_VERSION,
     kind: "Repository",

@@ -68,8 +68,11 @@ export const controllerConfig = z.object({
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9090),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   workers: z.coerce.number().int().min(1).max(64).default(16),
-  /** Kiln's own image: the fetch init container and the agent sidecar. */
-  image: z.string().min(1).default("ghcr.io/kiln-ci/kiln:0.1.0"),
+  /**
+   * Kiln's own image: the fetch init container and the agent sidecar. Unset in a pod: the image the
+   * controller itself runs (controllers/main.ts), so an install's image override reaches build pods too.
+   */
+  image: z.string().min(1).optional(),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
   /** The service account whose (projected) token only the agent container gets; it may read/patch Builds. */
   agentServiceAccount: z.string().min(1).default("kiln-build"),
@@ -123,7 +126,7 @@ Options (environment variable in brackets):
   --namespace <ns>               watch this namespace; repeat or comma-separate [KILN_NAMESPACES]; default all
   --controllers <a,b>            run only these controllers (build, reporting, repository) [KILN_CONTROLLERS]; default all
   --github-api-url <url>         GitHub API root [KILN_GITHUB_API_URL] (https://api.github.com)
-  --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]
+  --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]; in a pod, its own by default
   --image-pull-policy <p>        of that image: Always, IfNotPresent, Never [KILN_IMAGE_PULL_POLICY] (IfNotPresent)
   --build-requests <r>           build container defaults, cpu=500m,memory=512Mi [KILN_BUILD_REQUESTS]
   --build-limits <r>             [KILN_BUILD_LIMITS] (memory=4Gi); a pipeline's own resources: win

@@ -2,9 +2,9 @@
 // /healthz. Another controller joins with one entry in MODULES.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { KubeClient } from "../lib/kube.ts";
+import { KubeClient, resourcePath } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { createBuildController } from "./build/controller.ts";
 import { parseManifest } from "./build/parse-manifest.ts";
@@ -40,15 +40,34 @@ export interface ControllerModule {
 
 export const buildModule: ControllerModule = {
   name: "build",
-  create: ({ client, config, log, registry }) =>
-    createBuildController({
+  create: ({ client, config, log, registry }) => {
+    const { image } = config;
+    if (!image)
+      throw new ConfigError(
+        "no Kiln image for build pods: set --image or KILN_IMAGE (in a pod, the controller's own image is used)",
+      );
+    return createBuildController({
       client,
-      config,
+      config: { ...config, image },
       log: log.child({ controller: "build" }),
       registry,
       parse: parseManifest,
-    }).controller,
+    }).controller;
+  },
 };
+
+/**
+ * The image this controller runs, read from its own Pod (KILN_NAMESPACE, KILN_POD_NAME from the downward
+ * API): build pods' fetch and agent containers run the same one. Undefined outside a pod.
+ */
+export async function ownImage(client: KubeClient, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const namespace = env.KILN_NAMESPACE;
+  const name = env.KILN_POD_NAME;
+  if (!namespace || !name) return undefined;
+  const pod = await client.get<V1Pod>(resourcePath("v1", "pods", namespace, name));
+  const containers = pod.spec?.containers ?? [];
+  return (containers.find((c) => c.args?.[0] === "controller") ?? containers[0])?.image;
+}
 
 export const MODULES: ControllerModule[] = [buildModule, reportingModule, repositoryModule];
 
@@ -74,6 +93,10 @@ export async function runControllers(
 ): Promise<RunningControllers> {
   const { kubeConfig, log } = options;
   const client = new KubeClient(kubeConfig);
+  if (!config.image) {
+    const image = await ownImage(client, options.env ?? {});
+    if (image) config = { ...config, image };
+  }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const context: ControllerContext = {

@@ -177,14 +177,46 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
     }
   });
 
-  test("build pods use the controller's own image, after a kustomize image override too", (t) => {
+  test("build pods use the controller's own image: no KILN_IMAGE to go stale after an image override", (t) => {
     const controller = byKind("Deployment").find((d) => d.metadata.name === "kiln-controller");
-    const container = (controller!.spec as { template: { spec: { containers: Array<{ image: string }> } } })
-      .template.spec.containers[0];
+    const container = (
+      controller!.spec as { template: { spec: { containers: Array<{ image: string; args: string[] }> } } }
+    ).template.spec.containers[0];
     const config = byKind("ConfigMap").find((c) => c.metadata.name === "kiln-config") as
       | { data: Record<string, string> }
       | undefined;
-    t.assert.equal(config?.data.KILN_IMAGE, container?.image);
+    t.assert.equal(config?.data.KILN_IMAGE, undefined);
     t.assert.equal(container?.image, "kiln:0.1.0");
+    t.assert.deepEqual(container?.args, ["controller"], "how ownImage finds the controller's container");
+  });
+});
+
+describe("the local overlay (kubectl kustomize manifests/overlays/local/)", () => {
+  const local = parseAllDocuments(
+    execFileSync(kubectl, ["kustomize", resolve(root, "manifests/overlays/local")], { encoding: "utf8" }),
+  ).map((doc) => doc.toJS() as K8sObject);
+
+  test("the same objects as the install, with the locally built image and one replica each", (t) => {
+    t.assert.deepEqual(
+      local.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+      objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+    );
+    for (const d of local.filter((o) => o.kind === "Deployment")) {
+      const spec = d.spec as {
+        replicas: number;
+        template: { spec: { containers: Array<{ image: string }> } };
+      };
+      t.assert.equal(spec.replicas, 1, d.metadata.name);
+      t.assert.equal(spec.template.spec.containers[0]?.image, "localhost/kiln:dev");
+    }
+    const config = local.find((o) => o.kind === "ConfigMap" && o.metadata.name === "kiln-config") as {
+      data: Record<string, string>;
+    };
+    t.assert.equal(config.data.KILN_WEBHOOK_URL, "http://127.0.0.1:8080/hooks/github");
+    t.assert.equal(
+      config.data.KILN_TELEGRAM_TOKEN_FILE,
+      "/var/run/kiln/telegram/token",
+      "the base's settings stay",
+    );
   });
 });

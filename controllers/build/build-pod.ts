@@ -30,9 +30,8 @@ import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";
 import type { PipelineResources, PipelineService, PipelineUser, PodPipeline } from "./pipeline.ts";
 
-export type BuildPodConfig = Pick<
+export type BuildPodConfig = { image: string } & Pick<
   ControllerConfig,
-  | "image"
   | "imagePullPolicy"
   | "agentServiceAccount"
   | "kilnUser"

@@ -19,7 +19,8 @@ import { buildReconciler } from "./reconcile.ts";
 
 export interface BuildControllerOptions {
   client: KubeClient;
-  config: ControllerConfig;
+  /** With Kiln's image resolved (runControllers finds it when the configuration does not name it). */
+  config: ControllerConfig & { image: string };
   log: Logger;
   registry: Registry;
   parse: ManifestParser;

@@ -2,6 +2,7 @@
 import { type Build, build as buildSchema } from "../../api/build.ts";
 import { type Repository, repository as repositorySchema } from "../../api/repository.ts";
 import { controllerConfig } from "../config.ts";
+import type { BuildPodConfig } from "./build-pod.ts";
 import type { PodPipeline } from "./pipeline.ts";
 
 export const SHA = "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
@@ -47,4 +48,7 @@ export function sampleBuild(
 
 export const samplePipeline: PodPipeline = { image: "node:24", services: [] };
 
-export const sampleConfig = controllerConfig.parse({ leaderElection: { identity: "test" } });
+export const sampleConfig = controllerConfig.parse({
+  image: "ghcr.io/kiln-ci/kiln:0.1.0",
+  leaderElection: { identity: "test" },
+}) as BuildPodConfig & ReturnType<typeof controllerConfig.parse>;

@@ -10,7 +10,7 @@ import type { Repository } from "../../api/repository.ts";
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "kiln" } as const;
 /** Role and RoleBinding through which the webhook reads a namespace's webhook Secrets. */
 export const WEBHOOK_SECRETS = "kiln-webhook-secrets";
-/** The agent's RoleBinding, to the ClusterRole manifests/rbac/build-agent.yaml installs. */
+/** The agent's RoleBinding, to the ClusterRole manifests/base/rbac/build-agent.yaml installs. */
 export const AGENT_BINDING = "kiln-build-agent";
 export const BUILD_POD_POLICY = "kiln-build-pods";
 /** Link-local cloud metadata endpoints (AWS, GCP, Azure, OpenStack; AWS's IPv6 one). */
@@ -19,7 +19,7 @@ export const METADATA_ADDRESSES = { v4: "169.254.169.254/32", v6: "fd00:ec2::254
 export interface BuildAccessConfig {
   /** The agent's ServiceAccount in every build namespace (controller config agentServiceAccount). */
   agentServiceAccount: string;
-  /** The ClusterRole bound to it (manifests/rbac/build-agent.yaml). */
+  /** The ClusterRole bound to it (manifests/base/rbac/build-agent.yaml). */
   agentClusterRole: string;
   /** The webhook's ServiceAccount: namespace and name. */
   webhook: { namespace: string; serviceAccount: string };
@@ -156,7 +156,7 @@ export function buildAccess(
           policyTypes: ["Egress"],
           // Anywhere (registries, package mirrors, the API server, DNS, other pods) but the metadata
           // address, which hands out the node's cloud credentials. Kiln's own pods refuse build pods on
-          // their side (manifests/network-policy.yaml).
+          // their side (manifests/base/network-policy.yaml).
           egress: [
             {
               to: [

@@ -9,6 +9,7 @@ import { parseControllerConfig } from "../../controllers/config.ts";
 import { MODULES, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger, type Logger } from "../../lib/log.ts";
+import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { startWebhook } from "../../webhook/main.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
@@ -134,7 +135,7 @@ async function startEverything(options: SandboxOptions, log: Logger) {
     stops.push(async () => client.close());
     await createBuildAccount(client);
 
-    const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect"];
+    const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
     args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);
     const flags = Object.assign({}, ...MODULES.map((m) => m.flags ?? {}));
     const controllers = await runControllers(parseControllerConfig(args, process.env, flags), {

@@ -12,6 +12,7 @@ import { parseControllerConfig } from "../../controllers/config.ts";
 import { MODULES, type RunningControllers, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
+import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
@@ -85,7 +86,15 @@ before(async () => {
     }),
   );
   const args = [
-    ...["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--namespace", NS],
+    ...[
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--no-leader-elect",
+      "--namespace",
+      NS,
+      "--image",
+      KILN_IMAGE,
+    ],
     ...["--metrics-host", "127.0.0.1", "--metrics-port", "0", "--github-api-url", github.url],
     ...["--telegram-api-root", telegram.apiRoot, "--public-url", "https://kiln.example"],
   ];

@@ -8,6 +8,7 @@ import { type ControllerConfigInput, controllerConfig } from "../../controllers/
 import { buildModule, type RunningControllers, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
+import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { waitFor } from "../wait-for.ts";
@@ -70,6 +71,7 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
         metricsHost: "127.0.0.1",
         metricsPort: 0,
         githubApiURL: "http://127.0.0.1:9/",
+        image: KILN_IMAGE,
         workers: 4,
         ...overrides,
         leaderElection: { enabled: false, identity: "test-controller", ...overrides.leaderElection },

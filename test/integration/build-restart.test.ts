@@ -8,6 +8,7 @@ import { repository as repositorySchema } from "../../api/repository.ts";
 import { buildPod } from "../../controllers/build/build-pod.ts";
 import { parseManifest } from "../../controllers/build/parse-manifest.ts";
 import { controllerConfig } from "../../controllers/config.ts";
+import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { type Harness, NS, PIPELINE, podPath, podStatuses, startHarness } from "./build-harness.ts";
 
 let h: Harness;
@@ -50,7 +51,7 @@ describe("controller restarts", { timeout: 60_000 }, () => {
     );
     const parsed = parseManifest(PIPELINE, ".kiln.yaml");
     assert.ok(parsed.ok);
-    const config = controllerConfig.parse({ leaderElection: { identity: "x" } });
+    const config = { ...controllerConfig.parse({ leaderElection: { identity: "x" } }), image: KILN_IMAGE };
     await h.client.create(podPath(), buildPod(buildSchema.parse(created), repo, parsed.pipeline, config));
     await h.startController();
     const b = await h.waitPhase("adopt", "Pending");
