@@ -8,6 +8,7 @@ import { eventFromStorage, eventToStorage } from "./event-conversion.ts";
 import { pruneUnknownFields } from "./known-fields.ts";
 import { podDefaults, qosClass } from "./pod-defaults.ts";
 import { podCauses, podStatusUpdateCauses, podUpdateCauses } from "./pod-validation.ts";
+import { rbacCauses, rbacDefaults } from "./rbac/validation.ts";
 import type { ResourceType } from "./registry.ts";
 import type { KubeObject } from "./storage.ts";
 import { deploymentCauses, deploymentDefaults, serviceCauses, serviceDefaults } from "./workloads.ts";
@@ -356,6 +357,8 @@ export function builtinTypes(): ResourceType[] {
         namespaced: !kind.startsWith("Cluster"),
         model: `V1${kind}`,
         nameRule: "none",
+        validate: rbacCauses(kind),
+        defaults: rbacDefaults(kind),
       }),
     ),
     builtin({

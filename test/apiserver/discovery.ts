@@ -57,7 +57,7 @@ function entries(registry: Registry, reviews: ReviewKind[]): Entry[] {
       version: r.version,
       resource: r.resource,
       singular: r.kind.toLowerCase(),
-      namespaced: false,
+      namespaced: r.namespaced ?? false,
       kind: r.kind,
       shortNames: [],
       categories: [],

@@ -42,7 +42,7 @@ export function isExecPath(pathname: string): boolean {
   return EXEC_PATH.test(pathname);
 }
 
-function rejectUpgrade(socket: Duplex, error: ApiError): void {
+export function rejectUpgrade(socket: Duplex, error: ApiError): void {
   const body = JSON.stringify(error.toStatus());
   socket.end(
     `HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

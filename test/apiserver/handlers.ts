@@ -13,6 +13,7 @@ import { listObjects, parseSelection, selectionMatcher } from "./list.ts";
 import { negotiate, type Representation } from "./negotiate.ts";
 import type { DeleteOptions, FieldValidation, Objects, WriteResult } from "./objects.ts";
 import { applyPatch, patchType } from "./patch.ts";
+import type { UserInfo } from "./rbac/user.ts";
 import { groupVersion, type ResourceType } from "./registry.ts";
 import type { RequestInfo } from "./request-info.ts";
 import type { KubeObject } from "./storage.ts";
@@ -32,6 +33,8 @@ export interface HandlerDeps {
   bookmarkIntervalMs: number;
   /** log, token, eviction …: keyed by `<collection>/<subresource>`. */
   subresources: Record<string, SubresourceHandler>;
+  /** Who the request acts as (for the write checks: RBAC escalation, owner-reference admission). */
+  user?: UserInfo;
 }
 
 function fieldValidation(query: URLSearchParams): FieldValidation {
@@ -265,6 +268,7 @@ async function handleMain(
       const result = objects.create(t, ns, body, {
         dryRun: dryRun(query),
         fieldValidation: fieldValidation(query),
+        user: deps.user,
       });
       reply(201, result);
       return;
@@ -275,6 +279,7 @@ async function handleMain(
         dryRun: dryRun(query),
         fieldValidation: fieldValidation(query),
         subresource,
+        user: deps.user,
       });
       reply(result.created ? 201 : 200, result);
       return;
@@ -297,6 +302,7 @@ async function handleMain(
         dryRun: dryRun(query),
         fieldValidation: fieldValidation(query),
         subresource,
+        user: deps.user,
       });
       reply(200, result);
       return;

@@ -14,6 +14,7 @@ import {
   type Target,
 } from "./errors.ts";
 import { normalizeMeta, plain, randomSuffix, sameObject, specChanged, timestamp } from "./object-meta.ts";
+import type { UserInfo } from "./rbac/user.ts";
 import { groupVersion, type Registry, type RequestContext, type ResourceType } from "./registry.ts";
 import type { KubeObject, Store } from "./storage.ts";
 
@@ -24,6 +25,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Set by the server's own controllers: skips the checks kube does not apply to them. */
   internal?: boolean;
+  /** Who writes (HTTP requests): the write checks run for them; in-process writes are trusted. */
+  user?: UserInfo;
 }
 
 export interface WriteResult {
@@ -60,11 +63,33 @@ export const defaultEnvironment: Environment = {
 /** Per-kind admission that needs the whole server (service accounts for pods). */
 export type Admission = (t: ResourceType, o: KubeObject, objects: Objects) => void;
 
+/** A user's create or update, as a write check sees it. */
+export interface WriteRequest {
+  operation: "create" | "update";
+  object: KubeObject;
+  /** The stored object an update replaces. */
+  old?: KubeObject;
+  user: UserInfo;
+  /** The request's namespace (undefined for cluster-scoped kinds). */
+  namespace?: string;
+  subresource?: string;
+}
+
+/**
+ * A check of a user's write that may refuse it: "storage" checks run before the kind's validation (kube's
+ * policy-based RBAC storage), "admission" checks after it (kube's validating admission plugins).
+ */
+export type WriteCheck = (t: ResourceType, request: WriteRequest, objects: Objects) => void;
+
 export class Objects {
   readonly store: Store;
   readonly registry: Registry;
   readonly env: Environment;
   private readonly admissions: Admission[] = [];
+  private readonly writeChecks: Record<"storage" | "admission", WriteCheck[]> = {
+    storage: [],
+    admission: [],
+  };
 
   constructor(store: Store, registry: Registry, env: Environment = defaultEnvironment) {
     this.store = store;
@@ -74,6 +99,21 @@ export class Objects {
 
   addAdmission(a: Admission): void {
     this.admissions.push(a);
+  }
+
+  addWriteCheck(stage: "storage" | "admission", check: WriteCheck): void {
+    this.writeChecks[stage].push(check);
+  }
+
+  private runWriteChecks(
+    stage: "storage" | "admission",
+    t: ResourceType,
+    options: WriteOptions & { subresource?: string },
+    request: Omit<WriteRequest, "user" | "subresource">,
+  ): void {
+    if (!options.user) return;
+    for (const check of this.writeChecks[stage])
+      check(t, { ...request, user: options.user, subresource: options.subresource }, this);
   }
 
   target(t: ResourceType, name?: string): Target {
@@ -227,7 +267,10 @@ export class Objects {
     t.defaults(o);
     for (const a of this.admissions) a(t, o, this);
     normalizeMeta(o);
+    const write = { operation: "create" as const, object: o, namespace: m.namespace };
+    this.runWriteChecks("storage", t, options, write);
     this.validate(t, o, undefined);
+    this.runWriteChecks("admission", t, options, write);
     const c = this.store.collection(t.collection);
     if (c.get(m.namespace, m.name)) throw alreadyExists(this.target(t, m.name));
     if (t.crd && this.crdTerminating(t)) {
@@ -330,7 +373,10 @@ export class Objects {
     o.metadata.resourceVersion = old.metadata.resourceVersion;
     t.defaults(o);
     normalizeMeta(o);
+    const write = { operation: "update" as const, object: o, old, namespace: old.metadata.namespace };
+    this.runWriteChecks("storage", t, options, write);
     this.validate(t, o, old);
+    this.runWriteChecks("admission", t, options, write);
     if (t.hasGeneration && specChanged(o, old, !t.statusSubresource))
       o.metadata.generation = (old.metadata.generation ?? 0) + 1;
     const normalized = plain(o);

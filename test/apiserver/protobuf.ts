@@ -1,9 +1,12 @@
 // Decoding of the Kubernetes protobuf encoding ("k8s\0" + runtime.Unknown) for the built-in kinds that
-// kubectl's typed clients send that way (`kubectl create namespace|secret|configmap|serviceaccount|token`,
-// `kubectl auth can-i|whoami`).
-// Field numbers are those of k8s.io/api's generated.proto; the result is the object's JSON form.
+// kubectl's typed clients send that way (`kubectl create namespace|secret|configmap|serviceaccount|token|
+// role|rolebinding|clusterrole|clusterrolebinding`, `kubectl auth can-i [--list]|whoami`).
+// Field numbers are those of k8s.io/api's generated.proto (v0.34); the result is the object's JSON form,
+// as Go's JSON encoding would write the decoded object: empty strings, a zero int and an unset time
+// (omitempty) are left out, as a decode by kube-apiserver then sees them.
 
-type FieldType = "string" | "bytes" | "int" | "bool" | { message: string } | { map: "string" | "bytes" };
+/** Map values: strings, bytes (base64 in JSON), or authorization's ExtraValue (a list of strings). */
+type FieldType = "string" | "bytes" | "int" | "bool" | { message: string } | { map: "string" | "bytes" | "strings" };
 
 interface Field {
   name: string;
@@ -12,6 +15,83 @@ interface Field {
 }
 
 type MessageSchema = Record<number, Field>;
+
+const RBAC_SCHEMAS: Record<string, MessageSchema> = {
+  LabelSelector: {
+    1: { name: "matchLabels", type: { map: "string" } },
+    2: { name: "matchExpressions", type: { message: "LabelSelectorRequirement" }, repeated: true },
+  },
+  LabelSelectorRequirement: {
+    1: { name: "key", type: "string" },
+    2: { name: "operator", type: "string" },
+    3: { name: "values", type: "string", repeated: true },
+  },
+  PolicyRule: {
+    1: { name: "verbs", type: "string", repeated: true },
+    2: { name: "apiGroups", type: "string", repeated: true },
+    3: { name: "resources", type: "string", repeated: true },
+    4: { name: "resourceNames", type: "string", repeated: true },
+    5: { name: "nonResourceURLs", type: "string", repeated: true },
+  },
+  AggregationRule: {
+    1: { name: "clusterRoleSelectors", type: { message: "LabelSelector" }, repeated: true },
+  },
+  Role: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "rules", type: { message: "PolicyRule" }, repeated: true },
+  },
+  ClusterRole: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "rules", type: { message: "PolicyRule" }, repeated: true },
+    3: { name: "aggregationRule", type: { message: "AggregationRule" } },
+  },
+  Subject: {
+    1: { name: "kind", type: "string" },
+    2: { name: "apiGroup", type: "string" },
+    3: { name: "name", type: "string" },
+    4: { name: "namespace", type: "string" },
+  },
+  RoleRef: {
+    1: { name: "apiGroup", type: "string" },
+    2: { name: "kind", type: "string" },
+    3: { name: "name", type: "string" },
+  },
+  RoleBinding: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "subjects", type: { message: "Subject" }, repeated: true },
+    3: { name: "roleRef", type: { message: "RoleRef" } },
+  },
+  ClusterRoleBinding: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "subjects", type: { message: "Subject" }, repeated: true },
+    3: { name: "roleRef", type: { message: "RoleRef" } },
+  },
+};
+
+const AUTHORIZATION_SCHEMAS: Record<string, MessageSchema> = {
+  ExtraValue: { 1: { name: "items", type: "string", repeated: true } },
+  SubjectAccessReview: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "spec", type: { message: "SubjectAccessReviewSpec" } },
+  },
+  LocalSubjectAccessReview: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "spec", type: { message: "SubjectAccessReviewSpec" } },
+  },
+  SubjectAccessReviewSpec: {
+    1: { name: "resourceAttributes", type: { message: "ResourceAttributes" } },
+    2: { name: "nonResourceAttributes", type: { message: "NonResourceAttributes" } },
+    3: { name: "user", type: "string" },
+    4: { name: "groups", type: "string", repeated: true },
+    5: { name: "extra", type: { map: "strings" } },
+    6: { name: "uid", type: "string" },
+  },
+  SelfSubjectRulesReview: {
+    1: { name: "metadata", type: { message: "ObjectMeta" } },
+    2: { name: "spec", type: { message: "SelfSubjectRulesReviewSpec" } },
+  },
+  SelfSubjectRulesReviewSpec: { 1: { name: "namespace", type: "string" } },
+};
 
 const SCHEMAS: Record<string, MessageSchema> = {
   Unknown: {
@@ -115,6 +195,8 @@ const SCHEMAS: Record<string, MessageSchema> = {
     1: { name: "token", type: "string" },
     2: { name: "audiences", type: "string", repeated: true },
   },
+  ...RBAC_SCHEMAS,
+  ...AUTHORIZATION_SCHEMAS,
   BoundObjectReference: {
     1: { name: "kind", type: "string" },
     2: { name: "apiVersion", type: "string" },
@@ -167,8 +249,10 @@ class Reader {
   }
 }
 
-function timeToJSON(t: { seconds?: number }): string {
-  return `${new Date((t.seconds ?? 0) * 1000).toISOString().slice(0, 19)}Z`;
+/** An empty Time message is Go's zero time, which JSON writes as null: left out like the other empties. */
+function timeToJSON(t: { seconds?: number }): string | undefined {
+  if (t.seconds === undefined) return undefined;
+  return `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown> {
@@ -193,15 +277,16 @@ function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown>
     else if ("map" in type) {
       const entry = new Reader(r.bytes());
       let key = "";
-      let v: string = "";
+      let v: string | string[] = type.map === "strings" ? [] : "";
       while (!entry.done) {
         const t = Number(entry.varint());
         const raw = entry.bytes();
         if (t >>> 3 === 1) key = raw.toString("utf8");
+        else if (type.map === "strings") v = (decodeMessage(raw, "ExtraValue").items as string[]) ?? [];
         else v = type.map === "bytes" ? raw.toString("base64") : raw.toString("utf8");
       }
       out[field.name] ??= {};
-      (out[field.name] as Record<string, string>)[key] = v;
+      (out[field.name] as Record<string, string | string[]>)[key] = v;
       continue;
     } else {
       const inner = decodeMessage(r.bytes(), type.message);
@@ -210,7 +295,7 @@ function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown>
     if (field.repeated) {
       out[field.name] ??= [];
       (out[field.name] as unknown[]).push(value);
-    } else out[field.name] = value;
+    } else if (value !== undefined && value !== "" && value !== 0) out[field.name] = value;
   }
   return out;
 }

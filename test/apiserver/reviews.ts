@@ -1,30 +1,38 @@
-// The create-only review APIs: SelfSubjectAccessReview and SubjectAccessReview (always allowed: RBAC
-// is not enforced here, and the answer says so), SelfSubjectReview (who am I) and TokenReview
-// (is this token valid), so `kubectl auth can-i` / `kubectl auth whoami` work.
+// The create-only review APIs: the authorization reviews (answered by the RBAC authorizer, see
+// rbac/access-reviews.ts), SelfSubjectReview (who am I) and TokenReview (is this token valid), so
+// `kubectl auth can-i` / `kubectl auth whoami` work.
 import { badRequest } from "./errors.ts";
-import type { Identity, Tokens } from "./tokens.ts";
+import { accessReviewKinds } from "./rbac/access-reviews.ts";
+import type { Authorizer } from "./rbac/authorizer.ts";
+import type { UserInfo } from "./rbac/user.ts";
+import type { Tokens } from "./tokens.ts";
+
+export interface ReviewContext {
+  /** The requesting user (after impersonation). */
+  user: UserInfo;
+  /** The request's namespace, for namespaced reviews. */
+  namespace?: string;
+  now: Date;
+}
 
 export interface ReviewKind {
   group: string;
   version: string;
   resource: string;
   kind: string;
+  /** Served under /namespaces/<ns>/ (LocalSubjectAccessReview). */
+  namespaced?: boolean;
   /** The review's answer: the request body with its status filled in. */
-  answer(body: Record<string, unknown>, identity: Identity, now: Date): Record<string, unknown>;
+  answer(body: Record<string, unknown>, ctx: ReviewContext): Record<string, unknown>;
 }
 
-const NOT_ENFORCED = "the Kiln test API server does not enforce RBAC: every authenticated request is allowed";
-
-export function userInfo(identity: Identity): { username: string; groups: string[]; uid?: string } {
-  if (identity.kind === "admin")
-    return { username: "kubernetes-admin", groups: ["system:masters", "system:authenticated"] };
+/** user.Info as the authentication.k8s.io/v1 UserInfo type serializes it. */
+export function userInfo(user: UserInfo): Record<string, unknown> {
   return {
-    username: `system:serviceaccount:${identity.namespace}:${identity.name}`,
-    groups: [
-      "system:serviceaccounts",
-      `system:serviceaccounts:${identity.namespace}`,
-      "system:authenticated",
-    ],
+    username: user.username,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: user.groups,
+    ...(user.extra ? { extra: user.extra } : {}),
   };
 }
 
@@ -44,39 +52,26 @@ function review(
   };
 }
 
-export function reviewKinds(tokens: Tokens): ReviewKind[] {
-  const allowed = (kind: string) => ({
-    group: "authorization.k8s.io",
-    version: "v1",
-    resource: `${kind.charAt(0).toLowerCase()}${kind.slice(1)}s`.toLowerCase(),
-    kind,
-    answer: (body: Record<string, unknown>) => {
-      if (body.spec !== undefined && (typeof body.spec !== "object" || body.spec === null)) {
-        throw badRequest(`${kind}: spec must be an object`);
-      }
-      return review(body, "authorization.k8s.io/v1", kind, { allowed: true, reason: NOT_ENFORCED });
-    },
-  });
+export function reviewKinds(tokens: Tokens, authorizer: Authorizer): ReviewKind[] {
   return [
-    allowed("SelfSubjectAccessReview"),
-    allowed("SubjectAccessReview"),
+    ...accessReviewKinds(authorizer),
     {
       group: "authentication.k8s.io",
       version: "v1",
       resource: "selfsubjectreviews",
       kind: "SelfSubjectReview",
-      answer: (body, identity) =>
-        review(body, "authentication.k8s.io/v1", "SelfSubjectReview", { userInfo: userInfo(identity) }),
+      answer: (body, ctx) =>
+        review(body, "authentication.k8s.io/v1", "SelfSubjectReview", { userInfo: userInfo(ctx.user) }),
     },
     {
       group: "authentication.k8s.io",
       version: "v1",
       resource: "tokenreviews",
       kind: "TokenReview",
-      answer: (body, _identity, now) => {
+      answer: (body, ctx) => {
         const spec = (body.spec ?? {}) as { token?: string; audiences?: string[] };
         if (!spec.token) throw badRequest("spec.token: Required value");
-        const who = tokens.authenticate(`Bearer ${spec.token}`, Math.floor(now.getTime() / 1000));
+        const who = tokens.authenticate(`Bearer ${spec.token}`, Math.floor(ctx.now.getTime() / 1000));
         const status = who
           ? { authenticated: true, user: userInfo(who), audiences: spec.audiences ?? [] }
           : { authenticated: false, error: "invalid bearer token" };

@@ -19,8 +19,8 @@ import {
   apiResourceList,
   apiVersions,
 } from "./discovery.ts";
-import { ApiError, badRequest, methodNotAllowed, pathNotFound, unauthorized } from "./errors.ts";
-import { ExecServer, isExecPath, type PodExecHandler } from "./exec.ts";
+import { ApiError, badRequest, methodNotAllowed, pathNotFound } from "./errors.ts";
+import { ExecServer, isExecPath, type PodExecHandler, rejectUpgrade } from "./exec.ts";
 import { GarbageCollector } from "./gc.ts";
 import { handleResource } from "./handlers.ts";
 import { readObject, sendError, sendJSON } from "./http-io.ts";
@@ -30,6 +30,11 @@ import { randomSuffix } from "./object-meta.ts";
 import { defaultEnvironment, type Environment, Objects } from "./objects.ts";
 import { OpenAPICache, serveOpenAPI } from "./openapi.ts";
 import { addServiceAccountVolume } from "./pod-defaults.ts";
+import { requestAttributes } from "./rbac/attributes.ts";
+import { denied } from "./rbac/forbidden.ts";
+import { authorizeRequest, type RequestUser } from "./rbac/request-user.ts";
+import { startRBAC } from "./rbac/setup.ts";
+import type { UserInfo } from "./rbac/user.ts";
 import { Registry } from "./registry.ts";
 import { parseRequestInfo } from "./request-info.ts";
 import { reviewKinds } from "./reviews.ts";
@@ -92,8 +97,6 @@ const VERSION = {
   platform: "linux/amd64",
 };
 
-const PUBLIC_PATHS = new Set(["/version", "/healthz", "/livez", "/readyz"]);
-
 export async function startTestApiServer(options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const env: Environment = { ...defaultEnvironment, ...options.env };
   const log = options.logger ?? silentLogger();
@@ -132,6 +135,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       randomSuffix(env.random),
     );
   });
+  const rbac = startRBAC(objects, log);
   const stopCRDs = syncCustomResources(store, registry);
   const openapi = new OpenAPICache(registry);
   const gc = new GarbageCollector(objects, log);
@@ -156,17 +160,16 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const exec = new ExecServer(objects, () => podExecHandler);
   const subresources = subresourceHandlers(objects, tokens, () => podLogSource);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
-  const reviews = reviewKinds(tokens);
+  const reviews = reviewKinds(tokens, rbac.authorizer);
+  const nowSeconds = () => Math.floor(env.now().getTime() / 1000);
   let address = "";
 
   async function route(req: Http2ServerRequest | IncomingMessage, res: Response): Promise<void> {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
     const path = url.pathname.replace(/\/+$/, "") || "/";
-    const identity = tokens.authenticate(
-      req.headers.authorization as string | undefined,
-      Math.floor(env.now().getTime() / 1000),
-    );
-    if (!PUBLIC_PATHS.has(path) && !identity) throw unauthorized();
+    const acting = authorizeRequest(req, url, tokens, rbac.authorizer, nowSeconds());
+    if ("internalError" in acting) return sendInternalError(req, res, acting.internalError);
+    const user = acting.user;
     const accept = req.headers.accept as string | undefined;
     switch (path) {
       case "/version":
@@ -213,16 +216,29 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       (r) => r.group === info.group && r.version === info.version && r.resource === info.resource,
     );
     if (review) {
+      if ((review.namespaced ?? false) !== (info.namespace !== undefined)) throw pathNotFound();
       if (info.verb !== "create" || info.name !== undefined) {
         throw methodNotAllowed(info.verb, { group: review.group, resource: review.resource });
       }
       const body = await readObject(req);
       if (!body || typeof body !== "object" || Array.isArray(body))
         throw badRequest("the body of the request must be a JSON object");
-      return sendJSON(res, 201, review.answer(body as Record<string, unknown>, identity!, env.now()));
+      return sendJSON(
+        res,
+        201,
+        review.answer(body as Record<string, unknown>, { user, namespace: info.namespace, now: env.now() }),
+      );
     }
-    await handleResource(req, res, info, url, { objects, bookmarkIntervalMs, subresources });
+    await handleResource(req, res, info, url, { objects, bookmarkIntervalMs, subresources, user });
   }
+
+  // A WebSocket exec is a GET, authorized as `get pods/exec` like every request; kube 1.35 also checks
+  // `create` (AuthorizePodWebsocketUpgradeCreatePermission), which SPDY's POST always needed: both here.
+  const authorizeExecCreate = (user: UserInfo, url: URL) => {
+    const attributes = requestAttributes(user, "POST", url);
+    const decision = rbac.authorizer.authorize(attributes);
+    if (!decision.allowed) throw denied(attributes, decision.reason);
+  };
 
   const server = createSecureServer(
     { cert: certs.certPem, key: certs.keyPem, allowHTTP1: true },
@@ -236,8 +252,20 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   );
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "https://127.0.0.1");
-    if (!tokens.authenticate(req.headers.authorization, Math.floor(env.now().getTime() / 1000))) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let acting: RequestUser;
+    try {
+      acting = authorizeRequest(req, url, tokens, rbac.authorizer, nowSeconds());
+      if ("internalError" in acting) {
+        const text = internalErrorText(req, acting.internalError);
+        socket.end(
+          `HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        );
+        return;
+      }
+      if (isExecPath(url.pathname)) authorizeExecCreate(acting.user, url);
+    } catch (error) {
+      if (error instanceof ApiError) rejectUpgrade(socket, error);
+      else socket.destroy();
       return;
     }
     if (!isExecPath(url.pathname)) {
@@ -284,6 +312,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       podExecHandler = handler;
     },
     async close() {
+      rbac.close();
       gc.stop();
       crdCleanup.stop();
       namespaces.stop();
@@ -296,4 +325,19 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       await closed;
     },
   };
+}
+
+/** http.Error's plain-text 500, as kube's filters answer what they cannot handle. */
+function internalErrorText(req: { url?: string }, message: string): string {
+  return `Internal Server Error: ${JSON.stringify(req.url ?? "/")}: ${message}\n`;
+}
+
+function sendInternalError(req: { url?: string }, res: Response, message: string): void {
+  const text = internalErrorText(req, message);
+  res.writeHead(500, {
+    "content-type": "text/plain; charset=utf-8",
+    "x-content-type-options": "nosniff",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  res.end(text);
 }

@@ -1,6 +1,7 @@
 // Bearer-token authentication: one admin token (written into the kubeconfig) and service-account
 // tokens issued through TokenRequest — JWTs with kube's claims, signed with a key made at start.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { adminUser, serviceAccountUser, type UserInfo } from "./rbac/user.ts";
 
 export const ISSUER = "https://kubernetes.default.svc.cluster.local";
 
@@ -14,8 +15,6 @@ export interface ServiceAccountClaims {
   expiresAt: number;
   pod?: { name: string; uid: string };
 }
-
-export type Identity = { kind: "admin" } | { kind: "serviceaccount"; namespace: string; name: string };
 
 /** Whether what a token is bound to still exists: its ServiceAccount and, when bound to one, its Pod (by uid). */
 export type BindingCheck = (binding: {
@@ -60,14 +59,14 @@ export class Tokens {
     return `${header}.${payload}.${signature}`;
   }
 
-  /** Who a bearer token belongs to, or undefined when it is not valid (now: seconds since the epoch). */
-  authenticate(authorization: string | undefined, now: number): Identity | undefined {
+  /** Who a bearer token belongs to (kube's user.Info), or undefined when it is not valid (now: seconds since the epoch). */
+  authenticate(authorization: string | undefined, now: number): UserInfo | undefined {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!m) return undefined;
     const token = m[1]!;
     const a = Buffer.from(token);
     const b = Buffer.from(this.adminToken);
-    if (a.length === b.length && timingSafeEqual(a, b)) return { kind: "admin" };
+    if (a.length === b.length && timingSafeEqual(a, b)) return adminUser();
     const parts = token.split(".");
     if (parts.length !== 3) return undefined;
     const expected = createHmac("sha256", this.key).update(`${parts[0]}.${parts[1]}`).digest();
@@ -87,11 +86,14 @@ export class Tokens {
       const k = claims["kubernetes.io"];
       if (!this.bound({ namespace: k.namespace, serviceAccount: k.serviceaccount, pod: k.pod }))
         return undefined;
-      return {
-        kind: "serviceaccount",
-        namespace: claims["kubernetes.io"].namespace,
-        name: claims["kubernetes.io"].serviceaccount.name,
-      };
+      // As kube's service-account authenticator: the account's uid, and the pod a bound token names.
+      const user = serviceAccountUser(k.namespace, k.serviceaccount.name, k.serviceaccount.uid);
+      if (k.pod)
+        user.extra = {
+          "authentication.kubernetes.io/pod-name": [k.pod.name],
+          "authentication.kubernetes.io/pod-uid": [k.pod.uid],
+        };
+      return user;
     } catch {
       return undefined;
     }
