@@ -81,11 +81,21 @@ export interface WriteRequest {
  */
 export type WriteCheck = (t: ResourceType, request: WriteRequest, objects: Objects) => void;
 
+/** A write as a validating admission plugin sees it: the server's own writes too (no user then). */
+export type AdmissionRequest = Omit<WriteRequest, "user"> & { user?: UserInfo; dryRun: boolean };
+
+/**
+ * A validating admission plugin (PodSecurity): runs after the write checks on every create and update,
+ * whoever writes; throws to refuse, returns warnings for the client.
+ */
+export type ValidatingAdmission = (t: ResourceType, request: AdmissionRequest, objects: Objects) => string[];
+
 export class Objects {
   readonly store: Store;
   readonly registry: Registry;
   readonly env: Environment;
   private readonly admissions: Admission[] = [];
+  private readonly validatingAdmissions: ValidatingAdmission[] = [];
   private readonly writeChecks: Record<"storage" | "admission", WriteCheck[]> = {
     storage: [],
     admission: [],
@@ -103,6 +113,25 @@ export class Objects {
 
   addWriteCheck(stage: "storage" | "admission", check: WriteCheck): void {
     this.writeChecks[stage].push(check);
+  }
+
+  addValidatingAdmission(v: ValidatingAdmission): void {
+    this.validatingAdmissions.push(v);
+  }
+
+  private runValidatingAdmissions(
+    t: ResourceType,
+    options: WriteOptions & { subresource?: string },
+    request: Omit<WriteRequest, "user" | "subresource">,
+    warnings: string[],
+  ): void {
+    const full = {
+      ...request,
+      user: options.user,
+      subresource: options.subresource,
+      dryRun: !!options.dryRun,
+    };
+    for (const v of this.validatingAdmissions) warnings.push(...v(t, full, this));
   }
 
   private runWriteChecks(
@@ -271,6 +300,7 @@ export class Objects {
     this.runWriteChecks("storage", t, options, write);
     this.validate(t, o, undefined);
     this.runWriteChecks("admission", t, options, write);
+    this.runValidatingAdmissions(t, options, write, warnings);
     const c = this.store.collection(t.collection);
     if (c.get(m.namespace, m.name)) throw alreadyExists(this.target(t, m.name));
     if (t.crd && this.crdTerminating(t)) {
@@ -377,6 +407,7 @@ export class Objects {
     this.runWriteChecks("storage", t, options, write);
     this.validate(t, o, old);
     this.runWriteChecks("admission", t, options, write);
+    this.runValidatingAdmissions(t, options, write, warnings);
     if (t.hasGeneration && specChanged(o, old, !t.statusSubresource))
       o.metadata.generation = (old.metadata.generation ?? 0) + 1;
     const normalized = plain(o);

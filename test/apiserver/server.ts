@@ -30,6 +30,8 @@ import { randomSuffix } from "./object-meta.ts";
 import { defaultEnvironment, type Environment, Objects } from "./objects.ts";
 import { OpenAPICache, serveOpenAPI } from "./openapi.ts";
 import { addServiceAccountVolume } from "./pod-defaults.ts";
+import type { PodSecurityConfiguration } from "./pod-security/config.ts";
+import { PodSecurityAdmission } from "./pod-security/plugin.ts";
 import { requestAttributes } from "./rbac/attributes.ts";
 import { denied } from "./rbac/forbidden.ts";
 import { authorizeRequest, type RequestUser } from "./rbac/request-user.ts";
@@ -61,6 +63,8 @@ export interface TestApiServerOptions {
   /** Clock, randomness and uids, for tests that need them fixed. */
   env?: Partial<Environment>;
   logger?: Logger;
+  /** The PodSecurity plugin's defaults and exemptions (kube's PodSecurityConfiguration); none by default. */
+  podSecurity?: PodSecurityConfiguration;
 }
 
 export interface TestApiServer {
@@ -75,6 +79,8 @@ export interface TestApiServer {
   /** The object lifecycle (create/update/delete with kube's rules), for in-process callers. */
   readonly objects: Objects;
   readonly tokens: Tokens;
+  /** The PodSecurity admission plugin; `auditRecords()` has the audit annotations kube would log. */
+  readonly podSecurity: PodSecurityAdmission;
   setPodLogSource(source: PodLogSource | undefined): void;
   /** Lets the process kubelet run `kubectl exec` commands in its containers. */
   setPodExecHandler(handler: PodExecHandler | undefined): void;
@@ -135,6 +141,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
       randomSuffix(env.random),
     );
   });
+  const podSecurity = new PodSecurityAdmission(objects, options.podSecurity);
+  objects.addValidatingAdmission(podSecurity.admission);
   const rbac = startRBAC(objects, log);
   const stopCRDs = syncCustomResources(store, registry);
   const openapi = new OpenAPICache(registry);
@@ -305,6 +313,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     registry,
     objects,
     tokens,
+    podSecurity,
     setPodLogSource(source) {
       podLogSource = source;
     },
