@@ -9,6 +9,7 @@ import { buildModule, type RunningControllers, runControllers } from "../../cont
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
+import { grantBuildAgent } from "../cluster/build-agent-access.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { waitFor } from "../wait-for.ts";
@@ -47,13 +48,8 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
   const client = new KubeClient(cluster.kubeConfig);
   const repo = await GitRepo.create();
   const cloneURL = options.kubelet ? await repo.serveHttp() : repo.url;
-  // The agent's service account, as manifests/rbac/build-agent.yaml installs it in build namespaces.
-  await client.create(resourcePath("v1", "serviceaccounts", NS), {
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: { name: "kiln-build", namespace: NS },
-    automountServiceAccountToken: false,
-  });
+  // The agent's account and RBAC, as the install and the repository controller (not run here) give it.
+  grantBuildAgent(cluster.server, NS);
   const notFound = (err: unknown) => {
     if ((err as { code?: number }).code === 404) return undefined;
     throw err;

@@ -5,6 +5,7 @@ import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
 import { type Api, createApi, HttpError } from "./client.ts";
 import { referencedObjects } from "./env.ts";
+import { nodeRoleObjects } from "./node-role.ts";
 import type { WorkerDeps } from "./pod-worker.ts";
 import type { ObjectBytes } from "./volumes.ts";
 
@@ -123,19 +124,23 @@ export async function registerNode(api: Api, nodeName: string, deps: WorkerDeps,
   }
 }
 
-/** A kubeconfig for the same cluster with a ServiceAccount token of the kubelet's own. */
+/** A kubeconfig for the same cluster with a ServiceAccount token of the kubelet's own (and its RBAC). */
 export async function nodeCredentials(admin: KubeConfig, name: string): Promise<KubeConfig> {
   const api = createApi(admin);
   const namespace = "kube-system";
+  const exists = (error: unknown) => {
+    if (!(error instanceof HttpError && error.code === 409)) throw error;
+  };
   await api
     .request("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, {
       apiVersion: "v1",
       kind: "ServiceAccount",
       metadata: { name },
     })
-    .catch((error) => {
-      if (!(error instanceof HttpError && error.code === 409)) throw error;
-    });
+    .catch(exists);
+  const { role, binding } = nodeRoleObjects(namespace, name);
+  await api.request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", role).catch(exists);
+  await api.request("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", binding).catch(exists);
   const response = await api.request<{ status?: { token?: string } }>(
     "POST",
     `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
