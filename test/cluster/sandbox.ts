@@ -14,6 +14,7 @@ import { webhookConfig } from "../../webhook/config.ts";
 import { startWebhook } from "../../webhook/main.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { stopAll } from "../fakes/teardown.ts";
+import { installBuildAgentClusterRole } from "./build-agent-access.ts";
 import { parsePort, untilSignal } from "./main.ts";
 import { startTestCluster, type TestCluster } from "./start.ts";
 
@@ -134,6 +135,8 @@ async function startEverything(options: SandboxOptions, log: Logger) {
     const client = new KubeClient(cluster.kubeConfig);
     stops.push(async () => client.close());
     await createBuildAccount(client);
+    // The agent's ClusterRole, as `kubectl apply -k manifests/` installs it (the controller binds it).
+    installBuildAgentClusterRole(cluster.server);
 
     const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
     args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);

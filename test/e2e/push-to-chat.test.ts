@@ -15,6 +15,7 @@ import { createLogger } from "../../lib/log.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
+import { installBuildAgentClusterRole } from "../cluster/build-agent-access.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { GitRepo } from "../fakes/git-repo.ts";
 import { FakeGitHub } from "../fakes/github/index.ts";
@@ -107,7 +108,9 @@ before(async () => {
     env,
   });
 
-  // What an operator sets up once: the agent's account, the secrets, the Repository.
+  // What an operator sets up once: the install's agent ClusterRole, the agent's account, the secrets, the
+  // Repository (the repository controller binds the ClusterRole in the namespace).
+  installBuildAgentClusterRole(cluster.server);
   await client.create(resourcePath("v1", "serviceaccounts", NS), {
     apiVersion: "v1",
     kind: "ServiceAccount",
