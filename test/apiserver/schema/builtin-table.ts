@@ -2,6 +2,7 @@
 // (pkg/printers/internalversion) give them. The server always renders the wide columns (priority 1).
 import { isPlainObject } from "./go-format.ts";
 import { podCells } from "./pod-row.ts";
+import { RBAC_PRINTERS } from "./rbac-printers.ts";
 import {
   age,
   CREATION_TIMESTAMP_DESCRIPTION,
@@ -36,6 +37,7 @@ const name = (obj: Obj) => str(get(obj, "metadata", "name"));
 const created = (obj: Obj, now: Date) => age(get(obj, "metadata", "creationTimestamp"), now);
 
 const PRINTERS: Record<string, Printer> = {
+  ...RBAC_PRINTERS,
   Pod: {
     columns: [
       NAME_COLUMN,
