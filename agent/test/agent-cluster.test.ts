@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Build, BuildInput } from "../../api/build.ts";
 import { ANNOTATIONS, API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { AGENT_SERVICE_ACCOUNT, grantBuildAgent } from "../../test/cluster/build-agent-access.ts";
 import { startTestCluster, type TestCluster } from "../../test/cluster/start.ts";
 import { waitFor } from "../../test/wait-for.ts";
 import { runAgent } from "../agent-command.ts";
@@ -20,10 +21,34 @@ import { agentConfig, type PodDirs, SHELLS, startPod } from "./pod-harness.ts";
 const NS = "default";
 let cluster: TestCluster;
 let api: CustomObjectsApi;
+/** The agent's own credentials, as in a build pod: the kiln-build ServiceAccount with the install's RBAC. */
+let agentKubeConfig: KubeConfig;
 
 before(async () => {
   cluster = await startTestCluster();
   api = cluster.kubeConfig.makeApiClient(CustomObjectsApi);
+  grantBuildAgent(cluster.server, NS);
+  const sa = cluster.server.objects.get(
+    cluster.server.registry.find("", "v1", "serviceaccounts")!,
+    NS,
+    AGENT_SERVICE_ACCOUNT,
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const token = cluster.server.tokens.issue({
+    namespace: NS,
+    name: AGENT_SERVICE_ACCOUNT,
+    uid: sa.metadata.uid!,
+    audiences: ["https://kubernetes.default.svc.cluster.local"],
+    issuedAt: now,
+    expiresAt: now + 3600,
+  });
+  agentKubeConfig = new KubeConfig();
+  agentKubeConfig.loadFromOptions({
+    clusters: [cluster.kubeConfig.getCurrentCluster()!],
+    users: [{ name: "agent", token }],
+    contexts: [{ name: "agent", cluster: cluster.kubeConfig.getCurrentCluster()!.name, user: "agent" }],
+    currentContext: "agent",
+  });
 });
 after(() => cluster?.stop());
 
@@ -71,7 +96,7 @@ describe("agent + runner + test API server", () => {
     );
     const code = await runAgent(config(name, dirs), {
       log: silentLogger(),
-      patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
+      patch: buildStatusPatcher(agentKubeConfig, NS, name),
     });
     assert.equal(code, 1);
     assert.equal(await runner.exited, 1);
@@ -104,8 +129,8 @@ describe("agent + runner + test API server", () => {
     const log = silentLogger();
     const done = runAgent(config(name, dirs), {
       log,
-      patch: buildStatusPatcher(cluster.kubeConfig, NS, name),
-      resume: annotationResume(cluster.kubeConfig, NS, name, log),
+      patch: buildStatusPatcher(agentKubeConfig, NS, name),
+      resume: annotationResume(agentKubeConfig, NS, name, log),
     });
     // Watches are what the agent uses; the test may simply look again until a deadline.
     const paused = await waitFor("the pause step Paused", async () => {
