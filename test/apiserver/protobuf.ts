@@ -5,93 +5,9 @@
 // as Go's JSON encoding would write the decoded object: empty strings, a zero int and an unset time
 // (omitempty) are left out, as a decode by kube-apiserver then sees them.
 
-/** Map values: strings, bytes (base64 in JSON), or authorization's ExtraValue (a list of strings). */
-type FieldType = "string" | "bytes" | "int" | "bool" | { message: string } | { map: "string" | "bytes" | "strings" };
-
-interface Field {
-  name: string;
-  type: FieldType;
-  repeated?: boolean;
-}
-
-type MessageSchema = Record<number, Field>;
-
-const RBAC_SCHEMAS: Record<string, MessageSchema> = {
-  LabelSelector: {
-    1: { name: "matchLabels", type: { map: "string" } },
-    2: { name: "matchExpressions", type: { message: "LabelSelectorRequirement" }, repeated: true },
-  },
-  LabelSelectorRequirement: {
-    1: { name: "key", type: "string" },
-    2: { name: "operator", type: "string" },
-    3: { name: "values", type: "string", repeated: true },
-  },
-  PolicyRule: {
-    1: { name: "verbs", type: "string", repeated: true },
-    2: { name: "apiGroups", type: "string", repeated: true },
-    3: { name: "resources", type: "string", repeated: true },
-    4: { name: "resourceNames", type: "string", repeated: true },
-    5: { name: "nonResourceURLs", type: "string", repeated: true },
-  },
-  AggregationRule: {
-    1: { name: "clusterRoleSelectors", type: { message: "LabelSelector" }, repeated: true },
-  },
-  Role: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "rules", type: { message: "PolicyRule" }, repeated: true },
-  },
-  ClusterRole: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "rules", type: { message: "PolicyRule" }, repeated: true },
-    3: { name: "aggregationRule", type: { message: "AggregationRule" } },
-  },
-  Subject: {
-    1: { name: "kind", type: "string" },
-    2: { name: "apiGroup", type: "string" },
-    3: { name: "name", type: "string" },
-    4: { name: "namespace", type: "string" },
-  },
-  RoleRef: {
-    1: { name: "apiGroup", type: "string" },
-    2: { name: "kind", type: "string" },
-    3: { name: "name", type: "string" },
-  },
-  RoleBinding: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "subjects", type: { message: "Subject" }, repeated: true },
-    3: { name: "roleRef", type: { message: "RoleRef" } },
-  },
-  ClusterRoleBinding: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "subjects", type: { message: "Subject" }, repeated: true },
-    3: { name: "roleRef", type: { message: "RoleRef" } },
-  },
-};
-
-const AUTHORIZATION_SCHEMAS: Record<string, MessageSchema> = {
-  ExtraValue: { 1: { name: "items", type: "string", repeated: true } },
-  SubjectAccessReview: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "spec", type: { message: "SubjectAccessReviewSpec" } },
-  },
-  LocalSubjectAccessReview: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "spec", type: { message: "SubjectAccessReviewSpec" } },
-  },
-  SubjectAccessReviewSpec: {
-    1: { name: "resourceAttributes", type: { message: "ResourceAttributes" } },
-    2: { name: "nonResourceAttributes", type: { message: "NonResourceAttributes" } },
-    3: { name: "user", type: "string" },
-    4: { name: "groups", type: "string", repeated: true },
-    5: { name: "extra", type: { map: "strings" } },
-    6: { name: "uid", type: "string" },
-  },
-  SelfSubjectRulesReview: {
-    1: { name: "metadata", type: { message: "ObjectMeta" } },
-    2: { name: "spec", type: { message: "SelfSubjectRulesReviewSpec" } },
-  },
-  SelfSubjectRulesReviewSpec: { 1: { name: "namespace", type: "string" } },
-};
+import type { FieldType, MessageSchema } from "./protobuf-types.ts";
+import { STRICT_MESSAGES, WORKLOAD_SCHEMAS } from "./protobuf-workloads.ts";
+import { AUTHORIZATION_SCHEMAS, RBAC_SCHEMAS } from "./rbac/protobuf-schemas.ts";
 
 const SCHEMAS: Record<string, MessageSchema> = {
   Unknown: {
@@ -197,6 +113,7 @@ const SCHEMAS: Record<string, MessageSchema> = {
   },
   ...RBAC_SCHEMAS,
   ...AUTHORIZATION_SCHEMAS,
+  ...WORKLOAD_SCHEMAS,
   BoundObjectReference: {
     1: { name: "kind", type: "string" },
     2: { name: "apiVersion", type: "string" },
@@ -240,12 +157,14 @@ class Reader {
     return out;
   }
 
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 2) this.bytes();
-    else if (wire === 1) this.pos += 8;
+  /** Skips a field; whether it held anything but its type's zero value. */
+  skip(wire: number): boolean {
+    if (wire === 0) return this.varint() !== 0n;
+    if (wire === 2) return this.bytes().length > 0;
+    if (wire === 1) this.pos += 8;
     else if (wire === 5) this.pos += 4;
     else throw new Error(`unsupported wire type ${wire}`);
+    return true;
   }
 }
 
@@ -254,6 +173,9 @@ function timeToJSON(t: { seconds?: number }): string | undefined {
   if (t.seconds === undefined) return undefined;
   return `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}Z`;
 }
+
+const isIntOrString = (t: FieldType) =>
+  typeof t === "object" && "message" in t && t.message === "IntOrString";
 
 function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown> {
   const schema = SCHEMAS[schemaName]!;
@@ -265,13 +187,16 @@ function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown>
     const wire = tag & 7;
     const field = schema[number];
     if (!field) {
-      r.skip(wire);
+      // Go writes every plain field, set or not: an unknown one holding a value would be lost here.
+      if (r.skip(wire) && STRICT_MESSAGES.has(schemaName))
+        throw new Error(`field ${number} of ${schemaName} is not decoded by this server; send JSON`);
       continue;
     }
     let value: unknown;
     const type = field.type;
     if (type === "int") value = Number(BigInt.asIntN(64, r.varint()));
     else if (type === "bool") value = r.varint() !== 0n;
+    else if (type === "flag") value = r.varint() !== 0n || undefined;
     else if (type === "string") value = r.bytes().toString("utf8");
     else if (type === "bytes") value = r.bytes();
     else if ("map" in type) {
@@ -283,6 +208,7 @@ function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown>
         const raw = entry.bytes();
         if (t >>> 3 === 1) key = raw.toString("utf8");
         else if (type.map === "strings") v = (decodeMessage(raw, "ExtraValue").items as string[]) ?? [];
+        else if (type.map === "quantity") v = String(decodeMessage(raw, "Quantity").string ?? "0");
         else v = type.map === "bytes" ? raw.toString("base64") : raw.toString("utf8");
       }
       out[field.name] ??= {};
@@ -290,12 +216,17 @@ function decodeMessage(buf: Buffer, schemaName: string): Record<string, unknown>
       continue;
     } else {
       const inner = decodeMessage(r.bytes(), type.message);
-      value = type.message === "Time" ? timeToJSON(inner as { seconds?: number }) : inner;
+      if (type.message === "Time") value = timeToJSON(inner as { seconds?: number });
+      else if (type.message === "IntOrString")
+        // intstr: type 1 is a string; an int of 0 is written as nothing, so it comes back as 0.
+        value = inner.type === 1 ? String(inner.strVal ?? "") : Number(inner.intVal ?? 0);
+      else value = inner;
     }
     if (field.repeated) {
       out[field.name] ??= [];
       (out[field.name] as unknown[]).push(value);
-    } else if (value !== undefined && value !== "" && value !== 0) out[field.name] = value;
+    } else if (value !== undefined && ((value !== "" && value !== 0) || isIntOrString(type)))
+      out[field.name] = value;
   }
   return out;
 }
