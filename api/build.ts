@@ -119,6 +119,13 @@ export const chatReport = z.object({
     .boolean()
     .optional()
     .describe("Whether the build was announced inside a digest of several builds."),
+  attempts: z
+    .int()
+    .min(0)
+    .optional()
+    .describe("Transient failures so far (5xx, network; Telegram's 429s are waits, not failures)."),
+  lastAnswer: z.string().optional().describe("What Telegram last answered while the message is delayed."),
+  retryAt: z.string().optional().describe("When the next attempt is due (RFC 3339), while delayed."),
   time: z.string().describe("When the record last changed (RFC 3339)."),
 });
 export type ChatReport = z.infer<typeof chatReport>;

@@ -2,17 +2,20 @@
 // with an Event and metrics on phase changes and the repository's history pruned when a build finishes.
 import { type Build, isFinished } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
+import { recordEvent } from "../../lib/events.ts";
 import type { KubeClient } from "../../lib/kube.ts";
 import { isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { OWNED_FIELDS, type OwnedStatus, statusChanged, transitionEvent } from "./build-status.ts";
-import { recordEvent } from "./events.ts";
 import { FINISHED_BY_REPOSITORY, repositoryIndexKey } from "./indexes.ts";
 import { buildPath } from "./kube-paths.ts";
 import type { BuildMetrics } from "./metrics.ts";
 import { beyondHistory } from "./queueing.ts";
+
+/** The component name on the build controller's Events. */
+export const BUILD_CONTROLLER = "kiln-build-controller";
 
 export interface StatusWriterDeps {
   client: KubeClient;
@@ -48,7 +51,7 @@ export function statusWriter(deps: StatusWriterDeps): StatusWriter {
     if (event) {
       log.info({ phase: after.phase, reason: after.reason, from: before.phase }, "build phase changed");
       // Not awaited: an Event is best effort and must not hold a worker (recordEvent never throws).
-      void recordEvent(client, log, build, event, now, identity);
+      void recordEvent(client, log, build, event, { now, component: BUILD_CONTROLLER, host: identity });
     }
     if (isFinished(after.phase) && !isFinished(before.phase)) {
       const started = Date.parse(after.startTime ?? build.metadata.creationTimestamp ?? "");

@@ -41,7 +41,6 @@ beforeEach(async () => {
       { id: PRIVATE, type: "private", first_name: "Ada" },
       { id: GROUP, type: "supergroup", title: "CI" },
     ],
-    perChatIntervalMs: 0,
   });
   const github = await FakeGitHub.start();
   github.addToken("ghp_kiln", { login: "kiln-bot" });
@@ -73,7 +72,7 @@ beforeEach(async () => {
         clock,
         log: silentLogger(),
         config: { publicURL: "https://kiln.example" },
-        queue: { perChatIntervalMs: 0, backoffMs: options.backoffMs ?? 50 },
+        queue: { retry: { baseMs: options.backoffMs ?? 50 } },
       });
       this.announcers.push(announcer);
       return announcer;
@@ -273,7 +272,7 @@ describe("Announcer", () => {
       },
       clock,
       log: silentLogger(),
-      queue: { perChatIntervalMs: 0, backoffMs: 20 },
+      queue: { retry: { baseMs: 20 } },
     });
     world.announcers.push(announcer);
     const repository = world.api.repository("api");

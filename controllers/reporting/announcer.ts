@@ -22,8 +22,8 @@ import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { TerminalError } from "../runtime/errors.ts";
 import type { ObjectKey } from "../runtime/keys.ts";
-import { ChatQueue, type ChatQueueOptions } from "./chat-queue.ts";
-import { chatOutcome, claimFor, postingFor } from "./claims.ts";
+import { ChatQueue, type ChatQueueOptions, type Settled } from "./chat-queue.ts";
+import { chatDelayed, chatOutcome, claimFor, postingFor } from "./claims.ts";
 import { type Announcement, formatAnnouncement, formatDigest } from "./format.ts";
 import type { CommitStatus, GitHubStatuses, StatusTarget } from "./github-status.ts";
 import type { ReportingApi } from "./kube.ts";
@@ -31,10 +31,11 @@ import {
   type NotifyEvent,
   owedAnnouncements,
   previousFinishedBuildOfBranch,
+  STALE_AFTER_MS,
   unfinishedChats,
 } from "./owed.ts";
 import { type ChatRef, StatusWriter } from "./status-writer.ts";
-import type { ChatSender, SendOutcome } from "./telegram.ts";
+import type { ChatSender } from "./telegram.ts";
 
 export interface AnnouncerConfig {
   /** The commit status context; "kiln" by default. */
@@ -54,12 +55,21 @@ export interface AnnouncerDeps {
   log: Logger;
   config?: AnnouncerConfig;
   queue?: Partial<ChatQueueOptions<Item>>;
+  /** Records a Kubernetes Event (a chat unreachable for minutes is a Warning on its Repositories). */
+  event?: (
+    subject: Repository,
+    note: { type: "Normal" | "Warning"; reason: string; message: string },
+  ) => void;
 }
 
 interface Item extends ChatRef {
   announcement: Announcement;
   /** The Repository lists this chat as blocked (a retry after a spec change): clear it once sent. */
   wasBlocked: boolean;
+  /** Transient failures recorded so far (by this process or one before it). */
+  attempts: number;
+  /** When the news is stale: a day after the build finished. */
+  staleAt: number;
 }
 
 const GITHUB_REASONS: Record<number, string> = {
@@ -115,6 +125,12 @@ export class Announcer {
               : formatDigest(items.map((i) => i.announcement)),
           begin: (_chat, items) => this.#begin(items),
           finish: (chat, items, outcome) => this.#finish(chat, items, outcome),
+          delayed: async (_chat, items, delay) => {
+            for (const item of items) await this.#record(item, chatDelayed(delay));
+          },
+          staleAt: (item) => item.staleAt,
+          failures: (item) => item.attempts,
+          reachability: (chat, unreachable) => void this.#reachability(chat, unreachable),
         },
       });
     }
@@ -183,7 +199,10 @@ export class Announcer {
 
   #item(build: Build, repository: Repository, record: ChatReport, url: string | undefined): Item {
     const { github } = repository.spec;
+    const completed = Date.parse(build.status?.completionTime ?? record.time);
     return {
+      attempts: record.attempts ?? 0,
+      staleAt: (Number.isNaN(completed) ? this.#d.clock.now() : completed) + STALE_AFTER_MS,
       namespace: build.metadata.namespace ?? "default",
       name: build.metadata.name ?? "",
       uid: build.metadata.uid ?? build.metadata.name ?? randomUUID(),
@@ -235,7 +254,35 @@ export class Announcer {
     }
   }
 
-  async #finish(chat: string, items: readonly Item[], outcome: SendOutcome): Promise<void> {
+  /** Every Repository announcing to the chat gets a Warning while it is unreachable, a Normal event after. */
+  async #reachability(
+    chat: string,
+    unreachable: { sinceMs: number; answer: string } | undefined,
+  ): Promise<void> {
+    if (!this.#d.event) return;
+    const repositories = (await this.#d.api.listRepositories().catch(() => [])).filter((r) =>
+      r.spec.notify?.telegram?.chats.includes(chat),
+    );
+    const minutes = unreachable ? Math.round((this.#d.clock.now() - unreachable.sinceMs) / 60_000) : 0;
+    for (const repository of repositories) {
+      this.#d.event(
+        repository,
+        unreachable
+          ? {
+              type: "Warning",
+              reason: "TelegramUnreachable",
+              message: `Telegram has not taken a message for chat ${chat} for ${minutes} min (last answer: ${unreachable.answer}); announcements are kept and retried`,
+            }
+          : {
+              type: "Normal",
+              reason: "TelegramReachable",
+              message: `Telegram takes messages for chat ${chat} again`,
+            },
+      );
+    }
+  }
+
+  async #finish(chat: string, items: readonly Item[], outcome: Settled): Promise<void> {
     const change = chatOutcome(outcome, items.length > 1);
     for (const item of items) await this.#record(item, change);
     // Every Repository announcing here learns that the chat refuses us, or that it works again.

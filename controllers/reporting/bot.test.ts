@@ -19,7 +19,6 @@ beforeEach(async () => {
       { id: 555, type: "private", first_name: "Stranger" },
       { id: 99, type: "private", first_name: "Other team" },
     ],
-    perChatIntervalMs: 0,
   });
   api = new MemoryApi();
   api.put(makeRepository({ chats: ["42", "-1001"], when: ["failure"] }));

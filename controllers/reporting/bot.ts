@@ -20,6 +20,7 @@ import {
 } from "./commands.ts";
 import { escapeHtml } from "./format.ts";
 import type { ReportingApi } from "./kube.ts";
+import { classifyError } from "./telegram.ts";
 
 export interface BotOptions {
   token: string;
@@ -32,6 +33,9 @@ export interface BotOptions {
   newName?: (original: Build) => string;
   logLines?: number;
 }
+
+/** Tries of one answer in the chat (waiting out 429s and brief outages in between). */
+const REPLY_ATTEMPTS = 5;
 
 const defaultName = (original: Build) =>
   `${original.spec.repository}-${original.spec.revision.sha.slice(0, 7)}-manual-${randomBytes(3).toString("hex")}`;
@@ -102,8 +106,23 @@ export class KilnBot {
     return (await Promise.all(namespaces.map((ns) => this.#o.api.listRepositories(ns)))).flat();
   }
 
-  #reply(ctx: Context, html: string) {
-    return ctx.reply(html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
+  /**
+   * Answers in the chat. Telegram's limits apply to answers too: a 429 is waited out (retry_after) and
+   * the answer sent then, a few times at most, so a quick second command still gets its answer.
+   */
+  async #reply(ctx: Context, html: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ctx.reply(html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
+        return;
+      } catch (err) {
+        const outcome = classifyError(err);
+        if (outcome.kind !== "retry" || attempt >= REPLY_ATTEMPTS) throw err;
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(outcome.afterMs ?? 1000 * attempt, 60_000)),
+        );
+      }
+    }
   }
 
   #allowed(ctx: Context): Repository[] {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { Registry } from "prom-client";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeClock } from "../runtime/clock.ts";
-import { ChatQueue } from "./chat-queue.ts";
+import { ChatQueue, type Delay, type Settled } from "./chat-queue.ts";
 import type { ChatMessage } from "./format.ts";
 import type { SendOutcome } from "./telegram.ts";
 
@@ -15,29 +16,49 @@ interface Harness {
   queue: ChatQueue<string>;
   sends: { at: number; chat: string; text: string }[];
   events: string[];
-  finished: { chat: string; items: readonly string[]; outcome: SendOutcome }[];
+  finished: { chat: string; items: readonly string[]; outcome: Settled }[];
+  delays: { chat: string; items: readonly string[]; delay: Delay }[];
+  reachability: string[];
   script: SendOutcome[];
   settledElsewhere: Set<string>;
+  /** begin() throws while this is above 0 (the API server is away), counting down. */
+  failBegins: number;
+  registry: Registry;
 }
 
+const START = 1_000_000;
+
 function harness(
-  options: { digestThreshold?: number; perChatIntervalMs?: number; maxAttempts?: number } = {},
+  options: {
+    digestThreshold?: number;
+    perChatIntervalMs?: number;
+    globalPerSecond?: number;
+    staleAfterMs?: number;
+    solo?: (item: string) => boolean;
+  } = {},
 ): Harness {
-  const clock = new FakeClock(1_000_000);
+  const clock = new FakeClock(START);
+  const registry = new Registry();
   const h: Harness = {
     clock,
     sends: [],
     events: [],
     finished: [],
+    delays: [],
+    reachability: [],
     script: [],
     settledElsewhere: new Set(),
+    failBegins: 0,
+    registry,
     queue: undefined as never,
   };
+  const { staleAfterMs, solo, ...limits } = options;
   let id = 1;
   h.queue = new ChatQueue<string>({
     clock,
     log: silentLogger(),
-    ...options,
+    registry,
+    ...limits,
     sender: {
       send: async (chat, message: ChatMessage) => {
         h.sends.push({ at: clock.now(), chat, text: message.text });
@@ -49,12 +70,24 @@ function harness(
       render: (items) => ({ html: items.join("+"), text: items.join("+") }),
       begin: async (chat, items) => {
         h.events.push(`begin ${chat} ${items.join("+")}`);
+        if (h.failBegins > 0) {
+          h.failBegins--;
+          throw new Error("the API server is not answering");
+        }
         return items.filter((item) => !h.settledElsewhere.has(item));
       },
       finish: async (chat, items, outcome) => {
         h.events.push(`finish ${chat} ${items.join("+")} ${outcome.kind}`);
         h.finished.push({ chat, items, outcome });
       },
+      delayed: async (chat, items, delay) => {
+        h.delays.push({ chat, items, delay });
+      },
+      reachability: (chat, unreachable) => {
+        h.reachability.push(unreachable ? `${chat} unreachable: ${unreachable.answer}` : `${chat} reachable`);
+      },
+      staleAt: () => START + (staleAfterMs ?? 24 * 3_600_000),
+      ...(solo ? { digestible: (item: string) => !solo(item) } : {}),
     },
   });
   return h;
@@ -159,17 +192,175 @@ describe("ChatQueue", () => {
     );
   });
 
-  test("transient errors back off and are given up after maxAttempts", async () => {
-    const h = harness({ maxAttempts: 3 });
-    for (let i = 0; i < 3; i++) h.script.push({ kind: "retry", reason: "ServerError" });
+  test("5xx and network errors back off exponentially, capped at a minute, and are never given up", async () => {
+    const h = harness();
+    for (let i = 0; i < 12; i++)
+      h.script.push({ kind: "retry", reason: i % 2 ? "NetworkError" : "ServerError" });
     h.queue.enqueue("42", "a", "a");
-    await advance(h, 20_000, 500);
-    assert.equal(h.sends.length, 3);
-    assert.ok(h.sends[2]!.at - h.sends[1]!.at >= 2000, "exponential backoff");
-    assert.deepEqual(h.finished[0]!.outcome, {
-      kind: "failed",
-      reason: "ServerError",
-      message: "gave up after 3 attempts",
-    });
+    await advance(h, 10 * 60_000, 250);
+    assert.equal(h.sends.length, 13, "every failure is tried again, the 13th attempt goes through");
+    const gaps = h.sends.slice(1).map((s, i) => s.at - h.sends[i]!.at);
+    // 1 s, 2 s, 4 s … doubling (to within the test clock's step), then 60 s flat.
+    for (const [i, gap] of gaps.entries()) {
+      const expected = Math.min(60_000, 1000 * 2 ** i);
+      assert.ok(gap >= expected && gap < expected + 500, `gap ${i}: ${gap} ms, expected ${expected}`);
+    }
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+    assert.deepEqual(
+      h.delays.map((d) => d.delay.failures),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+      "each delay is recorded with the failure count",
+    );
+    assert.match(h.delays[0]!.delay.answer, /ServerError/);
+  });
+
+  test("429 retry_after is waited out exactly and counts as no failure, however long the storm", async () => {
+    const h = harness({ digestThreshold: 100 });
+    for (const seconds of [30, 2, 17, 30])
+      h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: seconds * 1000 });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 100_000, 100);
+    const gaps = h.sends.slice(1).map((s, i) => s.at - h.sends[i]!.at);
+    for (const [i, seconds] of [30, 2, 17, 30].entries()) {
+      assert.ok(gaps[i]! >= seconds * 1000 && gaps[i]! < seconds * 1000 + 200, `wait ${i}: ${gaps[i]}`);
+    }
+    assert.deepEqual(
+      h.delays.map((d) => d.delay.failures),
+      [0, 0, 0, 0],
+    );
+    assert.match(h.delays[0]!.delay.answer, /429 Too Many Requests: retry after 30s/);
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+    assert.equal(h.sends.length, 5, "nothing sent twice");
+  });
+
+  test("still failing when the news goes stale: one last try, then Skipped as stale, never Failed", async () => {
+    const h = harness({ staleAfterMs: 20_000 });
+    for (let i = 0; i < 100; i++) h.script.push({ kind: "retry", reason: "ServerError" });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 60_000, 250);
+    assert.deepEqual(
+      h.finished.map((f) => [f.outcome.kind, "reason" in f.outcome ? f.outcome.reason : ""]),
+      [["stale", "Stale"]],
+    );
+    const last = h.sends.at(-1)!;
+    assert.ok(
+      last.at >= START + 20_000 && last.at < START + 20_500,
+      "the last attempt is when it goes stale",
+    );
+  });
+
+  test("a digest Telegram refuses as a message is split: its members go alone, none fails for it", async () => {
+    const h = harness({ digestThreshold: 3 });
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 5000 });
+    h.queue.enqueue("42", "a", "a");
+    await settle();
+    for (const id of ["b", "c"]) h.queue.enqueue("42", id, id);
+    h.script.push({ kind: "failed", reason: "BadRequest", message: "Bad Request: message is too long" });
+    await advance(h, 30_000, 100);
+    assert.deepEqual(
+      h.sends.map((s) => s.text),
+      ["a", "a+b+c", "a", "b", "c"],
+    );
+    assert.deepEqual(
+      h.finished.map((f) => [f.items.join("+"), f.outcome.kind]),
+      [
+        ["a", "sent"],
+        ["b", "sent"],
+        ["c", "sent"],
+      ],
+    );
+  });
+
+  test("failures are counted per announcement, not taken from the digest they shared", async () => {
+    const h = harness({ digestThreshold: 2 });
+    for (let i = 0; i < 3; i++) h.script.push({ kind: "retry", reason: "ServerError" });
+    h.queue.enqueue("42", "old", "old");
+    await advance(h, 3000, 100); // old: two failures
+    h.queue.enqueue("42", "new", "new");
+    await advance(h, 60_000, 100);
+    const digestDelays = h.delays.filter((d) => d.items.length === 1 && d.items[0] === "new");
+    assert.deepEqual(
+      digestDelays.map((d) => d.delay.failures),
+      [1],
+      "the newcomer's first failure is its first",
+    );
+  });
+
+  test("the send intent cannot be recorded: nothing is sent, the batch backs off and is sent later", async () => {
+    const h = harness({ digestThreshold: 100 });
+    h.failBegins = 3;
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 30_000, 100);
+    const begins = h.events.filter((e) => e.startsWith("begin"));
+    assert.equal(begins.length, 4);
+    assert.equal(h.sends.length, 1, "sent once, after the record could be written");
+    assert.equal(h.events.indexOf("send 42 a"), h.events.lastIndexOf("begin 42 a") + 1);
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+  });
+
+  test("interactive announcements are never merged into a digest", async () => {
+    const h = harness({ digestThreshold: 2, solo: (item) => item.startsWith("paused") });
+    for (const id of ["a", "paused-1", "b", "c"]) h.queue.enqueue("42", id, id);
+    await advance(h, 10_000, 100);
+    assert.deepEqual(
+      h.sends.map((s) => s.text),
+      ["a", "paused-1", "b+c"],
+    );
+  });
+
+  test("at most 30 requests a second over all chats", async () => {
+    const h = harness({ globalPerSecond: 30 });
+    for (let i = 0; i < 45; i++) h.queue.enqueue(String(1000 + i), "x", `m${i}`);
+    await settle();
+    assert.equal(h.sends.length, 30);
+    await advance(h, 1000, 50);
+    assert.equal(h.sends.length, 45);
+    for (const s of h.sends) {
+      const within = h.sends.filter((o) => o.at > s.at - 1000 && o.at <= s.at).length;
+      assert.ok(within <= 30, `${within} requests in the second before ${s.at}`);
+    }
+  });
+
+  test("a chat failing for five minutes is reported unreachable once, then reachable when it takes one", async () => {
+    const h = harness();
+    for (let i = 0; i < 12; i++)
+      h.script.push({ kind: "retry", reason: "ServerError", message: "500 Internal Server Error" });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 4 * 60_000, 500);
+    assert.deepEqual(h.reachability, []);
+    await advance(h, 8 * 60_000, 500);
+    assert.deepEqual(h.reachability, [
+      "42 unreachable: ServerError: 500 Internal Server Error",
+      "42 reachable",
+    ]);
+  });
+
+  test("metrics: owed per chat, age of the oldest owed, sends by outcome", async () => {
+    const h = harness({ digestThreshold: 100 });
+    h.script.push(
+      { kind: "retry", reason: "ServerError" },
+      { kind: "retry", reason: "TooManyRequests", afterMs: 3000 },
+    );
+    h.queue.enqueue("42", "a", "a");
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 1500, 100);
+    const text = await h.registry.metrics();
+    assert.match(text, /kiln_telegram_announcements_owed\{chat="42"\} 2/);
+    assert.match(text, /kiln_telegram_oldest_owed_seconds\{chat="42"\} 1\.5/);
+    await advance(h, 10_000, 100);
+    const after = await h.registry.metrics();
+    assert.match(after, /kiln_telegram_sends_total\{outcome="server_error"\} 1/);
+    assert.match(after, /kiln_telegram_sends_total\{outcome="rate_limited"\} 1/);
+    assert.match(after, /kiln_telegram_sends_total\{outcome="sent"\} 2/);
+    assert.match(after, /kiln_telegram_announcements_owed\{chat="42"\} 0/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { blockedChatsAfter, chatOutcome, claimFor, postingFor } from "./claims.ts";
+import { blockedChatsAfter, chatDelayed, chatOutcome, claimFor, postingFor } from "./claims.ts";
 import { owedAnnouncements } from "./owed.ts";
 import { makeBuild, makeRepository } from "./testing.ts";
 
@@ -61,20 +61,50 @@ describe("claimFor", () => {
 });
 
 describe("chatOutcome and blockedChatsAfter", () => {
-  test("outcomes become records", () => {
-    assert.deepEqual(chatOutcome({ kind: "sent", messageID: 7 }, true), {
+  test("outcomes become records, and a settled record keeps no delay", () => {
+    const record = (o: object) => JSON.parse(JSON.stringify(o));
+    assert.deepEqual(record(chatOutcome({ kind: "sent", messageID: 7 }, true)), {
       state: "Sent",
       messageID: 7,
       digest: true,
     });
-    assert.deepEqual(chatOutcome({ kind: "blocked", reason: "Forbidden", message: "x" }, false), {
+    assert.deepEqual(record(chatOutcome({ kind: "blocked", reason: "Forbidden", message: "x" }, false)), {
       state: "Skipped",
       reason: "Forbidden",
     });
-    assert.deepEqual(chatOutcome({ kind: "failed", reason: "Unauthorized", message: "x" }, false), {
+    assert.deepEqual(record(chatOutcome({ kind: "failed", reason: "Unauthorized", message: "x" }, false)), {
       state: "Failed",
       reason: "Unauthorized",
     });
+    assert.deepEqual(record(chatOutcome({ kind: "stale", reason: "Stale", message: "x" }, false)), {
+      state: "Skipped",
+      reason: "Stale",
+    });
+    // Spread over a delayed record (as markChats does), the delay fields are gone once written.
+    const delayed = {
+      chat: "1",
+      state: "Queued",
+      attempts: 3,
+      lastAnswer: "ServerError",
+      retryAt: "t",
+      time: "t",
+    };
+    assert.deepEqual(record({ ...delayed, ...chatOutcome({ kind: "sent", messageID: 1 }, false) }), {
+      chat: "1",
+      state: "Sent",
+      attempts: 3,
+      messageID: 1,
+      time: "t",
+    });
+    assert.deepEqual(
+      chatDelayed({ answer: "ServerError: 500", failures: 2, retryAt: Date.parse("2026-01-01T00:00:04Z") }),
+      {
+        state: "Queued",
+        attempts: 2,
+        lastAnswer: "ServerError: 500",
+        retryAt: "2026-01-01T00:00:04.000Z",
+      },
+    );
   });
 
   test("listing, relisting after a spec change, unlisting", () => {

@@ -2,9 +2,9 @@
 // the record of how a message ended, and the Repository's list of blocked chats.
 import type { Build, ChatReport } from "../../api/build.ts";
 import type { BlockedChat, Repository } from "../../api/repository.ts";
+import type { Delay, Settled } from "./chat-queue.ts";
 import type { CommitStatus } from "./github-status.ts";
 import type { Owed } from "./owed.ts";
-import type { SendOutcome } from "./telegram.ts";
 
 export const UNFINISHED_CHAT_STATES: ReadonlySet<ChatReport["state"]> = new Set(["Queued", "Sending"]);
 
@@ -64,16 +64,30 @@ export function postingFor(build: Build, status: CommitStatus): CommitStatus {
   };
 }
 
-/** The record of a chat once its message went out, was refused, or failed. */
-export function chatOutcome(outcome: SendOutcome, digest: boolean): Partial<ChatReport> {
+/** The fields of a chat record that describe a delay, cleared once the message is settled. */
+const NOT_DELAYED = { lastAnswer: undefined, retryAt: undefined } as const;
+
+/** The record of a chat once its message went out, was refused, failed for good or went stale. */
+export function chatOutcome(outcome: Settled, digest: boolean): Partial<ChatReport> {
   switch (outcome.kind) {
     case "sent":
-      return { state: "Sent", messageID: outcome.messageID, ...(digest ? { digest } : {}) };
+      return { ...NOT_DELAYED, state: "Sent", messageID: outcome.messageID, ...(digest ? { digest } : {}) };
     case "blocked":
-      return { state: "Skipped", reason: outcome.reason };
+    case "stale":
+      return { ...NOT_DELAYED, state: "Skipped", reason: outcome.reason };
     default:
-      return { state: "Failed", reason: outcome.reason };
+      return { ...NOT_DELAYED, state: "Failed", reason: outcome.reason };
   }
+}
+
+/** The record of a chat whose message waits after a transient failure: owed, with Telegram's last answer. */
+export function chatDelayed(delay: Delay): Partial<ChatReport> {
+  return {
+    state: "Queued",
+    attempts: delay.failures,
+    lastAnswer: delay.answer,
+    retryAt: new Date(delay.retryAt).toISOString(),
+  };
 }
 
 /**

@@ -1,11 +1,13 @@
 // The announcer as a controller on the shared runtime: Build and Repository informers → Build keys →
 // Announcer.reconcile; plus the Telegram bot's long polling. Started by `kiln controller`.
+import { hostname } from "node:os";
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Registry } from "prom-client";
 import type { Build } from "../../api/build.ts";
 import { isFinished } from "../../api/build.ts";
 import { API_VERSION, RESOURCES } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
+import { recordEvent } from "../../lib/events.ts";
 import { KubeClient } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../runtime/clock.ts";
@@ -20,6 +22,9 @@ import { createGitHubStatuses } from "./github-status.ts";
 import { kubeReportingApi, type ReportingApi } from "./kube.ts";
 import { githubStateFor } from "./owed.ts";
 import { createTelegramClient, TelegramSender } from "./telegram.ts";
+
+/** The component name on the reporting controller's Events. */
+export const REPORTING_COMPONENT = "kiln-reporting";
 
 export interface ReportingControllerOptions {
   kubeConfig: KubeConfig;
@@ -118,7 +123,13 @@ export function reportingController(options: ReportingControllerOptions): Report
       ...(config.publicURL ? { publicURL: config.publicURL } : {}),
       ...(config.githubAPIURL ? { githubAPIURL: config.githubAPIURL } : {}),
     },
-    ...(options.tuning?.queue ? { queue: options.tuning.queue } : {}),
+    queue: { ...options.tuning?.queue, ...(options.registry ? { registry: options.registry } : {}) },
+    event: (repository, note) =>
+      void recordEvent(client, log, repository, note, {
+        now: clock.now(),
+        component: REPORTING_COMPONENT,
+        host: hostname(),
+      }),
   });
 
   const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): ObjectKey | undefined =>

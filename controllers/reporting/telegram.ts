@@ -6,7 +6,7 @@ import type { ChatMessage } from "./format.ts";
 export type SendOutcome =
   | { kind: "sent"; messageID: number }
   /** Try again after afterMs (429 retry_after, 5xx, network): nothing was delivered. */
-  | { kind: "retry"; afterMs?: number; reason: string }
+  | { kind: "retry"; afterMs?: number; reason: string; message?: string }
   /** Never send to this chat again until someone changes the configuration (403, chat not found). */
   | { kind: "blocked"; reason: string; message: string }
   /** This message cannot be delivered (bad token, message rejected); others may. */
@@ -24,7 +24,7 @@ export function classifyError(err: unknown): SendOutcome {
   const response = (err as TelegramErrorLike).response;
   const code = response?.error_code;
   const description = response?.description ?? String((err as Error)?.message ?? err);
-  if (code === undefined) return { kind: "retry", reason: "NetworkError" };
+  if (code === undefined) return { kind: "retry", reason: "NetworkError", message: description };
   if (code === 429) {
     const seconds = response?.parameters?.retry_after;
     return {
@@ -33,7 +33,7 @@ export function classifyError(err: unknown): SendOutcome {
       afterMs: seconds === undefined ? undefined : seconds * 1000,
     };
   }
-  if (code >= 500) return { kind: "retry", reason: "ServerError" };
+  if (code >= 500) return { kind: "retry", reason: "ServerError", message: `${code} ${description}` };
   if (code === 403) return { kind: "blocked", reason: "Forbidden", message: description };
   if (code === 400 && /chat not found/i.test(description)) {
     return { kind: "blocked", reason: "ChatNotFound", message: description };

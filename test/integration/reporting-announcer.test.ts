@@ -49,7 +49,7 @@ async function startAnnouncer(): Promise<ReportingController> {
       statusContext: "kiln",
     },
     tuning: {
-      queue: { perChatIntervalMs: 0, backoffMs: 50 },
+      queue: { retry: { baseMs: 50 } },
       githubWriteSpacingMs: 0,
       retryAfterBaseValue: 10,
     },
@@ -133,7 +133,6 @@ before(async () => {
       { id: GROUP_CHAT, type: "supergroup", title: "CI" },
       { id: STRANGER, type: "private", first_name: "Stranger" },
     ],
-    perChatIntervalMs: 0,
   });
   github = await FakeGitHub.start();
   github.addToken("ghp_integration", { login: "kiln-bot" });

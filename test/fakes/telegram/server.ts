@@ -1,6 +1,6 @@
 // A fake Telegram Bot API on 127.0.0.1: `/bot<token>/<method>` with the Bot API's envelopes
 // ({ok, result} / {ok: false, error_code, description, parameters}), strict validation of what
-// Kiln sends, a per-chat rate limit like the real one, injectable errors, and hooks for tests to
+// Kiln sends, Telegram's rate limits (per chat, per group, overall), injectable errors, and hooks for tests to
 // play a user (updates) and read what the bot said.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -41,6 +41,8 @@ export interface FakeTelegramOptions {
   perChatIntervalMs?: number;
   /** Messages a group may receive per minute; default 20 (Telegram's limit). 0 turns this limit off. */
   groupPerMinute?: number;
+  /** Messages the bot may send per second over all chats; default 30 (Telegram's limit). 0: off. */
+  globalPerSecond?: number;
   now?: () => number;
 }
 
@@ -78,6 +80,7 @@ export class FakeTelegram {
   #nextMessage = 1;
   #poller?: Poller;
   #history = new Map<number, number[]>();
+  #recent: number[] = [];
   #options: Required<Omit<FakeTelegramOptions, "chats" | "token">>;
   #waiters = new Set<() => void>();
   #hangs: { method: string; left: number }[] = [];
@@ -89,6 +92,7 @@ export class FakeTelegram {
     this.#options = {
       perChatIntervalMs: options.perChatIntervalMs ?? 1000,
       groupPerMinute: options.groupPerMinute ?? 20,
+      globalPerSecond: options.globalPerSecond ?? 30,
       now: options.now ?? Date.now,
     };
   }
@@ -341,6 +345,10 @@ export class FakeTelegram {
     if (perMinute > 0 && group && history.length >= perMinute) {
       return Math.max(1, Math.ceil((60_000 - (now - history[0]!)) / 1000));
     }
+    this.#recent = this.#recent.filter((t) => now - t < 1000);
+    const perSecond = this.#options.globalPerSecond;
+    if (perSecond > 0 && this.#recent.length >= perSecond) return 1;
+    this.#recent.push(now);
     history.push(now);
     this.#history.set(chat.id, history);
     return undefined;
