@@ -29,7 +29,15 @@ export interface Pauser {
   prepare?(): Promise<unknown>;
   /** Resolves when resumed or at the deadline; the abort signal ends it early (cancel, overall timeout). */
   wait(
-    info: { index: number; name: string; message: string; deadline: number; prepared: unknown },
+    info: {
+      index: number;
+      name: string;
+      message: string;
+      deadline: number;
+      prepared: unknown;
+      /** The pause now ends later (a hold): the record's message says so. */
+      extended?: (deadline: number) => void;
+    },
     abort: AbortSignal,
   ): Promise<PauseOutcome>;
   /** The step record message while paused. */
@@ -199,8 +207,12 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions): Prom
         ? setTimeout(onCancel, Math.max(0, overall - now()))
         : undefined;
     try {
+      const extended = (until: number) => {
+        set(i, { message: options.pauser.message({ name, deadline: until, reason }) });
+        options.onStep?.({ index: i, record: records[i]! });
+      };
       const outcome = await options.pauser.wait(
-        { index: i, name, message, deadline, prepared },
+        { index: i, name, message, deadline, prepared, extended },
         abort.signal,
       );
       if (options.cancel?.aborted) return "cancelled";

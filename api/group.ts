@@ -26,6 +26,14 @@ export const ANNOTATIONS = {
   resume: `${GROUP}/resume`,
   /** Set on a Build to cancel it. */
   cancel: `${GROUP}/cancel`,
+  /** RFC 3339 time a paused Build stays paused until, at least (a hold; /hold in the chat). */
+  holdUntil: `${GROUP}/hold-until`,
+  /** Who let a pull request from a fork build (/approve in the chat): `telegram:<user>` or a person's name. */
+  approvedBy: `${GROUP}/approved-by`,
+  /** Who asked for a Build by hand (a rerun from the chat: `telegram:<user>`). */
+  requestedBy: `${GROUP}/requested-by`,
+  /** The Build a rerun repeats. */
+  rebuildOf: `${GROUP}/rebuild-of`,
 } as const;
 
 export const FINALIZERS = {

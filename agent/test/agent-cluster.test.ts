@@ -166,6 +166,45 @@ describe("agent + runner + test API server", () => {
     assert.equal(build.status?.steps?.[1]?.message, "resumed");
   });
 
+  test("a hold (kiln.dev/hold-until) keeps a pause past its deadline and says until when", async (t) => {
+    const name = "agent-hold";
+    await createBuild(name);
+    const { dirs, runner } = await startPod(
+      t,
+      "steps:\n  - {name: debug, type: pause, timeout: 1500ms}\n  - {name: after, run: 'true'}\n",
+      SHELLS[0]!.argv,
+    );
+    const log = silentLogger();
+    const done = runAgent(config(name, dirs), {
+      log,
+      patch: buildStatusPatcher(agentKubeConfig, NS, name),
+      resume: annotationResume(agentKubeConfig, NS, name, log),
+    });
+    await waitFor("Paused", async () => (await getBuild(name)).status?.steps?.[0]?.phase === "Paused");
+    const until = new Date(Date.now() + 60_000);
+    await api.patchNamespacedCustomObject(
+      { ...ref(name), body: { metadata: { annotations: { [ANNOTATIONS.holdUntil]: until.toISOString() } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const held = await waitFor("the message to name the hold", async () => {
+      const step = (await getBuild(name)).status?.steps?.[0];
+      return step?.message?.includes(until.toISOString()) && step;
+    });
+    assert.equal(held.phase, "Paused");
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(
+      (await getBuild(name)).status?.steps?.[0]?.phase,
+      "Paused",
+      "still paused past its own deadline",
+    );
+    await api.patchNamespacedCustomObject(
+      { ...ref(name), body: { metadata: { annotations: { [ANNOTATIONS.resume]: String(Date.now()) } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    assert.equal(await done, 0);
+    assert.equal(await runner.exited, 0);
+  });
+
   test("`kiln agent` as the sidecar runs it: configured by env and KUBECONFIG only", async (t) => {
     const name = "agent-cli";
     await createBuild(name);
