@@ -209,7 +209,9 @@ describe("the local overlay (kubectl kustomize manifests/overlays/local/)", () =
       t.assert.equal(spec.replicas, 1, d.metadata.name);
       t.assert.equal(spec.template.spec.containers[0]?.image, "localhost/kiln:dev");
     }
-    const config = local.find((o) => o.kind === "ConfigMap" && o.metadata.name === "kiln-config") as {
+    const config = local.find(
+      (o) => o.kind === "ConfigMap" && o.metadata.name === "kiln-config",
+    ) as unknown as {
       data: Record<string, string>;
     };
     t.assert.equal(config.data.KILN_WEBHOOK_URL, "http://127.0.0.1:8080/hooks/github");
