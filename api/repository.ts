@@ -60,6 +60,12 @@ export const repositorySpec = z
               .array(z.enum(NOTIFY_EVENTS))
               .default(["failure", "recovery"])
               .describe("Which finished builds to announce."),
+            admins: z
+              .array(z.string().min(1))
+              .optional()
+              .describe(
+                "Telegram users (numeric ids, or @usernames) who may /hold, /release, /cancel, /rerun and /approve builds from the chat.",
+              ),
           })
           .optional(),
       })
@@ -77,6 +83,12 @@ export const repositorySpec = z
       .default({ keep: 50 })
       .describe("How many finished builds to keep."),
     buildPod: buildPodPlacement.optional(),
+    approveForks: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Pull requests from forks wait until an admin approves them (/approve in the chat, or the kiln.dev/approved-by annotation); false builds them at once (never with secrets).",
+      ),
   })
   .describe("A GitHub repository that Kiln watches and builds.");
 export type RepositorySpec = z.infer<typeof repositorySpec>;

@@ -15,7 +15,7 @@ import { ownedBy, podPath } from "./kube-paths.ts";
 import type { ParsedManifest } from "./manifest-source.ts";
 import type { BuildMetrics } from "./metrics.ts";
 import { podName } from "./names.ts";
-import { admit } from "./queueing.ts";
+import { admit, approvalMessage, awaitsApproval } from "./queueing.ts";
 import type { StatusWriter } from "./status-writer.ts";
 
 export interface PodStarterDeps {
@@ -65,6 +65,7 @@ export class PodStarter {
       deletePod: false,
     });
     if (!repo) return queued("RepositoryNotFound", `waiting for Repository "${build.spec.repository}"`);
+    if (awaitsApproval(build, repo)) return queued("AwaitingApproval", approvalMessage(build));
     const ns = build.metadata.namespace!;
     const admission = admit(
       build,

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import type { Build } from "../../api/build.ts";
 import { sampleBuild, sampleRepository } from "./fixtures.ts";
-import { admit, beyondHistory, supersededBy } from "./queueing.ts";
+import { admit, approvalMessage, awaitsApproval, beyondHistory, supersededBy } from "./queueing.ts";
 
 const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
 const build = (
@@ -91,5 +91,38 @@ describe("beyondHistory", () => {
       ["b2", "b1"],
     );
     t.assert.deepEqual(beyondHistory(finished.slice(0, 2), repo), []);
+  });
+});
+
+describe("awaitsApproval (pull requests from forks)", () => {
+  const fork = (annotations?: Record<string, string>) => {
+    const b = sampleBuild({
+      name: "pr-7",
+      spec: { trigger: { event: "pull_request", pullRequest: { number: 7, fork: true } } },
+    });
+    if (annotations) b.metadata.annotations = annotations;
+    return b;
+  };
+  test("a fork's build waits for an approval by default; an approval, or the Repository's choice, lets it run", (t) => {
+    t.assert.equal(awaitsApproval(fork(), sampleRepository()), true);
+    t.assert.equal(
+      awaitsApproval(fork({ "kiln.dev/approved-by": "telegram:@ada" }), sampleRepository()),
+      false,
+    );
+    t.assert.equal(awaitsApproval(fork(), sampleRepository({ approveForks: false })), false);
+    const own = sampleBuild({
+      spec: { trigger: { event: "pull_request", pullRequest: { number: 8, fork: false } } },
+    });
+    t.assert.equal(awaitsApproval(own, sampleRepository()), false);
+    t.assert.match(
+      approvalMessage(fork()),
+      /\/approve pr-7 in the chat, or kubectl annotate build pr-7 -n ci kiln\.dev\/approved-by=<you>/,
+    );
+  });
+  test("a build waiting for approval holds no place in the line", (t) => {
+    const repo = sampleRepository({ concurrency: 1, cancelSuperseded: false });
+    const waiting = { ...fork(), metadata: { ...fork().metadata, creationTimestamp: at(1) } };
+    const next = build("next", 2);
+    t.assert.deepEqual(admit(next, [waiting, next], repo, isActive), { run: true });
   });
 });

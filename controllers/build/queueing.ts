@@ -2,6 +2,7 @@
 // first served), cancelSuperseded (a newer build of the same branch cancels the older one) and
 // history.keep (finished builds beyond it are deleted).
 import { type Build, isFinished } from "../../api/build.ts";
+import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 
 /** Oldest first: by creation time, then name, so every replica orders alike. */
@@ -35,6 +36,27 @@ export function supersededBy(
   return newest;
 }
 
+/**
+ * A pull request from a fork runs someone else's code in the cluster: it waits for an admin's approval
+ * (the kiln.dev/approved-by annotation, /approve in the chat) unless the Repository turns that off.
+ */
+export function awaitsApproval(build: Build, repository: Repository): boolean {
+  return (
+    build.spec.trigger.pullRequest?.fork === true &&
+    repository.spec.approveForks &&
+    !build.metadata.annotations?.[ANNOTATIONS.approvedBy]
+  );
+}
+
+export function approvalMessage(build: Build): string {
+  const name = build.metadata.name;
+  const pr = build.spec.trigger.pullRequest?.number;
+  return (
+    `pull request #${pr} comes from a fork: it builds once an admin approves it ` +
+    `(/approve ${name} in the chat, or kubectl annotate build ${name} -n ${build.metadata.namespace} ${ANNOTATIONS.approvedBy}=<you>)`
+  );
+}
+
 export type Admission = { run: true } | { run: false; message: string };
 
 /**
@@ -53,7 +75,9 @@ export function admit(
   for (const b of unfinished) {
     if (b.metadata.name === build.metadata.name) continue;
     if (active(b)) running++;
-    else if (!supersededBy(b, unfinished, repository) && !b.spec.cancel) waiting.push(b);
+    // Builds waiting for an approval hold no place in the line: they are not ready to run.
+    else if (!supersededBy(b, unfinished, repository) && !b.spec.cancel && !awaitsApproval(b, repository))
+      waiting.push(b);
   }
   const ahead = waiting.filter((b) => byAge(b, build) < 0).length;
   if (running + ahead < limit) return { run: true };
