@@ -1,6 +1,10 @@
-// `kubectl exec` on the process kubelet: a command run inside a running container's namespaces
-// (mount, pid, uts, its root and working directory) as the container's user, with its env. No TTY.
-import { type ChildProcess, spawn } from "node:child_process";
+// `kubectl exec` and exec probes/hooks on the process kubelet: a command run inside a running
+// container's namespaces (mount, pid, uts, its root) through the container init, as `runc exec`
+// runs one: the container's user, groups and capabilities, its working directory, its env, the
+// executable looked up in the container's PATH. No TTY.
+import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { containerInit, initArgs } from "./container-init.ts";
 import type { ProbeTarget } from "./probes.ts";
 
 export interface ExecOptions {
@@ -8,14 +12,32 @@ export interface ExecOptions {
   stdin?: boolean;
 }
 
+const INIT_FD = 3;
+
+/** Spawns `command` in the target container; the init's own errors (command not found …) go to stderr. */
+export function spawnInContainer(
+  target: ProbeTarget,
+  command: string[],
+  stdio: { stdin: "pipe" | "ignore"; output: "pipe" | "ignore" },
+  detached = false,
+): ChildProcess {
+  const init = fs.openSync(containerInit(), "r");
+  try {
+    const io: StdioOptions = [stdio.stdin, stdio.output, stdio.output, init];
+    return spawn(
+      "nsenter",
+      [
+        ...["-t", String(target.pid), "-m", "-p", "-u", "-r", "--"],
+        `/proc/self/fd/${INIT_FD}`,
+        ...initArgs(undefined, target.identity, target.workingDir, command),
+      ],
+      { env: Object.fromEntries(target.env), stdio: io, detached },
+    );
+  } finally {
+    fs.closeSync(init);
+  }
+}
+
 export function execIn(target: ProbeTarget, command: string[], options: ExecOptions = {}): ChildProcess {
-  const user = target.user ? ["-S", String(target.user.uid), "-G", String(target.user.gid)] : [];
-  return spawn(
-    "nsenter",
-    ["-t", String(target.pid), "-m", "-p", "-u", "-r", "-w", ...user, "--", ...command],
-    {
-      env: Object.fromEntries(target.env),
-      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
-    },
-  );
+  return spawnInContainer(target, command, { stdin: options.stdin ? "pipe" : "ignore", output: "pipe" });
 }

@@ -251,16 +251,24 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     assert.equal(chunks.join(""), "first\nsecond\n");
   });
 
-  test("a pod that succeeds; Kiln's own CLI runs this checkout", async () => {
+  test("host-mirror mode runs commands as given: `kiln` is not on the host's PATH, so it cannot start", async () => {
     await create(
       pod("kiln-cli", { containers: [{ name: "kiln", image: "kiln:dev", command: ["kiln", "--help"] }] }),
     );
-    const p = await phase("kiln-cli", "Succeeded");
-    const s = p.status!.containerStatuses![0]!;
-    assert.equal(s.state!.terminated!.exitCode, 0);
-    assert.equal(s.state!.terminated!.reason, "Completed");
-    assert.equal(p.status!.conditions!.find((c) => c.type === "Ready")!.reason, "PodCompleted");
-    assert.match(await logOf("kiln-cli", "kiln"), /Usage: kiln <command>/);
+    const p = await phase("kiln-cli", "Failed");
+    const t = p.status!.containerStatuses![0]!.state!.terminated!;
+    assert.equal(t.reason, "StartError");
+    assert.equal(t.exitCode, 128);
+    assert.match(t.message ?? "", /exec: "kiln": executable file not found in \$PATH: unknown$/);
+    const events = (await core.listNamespacedEvent({ namespace: ns })).items.filter(
+      (e) => e.involvedObject.name === "kiln-cli",
+    );
+    const pulled = events.find((e) => e.reason === "Pulled");
+    assert.match(
+      pulled?.message ?? "",
+      /"kiln:dev" is not in this node's local container storage: the host's filesystem stands in/,
+    );
+    assert.equal(pulled?.type, "Normal");
   });
 
   test("init containers run in order; a failing one fails the pod and nothing after it runs", async () => {
@@ -788,9 +796,12 @@ describe("process kubelet", { timeout: 120_000 }, () => {
     assert.match(backOff.message ?? "", /Back-off pulling image "registry.invalid\/nope:1"/);
     const p = await phase("no-exe", "Failed");
     const t = p.status!.containerStatuses![0]!.state!.terminated!;
-    assert.equal(t.reason, "ContainerCannotRun");
+    assert.equal(t.reason, "StartError");
     assert.equal(t.exitCode, 128);
-    assert.match(t.message ?? "", /no such file/);
+    assert.match(
+      t.message ?? "",
+      /exec: "\/no\/such\/binary": stat \/no\/such\/binary: no such file or directory: unknown$/,
+    );
   });
 
   test("limits.memory is enforced and an OOM kill is reported as OOMKilled", {

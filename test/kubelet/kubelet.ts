@@ -12,8 +12,10 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import type { ExecSession, PodExecHandler } from "../apiserver/exec.ts";
 import { createApi, HttpError } from "./client.ts";
+import { containerInit } from "./container-init.ts";
 import { EventRecorder } from "./events.ts";
 import { type ExecOptions, execIn } from "./exec.ts";
+import { ImageStore } from "./image-store.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
 import {
   fetchObjects,
@@ -81,6 +83,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     );
   }
   const log = (options.log ?? silentLogger()).child({ component: "process-kubelet", node: nodeName });
+  containerInit(); // built now (once per machine), so a missing compiler fails here, not in a pod
+  const images = new ImageStore({ log });
   // A node with a token of its own, as a kubelet: a ServiceAccount in kube-system and a TokenRequest
   // token, made with the given (admin) kubeconfig.
   const kubeConfig = await nodeCredentials(options.kubeConfig, nodeName);
@@ -100,10 +104,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     allocatable: { cpu: os.cpus().length, memory: os.totalmem(), "ephemeral-storage": 100 * 2 ** 30 },
     dataDir,
     logs,
-    kiln: {
-      node: process.execPath,
-      script: path.resolve(import.meta.dirname, "../../bin/kiln.ts"),
-    },
+    images,
+    nodeDir: path.dirname(fs.realpathSync(process.execPath)),
     fetchObjects: (pod) => fetchObjects(api, pod),
     token: (pod, request) => requestToken(api, pod, request),
     publish: (w) => statusWriter.publish(w),
@@ -274,6 +276,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       statusWriter.close();
       api.close();
       logs.closeAll();
+      await images.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

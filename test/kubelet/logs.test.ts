@@ -5,7 +5,6 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { after, describe, test } from "node:test";
-import { containerArgv, runtimeEnv } from "./command.ts";
 import { ContainerLog, LogStore } from "./logs.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubelet-logs-test-"));
@@ -79,49 +78,5 @@ describe("LogStore", () => {
     assert.equal(store.read("ns", "p", "c", { follow: false, previous: true }), undefined);
     store.remove("ns", "p");
     assert.equal(store.read("ns", "p", "c", { follow: false }), undefined);
-  });
-});
-
-describe("containerArgv", () => {
-  const kiln = { node: "/opt/node/bin/node", script: "/src/bin/kiln.ts" };
-  const env = new Map([
-    ["BUILD", "b-1"],
-    ["WS", "/workspace"],
-  ]);
-  const cases: [string, { command?: string[]; args?: string[] }, string[] | string][] = [
-    [
-      "command and args with expansion",
-      { command: ["sh", "-c"], args: ["echo $(BUILD) $$(BUILD)"] },
-      ["sh", "-c", "echo b-1 $(BUILD)"],
-    ],
-    [
-      "kiln by name",
-      { command: ["kiln", "fetch", "--into", "$(WS)"] },
-      [kiln.node, kiln.script, "fetch", "--into", "/workspace"],
-    ],
-    [
-      "kiln by path",
-      { command: ["/usr/local/bin/kiln"], args: ["agent"] },
-      [kiln.node, kiln.script, "agent"],
-    ],
-    ["a tool named like kiln is not kiln", { command: ["kilnx"] }, ["kilnx"]],
-    ["args only: the image entrypoint is unknown", { args: ["x"] }, "CreateContainerError"],
-  ];
-  for (const [name, c, want] of cases) {
-    test(name, () => {
-      const got = containerArgv({ name: "c", image: "img", ...c }, env, kiln);
-      if (typeof want === "string") {
-        assert.equal(got.ok, false);
-        assert.equal(!got.ok && got.reason, want);
-        assert.match(!got.ok ? got.message : "", /has no command/);
-      } else assert.deepEqual(got, { ok: true, argv: want });
-    });
-  }
-
-  test("runtime env: PATH with this node first, pod env wins", () => {
-    const e = runtimeEnv([["HOME", "/home/x"]], "pod-1", "/opt/node/bin");
-    assert.match(e.get("PATH") ?? "", /^\/opt\/node\/bin:/);
-    assert.equal(e.get("HOSTNAME"), "pod-1");
-    assert.equal(e.get("HOME"), "/home/x");
   });
 });

@@ -8,18 +8,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
 import type { Logger } from "../../lib/log.ts";
-import type { KilnCli } from "./command.ts";
-import { planContainer } from "./container-plan.ts";
+import { type ContainerPlan, type PlanImage, planContainer, startErrorMessage } from "./container-plan.ts";
 import type { EnvInputs } from "./env.ts";
 import { runHook } from "./hooks.ts";
-import { pullImage } from "./images.ts";
+import type { ImageStore, LocalImage } from "./image-store.ts";
+import { decideImage, pullPolicy } from "./images.ts";
 import type { LogStore } from "./logs.ts";
 import { type ProbeKind, probeLoop } from "./probe-loop.ts";
 import type { ProbeTarget } from "./probes.ts";
 import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
-import { type Mount, resolveExecutable } from "./sandbox.ts";
-import { resolveSecurity, withPrivileges } from "./security.ts";
+import type { Mount } from "./sandbox.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { terminationMessage } from "./termination.ts";
 import {
@@ -38,7 +37,10 @@ export interface WorkerDeps {
   allocatable: EnvInputs["allocatable"];
   dataDir: string;
   logs: LogStore;
-  kiln: KilnCli;
+  /** Local container storage: images present there run in their own root (image mode). */
+  images: ImageStore;
+  /** The directory of the Node running the kubelet: first on PATH in host-mirror mode. */
+  nodeDir: string;
   /** Current Secrets and ConfigMaps the pod refers to (undefined = not found). */
   fetchObjects(
     pod: V1Pod,
@@ -368,24 +370,49 @@ export class PodWorker {
 
   private readonly pullFailures = new Map<string, number>();
 
-  /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
-  private async runOnce(c: V1Container): Promise<Exit | "retry" | "never"> {
-    const pull = pullImage(c.image);
-    if (!pull.ok) {
-      const attempts = this.pullFailures.get(c.name) ?? 0;
-      this.pullFailures.set(c.name, attempts + 1);
-      if (attempts === 0) {
-        this.event("Warning", "Failed", `Failed to pull image "${c.image}": ${pull.message}`, c.name);
-        this.waitingFor(c, "ErrImagePull", pull.message);
-      } else {
-        this.event("Normal", "BackOff", `Back-off pulling image "${c.image}"`, c.name);
-        this.setRecord(c.name, {
-          state: { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${c.image}"` } },
-        });
-        this.changed();
-      }
+  /**
+   * The kubelet's image manager: the image from local storage (image mode), undefined when the host's
+   * filesystem stands in for it (host-mirror mode), or "retry" while the image cannot be had.
+   */
+  private async ensureImage(c: V1Container): Promise<{ local: LocalImage | undefined } | "retry"> {
+    const image = c.image ?? "";
+    let local: LocalImage | undefined;
+    try {
+      local = await this.deps.images.find(image);
+    } catch (error) {
+      this.log.warn({ err: error, image }, "reading local container storage failed; retrying");
       return "retry";
     }
+    const decision = decideImage(image, pullPolicy(image, c.imagePullPolicy), local !== undefined);
+    if (decision.mode !== "error") {
+      this.event("Normal", "Pulled", decision.event, c.name);
+      return { local: decision.mode === "image" ? local : undefined };
+    }
+    if (decision.reason === "ErrImageNeverPull") {
+      this.event("Warning", "ErrImageNeverPull", decision.event, c.name);
+      this.setRecord(c.name, { state: { waiting: { reason: decision.reason, message: decision.message } } });
+      this.changed();
+      return "retry";
+    }
+    const attempts = this.pullFailures.get(c.name) ?? 0;
+    this.pullFailures.set(c.name, attempts + 1);
+    if (attempts === 0) {
+      this.event("Warning", "Failed", decision.event, c.name);
+      this.waitingFor(c, "ErrImagePull", decision.message);
+    } else {
+      this.event("Normal", "BackOff", `Back-off pulling image "${image}"`, c.name);
+      this.setRecord(c.name, {
+        state: { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` } },
+      });
+      this.changed();
+    }
+    return "retry";
+  }
+
+  /** One run of a container: "retry" when its config is not there yet, "never" when it cannot run. */
+  private async runOnce(c: V1Container): Promise<Exit | "retry" | "never"> {
+    const image = await this.ensureImage(c);
+    if (image === "retry") return "retry";
     const objects = await this.deps.fetchObjects(this.pod);
     const decoded = (m: Map<string, ObjectBytes>) =>
       new Map(
@@ -394,28 +421,31 @@ export class PodWorker {
           v && Object.fromEntries(Object.entries(v).map(([kk, b]) => [kk, b.toString()])),
         ]),
       );
+    let rootfs: string | undefined;
+    let planImage: PlanImage | undefined;
+    if (image.local) {
+      rootfs = await this.deps.images.rootfs(image.local);
+      planImage = { config: image.local.config, files: await this.deps.images.userFiles(image.local) };
+    }
+    const id = `${this.pod.metadata?.uid}-${c.name}-${this.instance++}`;
+    const containerID = `process://${id}`;
     const planned = planContainer(
       this.pod,
       c,
       { ...this.envBase(), secrets: decoded(objects.secrets), configMaps: decoded(objects.configMaps) },
-      { hostname: this.hostname, kiln: this.deps.kiln },
+      { hostname: this.hostname, containerId: id, image: planImage, nodeDir: this.deps.nodeDir },
     );
     if (!planned.ok) {
       this.waitingFor(c, planned.reason, planned.message);
       return planned.retry ? "retry" : "never";
     }
-    const { env: processEnv, argv, security } = planned.plan;
+    const plan = planned.plan;
     const hostname = this.hostname;
-    const mounts = this.mounts(c);
+    const mounts = this.mounts(c, rootfs !== undefined);
     if (typeof mounts === "string") {
       this.waitingFor(c, "CreateContainerConfigError", mounts);
       return "never";
     }
-    const id = `${this.pod.metadata?.uid}-${c.name}-${this.instance++}`;
-    const containerID = `process://${id}`;
-    const workingDir = c.workingDir || "/";
-    const startedAt = new Date();
-    const exe = resolveExecutable(argv[0]!, processEnv, workingDir, mounts);
     // Stopping began while this run was being prepared: start nothing more.
     if (this.stopped() || this.record.terminal || (isSidecar(c) && this.sidecarsStopping)) return "never";
     const log = this.deps.logs.open(
@@ -424,22 +454,9 @@ export class PodWorker {
       this.pod.metadata!.uid!,
       c.name,
     );
-    if (!exe.ok) {
-      log.close();
-      const state = terminatedState({
-        exitCode: 128,
-        reason: "ContainerCannotRun",
-        message: exe.message,
-        startedAt,
-        finishedAt: startedAt,
-        containerID,
-      });
-      this.setRecord(c.name, { state: { terminated: state }, ready: false, started: false, containerID });
-      this.changed();
-      return { exitCode: 128 };
-    }
-    const termFile = path.join(this.podDir, "containers", id, "termination-log");
-    fs.mkdirSync(path.dirname(termFile), { recursive: true });
+    const containerDir = path.join(this.podDir, "containers", id);
+    const termFile = path.join(containerDir, "termination-log");
+    fs.mkdirSync(containerDir, { recursive: true });
     fs.writeFileSync(termFile, "");
     fs.chmodSync(termFile, 0o666); // writable whatever user the container runs as
     mounts.push({
@@ -450,23 +467,30 @@ export class PodWorker {
     const memory = c.resources?.limits?.memory;
     const proc = new ContainerProcess({
       id,
-      command: withPrivileges(argv, security),
-      readOnlyRoot: security.readOnlyRootFilesystem,
-      hidden: [this.deps.dataDir],
-      env: processEnv,
+      command: plan.argv,
+      identity: plan.identity,
+      readOnlyRoot: plan.readOnlyRootFilesystem,
+      env: plan.env,
       mounts,
-      workingDir,
+      workingDir: plan.workingDir,
       hostname,
       log,
+      // Image mode: the image's root with a writable layer of this run's own (discarded with it).
+      // Host-mirror mode: the host's tree, minus the kubelet's data dir.
+      ...(rootfs !== undefined
+        ? { image: { rootfs, layerDir: path.join(containerDir, "layer") } }
+        : { hidden: [this.deps.dataDir] }),
       ...(memory !== undefined ? { memoryLimitBytes: parseQuantity(memory) } : {}),
     });
     this.procs.set(c.name, proc);
     this.event("Normal", "Created", `Created container: ${c.name}`, c.name);
     const pid = await proc.pid;
-    const target = pid === undefined ? undefined : this.probeTarget(c, pid, processEnv);
-    if (target) this.targets.set(c.name, target);
+    if (pid === undefined) return this.startFailed(c, proc, log, containerID);
+    const startedAt = new Date();
+    const target = this.probeTarget(c, pid, plan);
+    this.targets.set(c.name, target);
     const postStart = c.lifecycle?.postStart;
-    if (postStart && target) {
+    if (postStart) {
       // The container counts as running only once its postStart hook is done.
       const r = await runHook(postStart, target, this.graceMs());
       if (!r.ok) {
@@ -483,9 +507,9 @@ export class PodWorker {
     });
     if (noStartupProbe) this.markStarted(c.name);
     this.changed();
-    if (pid !== undefined) this.event("Normal", "Started", `Started container ${c.name}`, c.name);
+    this.event("Normal", "Started", `Started container ${c.name}`, c.name);
     const probing = new AbortController();
-    if (target) void this.runProbes(c, proc, target, probing.signal);
+    void this.runProbes(c, proc, target, probing.signal);
     const exit = await proc.exited;
     probing.abort();
     log.close();
@@ -497,11 +521,11 @@ export class PodWorker {
     } catch {}
     const message = terminationMessage(c, written, exit, log.entries());
     const state = terminatedState({
-      exitCode: exit.setupError ? 128 : exit.exitCode,
+      exitCode: exit.exitCode,
       startedAt,
       finishedAt: new Date(),
       containerID,
-      ...(exit.setupError ? { reason: "ContainerCannotRun" } : exit.oomKilled ? { reason: "OOMKilled" } : {}),
+      ...(exit.oomKilled ? { reason: "OOMKilled" } : {}),
       ...(exit.signal !== undefined ? { signal: exit.signal } : {}),
       ...(message ? { message } : {}),
     });
@@ -510,7 +534,37 @@ export class PodWorker {
     return exit;
   }
 
-  private mounts(c: V1Container): Mount[] | string {
+  /**
+   * The process never started (executable not found, bad working directory or user, a mount that
+   * failed): containerd's StartError, exit code 128, runc's message in containerd's wrapping, and the
+   * container never ran (startedAt is the zero time, as the kubelet reports it).
+   */
+  private async startFailed(
+    c: V1Container,
+    proc: ContainerProcess,
+    log: { close(): void },
+    containerID: string,
+  ): Promise<Exit> {
+    const exit = await proc.exited;
+    log.close();
+    this.procs.delete(c.name);
+    const cause = exit.startError ?? exit.setupError ?? `exit code ${exit.exitCode}`;
+    const message = startErrorMessage(cause);
+    this.event("Warning", "Failed", `Error: ${message}`, c.name);
+    const state = terminatedState({
+      exitCode: 128,
+      reason: "StartError",
+      message,
+      startedAt: new Date(0),
+      finishedAt: new Date(),
+      containerID,
+    });
+    this.setRecord(c.name, { state: { terminated: state }, ready: false, started: false, containerID });
+    this.changed();
+    return { exitCode: 128, ...(exit.startError ? { startError: exit.startError } : {}) };
+  }
+
+  private mounts(c: V1Container, imageMode: boolean): Mount[] | string {
     const mounts: Mount[] = [];
     for (const m of c.volumeMounts ?? []) {
       const v = this.volumes.get(m.name);
@@ -524,14 +578,13 @@ export class PodWorker {
       }
       mounts.push({ containerPath: m.mountPath, hostPath, readOnly: v.readOnly || m.readOnly === true });
     }
-    // Kiln's own files (this checkout and the Node running it) are part of every container's "image". A
-    // checkout under /tmp or /root (a CI clone, say) would be hidden by the fresh ones: bind it there.
-    for (const dir of kilnImageDirs(this.deps.kiln)) {
-      if (!mounts.some((m) => m.containerPath === dir))
-        mounts.push({ containerPath: dir, hostPath: dir, readOnly: true });
-    }
+    // The Node first on PATH in host-mirror mode, where a fresh /tmp or /root would hide it.
+    const nodeDir = this.deps.nodeDir;
+    if (!imageMode && /^\/(tmp|root)\/./.test(nodeDir) && !mounts.some((m) => m.containerPath === nodeDir))
+      mounts.push({ containerPath: nodeDir, hostPath: nodeDir, readOnly: true });
     // The kubelet-managed /etc/hosts and /etc/hostname, unless the container mounts its own.
-    for (const file of ["hosts", "hostname"]) {
+    // In image mode also the pod's resolv.conf (host-mirror mode shows the host's own).
+    for (const file of imageMode ? ["hosts", "hostname", "resolv.conf"] : ["hosts", "hostname"]) {
       const containerPath = `/etc/${file}`;
       if (!mounts.some((m) => m.containerPath === containerPath)) {
         mounts.push({ containerPath, hostPath: path.join(this.podDir, `etc-${file}`), readOnly: false });
@@ -548,12 +601,23 @@ export class PodWorker {
     fs.mkdirSync(this.podDir, { recursive: true });
     fs.writeFileSync(path.join(this.podDir, "etc-hosts"), etcHosts(this.deps.podIP, this.hostname));
     fs.writeFileSync(path.join(this.podDir, "etc-hostname"), `${this.hostname}\n`);
+    // dnsPolicy ClusterFirst without a cluster DNS falls back to the node's resolv.conf, as the kubelet does.
+    let resolv = "";
+    try {
+      resolv = fs.readFileSync("/etc/resolv.conf", "utf8");
+    } catch {}
+    fs.writeFileSync(path.join(this.podDir, "etc-resolv.conf"), resolv);
   }
 
-  private probeTarget(c: V1Container, pid: number, env: ReadonlyMap<string, string>): ProbeTarget {
-    const sec = resolveSecurity(this.pod, c);
-    const user = sec.ok ? { uid: sec.security.uid, gid: sec.security.gid } : undefined;
-    return { pid, env, container: c, podIP: this.deps.podIP, ...(user ? { user } : {}) };
+  private probeTarget(c: V1Container, pid: number, plan: ContainerPlan): ProbeTarget {
+    return {
+      pid,
+      env: plan.env,
+      container: c,
+      podIP: this.deps.podIP,
+      identity: plan.identity,
+      workingDir: plan.workingDir,
+    };
   }
 
   private async runProbes(
@@ -709,13 +773,4 @@ export class PodWorker {
     fs.rmSync(this.podDir, { recursive: true, force: true });
     this.deps.logs.remove(this.pod.metadata!.namespace!, this.pod.metadata!.name!);
   }
-}
-
-/** The directories of Kiln's CLI and its Node that a fresh /tmp or /root inside a sandbox would hide. */
-export function kilnImageDirs(kiln: { node: string; script: string }): string[] {
-  const checkout = path.resolve(path.dirname(kiln.script), "..");
-  const node = path.dirname(fs.realpathSync(kiln.node));
-  const hidden = (dir: string) => /^\/(tmp|root)\//.test(`${dir}/`) && dir !== "/tmp" && dir !== "/root";
-  const dirs = [checkout, ...(node.startsWith(`${checkout}/`) ? [] : [node])];
-  return dirs.filter(hidden);
 }

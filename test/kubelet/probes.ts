@@ -1,19 +1,21 @@
-// exec, tcpSocket and httpGet probes as the kubelet runs them. exec runs inside the container's
-// namespaces (nsenter into its mount, pid and uts namespaces, its root and working directory), so
-// it sees the container's /tmp and processes.
-import { spawn } from "node:child_process";
+// exec, tcpSocket and httpGet probes as the kubelet runs them. exec runs inside the container
+// (exec.ts: its namespaces, root, working directory, user and env), so it sees the container's /tmp
+// and processes.
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
+import type { ProcessIdentity } from "./container-init.ts";
+import { spawnInContainer } from "./exec.ts";
 
 export interface ProbeTarget {
   pid: number;
   env: ReadonlyMap<string, string>;
   container: V1Container;
   podIP: string;
-  /** The container's user, for exec probes. */
-  user?: { uid: number; gid: number };
+  /** The container's user, groups and capabilities, for exec probes, hooks and `kubectl exec`. */
+  identity: ProcessIdentity;
+  workingDir: string;
 }
 
 export type ProbeResult = { ok: boolean; message?: string };
@@ -50,10 +52,8 @@ export async function probe(spec: V1Probe, target: ProbeTarget): Promise<ProbeRe
 }
 
 function execProbe(command: string[], t: ProbeTarget, timeoutMs: number): Promise<ProbeResult> {
-  const user = t.user ? ["-S", String(t.user.uid), "-G", String(t.user.gid)] : [];
-  const args = ["-t", String(t.pid), "-m", "-p", "-u", "-r", "-w", ...user, "--", ...command];
   return new Promise((resolve) => {
-    const child = spawn("nsenter", args, { env: Object.fromEntries(t.env), stdio: "ignore", detached: true });
+    const child = spawnInContainer(t, command, { stdin: "ignore", output: "ignore" }, true);
     const timer = setTimeout(() => {
       try {
         if (child.pid) process.kill(-child.pid, "SIGKILL");

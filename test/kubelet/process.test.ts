@@ -8,7 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerLog } from "./logs.ts";
 import { pidsWith } from "./pids.ts";
 import { ContainerProcess } from "./process.ts";
-import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs, resolveExecutable } from "./sandbox.ts";
+import { rootView } from "./root-view.ts";
+import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs } from "./sandbox.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubelet-process-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -211,20 +212,46 @@ describe("sandbox planning", () => {
     assert.doesNotMatch(s, /--tmpfs \/tmp\/kubelet|\/nowhere/);
   });
 
-  test("executables resolve through volumes and PATH", () => {
-    const bin = fs.mkdtempSync(path.join(dir, "bin-"));
-    fs.writeFileSync(path.join(bin, "runner"), "#!/bin/sh\n", { mode: 0o755 });
-    const mounts = [{ containerPath: "/kiln", hostPath: bin, readOnly: false }];
-    const env = new Map([["PATH", PATH]]);
-    assert.deepEqual(resolveExecutable("/kiln/runner", env, "/", mounts), { ok: true, path: "/kiln/runner" });
-    const sh = resolveExecutable("sh", env, "/", mounts);
-    assert.ok(sh.ok && sh.path.endsWith("/sh"));
-    assert.deepEqual(resolveExecutable("no-such-tool", env, "/", mounts), {
-      ok: false,
-      message: 'exec: "no-such-tool": executable file not found in $PATH',
-    });
-    assert.equal(resolveExecutable("/kiln/missing", env, "/", mounts).ok, false);
-    assert.equal(hostPathOf("/kiln/runner", mounts), path.join(bin, "runner"));
+  test("image mode: the container's root bound as /, mount points resolved through the image's symlinks", () => {
+    // An image whose /var/run points at /run by an absolute link: on the host that would be the host's /run.
+    const image = fs.mkdtempSync(path.join(dir, "image-"));
+    fs.mkdirSync(path.join(image, "run"));
+    fs.mkdirSync(path.join(image, "var"));
+    fs.symlinkSync("/run", path.join(image, "var/run"));
+    fs.mkdirSync(path.join(image, "etc"));
+    fs.writeFileSync(path.join(image, "etc/hosts"), "");
+    const view = rootView(image);
+    assert.equal(canonical("/var/run/secrets/token", view, new Set(["/proc", "/dev"])), "/run/secrets/token");
+    const s = bwrapArgs({
+      command: ["init"],
+      root: { dir: "/layer/root", view },
+      mounts: [
+        {
+          containerPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+          hostPath: "/h/token",
+          readOnly: true,
+        },
+        { containerPath: "/etc/hosts", hostPath: "/h/hosts", readOnly: false },
+        { containerPath: "/tmp/cache", hostPath: "/h/cache", readOnly: false },
+      ],
+      workingDir: "/workspace",
+      hostname: "p",
+      statusFd: 3,
+      readOnlyRoot: true,
+    }).join(" ");
+    assert.match(s, /--bind \/layer\/root \/ --proc \/proc --dev \/dev --ro-bind \/sys \/sys /);
+    // No host mirror and no fresh /tmp: the image's own tree, its /tmp included.
+    assert.doesNotMatch(s, /--tmpfs|--symlink|--ro-bind \/etc /);
+    assert.match(s, /--perms 0755 --dir \/run\/secrets --perms 0755 --dir \/run\/secrets\/kubernetes.io /);
+    assert.match(s, /--ro-bind \/h\/token \/run\/secrets\/kubernetes.io\/serviceaccount/);
+    assert.match(s, /--perms 0755 --dir \/tmp .*--bind \/h\/cache \/tmp\/cache/);
+    assert.match(s, /--dir \/workspace .*--remount-ro \/ --chdir \/workspace -- init$/);
+  });
+
+  test("a volume's host path for a container path", () => {
+    const mounts = [{ containerPath: "/kiln", hostPath: "/h/kiln", readOnly: false }];
+    assert.equal(hostPathOf("/kiln/runner", mounts), "/h/kiln/runner");
+    assert.equal(hostPathOf("/kiln", mounts), "/h/kiln");
     assert.equal(hostPathOf("/tmp/x", mounts), undefined);
   });
 });

@@ -1,8 +1,13 @@
 // The bubblewrap command line for one container. Each container gets its own mount, pid and uts
-// namespace: the host's filesystem read-only, a fresh /tmp, /proc and /dev, and the pod's volumes
-// at their mount paths. Nothing else of the host's writable state is visible.
+// namespace, /proc, /dev, and the pod's volumes at their mount paths, over one of two roots:
 //
-// bwrap 0.8 (Debian 12) has no overlay support, and a bind over a read-only host tree cannot create
+// Image mode (`root`): the container's own root filesystem — an overlay of its image with a writable
+// layer, mounted by process.ts — bound as `/`; mount points missing in the image are created in it
+// (runc creates them in the container's snapshot too), paths resolved through the image's symlinks,
+// never the host's; with readOnlyRootFilesystem the root is remounted read-only last.
+//
+// Host-mirror mode: the host's filesystem read-only, a fresh /tmp and /root. Nothing else of the
+// host's writable state is visible. bwrap 0.8 (Debian 12) has no overlay support, and a bind over a read-only host tree cannot create
 // new mount points inside it. So the root is bwrap's empty tmpfs and the host is mirrored into it
 // entry by entry: a host directory that contains a mount path is recreated as a directory and its
 // children are bound one by one, everything else is bound read-only whole. Mount paths are resolved
@@ -24,6 +29,11 @@ export interface Mount {
 
 export interface SandboxSpec {
   command: string[];
+  /**
+   * Image mode: the container's root filesystem (`dir`, bound as /) and a view of its content to plan
+   * mount points against (the image's root: the writable layer is still empty).
+   */
+  root?: { dir: string; view: HostFs };
   mounts: Mount[];
   workingDir: string;
   hostname: string;
@@ -65,8 +75,15 @@ export const hostFs: HostFs = {
 // Given fresh inside every sandbox, never mirrored from the host (/root: an image's empty home).
 const SPECIAL = new Set(["/proc", "/dev", "/tmp", "/root"]);
 
-/** A container path with the host's symlinks in its existing prefix resolved. */
-export function canonical(containerPath: string, host: HostFs): string {
+/**
+ * A container path with the symlinks in its existing prefix resolved (the host's, or the image's in
+ * image mode); the fresh /tmp and /root of host-mirror mode have none.
+ */
+export function canonical(
+  containerPath: string,
+  host: HostFs,
+  special: ReadonlySet<string> = SPECIAL,
+): string {
   const normal = path.posix.resolve("/", containerPath);
   let existing = normal;
   const rest: string[] = [];
@@ -74,7 +91,7 @@ export function canonical(containerPath: string, host: HostFs): string {
     rest.unshift(path.posix.basename(existing));
     existing = path.posix.dirname(existing);
   }
-  if (SPECIAL.has(existing) || [...SPECIAL].some((s) => existing.startsWith(`${s}/`))) return normal;
+  if (special.has(existing) || [...special].some((s) => existing.startsWith(`${s}/`))) return normal;
   return path.posix.join(host.realpath(existing), ...rest);
 }
 
@@ -109,13 +126,18 @@ export function mirrorArgs(mountPoints: string[], host: HostFs): string[] {
   return args;
 }
 
-export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
+export function bwrapArgs(spec: SandboxSpec, hostView: HostFs = hostFs): string[] {
+  const image = spec.root !== undefined;
+  const host = spec.root?.view ?? hostView;
+  // What every sandbox gets fresh instead of the root's own: /proc and /dev, and in host-mirror mode /tmp and /root.
+  const special: ReadonlySet<string> = image ? new Set(["/proc", "/dev"]) : SPECIAL;
+  const fresh = (p: string) => [...special].some((s) => p.startsWith(`${s}/`));
   const mounts = spec.mounts
-    .map((m) => ({ ...m, containerPath: canonical(m.containerPath, host) }))
+    .map((m) => ({ ...m, containerPath: canonical(m.containerPath, host, special) }))
     // Parents before children, as container runtimes order mounts.
     .sort((a, b) => a.containerPath.split("/").length - b.containerPath.split("/").length);
   const points = mounts.map((m) => m.containerPath);
-  const workingDir = canonical(spec.workingDir || "/", host);
+  const workingDir = canonical(spec.workingDir || "/", host, special);
   const needsDir = !host.exists(workingDir) && !points.some((p) => p === workingDir || under(workingDir, p));
   if (needsDir) points.push(workingDir);
   const args = [
@@ -128,33 +150,42 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     spec.hostname,
     "--json-status-fd",
     String(spec.statusFd),
-    // Only mount points missing on the host need their parents mirrored; an existing file or
-    // directory (e.g. /etc/hosts) is simply mounted over.
-    ...mirrorArgs(
-      points.filter((p) => !host.exists(p)),
-      host,
-    ),
-    "--proc",
-    "/proc",
-    "--dev",
-    "/dev",
   ];
-  for (const dir of spec.hidden ?? []) {
-    const p = canonical(dir, host);
-    // Under the fresh /tmp or /root it is invisible already (and not mirrored).
-    if (host.exists(p) && !freshInside(p) && !SPECIAL.has(p)) args.push("--tmpfs", p);
+  if (spec.root) {
+    // The container's root is writable here (mount points and the working directory go into its layer).
+    args.push("--bind", spec.root.dir, "/", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys");
+  } else {
+    args.push(
+      // Only mount points missing on the host need their parents mirrored; an existing file or
+      // directory (e.g. /etc/hosts) is simply mounted over.
+      ...mirrorArgs(
+        points.filter((p) => !host.exists(p)),
+        host,
+      ),
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+    );
+    for (const dir of spec.hidden ?? []) {
+      const p = canonical(dir, host);
+      // Under the fresh /tmp or /root it is invisible already (and not mirrored).
+      if (host.exists(p) && !freshInside(p) && !SPECIAL.has(p)) args.push("--tmpfs", p);
+    }
   }
-  // With a read-only root the fresh /tmp and /root are made read-only last, once everything mounted
-  // inside them (mount points' parents, a checkout under /tmp) is in place.
+  // With a read-only root the fresh /tmp and /root (host-mirror) or the image's root are made
+  // read-only last, once everything mounted inside them is in place.
   const remounts: string[] = [];
-  for (const [dir, perms] of [
-    ["/tmp", "1777"],
-    ["/root", "0700"],
-  ] as const) {
-    if (points.includes(dir)) continue;
-    args.push("--perms", perms, "--tmpfs", dir);
-    if (spec.readOnlyRoot) remounts.push("--remount-ro", dir);
-  }
+  if (!image) {
+    for (const [dir, perms] of [
+      ["/tmp", "1777"],
+      ["/root", "0700"],
+    ] as const) {
+      if (points.includes(dir)) continue;
+      args.push("--perms", perms, "--tmpfs", dir);
+      if (spec.readOnlyRoot) remounts.push("--remount-ro", dir);
+    }
+  } else if (spec.readOnlyRoot) remounts.push("--remount-ro", "/");
   // bwrap creates a mount point's missing parents 0700, which a non-root container user cannot traverse
   // (e.g. /var/run/secrets/kubernetes.io above a projected token): create them 0755 first, as runc does.
   const parents = new Set<string>();
@@ -162,7 +193,7 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
     const missing: string[] = [];
     for (
       let d = path.posix.dirname(m.containerPath);
-      d !== "/" && !SPECIAL.has(d) && (!host.exists(d) || freshInside(d));
+      d !== "/" && !special.has(d) && (!host.exists(d) || fresh(d));
       d = path.posix.dirname(d)
     ) {
       missing.unshift(d);
@@ -177,12 +208,12 @@ export function bwrapArgs(spec: SandboxSpec, host: HostFs = hostFs): string[] {
   for (const m of mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.hostPath, m.containerPath);
   // A working directory inside a volume is created there, as runc does.
   const inVolume = hostPathOf(workingDir, mounts);
-  if (!needsDir && inVolume !== undefined && !host.exists(inVolume)) args.push("--dir", workingDir);
+  if (!needsDir && inVolume !== undefined && !fs.existsSync(inVolume)) args.push("--dir", workingDir);
   args.push(...remounts, "--chdir", workingDir, "--", ...spec.command);
   return args;
 }
 
-/** Where a container path lives on the host (for resolving the executable before starting). */
+/** Where a container path lives on the host when a volume holds it (undefined otherwise). */
 export function hostPathOf(containerPath: string, mounts: Mount[]): string | undefined {
   let best: Mount | undefined;
   for (const m of mounts) {
@@ -191,41 +222,5 @@ export function hostPathOf(containerPath: string, mounts: Mount[]): string | und
     }
   }
   if (best) return path.posix.join(best.hostPath, path.posix.relative(best.containerPath, containerPath));
-  if (containerPath === "/tmp" || containerPath.startsWith("/tmp/")) return undefined; // fresh tmpfs
-  return containerPath;
-}
-
-export type Resolved = { ok: true; path: string } | { ok: false; message: string };
-
-/**
- * Finds the executable as the runtime would (PATH search when there is no slash), so a missing
- * one is reported as the container failing to start rather than as an ordinary exit code.
- */
-export function resolveExecutable(
-  file: string,
-  env: ReadonlyMap<string, string>,
-  workingDir: string,
-  mounts: Mount[],
-): Resolved {
-  const executable = (p: string) => {
-    const onHost = hostPathOf(p, mounts);
-    if (onHost === undefined) return true; // under the fresh /tmp: let exec decide
-    try {
-      fs.accessSync(onHost, fs.constants.X_OK);
-      return fs.statSync(onHost).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (file.includes("/")) {
-    const abs = path.posix.resolve(workingDir || "/", file);
-    if (executable(abs)) return { ok: true, path: abs };
-    return { ok: false, message: `exec: "${file}": stat ${file}: no such file or directory` };
-  }
-  for (const dir of (env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    const candidate = path.posix.join(dir, file);
-    if (executable(candidate)) return { ok: true, path: candidate };
-  }
-  return { ok: false, message: `exec: "${file}": executable file not found in $PATH` };
+  return undefined;
 }
