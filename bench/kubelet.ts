@@ -6,7 +6,9 @@
 // bubblewrap sandbox (ContainerProcess) without any API. The kubelet figure is pod created →
 // phase Succeeded seen on a watch, through the test API server. Last, a loud container's log: the
 // kubelet's ContainerLog (CRI lines, on the kubelet's main thread) against the same 64 KB reads
-// written to a file as they come.
+// written to a file as they come. And image mode against host-mirror mode: the same pod
+// (`/bin/true`) in a local image (the kubelet tests' busybox image: an overlay root of its own per
+// container) and with an image that is not in local storage (the host's tree mirrored), alternated.
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ import { startTestCluster } from "../test/cluster/start.ts";
 import { startKubelet } from "../test/kubelet/kubelet.ts";
 import { ContainerLog } from "../test/kubelet/logs.ts";
 import { ContainerProcess } from "../test/kubelet/process.ts";
+import { ensureTestImage } from "../test/kubelet/test-image.ts";
 
 const { values } = parseArgs({
   options: { pods: { type: "string", default: "30" }, burst: { type: "string", default: "20" } },
@@ -24,6 +27,7 @@ const { values } = parseArgs({
 const PODS = Number(values.pods);
 const BURST = Number(values.burst);
 const dir = mkdtempSync(join(tmpdir(), "kiln-bench-kubelet-"));
+const localImage = ensureTestImage();
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
@@ -70,7 +74,7 @@ await new Watch(cluster.kubeConfig).watch(
 );
 
 let podN = 0;
-async function viaKubelet(): Promise<number> {
+async function viaKubelet(image = "x"): Promise<number> {
   const name = `bench-${podN++}`;
   const finished = new Promise<void>((r) => done.set(name, r));
   const t = performance.now();
@@ -81,7 +85,7 @@ async function viaKubelet(): Promise<number> {
       spec: {
         restartPolicy: "Never",
         automountServiceAccountToken: false,
-        containers: [{ name: "c", image: "x", command: ["/bin/true"] }],
+        containers: [{ name: "c", image, command: ["/bin/true"] }],
       },
     },
   });
@@ -113,9 +117,24 @@ const kubeletBurst = await burst(viaKubelet);
 console.log(`| measure (${PODS} sequential runs) | p50 | p99 |`);
 console.log("| --- | --- | --- |");
 for (const [label, xs] of rows) console.log(`| ${label} | ${ms(pct(xs, 50))} | ${ms(pct(xs, 99))} |`);
+// Image mode and host-mirror mode alternated, so both see the same machine load.
+await viaKubelet(localImage); // warm-up: the image's root mounted once
+const hostMirror: number[] = [];
+const imageMode: number[] = [];
+for (let i = 0; i < PODS; i++) {
+  hostMirror.push(await viaKubelet());
+  imageMode.push(await viaKubelet(localImage));
+}
+console.log(
+  `| pod, host-mirror mode (alternated) | ${ms(pct(hostMirror, 50))} | ${ms(pct(hostMirror, 99))} |`,
+);
+console.log(`| pod, image mode (alternated) | ${ms(pct(imageMode, 50))} | ${ms(pct(imageMode, 99))} |`);
 const [, sb] = rows[1]!;
 const [, kb] = rows[2]!;
 console.log(`\nkubelet / sandbox p50 ratio: ${(pct(kb, 50) / pct(sb, 50)).toFixed(1)}x`);
+console.log(
+  `image mode / host-mirror mode p50 ratio: ${(pct(imageMode, 50) / pct(hostMirror, 50)).toFixed(2)}x`,
+);
 console.log(
   `burst of ${BURST}: sandboxes ${ms(sandboxBurst)}, pods ${ms(kubeletBurst)}, ratio ${(kubeletBurst / sandboxBurst).toFixed(1)}x`,
 );
