@@ -131,7 +131,17 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     });
     return child && execSession(child);
   });
-  await registerNode(api, nodeName, deps, log);
+  /** Undoes what start-up did so far, when it fails (a 403 from the API server, say). */
+  const abandon = async (error: unknown): Promise<never> => {
+    options.setPodLogSource?.(undefined);
+    options.setPodExecHandler?.(undefined);
+    statusWriter.close();
+    api.close();
+    await images.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  };
+  await registerNode(api, nodeName, deps, log).catch(abandon);
   let bindingSupported = true;
 
   const mine = (pod: RawPod) => !pod.spec?.nodeName || pod.spec.nodeName === nodeName;
@@ -256,7 +266,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const watcher = new PodWatcher(kubeConfig, api, log, enqueue, (uids) => {
     for (const uid of [...workers.keys()]) if (!uids.has(uid)) gone(uid);
   });
-  await watcher.start();
+  await watcher.start().catch(abandon);
 
   return {
     nodeName,
