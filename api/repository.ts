@@ -2,7 +2,8 @@ import { z } from "zod";
 import { buildPodPlacement, condition, objectMeta, secretKeyRef } from "./common.ts";
 import { API_VERSION } from "./group.ts";
 
-export const NOTIFY_EVENTS = ["failure", "recovery", "success"] as const;
+/** Which builds a chat hears about; "paused" (a build waiting at a pause) is also announced with "failure". */
+export const NOTIFY_EVENTS = ["failure", "recovery", "success", "paused"] as const;
 export const WEBHOOK_EVENTS = ["push", "pull_request"] as const;
 
 // An http(s) URL, as a pattern both zod and the API server check the same way (z.url() and the

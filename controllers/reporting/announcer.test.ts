@@ -435,6 +435,43 @@ describe("Announcer", () => {
     assert.equal(world.telegram.messagesTo(PRIVATE).length, 1);
   });
 
+  test("a paused build gets a message with the exec line and buttons; the final one comes after it", async () => {
+    const announcer = world.announcer();
+    putBuild("b1", {
+      phase: "Paused",
+      podName: "b1-pod",
+      steps: [{ name: "test", phase: "Paused", exitCode: 1 }],
+      reported: { github: "pending" },
+    });
+    await announcer.reconcile(key("b1"));
+    const [paused] = await world.telegram.waitForMessages(1, { chat: GROUP, timeoutMs: 10_000 });
+    assert.match(paused!.text, /⏸ Paused: acme\/api main/);
+    assert.match(paused!.text, /kubectl exec -it b1-pod -c build -n default -- sh/);
+    assert.deepEqual(
+      paused!.reply_markup?.inline_keyboard.flat().map((b) => b.callback_data),
+      ["release:uid-b1", "cancel:uid-b1"],
+    );
+    await waitFor(
+      "the paused records",
+      () =>
+        world.api
+          .build("b1")
+          .status?.reported?.chats?.filter((c) => c.event === "paused" && c.state === "Sent").length === 2,
+    );
+    world.finish("b1", "Failed");
+    await announcer.reconcile(key("b1"));
+    await world.telegram.waitForMessages(2, { chat: GROUP, timeoutMs: 10_000 });
+    const messages = world.telegram.messagesTo(GROUP);
+    assert.match(messages[1]!.text, /^❌ Failed: acme\/api/);
+    assert.equal(messages[1]!.reply_markup, undefined, "a final message has no buttons");
+    await waitFor("settled", async () => {
+      // The controller reconciles again on every record it writes; here the test does.
+      await announcer.reconcile(key("b1"));
+      return world.api.build("b1").status?.reported?.telegram === "Failed";
+    });
+    assert.equal(world.telegram.messagesTo(GROUP).length, 2, "nothing twice");
+  });
+
   test("without a bot token only GitHub is told; Telegram records are left alone", async () => {
     putBuild("b1", { phase: "Failed" });
     await world.announcer({ telegram: false }).reconcile(key("b1"));

@@ -28,7 +28,9 @@ import { type Announcement, formatAnnouncement, formatDigest } from "./format.ts
 import type { CommitStatus, GitHubStatuses, StatusTarget } from "./github-status.ts";
 import type { ReportingApi } from "./kube.ts";
 import {
-  type NotifyEvent,
+  type ChatEvent,
+  isFinalRecord,
+  isInteractive,
   owedAnnouncements,
   previousFinishedBuildOfBranch,
   STALE_AFTER_MS,
@@ -92,7 +94,7 @@ function githubError(err: unknown): unknown {
     : err;
 }
 
-const recordKey = (ref: ChatRef) => `${ref.uid}/${ref.chat}`;
+const recordKey = (ref: ChatRef) => `${ref.uid}/${ref.chat}/${ref.event ?? ""}`;
 
 export function buildURL(build: Build, publicURL?: string): string | undefined {
   if (!publicURL) return undefined;
@@ -123,6 +125,7 @@ export class Announcer {
             items.length === 1
               ? formatAnnouncement(items[0]!.announcement)
               : formatDigest(items.map((i) => i.announcement)),
+          digestible: (item) => !isInteractive(item.announcement.event),
           begin: (_chat, items) => this.#begin(items),
           finish: (chat, items, outcome) => this.#finish(chat, items, outcome),
           delayed: async (_chat, items, delay) => {
@@ -172,7 +175,7 @@ export class Announcer {
       for (const record of unfinishedChats(build)) {
         this.#queue.enqueue(
           record.chat,
-          build.metadata.uid ?? name,
+          `${build.metadata.uid ?? name}/${isFinalRecord(record) ? "final" : record.event}`,
           this.#item(build, repository, record, url),
         );
       }
@@ -207,11 +210,12 @@ export class Announcer {
       name: build.metadata.name ?? "",
       uid: build.metadata.uid ?? build.metadata.name ?? randomUUID(),
       chat: record.chat,
+      ...(record.event ? { event: record.event } : {}),
       wasBlocked: !!repository.status?.telegram?.blockedChats?.some((b) => b.chat === record.chat),
       announcement: {
         build,
         repository: `${github.owner}/${github.name}`,
-        event: (record.event ?? "failure") as NotifyEvent,
+        event: (record.event ?? "failure") as ChatEvent,
         ...(url ? { url } : {}),
       },
     };

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import { Telegram } from "telegraf";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
 import { KilnBot } from "./bot.ts";
 import { formatLogTail } from "./commands.ts";
+import { formatAnnouncement } from "./format.ts";
 import { MemoryApi } from "./memory-api.ts";
+import { TelegramSender } from "./telegram.ts";
 import { makeBuild, makeRepository } from "./testing.ts";
 
 let telegram: FakeTelegram;
@@ -21,7 +24,8 @@ beforeEach(async () => {
     ],
   });
   api = new MemoryApi();
-  api.put(makeRepository({ chats: ["42", "-1001"], when: ["failure"] }));
+  // Ada (42, by id) and @grace (by username) are admins; Bob (7) is in the group but not.
+  api.put(makeRepository({ chats: ["42", "-1001"], when: ["failure"], admins: ["42", "@Grace"] }));
   const secret = makeRepository({ chats: ["99"], when: ["failure"] });
   secret.metadata.name = "secret";
   secret.spec.github.name = "secret";
@@ -65,18 +69,30 @@ afterEach(async () => {
   await telegram.stop();
 });
 
-async function ask(chat: number, text: string): Promise<string> {
+async function ask(
+  chat: number,
+  text: string,
+  from: { id: number; username?: string } = { id: 42 },
+): Promise<string> {
   const before = telegram.messagesTo(chat).length;
-  telegram.userSays(chat, text);
+  telegram.userSays(chat, text, from);
   const messages = await telegram.waitForMessages(before + 1, { chat, timeoutMs: 5000 });
   return messages.at(-1)!.text;
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe("Telegram bot commands", () => {
   test("registers its commands", () => {
     assert.deepEqual(
       (telegram.commands as { command: string }[]).map((c) => c.command),
-      ["builds", "rebuild", "log", "help"],
+      ["builds", "log", "rerun", "cancel", "hold", "release", "approve", "help"],
     );
   });
 
@@ -93,19 +109,117 @@ describe("Telegram bot commands", () => {
     assert.match(await ask(42, "/builds secret"), /^Usage: \/builds <repository>, one of api$/);
     assert.match(await ask(42, "/log secret-1"), /^Usage: \/log <build>/);
     telegram.userSays(555, "/builds api");
-    telegram.userSays(555, "/rebuild api-1");
+    telegram.userSays(555, "/rerun api-1");
     await ask(42, "/help"); // the bot has handled the stranger's updates by now
     assert.equal(telegram.messagesTo(555).length, 0, "strangers get no answer");
     assert.equal(await api.getBuild("default", "api-1-again"), undefined);
   });
 
-  test("/rebuild creates a new Build of the same commit, trigger manual", async () => {
-    const reply = await ask(42, "/rebuild api-1");
-    assert.equal(reply, "Started api-1-again, a rebuild of api-1.");
+  test("/rerun by an admin creates a new Build of the same commit; anyone else is refused, politely", async () => {
+    const refused = await ask(-1001, "/rerun api-1", { id: 7, username: "bob" });
+    assert.equal(
+      refused,
+      "Sorry @bob, only the admins of acme/api may /rerun its builds (spec.notify.telegram.admins).",
+    );
+    assert.equal(await api.getBuild("default", "api-1-again"), undefined);
+    const reply = await ask(42, "/rerun api-1");
+    assert.equal(reply, "Started api-1-again, a rerun of api-1.");
     const created = api.build("api-1-again");
     assert.deepEqual(created.spec.revision, api.build("api-1").spec.revision);
     assert.deepEqual(created.spec.trigger, { event: "manual" });
     assert.equal(created.metadata.annotations?.["kiln.dev/requested-by"], "telegram:42");
+    assert.match(await ask(42, "/rebuild"), /^Usage: \/rebuild <build>/, "the old name still works");
+  });
+
+  test("a rerun of a fork's pull request stays a fork's (no secrets), approved by the admin who asked", async () => {
+    const fork = makeBuild("api-pr", { phase: "Failed" });
+    fork.spec.trigger = { event: "pull_request", pullRequest: { number: 7, fork: true } };
+    api.put(fork);
+    await ask(-1001, "/rerun api-pr", { id: 99, username: "grace" });
+    const created = api.build("api-1-again");
+    assert.deepEqual(created.spec.trigger, { event: "manual", pullRequest: { number: 7, fork: true } });
+    assert.equal(created.metadata.annotations?.["kiln.dev/approved-by"], "telegram:@grace");
+  });
+
+  test("/cancel, /hold, /release and /approve act through the Build and answer every time", async () => {
+    assert.equal(await ask(42, "/cancel api-2"), "Cancelling api-2, as 42 asked.");
+    assert.equal(api.build("api-2").spec.cancel, true);
+    assert.equal(api.build("api-2").metadata.annotations?.["kiln.dev/requested-by"], "telegram:42");
+    assert.equal(await ask(42, "/cancel api-1"), "api-1 is already over (Failed).");
+    assert.equal(await ask(42, "/cancel nope"), "No build nope of a repository announced in this chat.");
+    assert.equal(await ask(42, "/release api-1"), "api-1 is not paused (it is Failed).");
+
+    const started = new Date(Date.now() - 60_000).toISOString();
+    api.put(makeBuild("api-3", { phase: "Paused", podName: "api-3-pod", startTime: started }));
+    const hold = await ask(42, "/hold api-3 30m");
+    assert.match(hold, /^Holding api-3 until \d\d:\d\d UTC\.$/);
+    const until = Date.parse(api.build("api-3").metadata.annotations?.["kiln.dev/hold-until"] ?? "");
+    assert.ok(Math.abs(until - (Date.now() + 30 * 60_000)) < 10_000);
+    // Not past the build's own deadline (an hour after it started): its pod stops then anyway.
+    assert.match(await ask(42, "/hold api-3 5h"), /\(the build's own deadline: it cannot be held longer\)/);
+    const capped = Date.parse(api.build("api-3").metadata.annotations?.["kiln.dev/hold-until"] ?? "");
+    assert.equal(capped, Date.parse(started) + 3_600_000);
+    assert.equal(await ask(42, "/hold api-3 soon"), '"soon" is not a duration: write it like 30m or 2h.');
+    assert.match(await ask(42, "/release api-3"), /^Released api-3: it goes on now \(42\)\.$/);
+    assert.match(api.build("api-3").metadata.annotations?.["kiln.dev/resume"] ?? "", /^\d+ telegram:42$/);
+
+    assert.equal(await ask(42, "/approve api-3"), "api-3 waits for no approval (it is Paused).");
+    api.put(makeBuild("api-pr", { phase: "Queued", reason: "AwaitingApproval" }));
+    assert.equal(
+      await ask(-1001, "/approve api-pr", { id: 1234, username: "grace" }),
+      "Approved api-pr (@grace): it builds now, without secrets.",
+    );
+    assert.equal(api.build("api-pr").metadata.annotations?.["kiln.dev/approved-by"], "telegram:@grace");
+  });
+
+  test("the buttons under a paused build: release by an admin, a refusal for anyone else", async () => {
+    api.put(
+      makeBuild("api-4", {
+        phase: "Paused",
+        podName: "api-4-pod",
+        steps: [{ name: "test", phase: "Paused", exitCode: 1 }],
+      }),
+    );
+    const sender = new TelegramSender(new Telegram(telegram.token, { apiRoot: telegram.apiRoot }));
+    const announcement = formatAnnouncement({
+      build: api.build("api-4"),
+      repository: "acme/api",
+      event: "paused",
+    });
+    const sent = await sender.send("-1001", announcement);
+    assert.equal(sent.kind, "sent");
+    const messageID = sent.kind === "sent" ? sent.messageID : 0;
+    const message = telegram.messagesTo(-1001).at(-1)!;
+    assert.match(message.text, /kubectl exec -it api-4-pod -c build -n default -- sh/);
+    assert.deepEqual(
+      message.reply_markup?.inline_keyboard[0]?.map((b) => [b.text, b.callback_data]),
+      [
+        ["▶️ Release", "release:uid-api-4"],
+        ["⏹ Cancel", "cancel:uid-api-4"],
+      ],
+    );
+
+    const before = telegram.messagesTo(-1001).length;
+    telegram.userPresses(messageID, "release:uid-api-4", { id: 7, username: "bob" });
+    await waitUntil(() => telegram.callbackAnswers.length === 1);
+    assert.match(
+      telegram.callbackAnswers[0]!.text ?? "",
+      /^Sorry @bob, only the admins of acme\/api may \/release/,
+    );
+    assert.equal(api.build("api-4").metadata.annotations?.["kiln.dev/resume"], undefined);
+    assert.equal(telegram.messagesTo(-1001).length, before, "a refusal is said on the button only");
+
+    telegram.userPresses(messageID, "release:uid-api-4", { id: 42 });
+    await waitUntil(() => telegram.callbackAnswers.length === 2);
+    assert.match(telegram.callbackAnswers[1]!.text ?? "", /^Released api-4/);
+    assert.match(api.build("api-4").metadata.annotations?.["kiln.dev/resume"] ?? "", /telegram:42$/);
+    const said = (await telegram.waitForMessages(before + 1, { chat: -1001 })).at(-1)!;
+    assert.match(said.text, /^Released api-4: it goes on now \(42\)\.$/);
+    assert.equal(
+      telegram.messagesTo(-1001).find((m) => m.message_id === messageID)?.reply_markup,
+      undefined,
+      "buttons gone",
+    );
   });
 
   test("/log answers the tail of the build's log, escaped", async () => {

@@ -1,6 +1,9 @@
-// The Telegram bot: long polling (getUpdates against the configured API root) and three commands,
-// answered only in chats that some Repository announces to, and only about those Repositories.
-// Anyone else gets silence: a bot that answers strangers tells them what exists.
+// The Telegram bot: long polling (getUpdates against the configured API root), answered only in chats
+// that some Repository announces to, and only about those Repositories. Anyone else gets silence: a bot
+// that answers strangers tells them what exists. /builds and /log are for everyone in those chats; the
+// control commands (/rerun, /cancel, /hold, /release, /approve, and the buttons under paused and
+// waiting builds) for the Repository's admins only, and they act through the Build (an annotation or
+// spec.cancel), so `kubectl describe build` shows who did what. Every command is answered.
 import { randomBytes } from "node:crypto";
 import { type Context, Telegraf } from "telegraf";
 import { CONTAINERS } from "../../agent/pod-protocol.ts";
@@ -8,15 +11,23 @@ import type { Build } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
 import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
+import { parseButtonData } from "./buttons.ts";
 import {
   BOT_COMMANDS,
+  type ChatUser,
+  CONTROL_COMMANDS,
+  type ControlCommand,
   commandArgument,
   findRepository,
   formatBuildList,
   formatLogTail,
   HELP,
+  mayControl,
+  planControl,
   rebuildOf,
+  refusal,
   repositoriesOfChat,
+  who,
 } from "./commands.ts";
 import { escapeHtml } from "./format.ts";
 import type { ReportingApi } from "./kube.ts";
@@ -64,8 +75,9 @@ export class KilnBot {
     });
     this.bot.command(["help", "start"], (ctx) => this.#reply(ctx, HELP));
     this.bot.command("builds", (ctx) => this.#builds(ctx));
-    this.bot.command("rebuild", (ctx) => this.#rebuild(ctx));
     this.bot.command("log", (ctx) => this.#log(ctx));
+    for (const command of CONTROL_COMMANDS) this.bot.command(command, (ctx) => this.#control(ctx, command));
+    this.bot.on("callback_query", (ctx) => this.#button(ctx));
     this.bot.catch(async (err, ctx) => {
       options.log.error({ err, chat: ctx.chat?.id }, "bot command failed");
       await this.#reply(ctx, "Sorry, that did not work; the error is in Kiln's log.").catch(() => undefined);
@@ -76,7 +88,9 @@ export class KilnBot {
   async start(): Promise<void> {
     await this.bot.telegram.setMyCommands(BOT_COMMANDS.map((c) => ({ ...c })));
     const launched = Promise.withResolvers<void>();
-    this.#running = this.bot.launch({ allowedUpdates: ["message"] }, () => launched.resolve());
+    this.#running = this.bot.launch({ allowedUpdates: ["message", "callback_query"] }, () =>
+      launched.resolve(),
+    );
     this.#running.catch((err) => {
       launched.reject(err);
       this.#o.log.error({ err }, "Telegram long polling stopped");
@@ -145,7 +159,94 @@ export class KilnBot {
   /** A Build this chat may see: its Repository announces here. */
   async #findBuild(ctx: Context): Promise<Build | undefined> {
     const name = commandArgument(ctx.text ?? "");
-    if (!name) return undefined;
+    return name ? this.#buildNamed(ctx, name) : undefined;
+  }
+
+  #user(ctx: Context): ChatUser {
+    return { id: ctx.from?.id ?? 0, ...(ctx.from?.username ? { username: ctx.from.username } : {}) };
+  }
+
+  #repositoryOf(ctx: Context, build: Build): Repository | undefined {
+    return this.#allowed(ctx).find(
+      (r) => r.metadata.name === build.spec.repository && r.metadata.namespace === build.metadata.namespace,
+    );
+  }
+
+  /** Does what an admin asked to a build and says what happened, or says why not. */
+  async #act(
+    ctx: Context,
+    command: ControlCommand,
+    build: Build,
+    argument: string,
+  ): Promise<{ text: string; acted: boolean }> {
+    const user = this.#user(ctx);
+    const repository = this.#repositoryOf(ctx, build)!;
+    if (!mayControl(repository, user)) return { text: refusal(command, repository, user), acted: false };
+    const namespace = build.metadata.namespace ?? "default";
+    const plan = planControl(command, build, user, Date.now(), argument);
+    if (plan.kind === "refuse") return { text: plan.reply, acted: false };
+    if (plan.kind === "patch") {
+      await this.#o.api.patchBuild(namespace, build.metadata.name ?? "", plan.patch);
+      this.#o.log.info({ namespace, build: build.metadata.name, command, from: who(user) }, "chat command");
+      return { text: plan.reply, acted: true };
+    }
+    const name = (this.#o.newName ?? defaultName)(build);
+    const created = await this.#o.api.createBuild(
+      namespace,
+      rebuildOf(build, name, `telegram:${who(user)}`, true),
+    );
+    this.#o.log.info(
+      { namespace, build: created.metadata.name, of: build.metadata.name, from: who(user) },
+      "rerun requested",
+    );
+    return {
+      text: `Started <code>${escapeHtml(created.metadata.name ?? name)}</code>, a rerun of <code>${escapeHtml(build.metadata.name ?? "")}</code>.`,
+      acted: true,
+    };
+  }
+
+  async #control(ctx: Context, command: ControlCommand): Promise<void> {
+    const [name = "", ...rest] = commandArgument(ctx.text ?? "").split(/\s+/);
+    const build = name ? await this.#buildNamed(ctx, name) : undefined;
+    if (!build) {
+      await this.#reply(
+        ctx,
+        name
+          ? `No build <code>${escapeHtml(name)}</code> of a repository announced in this chat.`
+          : `Usage: /${command} &lt;build&gt; — a build of a repository announced in this chat.`,
+      );
+      return;
+    }
+    await this.#reply(ctx, (await this.#act(ctx, command, build, rest.join(" "))).text);
+  }
+
+  /** A button under a paused or waiting build: answered on the button, and said in the chat when it acted. */
+  async #button(ctx: Context): Promise<void> {
+    const data = ctx.callbackQuery && "data" in ctx.callbackQuery ? ctx.callbackQuery.data : "";
+    const parsed = parseButtonData(data);
+    const build = parsed && (await this.#buildByUid(ctx, parsed.uid));
+    if (!parsed || !build) {
+      await ctx.answerCbQuery("That build is gone.");
+      return;
+    }
+    const { text, acted } = await this.#act(ctx, parsed.action, build, "");
+    // The answer on the button is plain text, at most 200 characters.
+    await ctx.answerCbQuery(
+      text
+        .replace(/<[^>]+>/g, "")
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&")
+        .slice(0, 200),
+    );
+    if (acted) {
+      // The buttons have done their job; the chat sees who pressed and what happened.
+      await ctx.editMessageReplyMarkup(undefined).catch(() => undefined);
+      await this.#reply(ctx, text);
+    }
+  }
+
+  async #buildNamed(ctx: Context, name: string): Promise<Build | undefined> {
     for (const repository of this.#allowed(ctx)) {
       const build = await this.#o.api.getBuild(repository.metadata.namespace ?? "default", name);
       if (build && build.spec.repository === repository.metadata.name) return build;
@@ -153,27 +254,13 @@ export class KilnBot {
     return undefined;
   }
 
-  async #rebuild(ctx: Context): Promise<void> {
-    const original = await this.#findBuild(ctx);
-    if (!original) {
-      await this.#reply(
-        ctx,
-        "Usage: /rebuild &lt;build&gt; — a build of a repository announced in this chat.",
-      );
-      return;
+  async #buildByUid(ctx: Context, uid: string): Promise<Build | undefined> {
+    const namespaces = new Set(this.#allowed(ctx).map((r) => r.metadata.namespace ?? "default"));
+    for (const namespace of namespaces) {
+      const build = (await this.#o.api.listBuilds(namespace)).find((b) => b.metadata.uid === uid);
+      if (build && this.#repositoryOf(ctx, build)) return build;
     }
-    const from = ctx.from?.username ?? String(ctx.from?.id ?? "unknown");
-    const name = (this.#o.newName ?? defaultName)(original);
-    const namespace = original.metadata.namespace ?? "default";
-    const created = await this.#o.api.createBuild(namespace, rebuildOf(original, name, `telegram:${from}`));
-    this.#o.log.info(
-      { namespace, build: created.metadata.name, of: original.metadata.name, from },
-      "rebuild requested",
-    );
-    await this.#reply(
-      ctx,
-      `Started <code>${escapeHtml(created.metadata.name ?? name)}</code>, a rebuild of <code>${escapeHtml(original.metadata.name ?? "")}</code>.`,
-    );
+    return undefined;
   }
 
   async #log(ctx: Context): Promise<void> {

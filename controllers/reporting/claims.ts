@@ -45,7 +45,11 @@ export function claimFor(
         (c): ChatReport => ({ chat: c.chat, event: c.event, state: "Skipped", reason: c.reason, time: now }),
       ),
     ];
-    if (added.length) patch.chats = [...(reported.chats ?? []), ...added];
+    const outdated = new Set(owed.outdated ?? []);
+    const kept = (reported.chats ?? []).map((r) =>
+      outdated.has(r) ? { ...r, state: "Skipped" as const, reason: "Outdated", time: now } : r,
+    );
+    if (added.length || outdated.size) patch.chats = [...kept, ...added];
     const phase = build.status?.phase;
     if (owed.telegramSettled && reported.telegram !== phase) patch.telegram = phase;
   }

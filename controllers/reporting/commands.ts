@@ -1,17 +1,133 @@
 // Pure halves of the bot commands: who may ask about what, what a rebuild looks like, and replies
 // as Telegram HTML (escaped, under the message limit).
 import type { Build, BuildInput } from "../../api/build.ts";
-import { API_VERSION, LABELS } from "../../api/group.ts";
+import { parseDuration } from "../../api/duration.ts";
+import { ANNOTATIONS, API_VERSION, LABELS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { branchOrTag, buildDuration, commitTitle, failingStep, shortSha } from "./build-facts.ts";
 import { escapeHtml, MESSAGE_LIMIT, truncateEscaped } from "./format.ts";
 
 export const BOT_COMMANDS = [
   { command: "builds", description: "Recent builds of a repository: /builds <repository>" },
-  { command: "rebuild", description: "Build a commit again: /rebuild <build>" },
   { command: "log", description: "The end of a build's log: /log <build>" },
+  { command: "rerun", description: "Build a commit again: /rerun <build> (admins)" },
+  { command: "cancel", description: "Stop a build: /cancel <build> (admins)" },
+  { command: "hold", description: "Keep a paused build paused longer: /hold <build> [1h] (admins)" },
+  { command: "release", description: "Let a paused build go on: /release <build> (admins)" },
+  { command: "approve", description: "Build a pull request from a fork: /approve <build> (admins)" },
   { command: "help", description: "What this bot can do" },
 ] as const;
+
+/** The commands that change a build; only a Repository's notify.telegram.admins may use them. */
+export const CONTROL_COMMANDS = ["rerun", "rebuild", "cancel", "hold", "release", "approve"] as const;
+export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
+
+export interface ChatUser {
+  id: number;
+  username?: string;
+}
+
+/** How a person is named in replies and in the annotations their commands leave: @name, or their id. */
+export function who(user: ChatUser): string {
+  return user.username ? `@${user.username}` : String(user.id);
+}
+
+/** Whether this Telegram user is one of the Repository's admins (by numeric id or @username). */
+export function mayControl(repository: Repository, user: ChatUser): boolean {
+  const admins = repository.spec.notify?.telegram?.admins ?? [];
+  const name = user.username?.toLowerCase();
+  return admins.some(
+    (a) => a === String(user.id) || (name !== undefined && a.replace(/^@/, "").toLowerCase() === name),
+  );
+}
+
+export function refusal(command: string, repository: Repository, user: ChatUser): string {
+  const repo = `${repository.spec.github.owner}/${repository.spec.github.name}`;
+  const admins = repository.spec.notify?.telegram?.admins ?? [];
+  return admins.length === 0
+    ? `Sorry ${escapeHtml(who(user))}, nobody may /${command} builds of <b>${escapeHtml(repo)}</b> from this chat: the Repository names no admins (spec.notify.telegram.admins).`
+    : `Sorry ${escapeHtml(who(user))}, only the admins of <b>${escapeHtml(repo)}</b> may /${command} its builds (spec.notify.telegram.admins).`;
+}
+
+/** A parsed "1h", "30m", "90s"; the default hold is an hour. */
+export const DEFAULT_HOLD_MS = 3_600_000;
+
+/** The moment a build's own deadline passes (its pod is stopped then whatever else happens). */
+export function buildDeadline(build: Build): number | undefined {
+  const start = Date.parse(build.status?.startTime ?? build.metadata.creationTimestamp ?? "");
+  const timeout = parseDuration(build.spec.timeout ?? "1h");
+  return Number.isNaN(start) || timeout === undefined ? undefined : start + timeout;
+}
+
+export type ControlPlan =
+  | { kind: "patch"; patch: Record<string, unknown>; reply: string }
+  | { kind: "rerun"; reply: string }
+  | { kind: "refuse"; reply: string };
+
+/**
+ * What a control command does to a build, as a pure decision: the merge patch (an annotation or
+ * spec.cancel, so `kubectl describe build` shows who did what) and the answer, or why not.
+ */
+export function planControl(
+  command: ControlCommand,
+  build: Build,
+  user: ChatUser,
+  now: number,
+  argument = "",
+): ControlPlan {
+  const name = `<code>${escapeHtml(build.metadata.name ?? "")}</code>`;
+  const phase = build.status?.phase ?? "Queued";
+  const by = `telegram:${who(user)}`;
+  const finished = ["Succeeded", "Failed", "Errored", "Cancelled", "TimedOut"].includes(phase);
+  switch (command) {
+    case "rerun":
+    case "rebuild":
+      return { kind: "rerun", reply: "" };
+    case "cancel":
+      if (finished) return { kind: "refuse", reply: `${name} is already over (${escapeHtml(phase)}).` };
+      if (build.spec.cancel) return { kind: "refuse", reply: `${name} is being cancelled already.` };
+      return {
+        kind: "patch",
+        patch: { metadata: { annotations: { [ANNOTATIONS.requestedBy]: by } }, spec: { cancel: true } },
+        reply: `Cancelling ${name}, as ${escapeHtml(who(user))} asked.`,
+      };
+    case "release":
+      if (phase !== "Paused")
+        return { kind: "refuse", reply: `${name} is not paused (it is ${escapeHtml(phase)}).` };
+      return {
+        kind: "patch",
+        patch: { metadata: { annotations: { [ANNOTATIONS.resume]: `${Math.floor(now / 1000)} ${by}` } } },
+        reply: `Released ${name}: it goes on now (${escapeHtml(who(user))}).`,
+      };
+    case "hold": {
+      if (phase !== "Paused")
+        return { kind: "refuse", reply: `${name} is not paused (it is ${escapeHtml(phase)}).` };
+      const wanted = argument ? parseDuration(argument) : DEFAULT_HOLD_MS;
+      if (wanted === undefined || wanted <= 0)
+        return {
+          kind: "refuse",
+          reply: `"${escapeHtml(argument)}" is not a duration: write it like 30m or 2h.`,
+        };
+      const deadline = buildDeadline(build);
+      const until = deadline === undefined ? now + wanted : Math.min(now + wanted, deadline);
+      const capped = deadline !== undefined && now + wanted > deadline;
+      const at = new Date(until).toISOString();
+      return {
+        kind: "patch",
+        patch: { metadata: { annotations: { [ANNOTATIONS.holdUntil]: at, [ANNOTATIONS.requestedBy]: by } } },
+        reply: `Holding ${name} until ${at.slice(11, 16)} UTC${capped ? " (the build's own deadline: it cannot be held longer)" : ""}.`,
+      };
+    }
+    case "approve":
+      if (!(phase === "Queued" && build.status?.reason === "AwaitingApproval"))
+        return { kind: "refuse", reply: `${name} waits for no approval (it is ${escapeHtml(phase)}).` };
+      return {
+        kind: "patch",
+        patch: { metadata: { annotations: { [ANNOTATIONS.approvedBy]: by } } },
+        reply: `Approved ${name} (${escapeHtml(who(user))}): it builds now, without secrets.`,
+      };
+  }
+}
 
 export const HELP = [
   "<b>Kiln</b> announces builds here. Commands:",
@@ -79,8 +195,11 @@ export function formatBuildList(
   return [`<b>${escapeHtml(truncateEscaped(name, 200))}</b>: latest builds`, ...lines].join("\n");
 }
 
-/** A new Build of the same commit, started by hand. */
-export function rebuildOf(original: Build, name: string, requestedBy: string): BuildInput {
+/**
+ * A new Build of the same commit, started by hand. A pull request's build stays one (a fork's still gets
+ * no secrets); an admin asking for it approves it at the same time.
+ */
+export function rebuildOf(original: Build, name: string, requestedBy: string, approve = false): BuildInput {
   const labels: Record<string, string> = {};
   for (const key of [LABELS.repository, LABELS.branch, LABELS.commit]) {
     const value = original.metadata.labels?.[key];
@@ -93,14 +212,22 @@ export function rebuildOf(original: Build, name: string, requestedBy: string): B
       name,
       labels,
       annotations: {
-        "kiln.dev/rebuild-of": original.metadata.name ?? "",
-        "kiln.dev/requested-by": requestedBy,
+        [ANNOTATIONS.rebuildOf]: original.metadata.name ?? "",
+        [ANNOTATIONS.requestedBy]: requestedBy,
+        ...(approve && original.spec.trigger.pullRequest?.fork
+          ? { [ANNOTATIONS.approvedBy]: requestedBy }
+          : {}),
       },
     },
     spec: {
       repository: original.spec.repository,
       revision: structuredClone(original.spec.revision),
-      trigger: { event: "manual" },
+      trigger: {
+        event: "manual",
+        ...(original.spec.trigger.pullRequest
+          ? { pullRequest: structuredClone(original.spec.trigger.pullRequest) }
+          : {}),
+      },
       pauseOnFailure: original.spec.pauseOnFailure,
       timeout: original.spec.timeout,
     },

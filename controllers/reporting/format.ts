@@ -4,21 +4,30 @@
 // and no entity or emoji is ever split.
 import type { Build } from "../../api/build.ts";
 import { branchOrTag, buildDuration, commitTitle, failingStep, shortSha } from "./build-facts.ts";
-import type { NotifyEvent } from "./owed.ts";
+import { buttonData } from "./buttons.ts";
+import type { ChatEvent, NotifyEvent } from "./owed.ts";
 
 /** Telegram's limit on a message's text, in UTF-16 code units. */
 export const MESSAGE_LIMIT = 4096;
 
+/** A button under a message (Telegram's inline keyboard); `data` comes back when it is pressed. */
+export interface ChatButton {
+  text: string;
+  data: string;
+}
+
 export interface ChatMessage {
   html: string;
   text: string;
+  /** Rows of buttons. */
+  buttons?: ChatButton[][];
 }
 
 export interface Announcement {
   build: Build;
   /** owner/name on GitHub, or the Repository's name. */
   repository: string;
-  event: NotifyEvent;
+  event: ChatEvent;
   /** Where the build can be seen; without it the message shows a kubectl command. */
   url?: string;
 }
@@ -121,13 +130,99 @@ function kubectlHint(build: Build): string {
 /** Budgets (escaped code units) per field; their sum with the fixed text stays far below the limit. */
 const BUDGET = { repository: 200, branch: 200, title: 600, author: 100, step: 100, message: 600, name: 300 };
 
-/** One finished build, in full. */
-export function formatAnnouncement(a: Announcement): ChatMessage {
+/** The kubectl exec line into a paused build's build container. */
+export function execLine(build: Build): string {
+  return `kubectl exec -it ${build.status?.podName ?? `${build.metadata.name}-pod`} -c build -n ${build.metadata.namespace ?? "default"} -- sh`;
+}
+
+/** A build waiting at a pause: why, the exact way in, and buttons to let it go on or stop it. */
+function formatPaused(a: Announcement): ChatMessage {
   const { build } = a;
-  const icon = a.event === "recovery" ? "✅" : (ICONS[build.status?.phase ?? ""] ?? "ℹ️");
+  const step = build.status?.steps?.find((s) => s.phase === "Paused");
+  const name = build.metadata.name ?? "";
   const lines: Line[] = [
     [
-      { text: `${icon} ${verb(build, a.event)}: ` },
+      { text: "⏸ Paused: " },
+      { text: truncateEscaped(a.repository, BUDGET.repository), style: "b" },
+      { text: " " },
+      { text: truncateEscaped(branchOrTag(build), BUDGET.branch), style: "code" },
+      { text: " " },
+      { text: shortSha(build), style: "code" },
+    ],
+  ];
+  if (step) {
+    const failed = step.exitCode !== undefined && step.exitCode !== 0;
+    lines.push([
+      { text: failed ? "Step " : "At step " },
+      { text: truncateEscaped(step.name, BUDGET.step), style: "b" },
+      {
+        text: failed
+          ? ` failed (exit ${step.exitCode}); the pod is kept for you.`
+          : "; the pod is kept for you.",
+      },
+    ]);
+  }
+  lines.push(
+    [{ text: "Debug with:" }],
+    [{ text: truncateEscaped(execLine(build), BUDGET.name), style: "code" }],
+  );
+  lines.push([
+    { text: "Or /hold " },
+    { text: truncateEscaped(name, BUDGET.name), style: "code" },
+    { text: " to keep it longer." },
+  ]);
+  return {
+    ...render(lines),
+    buttons: [
+      [
+        { text: "▶️ Release", data: buttonData("release", build.metadata.uid ?? "") },
+        { text: "⏹ Cancel", data: buttonData("cancel", build.metadata.uid ?? "") },
+      ],
+    ],
+  };
+}
+
+/** A pull request from a fork that waits for an admin's approval ("ok to test"). */
+function formatApproval(a: Announcement): ChatMessage {
+  const { build } = a;
+  const pr = build.spec.trigger.pullRequest?.number;
+  const name = build.metadata.name ?? "";
+  const lines: Line[] = [
+    [
+      { text: "🔐 Waiting for approval: " },
+      { text: truncateEscaped(a.repository, BUDGET.repository), style: "b" },
+      { text: ` pull request #${pr ?? "?"} from a fork` },
+    ],
+    [{ text: shortSha(build), style: "code", href: safeURL(build.spec.revision.compareURL) }],
+  ];
+  const title = commitTitle(build);
+  if (title) lines[1]!.push({ text: ` ${truncateEscaped(title, BUDGET.title)}` });
+  if (build.spec.revision.author)
+    lines[1]!.push(
+      { text: " — " },
+      { text: truncateEscaped(build.spec.revision.author, BUDGET.author), style: "i" },
+    );
+  lines.push([
+    { text: "It runs code from outside the repository. An admin approves it with /approve " },
+    { text: truncateEscaped(name, BUDGET.name), style: "code" },
+    { text: " (it gets no secrets either way)." },
+  ]);
+  return {
+    ...render(lines),
+    buttons: [[{ text: "✅ Approve", data: buttonData("approve", build.metadata.uid ?? "") }]],
+  };
+}
+
+/** One build's announcement, in full: finished, paused, or waiting for approval. */
+export function formatAnnouncement(a: Announcement): ChatMessage {
+  if (a.event === "paused") return formatPaused(a);
+  if (a.event === "approval") return formatApproval(a);
+  const event = a.event;
+  const { build } = a;
+  const icon = event === "recovery" ? "✅" : (ICONS[build.status?.phase ?? ""] ?? "ℹ️");
+  const lines: Line[] = [
+    [
+      { text: `${icon} ${verb(build, event)}: ` },
       { text: truncateEscaped(a.repository, BUDGET.repository), style: "b" },
       { text: " " },
       { text: truncateEscaped(branchOrTag(build), BUDGET.branch), style: "code" },
@@ -188,7 +283,7 @@ export function formatDigest(items: readonly Announcement[]): ChatMessage {
       { text: truncateEscaped(branchOrTag(build), DIGEST_LINE_BUDGET.branch), style: "code" },
       { text: " " },
       { text: shortSha(build), style: "code", href: safeURL(a.url) },
-      { text: ` ${verb(build, a.event).toLowerCase()}` },
+      { text: ` ${verb(build, a.event as NotifyEvent).toLowerCase()}` },
     ];
     const step = failingStep(build);
     if (step && build.status?.phase !== "Succeeded") {

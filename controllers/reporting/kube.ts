@@ -16,6 +16,8 @@ export interface ReportingApi {
   /** JSON merge patch on /status; include metadata.resourceVersion to make it conditional (409 on conflict). */
   patchBuildStatus(namespace: string, name: string, patch: object): Promise<Build>;
   patchRepositoryStatus(namespace: string, name: string, patch: object): Promise<Repository>;
+  /** JSON merge patch of the Build itself (annotations, spec): what the chat's commands change. */
+  patchBuild(namespace: string, name: string, patch: object): Promise<Build>;
   createBuild(namespace: string, build: BuildInput): Promise<Build>;
   readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
   podLogTail(namespace: string, pod: string, container: string, lines: number): Promise<string>;
@@ -45,6 +47,7 @@ export function kubeReportingApi(client: KubeClient): ReportingApi {
     patchBuildStatus: (namespace, name, body) => client.mergePatch(`${builds(namespace, name)}/status`, body),
     patchRepositoryStatus: (namespace, name, body) =>
       client.mergePatch(`${repositories(namespace, name)}/status`, body),
+    patchBuild: (namespace, name, body) => client.mergePatch(builds(namespace, name), body),
     createBuild: (namespace, body) => client.create(builds(namespace), body),
     readSecretKey: (namespace, name, key) => readSecretKey(client, namespace, name, key),
     podLogTail: (namespace, name, container, tailLines) =>

@@ -80,6 +80,15 @@ export class MemoryApi implements ReportingApi {
     return this.#patch("Repository", namespace, name, patch) as Promise<Repository>;
   }
 
+  async patchBuild(namespace: string, name: string, patch: object) {
+    const key = `Build/${namespace}/${name}`;
+    const current = this.#objects.get(key);
+    if (!current) throw apiError(404, "NotFound", key);
+    this.writes.push({ kind: "Build", name, patch });
+    const { status: _ignored, ...rest } = patch as { status?: unknown };
+    return this.put({ ...(mergePatch(current, rest) as Stored), status: current.status }) as Build;
+  }
+
   async createBuild(namespace: string, build: BuildInput) {
     const key = `Build/${namespace}/${build.metadata.name}`;
     if (this.#objects.has(key)) throw apiError(409, "AlreadyExists", key);

@@ -175,3 +175,57 @@ describe("statusDescription", () => {
     assert.equal(statusDescription(makeBuild("b", { phase: "Running" })), "Kiln is running the build");
   });
 });
+
+describe("owedAnnouncements: interactive messages (a paused build, a fork waiting for approval)", () => {
+  const repo = makeRepository({ chats: ["1", "2"], when: ["failure"] });
+
+  test("a paused build is owed a paused message per chat (with failure wanted), once", () => {
+    const paused = makeBuild("b", { phase: "Paused" });
+    assert.deepEqual(owedAnnouncements(paused, repo).chats, [
+      { chat: "1", event: "paused" },
+      { chat: "2", event: "paused" },
+    ]);
+    const recorded = makeBuild("b", {
+      phase: "Paused",
+      reported: { chats: [{ chat: "1", event: "paused", state: "Sent", time: "t" }] },
+    });
+    assert.deepEqual(owedAnnouncements(recorded, repo).chats, [{ chat: "2", event: "paused" }]);
+    assert.deepEqual(
+      owedAnnouncements(paused, makeRepository({ chats: ["1"], when: ["success"] })).chats,
+      [],
+    );
+    assert.deepEqual(owedAnnouncements(paused, makeRepository({ chats: ["1"], when: ["paused"] })).chats, [
+      { chat: "1", event: "paused" },
+    ]);
+  });
+
+  test("a fork's build waiting for approval is owed an approval message whatever `when` says", () => {
+    const waiting = makeBuild("b", { phase: "Queued", reason: "AwaitingApproval" });
+    assert.deepEqual(owedAnnouncements(waiting, makeRepository({ chats: ["1"], when: ["success"] })).chats, [
+      { chat: "1", event: "approval" },
+    ]);
+    assert.deepEqual(owedAnnouncements(makeBuild("b", { phase: "Queued" }), repo).chats, []);
+  });
+
+  test("the final message is owed beside a paused one; a pause message still owed when it is over is outdated", () => {
+    const failed = makeBuild("b", {
+      phase: "Failed",
+      completionTime: new Date().toISOString(),
+      reported: {
+        chats: [
+          { chat: "1", event: "paused", state: "Sent", time: "t" },
+          { chat: "2", event: "paused", state: "Queued", time: "t" },
+        ],
+      },
+    });
+    const owed = owedAnnouncements(failed, repo, undefined, Date.now());
+    assert.deepEqual(owed.chats, [
+      { chat: "1", event: "failure" },
+      { chat: "2", event: "failure" },
+    ]);
+    assert.deepEqual(
+      owed.outdated?.map((r) => r.chat),
+      ["2"],
+    );
+  });
+});

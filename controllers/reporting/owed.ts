@@ -7,6 +7,23 @@ import type { Repository } from "../../api/repository.ts";
 import { buildDuration, failingStep } from "./build-facts.ts";
 
 export type NotifyEvent = "failure" | "recovery" | "success";
+/**
+ * What a chat record is about: a finished build (a NotifyEvent), a build waiting at a pause (with the
+ * kubectl exec line and release/cancel buttons) or a fork's pull request waiting for approval.
+ */
+export type ChatEvent = NotifyEvent | "paused" | "approval";
+const INTERACTIVE = new Set<string>(["paused", "approval"]);
+/** Whether a record is about the finished build (older records carry no event: they are). */
+export const isFinalRecord = (record: ChatReport) => !INTERACTIVE.has(record.event ?? "");
+export const isInteractive = (event: ChatEvent) => INTERACTIVE.has(event);
+
+/** The interactive announcement a Build in this phase is owed, if any. */
+export function interactiveEvent(build: Build, when: readonly string[]): ChatEvent | undefined {
+  const status = build.status;
+  if (status?.phase === "Paused" && (when.includes("paused") || when.includes("failure"))) return "paused";
+  if (status?.phase === "Queued" && status.reason === "AwaitingApproval") return "approval";
+  return undefined;
+}
 
 export interface OwedStatus {
   state: GitHubState;
@@ -15,12 +32,12 @@ export interface OwedStatus {
 
 export interface OwedChat {
   chat: string;
-  event: NotifyEvent;
+  event: ChatEvent;
 }
 
 export interface SkippedChat {
   chat: string;
-  event: NotifyEvent;
+  event: ChatEvent;
   reason: string;
 }
 
@@ -33,6 +50,8 @@ export interface Owed {
   skipped: SkippedChat[];
   /** Every chat is settled for this phase: reported.telegram may be set to it. */
   telegramSettled: boolean;
+  /** Interactive records (paused, approval) still owed though the build is over: to be Skipped. */
+  outdated?: ChatReport[];
 }
 
 /** Builds that finished longer ago than this are not announced in Telegram any more. */
@@ -142,29 +161,44 @@ export function owedAnnouncements(
     owed.github = { state, description: statusDescription(build, now) };
   }
 
-  if (!isFinished(phase) || reported?.telegram === phase) {
-    owed.telegramSettled = reported?.telegram === phase && phase !== undefined;
+  const telegram = repository?.spec.notify?.telegram;
+  const records = reported?.chats ?? [];
+  if (!isFinished(phase)) {
+    const event = telegram && interactiveEvent(build, telegram.when);
+    if (event) {
+      for (const chat of new Set(telegram.chats)) {
+        if (records.some((r) => r.chat === chat && r.event === event)) continue;
+        const reason = repository && blockedReason(repository, chat);
+        if (reason) owed.skipped.push({ chat, event, reason });
+        else owed.chats.push({ chat, event });
+      }
+    }
     return owed;
   }
-  const telegram = repository?.spec.notify?.telegram;
+  if (reported?.telegram === phase) {
+    owed.telegramSettled = true;
+    return owed;
+  }
   const event = notifyEvent(build, previousFinishedBuildOfBranch);
-  const records = reported?.chats ?? [];
   // A chat configured long after a build finished (or a controller down for a day) would otherwise
   // get a flood of old news; those are recorded as Skipped, visibly, instead.
   const completed = Date.parse(build.status?.completionTime ?? "");
   const stale = now !== undefined && !Number.isNaN(completed) && now - completed > STALE_AFTER_MS;
   if (telegram && event && wanted(event, telegram.when)) {
     for (const chat of new Set(telegram.chats)) {
-      if (records.some((record) => record.chat === chat)) continue;
+      if (records.some((record) => record.chat === chat && isFinalRecord(record))) continue;
       const reason = (repository && blockedReason(repository, chat)) || (stale ? "Stale" : undefined);
       if (reason) owed.skipped.push({ chat, event, reason });
       else owed.chats.push({ chat, event });
     }
   }
+  // A pause or approval message still owed when the build is over is old news: it is left unsent
+  // (claimFor records it Skipped, Outdated), so it does not hold the final announcement's record up.
+  owed.outdated = records.filter((r) => !isFinalRecord(r) && !TERMINAL_CHAT_STATES.has(r.state));
   owed.telegramSettled =
     owed.chats.length === 0 &&
     owed.skipped.length === 0 &&
-    records.every((record) => TERMINAL_CHAT_STATES.has(record.state));
+    records.every((record) => TERMINAL_CHAT_STATES.has(record.state) || !isFinalRecord(record));
   return owed;
 }
 

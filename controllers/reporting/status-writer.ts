@@ -23,12 +23,21 @@ async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
   }
 }
 
-/** A build's record for one chat. */
+/** A build's record for one chat and one announcement (the final one when event is unset or final). */
 export interface ChatRef {
   namespace: string;
   name: string;
   uid: string;
   chat: string;
+  event?: string;
+}
+
+/** The record a ref means: same chat, and same announcement (any final one counts as the final one). */
+export function recordOf(chats: readonly ChatReport[], ref: ChatRef): ChatReport | undefined {
+  const interactive = (e: string | undefined) => e === "paused" || e === "approval";
+  return chats.find(
+    (r) => r.chat === ref.chat && (interactive(ref.event) ? r.event === ref.event : !interactive(r.event)),
+  );
 }
 
 export class StatusWriter {
@@ -81,7 +90,7 @@ export class StatusWriter {
         wrote = false;
         if (build.metadata.uid && build.metadata.uid !== ref.uid) return undefined; // a new Build of that name
         const chats = build.status?.reported?.chats ?? [];
-        const record = chats.find((r) => r.chat === ref.chat);
+        const record = recordOf(chats, ref);
         if (!record || (onlyUnfinished && !UNFINISHED_CHAT_STATES.has(record.state))) return undefined;
         wrote = true;
         return { chats: chats.map((r) => (r === record ? { ...r, ...change, time } : r)) };

@@ -67,19 +67,31 @@ export class TelegramSender implements ChatSender {
   }
 
   async send(chat: string, message: ChatMessage): Promise<SendOutcome> {
+    const markup = message.buttons?.length
+      ? {
+          inline_keyboard: message.buttons.map((row) =>
+            row.map((b) => ({ text: b.text, callback_data: b.data })),
+          ),
+        }
+      : undefined;
     try {
-      return await this.#send(chat, message.html, "HTML");
+      return await this.#send(chat, message.html, markup, "HTML");
     } catch (err) {
       if (!isParseError(err)) return classifyError(err);
     }
     try {
-      return await this.#send(chat, message.text);
+      return await this.#send(chat, message.text, markup);
     } catch (err) {
       return classifyError(err);
     }
   }
 
-  async #send(chat: string, text: string, parseMode?: "HTML"): Promise<SendOutcome> {
+  async #send(
+    chat: string,
+    text: string,
+    markup: object | undefined,
+    parseMode?: "HTML",
+  ): Promise<SendOutcome> {
     // telegraf waits 500 s by default; a hung request must not hold the chat's queue that long.
     // A timed-out request counts as not delivered (retried), the same side as a crash mid-request.
     const signal = AbortSignal.timeout(this.#timeoutMs);
@@ -90,6 +102,7 @@ export class TelegramSender implements ChatSender {
         text,
         link_preview_options: { is_disabled: true },
         ...(parseMode ? { parse_mode: parseMode } : {}),
+        ...(markup ? { reply_markup: markup as never } : {}),
       },
       { signal: signal as never },
     );

@@ -38,7 +38,7 @@ export function makeBuild(
 }
 
 export function makeRepository(
-  notify?: { chats: string[]; when: ("failure" | "recovery" | "success")[] },
+  notify?: { chats: string[]; when: ("failure" | "recovery" | "success" | "paused")[]; admins?: string[] },
   extra: { generation?: number; blocked?: { chat: string; reason: string; generation: number }[] } = {},
 ): Repository {
   // The schema fills the defaults, as the API server does.

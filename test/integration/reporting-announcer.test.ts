@@ -74,7 +74,12 @@ async function createRepository(name: string, chats: number[], when: string[]) {
       github: { owner: "acme", name, apiURL: github.url },
       tokenSecretRef: { name: "github", key: "token" },
       notify: {
-        telegram: { chats: chats.map(String), when: when as ("failure" | "recovery" | "success")[] },
+        // User 42 (the fake's default sender) is an admin: /rebuild is an admin's command.
+        telegram: {
+          chats: chats.map(String),
+          when: when as ("failure" | "recovery" | "success")[],
+          admins: ["42"],
+        },
       },
     },
   };

@@ -15,6 +15,12 @@ export interface FakeChat {
   username?: string;
 }
 
+export interface InlineButton {
+  text: string;
+  callback_data?: string;
+  url?: string;
+}
+
 export interface SentMessage {
   message_id: number;
   chat_id: number;
@@ -22,6 +28,14 @@ export interface SentMessage {
   entities: MessageEntity[];
   parse_mode?: string;
   date: number;
+  /** Buttons under the message (an inline keyboard), as the last sendMessage or edit left them. */
+  reply_markup?: { inline_keyboard: InlineButton[][] };
+}
+
+export interface TelegramUser {
+  id: number;
+  first_name?: string;
+  username?: string;
 }
 
 export interface InjectedError {
@@ -48,8 +62,12 @@ export interface FakeTelegramOptions {
 
 interface Update {
   update_id: number;
-  message: Record<string, unknown>;
+  message?: Record<string, unknown>;
+  callback_query?: Record<string, unknown>;
 }
+
+/** The update types a bot gets when it never named any (Telegram leaves out chat_member and a few more). */
+const DEFAULT_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "inline_query"];
 
 interface Poller {
   offset: number;
@@ -84,6 +102,13 @@ export class FakeTelegram {
   #options: Required<Omit<FakeTelegramOptions, "chats" | "token">>;
   #waiters = new Set<() => void>();
   #hangs: { method: string; left: number }[] = [];
+  /** allowed_updates, as the bot last set it (Telegram keeps it across getUpdates calls). */
+  #allowedUpdates: string[] = DEFAULT_UPDATES;
+  /** Callback queries not answered yet, by id. */
+  #openQueries = new Map<string, { at: number }>();
+  #nextQuery = 1;
+  /** What the bot answered to button presses (answerCallbackQuery), in order. */
+  readonly callbackAnswers: { callback_query_id: string; text?: string; show_alert?: boolean }[] = [];
 
   private constructor(server: Server, options: FakeTelegramOptions) {
     this.#server = server;
@@ -141,8 +166,40 @@ export class FakeTelegram {
     return this.sent.filter((message) => message.chat_id === chat);
   }
 
+  /**
+   * A user presses a button under a message the bot sent: the bot gets a callback_query update
+   * (if it asked for them in allowed_updates). Returns the query id the bot must answer.
+   */
+  userPresses(messageID: number, data: string, from: TelegramUser = { id: 42 }): string {
+    const message = this.sent.find((m) => m.message_id === messageID);
+    if (!message) throw new Error(`no message ${messageID} to press a button under`);
+    const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
+    if (!buttons.some((b) => b.callback_data === data))
+      throw new Error(`message ${messageID} has no button with data ${JSON.stringify(data)}`);
+    const id = String(this.#nextQuery++);
+    this.#openQueries.set(id, { at: this.#options.now() });
+    this.#push({
+      update_id: this.#nextUpdate++,
+      callback_query: {
+        id,
+        from: { is_bot: false, first_name: "User", ...from },
+        chat_instance: `ci${message.chat_id}`,
+        data,
+        message: {
+          message_id: message.message_id,
+          from: BOT,
+          chat: this.#chats.get(message.chat_id),
+          date: message.date,
+          text: message.text,
+          ...(message.reply_markup ? { reply_markup: message.reply_markup } : {}),
+        },
+      },
+    });
+    return id;
+  }
+
   /** A user writes in a chat; the bot sees it through getUpdates. */
-  userSays(chat: number, text: string, from: { id: number; first_name?: string } = { id: 42 }): number {
+  userSays(chat: number, text: string, from: TelegramUser = { id: 42 }): number {
     const chatInfo = this.#chats.get(chat) ?? { id: chat, type: "private" as const };
     const message: Record<string, unknown> = {
       message_id: this.#nextMessage++,
@@ -154,9 +211,16 @@ export class FakeTelegram {
     const command = /^\/[a-zA-Z0-9_]+(@[a-zA-Z0-9_]+)?/.exec(text);
     if (command) message.entities = [{ type: "bot_command", offset: 0, length: command[0].length }];
     const update = { update_id: this.#nextUpdate++, message };
+    this.#push(update);
+    return update.update_id;
+  }
+
+  /** Queues an update for getUpdates; a type the bot did not ask for is dropped, as Telegram does. */
+  #push(update: Update): void {
+    const type = update.message ? "message" : "callback_query";
+    if (!this.#allowedUpdates.includes(type)) return;
     this.#updates.push(update);
     this.#answerPoller();
-    return update.update_id;
   }
 
   /** Resolves once at least `count` messages were sent (optionally to one chat). */
@@ -254,6 +318,10 @@ export class FakeTelegram {
         return ok(this.commands);
       case "sendmessage":
         return this.#sendMessage(params);
+      case "answercallbackquery":
+        return this.#answerCallbackQuery(params);
+      case "editmessagereplymarkup":
+        return this.#editReplyMarkup(params);
       default:
         return { status: 404, body: fail(404, "Not Found: method not found") };
     }
@@ -303,6 +371,8 @@ export class FakeTelegram {
     }
     if (text.trim() === "") return bad("message text is empty");
     if (text.length > MESSAGE_LIMIT) return bad("message is too long");
+    const markup = parseMarkup(params.reply_markup);
+    if (typeof markup === "string") return bad(markup);
     const retryAfter = this.#rateLimited(chat);
     if (retryAfter !== undefined) {
       return {
@@ -317,6 +387,7 @@ export class FakeTelegram {
       entities,
       date: Math.floor(this.#options.now() / 1000),
       ...(parseMode ? { parse_mode: parseMode } : {}),
+      ...(markup ? { reply_markup: markup } : {}),
     };
     this.sent.push(message);
     for (const wake of this.#waiters) wake();
@@ -328,6 +399,46 @@ export class FakeTelegram {
       date: message.date,
       text,
       ...(entities.length ? { entities } : {}),
+    });
+  }
+
+  #answerCallbackQuery(params: Record<string, unknown>) {
+    const id = String(params.callback_query_id ?? "");
+    const open = this.#openQueries.get(id);
+    // Telegram wants an answer within about 15 seconds, and only one.
+    if (!open || this.#options.now() - open.at > 15_000)
+      return bad("query is too old and response timeout expired or query ID is invalid");
+    this.#openQueries.delete(id);
+    if (params.text !== undefined && (typeof params.text !== "string" || params.text.length > 200))
+      return bad("MESSAGE_TOO_LONG");
+    this.callbackAnswers.push({
+      callback_query_id: id,
+      ...(typeof params.text === "string" ? { text: params.text } : {}),
+      ...(params.show_alert !== undefined
+        ? { show_alert: params.show_alert === true || params.show_alert === "true" }
+        : {}),
+    });
+    return ok(true);
+  }
+
+  #editReplyMarkup(params: Record<string, unknown>) {
+    const message = this.sent.find(
+      (m) => m.message_id === Number(params.message_id) && m.chat_id === Number(params.chat_id),
+    );
+    if (!message) return bad("message to edit not found");
+    const markup = parseMarkup(params.reply_markup);
+    if (typeof markup === "string") return bad(markup);
+    if (JSON.stringify(markup) === JSON.stringify(message.reply_markup))
+      return bad(
+        "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+      );
+    if (markup) message.reply_markup = markup;
+    else delete message.reply_markup;
+    return ok({
+      message_id: message.message_id,
+      chat: this.#chats.get(message.chat_id),
+      date: message.date,
+      text: message.text,
     });
   }
 
@@ -355,6 +466,9 @@ export class FakeTelegram {
   }
 
   #getUpdates(params: Record<string, unknown>, respond: (status: number, body: unknown) => void): void {
+    const allowed = parseMaybeJSON(params.allowed_updates);
+    if (Array.isArray(allowed))
+      this.#allowedUpdates = allowed.length === 0 ? DEFAULT_UPDATES : (allowed as string[]);
     const offset = Number(params.offset ?? 0);
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
     const timeout = Math.max(0, Number(params.timeout ?? 0));
@@ -415,6 +529,28 @@ function defaultDescription(error: InjectedError): string {
     default:
       return error.error_code >= 500 ? "Internal Server Error" : "Bad Request";
   }
+}
+
+/** An inline keyboard as Telegram checks it; a string is the Bad Request description. */
+function parseMarkup(value: unknown): { inline_keyboard: InlineButton[][] } | undefined | string {
+  if (value === undefined) return undefined;
+  const markup = parseMaybeJSON(value) as { inline_keyboard?: unknown } | null;
+  if (!markup || typeof markup !== "object") return "can't parse reply keyboard markup JSON object";
+  const rows = markup.inline_keyboard;
+  if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r)))
+    return 'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays';
+  for (const button of rows.flat() as InlineButton[]) {
+    if (typeof button?.text !== "string" || button.text === "") return "BUTTON_TEXT_INVALID";
+    const data = button.callback_data;
+    if (data === undefined && button.url === undefined)
+      return 'can\'t find field "text" or any action in InlineKeyboardButton';
+    if (
+      data !== undefined &&
+      (typeof data !== "string" || Buffer.byteLength(data) < 1 || Buffer.byteLength(data) > 64)
+    )
+      return "BUTTON_DATA_INVALID";
+  }
+  return { inline_keyboard: rows as InlineButton[][] };
 }
 
 function parseMaybeJSON(value: unknown): unknown {
