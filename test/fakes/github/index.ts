@@ -221,6 +221,66 @@ export class FakeGitHub {
     };
   }
 
+  /**
+   * A pull request opened against `base` whose head commit `sha` lives in `from` ("owner/name": a fork
+   * unless it is this repository), delivered as GitHub's pull_request "opened" event.
+   */
+  async openPullRequest(
+    owner: string,
+    name: string,
+    options: {
+      number: number;
+      sha: string;
+      from: string;
+      head: string;
+      base?: string;
+      title?: string;
+      author?: string;
+    },
+  ): Promise<DeliveryRecord[]> {
+    const repo = this.repository(owner, name);
+    const template = structuredClone(exampleOf("pull_request", (p) => p.action === "opened")) as {
+      pull_request: Record<string, unknown> & {
+        head: Record<string, unknown>;
+        base: Record<string, unknown>;
+        user: object;
+      };
+      [key: string]: unknown;
+    };
+    const [forkOwner, forkName] = options.from.split("/") as [string, string];
+    const here = minimalRepository(repo, this.url);
+    const headRepo = {
+      ...here,
+      name: forkName,
+      full_name: options.from,
+      owner: user(forkOwner, this.url),
+      fork: options.from !== `${owner}/${name}`,
+    };
+    const pr = template.pull_request;
+    return this.deliver(owner, name, "pull_request", {
+      ...template,
+      action: "opened",
+      number: options.number,
+      pull_request: {
+        ...pr,
+        number: options.number,
+        title: options.title ?? "A change",
+        user: user(options.author ?? forkOwner, this.url),
+        html_url: `https://github.com/${owner}/${name}/pull/${options.number}`,
+        head: {
+          ...pr.head,
+          ref: options.head,
+          sha: options.sha,
+          label: `${forkOwner}:${options.head}`,
+          repo: headRepo,
+        },
+        base: { ...pr.base, ref: options.base ?? repo.defaultBranch, repo: here },
+      },
+      repository: { ...(template.repository as object), ...here },
+      sender: user(options.author ?? forkOwner, this.url),
+    });
+  }
+
   /** Delivers an event to every active hook of the repository that subscribes to it; resolves when all are answered. */
   async deliver(
     owner: string,
