@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
+import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { type Harness, PIPELINE, podPath, podStatuses, startHarness, waitFor } from "./build-harness.ts";
 
 const KILN = resolve(import.meta.dirname, "../../bin/kiln.ts");
@@ -34,6 +35,8 @@ function controllerProcess(identity: string): ChildProcess {
       "3s",
       "--log-level",
       "warn",
+      "--image",
+      KILN_IMAGE,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

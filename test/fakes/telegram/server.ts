@@ -102,6 +102,7 @@ export class FakeTelegram {
   #options: Required<Omit<FakeTelegramOptions, "chats" | "token">>;
   #waiters = new Set<() => void>();
   #hangs: { method: string; left: number }[] = [];
+  #outage: Omit<InjectedError, "times" | "chat"> | "refuse" | undefined;
   /** allowed_updates, as the bot last set it (Telegram keeps it across getUpdates calls). */
   #allowedUpdates: string[] = DEFAULT_UPDATES;
   /** Callback queries not answered yet, by id. */
@@ -150,6 +151,15 @@ export class FakeTelegram {
           ? "Forbidden: bot was blocked by the user"
           : "Forbidden: bot was kicked from the group chat"),
     );
+  }
+
+  /**
+   * An outage of sendMessage until cleared (undefined): every call answers this error (a 5xx, or a 429
+   * with retry_after), or with "refuse" the connection is dropped without an answer, as when Telegram
+   * cannot be reached. The bot's other calls (getUpdates …) are not affected.
+   */
+  outage(mode: Omit<InjectedError, "times" | "chat"> | "refuse" | undefined): void {
+    this.#outage = mode;
   }
 
   /** The next `times` calls of `method` get no answer at all (until stop): a hung server. */
@@ -278,6 +288,12 @@ export class FakeTelegram {
     if (hang) {
       hang.left--;
       return; // the connection stays open until the client gives up or stop() closes it
+    }
+    if (this.#outage && method.toLowerCase() === "sendmessage") {
+      if (this.#outage === "refuse") return void req.socket.destroy();
+      const e = this.#outage;
+      const parameters = e.retry_after === undefined ? undefined : { retry_after: e.retry_after };
+      return respond(e.error_code, fail(e.error_code, e.description ?? defaultDescription(e), parameters));
     }
     const injected = this.#takeError(method, params);
     if (injected) {
