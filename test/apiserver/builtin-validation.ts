@@ -1,9 +1,11 @@
 // Validation of built-in kinds: the shape against the real Kubernetes OpenAPI schemas (compiled into
 // kubernetes-models), plus the handful of semantic rules kube-apiserver enforces that Kiln can trip on.
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1";
-import { Deployment } from "kubernetes-models/apps/v1";
+import { Deployment, ReplicaSet } from "kubernetes-models/apps/v1";
 import { Lease } from "kubernetes-models/coordination.k8s.io/v1";
 import { Event as EventsV1Event } from "kubernetes-models/events.k8s.io/v1";
+import { Ingress, IngressClass, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import {
   ClusterRole,
   ClusterRoleBinding,
@@ -31,6 +33,11 @@ const MODELS: Record<string, Model> = {
   "v1/Node": Node as unknown as Model,
   "v1/Service": Service as unknown as Model,
   "apps/v1/Deployment": Deployment as unknown as Model,
+  "apps/v1/ReplicaSet": ReplicaSet as unknown as Model,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget as unknown as Model,
+  "networking.k8s.io/v1/Ingress": Ingress as unknown as Model,
+  "networking.k8s.io/v1/IngressClass": IngressClass as unknown as Model,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy as unknown as Model,
   "rbac.authorization.k8s.io/v1/Role": Role as unknown as Model,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding as unknown as Model,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole as unknown as Model,
@@ -163,7 +170,7 @@ function invalidValue(field: string, value: unknown, detail: string): StatusCaus
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-function qualifiedNameErrors(key: string): string[] {
+export function qualifiedNameErrors(key: string): string[] {
   const parts = key.split("/");
   const name = parts.length === 2 ? parts[1]! : parts[0]!;
   const errs: string[] = [];
@@ -175,6 +182,18 @@ function qualifiedNameErrors(key: string): string[] {
     errs.push(
       "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     );
+  return errs;
+}
+
+const LABEL_VALUE_MESSAGE =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/** validation.IsValidLabelValue. */
+export function labelValueErrors(value: unknown): string[] {
+  const text = String(value);
+  const errs: string[] = [];
+  if (text.length > 63) errs.push("must be no more than 63 characters");
+  if (typeof value !== "string" || !LABEL_VALUE.test(text)) errs.push(LABEL_VALUE_MESSAGE);
   return errs;
 }
 
@@ -219,13 +238,7 @@ export function metadataCauses(object: KubeObject, nameRule: "subdomain" | "labe
   for (const [k, v] of Object.entries(m.labels ?? {})) {
     for (const e of qualifiedNameErrors(k)) causes.push(invalidValue("metadata.labels", k, e));
     if (typeof v !== "string" || v.length > 63 || !LABEL_VALUE.test(v)) {
-      causes.push(
-        invalidValue(
-          "metadata.labels",
-          v,
-          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
-        ),
-      );
+      causes.push(invalidValue("metadata.labels", v, LABEL_VALUE_MESSAGE));
     }
   }
   let annotationBytes = 0;

@@ -1,6 +1,7 @@
 // The built-in resources the test server serves, each with its kube-apiserver strategy: defaults,
 // system-set fields, validation and selectable fields.
 import { isDeepStrictEqual } from "node:util";
+import { deploymentCauses, deploymentDefaults, emptyDeploymentStatus } from "./apps.ts";
 import { metadataCauses, schemaCauses } from "./builtin-validation.ts";
 import { CRD_CLEANUP_FINALIZER, crdCauses, crdDefaults, crdStatus } from "./crd-strategy.ts";
 import type { StatusCause } from "./errors.ts";
@@ -11,7 +12,7 @@ import { podCauses, podStatusUpdateCauses, podUpdateCauses } from "./pod-validat
 import { rbacCauses, rbacDefaults } from "./rbac/validation.ts";
 import type { ResourceType } from "./registry.ts";
 import type { KubeObject } from "./storage.ts";
-import { deploymentCauses, deploymentDefaults, serviceCauses, serviceDefaults } from "./workloads.ts";
+import { serviceCauses, serviceDefaults } from "./workloads.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ function str(o: unknown, ...path: string[]): string | undefined {
   return v === undefined || v === null ? undefined : String(v);
 }
 
-interface BuiltinSpec {
+export interface BuiltinSpec {
   group: string;
   version: string;
   resource: string;
@@ -55,7 +56,7 @@ interface BuiltinSpec {
   toStorage?: ResourceType["toStorage"];
 }
 
-function builtin(s: BuiltinSpec): ResourceType {
+export function builtin(s: BuiltinSpec): ResourceType {
   return {
     group: s.group,
     version: s.version,
@@ -340,12 +341,13 @@ export function builtinTypes(): ResourceType[] {
       namespaced: true,
       shortNames: ["deploy"],
       categories: ["all"],
-      subresources: ["status"],
+      subresources: ["status", "scale"],
       statusSubresource: true,
       hasGeneration: true,
       model: "V1Deployment",
       defaults: deploymentDefaults,
       validate: deploymentCauses,
+      prepareCreate: emptyDeploymentStatus,
     }),
     ...(["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"] as const).map((kind) =>
       builtin({

@@ -28,6 +28,8 @@ function subresourceInfo(t: Pick<ResourceType, "kind">, sub: string): Subresourc
       return { kind: "Binding", verbs: ["create"] };
     case "finalize":
       return { kind: t.kind, verbs: ["update"] };
+    case "scale":
+      return { kind: "Scale", group: "autoscaling", version: "v1", verbs: ["get", "patch", "update"] };
     default:
       return { kind: t.kind, verbs: ["get"] };
   }

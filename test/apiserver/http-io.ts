@@ -95,7 +95,9 @@ export function sendError(res: Response, error: unknown): void {
     res.end();
     return;
   }
-  sendJSON(res, e.code, e.toStatus());
+  // kube's ErrorNegotiated sends a Retry-After header for a Status that suggests one.
+  const retryAfter = e.details?.retryAfterSeconds;
+  sendJSON(res, e.code, e.toStatus(), retryAfter ? { "retry-after": String(retryAfter) } : {});
 }
 
 /** kube's Warning header value: `299 - "<text>"` with quotes and backslashes escaped. */

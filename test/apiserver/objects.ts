@@ -227,10 +227,19 @@ export class Objects {
     const ns = this.store.collection("/namespaces").get(undefined, namespace!);
     if (!ns) throw notFound({ group: "", resource: "namespaces", name: namespace });
     if (ns.metadata.deletionTimestamp) {
-      throw forbidden(
+      const error = forbidden(
         this.target(t, o.metadata.name),
         `unable to create new content in namespace ${namespace} because it is being terminated`,
       );
+      // NamespaceLifecycle's cause: controllers recognise it and stop creating (no FailedCreate).
+      error.details!.causes = [
+        {
+          reason: "NamespaceTerminating",
+          message: `namespace ${namespace} is being terminated`,
+          field: "metadata.namespace",
+        },
+      ];
+      throw error;
     }
   }
 

@@ -45,6 +45,7 @@ import { type PodLogSource, subresourceHandlers } from "./subresources.ts";
 import { makeServingCertificates } from "./tls.ts";
 import { Tokens } from "./tokens.ts";
 import type { Response } from "./watch.ts";
+import { startWorkloads } from "./workload-setup.ts";
 
 export type { ExecRequest, ExecSession, PodExecHandler } from "./exec.ts";
 export type { PodLogOptions, PodLogSource } from "./subresources.ts";
@@ -148,6 +149,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   const openapi = new OpenAPICache(registry);
   const gc = new GarbageCollector(objects, log);
   gc.start();
+  const workloads = startWorkloads(objects, log);
   const crdCleanup = new CRDCleanup(objects, log);
   crdCleanup.start();
   const namespaces = new NamespaceController(objects, certs.caPem, log);
@@ -166,7 +168,10 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
   let podLogSource: PodLogSource | undefined;
   let podExecHandler: PodExecHandler | undefined;
   const exec = new ExecServer(objects, () => podExecHandler);
-  const subresources = subresourceHandlers(objects, tokens, () => podLogSource);
+  const subresources = {
+    ...subresourceHandlers(objects, tokens, () => podLogSource),
+    ...workloads.subresources,
+  };
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 5000;
   const reviews = reviewKinds(tokens, rbac.authorizer);
   const nowSeconds = () => Math.floor(env.now().getTime() / 1000);
@@ -323,6 +328,7 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     async close() {
       rbac.close();
       gc.stop();
+      workloads.stop();
       crdCleanup.stop();
       namespaces.stop();
       stopCRDs();

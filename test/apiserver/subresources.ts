@@ -1,5 +1,5 @@
 // Subresources beyond status: pods/log (streams from the process kubelet), serviceaccounts/token
-// (TokenRequest), pods/eviction, and namespaces/finalize.
+// (TokenRequest) and namespaces/finalize (pods/eviction is in eviction.ts).
 import type { Readable } from "node:stream";
 import { ApiError, badRequest, notFound } from "./errors.ts";
 import { dryRun, type HandlerDeps, type SubresourceHandler } from "./handlers.ts";
@@ -142,18 +142,6 @@ export function subresourceHandlers(
     });
   };
 
-  const eviction: SubresourceHandler = async (req, res, t, info) => {
-    if (info.verb !== "create") throw badRequest("pods/eviction only supports POST");
-    const body = ((await readObject(req)) ?? {}) as {
-      deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string } };
-    };
-    objects.delete(t, info.namespace, info.name!, {
-      gracePeriodSeconds: body.deleteOptions?.gracePeriodSeconds,
-      preconditions: body.deleteOptions?.preconditions,
-    });
-    sendJSON(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
-  };
-
   const finalize: SubresourceHandler = async (req, res, t, info) => {
     if (info.verb !== "update") throw badRequest("namespaces/finalize only supports PUT");
     const body = (await readObject(req)) as KubeObject | undefined;
@@ -216,7 +204,6 @@ export function subresourceHandlers(
     "/pods/exec": exec,
     "/pods/binding": binding,
     "/pods/log": log,
-    "/pods/eviction": eviction,
     "/serviceaccounts/token": token,
     "/namespaces/finalize": finalize,
   };

@@ -15,6 +15,7 @@ import {
   type TableRowCondition,
   tableOf,
 } from "./table.ts";
+import { WORKLOAD_PRINTERS } from "./workload-printers.ts";
 
 type Obj = Record<string, unknown>;
 type Printer = { columns: TableColumnDefinition[]; cells: (obj: Obj, now: Date) => unknown[] };
@@ -38,6 +39,7 @@ const created = (obj: Obj, now: Date) => age(get(obj, "metadata", "creationTimes
 
 const PRINTERS: Record<string, Printer> = {
   ...RBAC_PRINTERS,
+  ...WORKLOAD_PRINTERS,
   Pod: {
     columns: [
       NAME_COLUMN,
