@@ -631,7 +631,8 @@ export class PodWorker {
         kind,
         spec,
         target,
-        signal,
+        // The worker's own abort ends the sleeps too: the loop must stop then, not probe without pause.
+        signal: AbortSignal.any([signal, this.abort.signal]),
         sleep: (ms) => this.sleep(ms, signal),
         onFailure: (message) => this.event("Warning", "Unhealthy", message, c.name),
         onResult,
