@@ -11,6 +11,7 @@ import { podDefaults, qosClass } from "./pod-defaults.ts";
 import { podCauses, podStatusUpdateCauses, podUpdateCauses } from "./pod-validation.ts";
 import { rbacCauses, rbacDefaults } from "./rbac/validation.ts";
 import type { ResourceType } from "./registry.ts";
+import { clusterIPUpdateCauses, keepAllocatedServiceFields } from "./service-ips.ts";
 import type { KubeObject } from "./storage.ts";
 import { serviceCauses, serviceDefaults } from "./workloads.ts";
 
@@ -330,7 +331,8 @@ export function builtinTypes(): ResourceType[] {
       model: "V1Service",
       nameRule: "label",
       defaults: serviceDefaults,
-      validate: serviceCauses,
+      validate: (o, old) => [...serviceCauses(o), ...clusterIPUpdateCauses(o, old)],
+      prepareUpdate: keepAllocatedServiceFields,
     }),
     builtin({
       group: "apps",

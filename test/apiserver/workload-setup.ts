@@ -1,5 +1,6 @@
 // Wires the workload kinds into the server: their resource types, the DefaultIngressClass admission,
-// the scale and eviction subresources, and the ReplicaSet, Deployment and disruption controllers.
+// Service IP and node port allocation, the scale and eviction subresources, and the ReplicaSet,
+// Deployment and disruption controllers.
 import type { Logger } from "../../lib/log.ts";
 import { DeploymentController } from "./controllers/deployments.ts";
 import { DisruptionController } from "./controllers/disruption.ts";
@@ -8,6 +9,7 @@ import { evictionHandler } from "./eviction.ts";
 import type { SubresourceHandler } from "./handlers.ts";
 import type { Objects } from "./objects.ts";
 import { scaleHandler } from "./scale.ts";
+import { ServiceAllocations, serviceAllocation } from "./service-ips.ts";
 import { defaultIngressClass, workloadTypes } from "./workload-types.ts";
 
 export interface Workloads {
@@ -19,6 +21,9 @@ export interface Workloads {
 export function startWorkloads(objects: Objects, log?: Logger): Workloads {
   for (const t of workloadTypes()) objects.registry.add(t);
   objects.addAdmission(defaultIngressClass);
+  const allocations = new ServiceAllocations(objects.store);
+  allocations.start();
+  objects.addAdmission(serviceAllocation(allocations, objects.env.random));
   const controllers = [
     new ReplicaSetController(objects, log),
     new DeploymentController(objects, log),
@@ -34,6 +39,7 @@ export function startWorkloads(objects: Objects, log?: Logger): Workloads {
     },
     stop() {
       for (const c of controllers) c.stop();
+      allocations.stop();
     },
   };
 }
