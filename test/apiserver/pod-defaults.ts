@@ -14,6 +14,27 @@ function containerDefaults(c: Obj): void {
   c.terminationMessagePolicy ??= "File";
   c.resources ??= {};
   for (const p of (c.ports as Obj[] | undefined) ?? []) p.protocol ??= "TCP";
+  for (const k of ["livenessProbe", "readinessProbe", "startupProbe"]) probeDefaults(c[k] as Obj | undefined);
+  const lifecycle = c.lifecycle as Obj | undefined;
+  httpGetDefaults((lifecycle?.postStart as Obj | undefined)?.httpGet as Obj | undefined);
+  httpGetDefaults((lifecycle?.preStop as Obj | undefined)?.httpGet as Obj | undefined);
+}
+
+/** SetDefaults_HTTPGetAction: path "/", scheme HTTP. */
+function httpGetDefaults(action: Obj | undefined): void {
+  if (!action) return;
+  action.path ??= "/";
+  action.scheme ??= "HTTP";
+}
+
+/** SetDefaults_Probe: timeout 1 s, period 10 s, success 1, failure 3. */
+function probeDefaults(probe: Obj | undefined): void {
+  if (!probe) return;
+  probe.timeoutSeconds ??= 1;
+  probe.periodSeconds ??= 10;
+  probe.successThreshold ??= 1;
+  probe.failureThreshold ??= 3;
+  httpGetDefaults(probe.httpGet as Obj | undefined);
 }
 
 export function podDefaults(pod: KubeObject): void {
