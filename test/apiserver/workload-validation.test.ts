@@ -115,6 +115,21 @@ describe("Deployments", () => {
       undefined,
       "admission, not defaulting, names the service account",
     );
+    const probed = deployment({
+      template: {
+        ...template,
+        spec: { containers: [{ name: "c", image: "x", readinessProbe: { httpGet: { port: 80 } } }] },
+      },
+    });
+    const probe = (probed.spec as { template: { spec: { containers: { readinessProbe: unknown }[] } } })
+      .template.spec.containers[0]!.readinessProbe;
+    assert.deepEqual(probe, {
+      httpGet: { port: 80, path: "/", scheme: "HTTP" },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
   });
   test("a ReplicaSet needs a selector", () => {
     const rs: KubeObject = {
