@@ -320,6 +320,7 @@ describe("zod and the CRD schemas agree", () => {
       concurrency: 2,
       cancelSuperseded: true,
       history: { keep: 50 },
+      approveForks: true,
     });
   });
 
