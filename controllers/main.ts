@@ -6,13 +6,13 @@ import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { KubeClient, resourcePath } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
+import { LeaderElector } from "../lib/runtime/leader-election.ts";
+import { kubeLeaseStore } from "../lib/runtime/lease-store.ts";
 import { createBuildController } from "./build/controller.ts";
 import { parseManifest } from "./build/parse-manifest.ts";
 import { ConfigError, type ControllerConfig, type FlagSpec, parseControllerConfig, USAGE } from "./config.ts";
 import { reportingModule } from "./reporting/module.ts";
 import { repositoryModule } from "./repository/module.ts";
-import { LeaderElector } from "./runtime/leader-election.ts";
-import { kubeLeaseStore } from "./runtime/lease-store.ts";
 
 export interface ControllerContext {
   kubeConfig: KubeConfig;

@@ -1,6 +1,6 @@
 // Cache indexes of the Build informer: a repository's unfinished and finished builds, without scanning all.
 import { type Build, isFinished } from "../../api/build.ts";
-import type { Informer } from "../runtime/informer.ts";
+import type { Informer } from "../../lib/runtime/informer.ts";
 
 export const ACTIVE_BY_REPOSITORY = "activeByRepository";
 export const FINISHED_BY_REPOSITORY = "finishedByRepository";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Registry } from "prom-client";
 import { silentLogger } from "../../lib/log.ts";
-import { FakeClock } from "../runtime/clock.ts";
+import { FakeClock } from "../../lib/runtime/clock.ts";
 import { ChatQueue, type Delay, type Settled } from "./chat-queue.ts";
 import type { ChatMessage } from "./format.ts";
 import type { SendOutcome } from "./telegram.ts";

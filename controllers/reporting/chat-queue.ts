@@ -5,7 +5,7 @@
 // What to do after each answer is retry-policy.ts: nothing owed is given up while it is still news.
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "../../lib/log.ts";
-import type { Clock, Timer } from "../runtime/clock.ts";
+import type { Clock, Timer } from "../../lib/runtime/clock.ts";
 import type { ChatMessage } from "./format.ts";
 import {
   afterAnswer,

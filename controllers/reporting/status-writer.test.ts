@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { KubeApiError } from "../../lib/kube.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { FakeClock } from "../runtime/clock.ts";
+import { FakeClock } from "../../lib/runtime/clock.ts";
 import type { ReportingApi } from "./kube.ts";
 import { StatusWriter } from "./status-writer.ts";
 import { makeRepository } from "./testing.ts";

@@ -3,7 +3,7 @@
 import type { Build, ChatReport } from "../../api/build.ts";
 import { isConflict } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../../lib/runtime/clock.ts";
 import { blockedChatsAfter, UNFINISHED_CHAT_STATES } from "./claims.ts";
 import type { ReportingApi } from "./kube.ts";
 

@@ -6,7 +6,7 @@ import type { Repository } from "../../api/repository.ts";
 import { type KubeClient, resourcePath } from "../../lib/kube.ts";
 import { isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
-import type { ObjectKey } from "../runtime/keys.ts";
+import type { ObjectKey } from "../../lib/runtime/keys.ts";
 import {
   type BuildAccessConfig,
   buildAccess,

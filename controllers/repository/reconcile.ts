@@ -2,7 +2,7 @@
 // Order: read → deleted? finalize → ensure finalizer → webhook (+ redeliveries) → catch-up → status.
 import { FINALIZERS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
-import type { ObjectKey } from "../runtime/keys.ts";
+import type { ObjectKey } from "../../lib/runtime/keys.ts";
 import { REASONS, setCondition } from "./conditions.ts";
 import { memoryFor, type RepositoryDeps, type RepositoryMemory } from "./deps.ts";
 import { finalize } from "./finalize.ts";

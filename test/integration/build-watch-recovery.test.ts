@@ -7,9 +7,9 @@ import { after, before, describe, test } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
-import type { Informer } from "../../controllers/runtime/informer.ts";
-import { resourceInformer } from "../../controllers/runtime/kube-source.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
+import type { Informer } from "../../lib/runtime/informer.ts";
+import { resourceInformer } from "../../lib/runtime/kube-source.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { waitFor } from "./build-harness.ts";
 

@@ -3,7 +3,7 @@
 // clock from when we last saw the record change, so clock skew between machines does not matter);
 // the leader renews every retryPeriod and, if it cannot renew for renewDeadline, stops acting at once,
 // before anyone else may take over (renewDeadline < leaseDuration). A clean shutdown releases the lease.
-import type { Logger } from "../../lib/log.ts";
+import type { Logger } from "../log.ts";
 import { type Clock, systemClock, type Timer } from "./clock.ts";
 
 export interface LeaseRecord {

@@ -1,6 +1,6 @@
 // A LeaseStore over the coordination.k8s.io/v1 API.
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { isNotFound } from "../../lib/kube-errors.ts";
+import { isNotFound } from "../kube-errors.ts";
 import type { LeaseRecord, LeaseStore, StoredLease } from "./leader-election.ts";
 
 function toRecord(lease: V1Lease): StoredLease {

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { silentLogger } from "../../lib/log.ts";
 import { waitFor } from "../../test/wait-for.ts";
+import { silentLogger } from "../log.ts";
 import { Controller } from "./controller.ts";
 import { TerminalError } from "./errors.ts";
 import { Informer, type InformerSource } from "./informer.ts";

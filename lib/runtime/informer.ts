@@ -3,8 +3,8 @@
 // safely while its old request is still closing), every failure here — an HTTP error, a connection
 // reset, a 410, a watch that silently stops delivering — leads to a fresh watch or relist after a capped,
 // jittered backoff. Handlers receive events only to compute keys; readers use the cache.
-import { isGone } from "../../lib/kube-errors.ts";
-import type { Logger } from "../../lib/log.ts";
+import { isGone } from "../kube-errors.ts";
+import type { Logger } from "../log.ts";
 import { type Clock, systemClock, type Timer } from "./clock.ts";
 
 /** What an informer needs of an object: client-node's KubernetesObject and Kiln's zod types both fit. */

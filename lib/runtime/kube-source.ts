@@ -1,6 +1,6 @@
 // An InformerSource over the Kubernetes API with client-node's Watch: list, then watch with bookmarks.
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
-import { type KubeClient, resourcePath } from "../../lib/kube.ts";
+import { type KubeClient, resourcePath } from "../kube.ts";
 import {
   Informer,
   type InformerOptions,

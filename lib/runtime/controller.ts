@@ -2,8 +2,8 @@
 // the current state from the caches. Returning {requeueAfter} looks again later; throwing retries with
 // per-key backoff; a TerminalError is not retried. At most one worker handles a key at a time.
 import type { Registry } from "prom-client";
-import { isConflict } from "../../lib/kube-errors.ts";
-import type { Logger } from "../../lib/log.ts";
+import { isConflict } from "../kube-errors.ts";
+import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
 import { isTerminal } from "./errors.ts";
 import type { Informer, ObjectWithMeta } from "./informer.ts";
