@@ -9,7 +9,7 @@ import { localExecutor } from "../agent/local-executor.ts";
 import type { Pipeline } from "../agent/manifest-schema.ts";
 import { type Pauser, runPipeline } from "../agent/pipeline-run.ts";
 import { RunnerLink } from "../agent/runner-link.ts";
-import { podDirs, startRunner } from "../agent/test/pod-harness.ts";
+import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
 
 const STEPS = 200;
 const ROUNDS = 5;

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { localExecutor } from "../agent/local-executor.ts";
 import type { RunStep } from "../agent/manifest-schema.ts";
 import { RunnerLink } from "../agent/runner-link.ts";
-import { podDirs, startRunner } from "../agent/test/pod-harness.ts";
+import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
 
 const MB = 200;
 const ROUNDS = 5;

@@ -1,5 +1,5 @@
 // What the webhook bench's processes share: the Repository and its webhook secret.
-import { makeRepository } from "../webhook/testing.ts";
+import { makeRepository } from "../test/fixtures/webhook.ts";
 
 export const BENCH_SECRET = "bench-secret-0123456789";
 export const BENCH_REPOSITORY = makeRepository("hello", "Codertocat", "Hello-World", {

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger } from "../lib/log.ts";
+import { memoryRepositories, memorySecrets } from "../test/fixtures/webhook.ts";
 import { waitFor } from "../test/wait-for.ts";
 import { buildFromPush } from "../webhook/build-from-push.ts";
 import { DEFAULT_MAX_BODY_BYTES } from "../webhook/config.ts";
@@ -18,7 +19,6 @@ import type { BuildSink } from "../webhook/deps.ts";
 import { kubeBuildSink } from "../webhook/kube-builds.ts";
 import { startWebhook } from "../webhook/main.ts";
 import type { PushEvent } from "../webhook/payloads.ts";
-import { memoryRepositories, memorySecrets } from "../webhook/testing.ts";
 import { BENCH_REPOSITORY, BENCH_SECRET } from "./webhook-fixture.ts";
 
 const MAX_BODY = DEFAULT_MAX_BODY_BYTES;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { build as buildSchema } from "../api/build.ts";
+import { makeRepository } from "../test/fixtures/webhook.ts";
 import {
   branchMatches,
   buildForCatchUp,
@@ -10,7 +11,6 @@ import {
   labelValue,
 } from "./build-from-push.ts";
 import type { PullRequestEvent, PushEvent } from "./payloads.ts";
-import { makeRepository } from "./testing.ts";
 
 const SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
 const repo = makeRepository("api", "acme", "api", { branches: ["main", "release/*"] });

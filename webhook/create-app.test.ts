@@ -4,9 +4,15 @@ import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
 import { sign } from "@octokit/webhooks-methods";
+import {
+  deliver,
+  makeRepository,
+  memoryRepositories,
+  memorySecrets,
+  serveApp,
+} from "../test/fixtures/webhook.ts";
 import type { BuildSink } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
-import { deliver, makeRepository, memoryRepositories, memorySecrets, serveApp } from "./testing.ts";
 
 const SECRET = "It's a Secret to Everybody";
 const hello = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master", "main"] });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { makeRepository } from "../test/fixtures/webhook.ts";
 import { cachedSecretSource, type SecretReader } from "./kube-secrets.ts";
-import { makeRepository } from "./testing.ts";
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { GIT_TOKEN_DIR } from "../../agent/pod-protocol.ts";
+import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "../../test/fixtures/build.ts";
 import { buildPod, runsAsNonRoot } from "./build-pod.ts";
-import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "./fixtures.ts";
 
 const podOf = (...args: Parameters<typeof buildPod>) => buildPod(...args);
 

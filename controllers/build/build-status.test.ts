@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
+import { sampleBuild } from "../../test/fixtures/build.ts";
 import { buildStatus, type StatusLimits, transitionEvent } from "./build-status.ts";
-import { sampleBuild } from "./fixtures.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 const limits: StatusLimits = { unschedulableTimeoutMs: 300_000, startTimeoutMs: 600_000 };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { sampleRepository } from "./fixtures.ts";
+import { sampleRepository } from "../../test/fixtures/build.ts";
 import { ManifestSource, onGitHub } from "./manifest-source.ts";
 import { parseManifest } from "./parse-manifest.ts";
 

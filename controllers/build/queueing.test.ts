@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import type { Build } from "../../api/build.ts";
-import { sampleBuild, sampleRepository } from "./fixtures.ts";
+import { sampleBuild, sampleRepository } from "../../test/fixtures/build.ts";
 import { admit, approvalMessage, awaitsApproval, beyondHistory, supersededBy } from "./queueing.ts";
 
 const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();

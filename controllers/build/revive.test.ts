@@ -1,5 +1,5 @@
 import { describe, test } from "node:test";
-import { sampleBuild } from "./fixtures.ts";
+import { sampleBuild } from "../../test/fixtures/build.ts";
 import { REVIVALS_ANNOTATION, revive } from "./revive.ts";
 
 const errored = (reason: string) => ({

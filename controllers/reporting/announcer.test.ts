@@ -5,13 +5,13 @@ import type { Build } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
 import { FakeGitHub } from "../../test/fakes/github/index.ts";
+import { MemoryApi } from "../../test/fakes/memory-api.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
+import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { waitFor } from "../../test/wait-for.ts";
 import { Announcer } from "./announcer.ts";
 import { createGitHubStatuses } from "./github-status.ts";
-import { MemoryApi } from "./memory-api.ts";
 import { TelegramSender } from "./telegram.ts";
-import { makeBuild, makeRepository } from "./testing.ts";
 
 const PRIVATE = 42;
 // Real timers, but "now" a few minutes after the fixtures' times, whatever day the tests run.

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Telegram } from "telegraf";
 import { silentLogger } from "../../lib/log.ts";
+import { MemoryApi } from "../../test/fakes/memory-api.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
+import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { KilnBot } from "./bot.ts";
 import { formatLogTail } from "./commands.ts";
 import { formatAnnouncement } from "./format.ts";
-import { MemoryApi } from "./memory-api.ts";
 import { TelegramSender } from "./telegram.ts";
-import { makeBuild, makeRepository } from "./testing.ts";
 
 let telegram: FakeTelegram;
 let api: MemoryApi;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { blockedChatsAfter, chatDelayed, chatOutcome, claimFor, postingFor } from "./claims.ts";
 import { owedAnnouncements } from "./owed.ts";
-import { makeBuild, makeRepository } from "./testing.ts";
 
 const NOW = "2026-11-22T00:05:00Z";
 const failure = {

@@ -1,8 +1,8 @@
 // Which Repository changes wake the announcer's Builds.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { makeRepository } from "../../test/fixtures/reporting.ts";
 import { announcerSees } from "./controller.ts";
-import { makeRepository } from "./testing.ts";
 
 test("a Repository wakes the announcer when new, on a spec edit or a blocked-chat change, not on the repository controller's status", () => {
   const before = makeRepository({ chats: ["-100"], when: ["failure"] });

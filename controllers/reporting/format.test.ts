@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { parseHtml } from "../../test/fakes/telegram/html.ts";
+import { makeBuild } from "../../test/fixtures/reporting.ts";
 import {
   type Announcement,
   escapeHtml,
@@ -10,7 +11,6 @@ import {
   MESSAGE_LIMIT,
   truncateEscaped,
 } from "./format.ts";
-import { makeBuild } from "./testing.ts";
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BuildPhase, BuildStatus } from "../../api/build.ts";
+import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { notifyEvent, owedAnnouncements, previousFinishedBuildOfBranch, statusDescription } from "./owed.ts";
-import { makeBuild, makeRepository } from "./testing.ts";
 
 const ALL = ["failure", "recovery", "success"] as const;
 

@@ -5,9 +5,9 @@ import { describe, test } from "node:test";
 import { KubeApiError } from "../../lib/kube.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeClock } from "../../lib/runtime/clock.ts";
+import { makeRepository } from "../../test/fixtures/reporting.ts";
 import type { ReportingApi } from "./kube.ts";
 import { StatusWriter } from "./status-writer.ts";
-import { makeRepository } from "./testing.ts";
 
 const conflict = () =>
   new KubeApiError(409, { kind: "Status", reason: "Conflict", code: 409 }, "PATCH repositories/api/status");

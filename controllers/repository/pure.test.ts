@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { makeRepository } from "../../webhook/testing.ts";
+import { makeRepository } from "../../test/fixtures/webhook.ts";
 import { catchUp } from "./catch-up.ts";
 import { setCondition } from "./conditions.ts";
 import {

@@ -10,12 +10,12 @@ import { after, before, describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { buildPod } from "../../controllers/build/build-pod.ts";
-import { sampleBuild, sampleConfig, sampleRepository } from "../../controllers/build/fixtures.ts";
 import type { PodPipeline } from "../../controllers/build/pipeline.ts";
 import { aggregate, forbiddenDetail, newEvaluator } from "../apiserver/pod-security/evaluator.ts";
 import type { PodMetadata, PodSpec } from "../apiserver/pod-security/pod-spec.ts";
 import { startTestApiServer, type TestApiServer } from "../apiserver/server.ts";
 import type { KubeObject } from "../apiserver/storage.ts";
+import { sampleBuild, sampleConfig, sampleRepository } from "../fixtures/build.ts";
 
 const MANIFESTS = resolve(import.meta.dirname, "../../manifests/base");
 const evaluator = newEvaluator();

@@ -19,12 +19,12 @@ import {
 import { silentLogger } from "../../lib/log.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
-import { deliver } from "../../webhook/testing.ts";
 import { writeKubeconfig } from "../cluster/kubeconfig.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
 import { createRepository } from "../fakes/kube-repository.ts";
 import { stopAll } from "../fakes/teardown.ts";
+import { deliver } from "../fixtures/webhook.ts";
 import { waitFor } from "../wait-for.ts";
 
 /** A TCP relay to the API server that can be switched off, as a network partition would. */

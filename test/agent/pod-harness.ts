@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import type { AgentConfig } from "../agent-command.ts";
-import { prepareKilnDir } from "../fetch.ts";
-import { RUNNER_ENV, RUNNER_FILE } from "../pod-protocol.ts";
+import type { AgentConfig } from "../../agent/agent-command.ts";
+import { prepareKilnDir } from "../../agent/fetch.ts";
+import { RUNNER_ENV, RUNNER_FILE } from "../../agent/pod-protocol.ts";
 
 export interface PodDirs {
   base: string;

@@ -2,9 +2,9 @@
 // patch (RFC 7386) like the API server, and a log of every status write.
 import type { Build, BuildInput } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
+import type { ReportingApi } from "../../controllers/reporting/kube.ts";
 import { KubeApiError } from "../../lib/kube.ts";
-import { mergePatch } from "../../test/apiserver/patch.ts";
-import type { ReportingApi } from "./kube.ts";
+import { mergePatch } from "../apiserver/patch.ts";
 
 // The error lib/kube.ts throws for a real server, Status body included, so isConflict and
 // isAlreadyExists tell the two 409s apart here as they do in production.

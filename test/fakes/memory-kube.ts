@@ -2,10 +2,10 @@
 // resourceVersion conflicts and finalizer-gated deletion, Builds with AlreadyExists, Secrets.
 import type { Build, BuildInput } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
+import type { RepositoryDeps } from "../../controllers/repository/deps.ts";
+import { gitHubClient } from "../../controllers/repository/github.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { mergePatch } from "../../test/apiserver/patch.ts";
-import type { RepositoryDeps } from "./deps.ts";
-import { gitHubClient } from "./github.ts";
+import { mergePatch } from "../apiserver/patch.ts";
 
 export class MemoryKube {
   repositories = new Map<string, Repository>();

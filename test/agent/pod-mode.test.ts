@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { runAgent } from "../../agent/agent-command.ts";
+import type { ResumeSignal } from "../../agent/pod-pauser.ts";
+import { MANIFEST_STEP } from "../../agent/pod-protocol.ts";
 import type { StepStatus } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { runAgent } from "../agent-command.ts";
-import type { ResumeSignal } from "../pod-pauser.ts";
-import { MANIFEST_STEP } from "../pod-protocol.ts";
 import { agentConfig, podDirs, SHELLS, startPod } from "./pod-harness.ts";
 import { gone } from "./processes.ts";
 

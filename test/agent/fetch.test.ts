@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { serveGitHttp } from "../../test/fakes/git-repo.ts";
-import { main as fetchMain, gitAuthEnv } from "../fetch.ts";
-import { FIFOS, RUNNER_FILE } from "../pod-protocol.ts";
+import { main as fetchMain, gitAuthEnv } from "../../agent/fetch.ts";
+import { FIFOS, RUNNER_FILE } from "../../agent/pod-protocol.ts";
+import { serveGitHttp } from "../fakes/git-repo.ts";
 
 const TOKEN = "ghs_secretToken123";
 const base = mkdtempSync(join(tmpdir(), "kiln-fetch-"));
