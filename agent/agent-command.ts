@@ -8,10 +8,6 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { StepStatus } from "../api/build.ts";
-import { createLogger, type Logger } from "../lib/log.ts";
-import { formatError, parsePipeline } from "./manifest.ts";
-import { type RunResult, runPipeline } from "./pipeline-run.ts";
-import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
 import {
   AGENT_ENV,
   EXIT,
@@ -19,7 +15,11 @@ import {
   MANIFEST_STEP,
   TERMINATION_MESSAGE_PATH,
   WORKSPACE_DIR,
-} from "./pod-protocol.ts";
+} from "../api/pod-protocol.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { formatError, parsePipeline } from "./manifest.ts";
+import { type RunResult, runPipeline } from "./pipeline-run.ts";
+import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
 import { RunnerLink } from "./runner-link.ts";
 import { buildStatusPatcher, type StatusPatcher, StatusReporter } from "./status-reporter.ts";
 

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { FIFOS, RUNNER_FILE, STEPS_DIR } from "./pod-protocol.ts";
+import { FIFOS, RUNNER_FILE, STEPS_DIR } from "../api/pod-protocol.ts";
 
 const run = promisify(execFile);
 export const RUNNER_SOURCE = join(import.meta.dirname, "runner.sh");

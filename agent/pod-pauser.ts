@@ -7,9 +7,9 @@ import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CustomObjectsApi, type KubeConfig, Watch } from "@kubernetes/client-node";
 import { ANNOTATIONS, GROUP, RESOURCES, VERSION } from "../api/group.ts";
+import { pauseMessage, RESUME_FILE } from "../api/pod-protocol.ts";
 import type { Logger } from "../lib/log.ts";
 import type { PauseOutcome, Pauser } from "./pipeline-run.ts";
-import { pauseMessage, RESUME_FILE } from "./pod-protocol.ts";
 
 /** Tells when a Build's resume annotation moves away from a baseline value, and when a hold extends a pause. */
 export interface ResumeSignal {

@@ -4,20 +4,19 @@ import { once } from "node:events";
 import { constants, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
+import { FIFOS, STEPS_DIR } from "../api/pod-protocol.ts";
 import type { RunStep } from "./manifest-schema.ts";
 import { OutputPump } from "./output-pump.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 import {
-  FIFOS,
   formatCommand,
   formatStop,
   parseEvent,
   type RunnerCommand,
   type RunnerEvent,
-  STEPS_DIR,
   stepScript,
   stepScriptPath,
-} from "./pod-protocol.ts";
+} from "./runner-protocol.ts";
 
 /** Opening O_RDWR never blocks and never sees EOF: right for FIFOs we only write to and keep open. */
 function writer(path: string): Socket {

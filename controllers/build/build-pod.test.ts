@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { GIT_TOKEN_DIR } from "../../agent/pod-protocol.ts";
+import { GIT_TOKEN_DIR } from "../../api/pod-protocol.ts";
 import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "../../test/fixtures/build.ts";
 import { buildPod, runsAsNonRoot } from "./build-pod.ts";
 

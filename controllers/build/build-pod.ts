@@ -10,6 +10,9 @@
 // capabilities and runAsNonRoot; when the build and every service do, the whole pod meets "restricted".
 // The pod's fsGroup keeps the shared emptyDirs writable for every container.
 import type { V1Container, V1Pod, V1SecurityContext, V1Volume } from "@kubernetes/client-node";
+import type { Build } from "../../api/build.ts";
+import { parseDuration } from "../../api/duration.ts";
+import { API_VERSION, LABELS } from "../../api/group.ts";
 import {
   agentContainerArgs,
   agentEnv,
@@ -21,10 +24,7 @@ import {
   VOLUMES,
   volumeMounts,
   WORKSPACE_DIR,
-} from "../../agent/pod-protocol.ts";
-import type { Build } from "../../api/build.ts";
-import { parseDuration } from "../../api/duration.ts";
-import { API_VERSION, LABELS } from "../../api/group.ts";
+} from "../../api/pod-protocol.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";

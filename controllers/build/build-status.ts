@@ -3,10 +3,10 @@
 // Infrastructure trouble (eviction, OOM, a lost pod, containers that never start, image pulls,
 // unschedulable) is Errored, never Succeeded; a step that fails is Failed, naming the step.
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
-import { CONTAINERS, EXIT, MANIFEST_STEP } from "../../agent/pod-protocol.ts";
 import { type Build, type BuildPhase, type BuildStatus, isFinished } from "../../api/build.ts";
 import { formatDuration } from "../../api/duration.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
+import { CONTAINERS, EXIT, MANIFEST_STEP } from "../../api/pod-protocol.ts";
 import { timeoutSeconds } from "./build-pod.ts";
 import { REVIVING } from "./revive.ts";
 

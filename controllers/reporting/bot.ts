@@ -6,8 +6,8 @@
 // spec.cancel), so `kubectl describe build` shows who did what. Every command is answered.
 import { randomBytes } from "node:crypto";
 import { type Context, Telegraf } from "telegraf";
-import { CONTAINERS } from "../../agent/pod-protocol.ts";
 import type { Build } from "../../api/build.ts";
+import { CONTAINERS } from "../../api/pod-protocol.ts";
 import type { Repository } from "../../api/repository.ts";
 import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";

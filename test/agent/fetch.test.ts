@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { main as fetchMain, gitAuthEnv } from "../../agent/fetch.ts";
-import { FIFOS, RUNNER_FILE } from "../../agent/pod-protocol.ts";
+import { FIFOS, RUNNER_FILE } from "../../api/pod-protocol.ts";
 import { serveGitHttp } from "../fakes/git-repo.ts";
 
 const TOKEN = "ghs_secretToken123";

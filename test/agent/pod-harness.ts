@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { AgentConfig } from "../../agent/agent-command.ts";
 import { prepareKilnDir } from "../../agent/fetch.ts";
-import { RUNNER_ENV, RUNNER_FILE } from "../../agent/pod-protocol.ts";
+import { RUNNER_ENV, RUNNER_FILE } from "../../api/pod-protocol.ts";
 
 export interface PodDirs {
   base: string;

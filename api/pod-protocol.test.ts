@@ -5,13 +5,10 @@ import {
   agentContainerArgs,
   agentEnv,
   fetchContainerArgs,
-  formatCommand,
-  formatStop,
-  parseEvent,
   pauseMessage,
   runnerCommand,
-  stepScript,
-} from "./pod-protocol.ts";
+} from "../api/pod-protocol.ts";
+import { formatCommand, formatStop, parseEvent, stepScript } from "../agent/runner-protocol.ts";
 
 const SHA = "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
 
