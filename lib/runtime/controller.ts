@@ -6,7 +6,7 @@ import { isConflict } from "../kube-errors.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "./clock.ts";
 import { isTerminal } from "./errors.ts";
-import type { Informer, ObjectWithMeta } from "./informer.ts";
+import type { Informer, InformerEventType, ObjectWithMeta } from "./informer.ts";
 import { keyString, type ObjectKey, parseKey } from "./keys.ts";
 import { runtimeMetrics } from "./metrics.ts";
 import type { RateLimitOptions } from "./rate-limit.ts";
@@ -18,8 +18,11 @@ export type Reconciler = (key: ObjectKey) => Promise<ReconcileResult | void>;
 
 export interface Watch<T extends ObjectWithMeta> {
   informer: Informer<T>;
-  /** The keys to reconcile when this object changes (its own, its owner's, …); old is set on updates. */
-  keys: (object: T, old: T | undefined) => ObjectKey | ObjectKey[] | undefined;
+  /**
+   * The keys to reconcile when this object changes (its own, its owner's, its siblings' …): told what
+   * happened (old is set on updates), so no controller needs an event handler of its own.
+   */
+  keys: (object: T, old: T | undefined, type: InformerEventType) => ObjectKey | ObjectKey[] | undefined;
 }
 
 export interface ControllerOptions {
@@ -48,8 +51,8 @@ export class Controller {
     this.queue = new WorkQueue({ clock: options.clock, ...options.rateLimit });
     this.#metrics = runtimeMetrics(options.registry);
     for (const watch of options.watches) {
-      watch.informer.on((_type, object, old) => {
-        const keys = watch.keys(object, old);
+      watch.informer.on((type, object, old) => {
+        const keys = watch.keys(object, old, type);
         if (keys === undefined) return;
         for (const key of Array.isArray(keys) ? keys : [keys]) this.enqueue(key);
       });
