@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { toleration } from "../api/common.ts";
 import { parseDuration } from "../api/duration.ts";
+import type { FlagSpec } from "../lib/runtime/module.ts";
 
 const durationMs = z.union([z.string(), z.number().int().min(0)]).transform((value, ctx) => {
   if (typeof value === "number") return value;
@@ -151,9 +152,6 @@ Options (environment variable in brackets):
 `;
 
 export class ConfigError extends Error {}
-
-/** Parses argv and env into a config, or throws ConfigError with every problem listed. */
-export type FlagSpec = Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
 
 /**
  * Parses argv and env into a config, or throws ConfigError with every problem listed. otherFlags are

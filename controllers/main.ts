@@ -8,37 +8,18 @@ import { KubeClient, resourcePath } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { LeaderElector } from "../lib/runtime/leader-election.ts";
 import { kubeLeaseStore } from "../lib/runtime/lease-store.ts";
+import type { ControllerContext, ControllerModule, Runnable } from "../lib/runtime/module.ts";
 import { createBuildController } from "./build/controller.ts";
 import { parseManifest } from "./build/parse-manifest.ts";
-import { ConfigError, type ControllerConfig, type FlagSpec, parseControllerConfig, USAGE } from "./config.ts";
+import { ConfigError, type ControllerConfig, parseControllerConfig, USAGE } from "./config.ts";
 import { reportingModule } from "./reporting/module.ts";
 import { repositoryModule } from "./repository/module.ts";
 
-export interface ControllerContext {
-  kubeConfig: KubeConfig;
-  client: KubeClient;
-  config: ControllerConfig;
-  log: Logger;
-  registry: Registry;
-  /** The command line and environment, for a module's own flags (declared in its `flags`). */
-  args: string[];
-  env: NodeJS.ProcessEnv;
-}
+/** A controller of `kiln controller`: lib/runtime/module.ts with this process's configuration. */
+export type KilnModule = ControllerModule<ControllerConfig>;
+export type KilnContext = ControllerContext<ControllerConfig>;
 
-export interface Runnable {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export interface ControllerModule {
-  name: string;
-  flags?: FlagSpec;
-  /** Help lines for the module's own flags, appended to `kiln controller --help`. */
-  usage?: string;
-  create(context: ControllerContext): Runnable | Promise<Runnable>;
-}
-
-export const buildModule: ControllerModule = {
+export const buildModule: KilnModule = {
   name: "build",
   create: ({ client, config, log, registry }) => {
     const { image } = config;
@@ -69,7 +50,7 @@ export async function ownImage(client: KubeClient, env: NodeJS.ProcessEnv): Prom
   return (containers.find((c) => c.args?.[0] === "controller") ?? containers[0])?.image;
 }
 
-export const MODULES: ControllerModule[] = [buildModule, reportingModule, repositoryModule];
+export const MODULES: KilnModule[] = [buildModule, reportingModule, repositoryModule];
 
 export interface RunningControllers {
   /** The port /metrics and /healthz listen on. */
@@ -88,7 +69,7 @@ export async function runControllers(
     log: Logger;
     args?: string[];
     env?: NodeJS.ProcessEnv;
-    modules?: ControllerModule[];
+    modules?: KilnModule[];
   },
 ): Promise<RunningControllers> {
   const { kubeConfig, log } = options;
@@ -99,7 +80,7 @@ export async function runControllers(
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const context: ControllerContext = {
+  const context: KilnContext = {
     kubeConfig,
     client,
     config,

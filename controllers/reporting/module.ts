@@ -1,9 +1,10 @@
 // The announcer as one of `kiln controller`'s modules (controllers/main.ts MODULES).
-import type { ControllerModule } from "../main.ts";
+import type { ControllerModule } from "../../lib/runtime/module.ts";
+import type { ControllerConfig } from "../config.ts";
 import { parseReportingConfig, REPORTING_FLAGS } from "./config.ts";
 import { reportingController } from "./controller.ts";
 
-export const reportingModule: ControllerModule = {
+export const reportingModule: ControllerModule<ControllerConfig> = {
   name: "reporting",
   flags: REPORTING_FLAGS,
   usage: `Reporting (Telegram, GitHub commit statuses):

@@ -10,8 +10,9 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseDuration } from "../../api/duration.ts";
+import type { ControllerModule } from "../../lib/runtime/module.ts";
+import type { ControllerConfig } from "../config.ts";
 import { ConfigError } from "../config.ts";
-import type { ControllerModule } from "../main.ts";
 import { createRepositoryController } from "./controller.ts";
 
 export const REPOSITORY_FLAGS = {
@@ -78,7 +79,7 @@ export function parseRepositoryConfig(args: string[], env: NodeJS.ProcessEnv): R
   return parsed.data;
 }
 
-export const repositoryModule: ControllerModule = {
+export const repositoryModule: ControllerModule<ControllerConfig> = {
   name: "repository",
   flags: REPOSITORY_FLAGS,
   usage: `Repositories (webhook registration, redelivery, catch-up):
