@@ -50,6 +50,12 @@ export interface AnnouncerConfig {
 
 export interface AnnouncerDeps {
   api: ReportingApi;
+  /**
+   * Where a reconcile reads the Build and its Repository: the informer caches in the controller (writes
+   * are conditional on the resourceVersion, so a stale read fails with 409 and is retried); the API itself
+   * when unset.
+   */
+  cache?: Pick<ReportingApi, "getBuild" | "getRepository">;
   github: GitHubStatuses;
   /** Absent when no bot token is configured: Telegram records are then left alone. */
   sender?: ChatSender;
@@ -145,9 +151,10 @@ export class Announcer {
   }
 
   readonly reconcile = async ({ namespace, name }: ObjectKey): Promise<void> => {
-    let build = await this.#d.api.getBuild(namespace, name);
+    const read = this.#d.cache ?? this.#d.api;
+    let build = await read.getBuild(namespace, name);
     if (!build) return;
-    const repository = await this.#d.api.getRepository(namespace, build.spec.repository);
+    const repository = await read.getRepository(namespace, build.spec.repository);
     const previous =
       build.status?.phase === "Succeeded"
         ? previousFinishedBuildOfBranch(build, await this.#d.api.listBuilds(namespace))

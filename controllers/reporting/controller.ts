@@ -81,7 +81,7 @@ export function fullyReported(build: Build): boolean {
 export function reportingController(options: ReportingControllerOptions): ReportingController {
   const { kubeConfig, config } = options;
   const namespaces = options.namespaces ?? [];
-  const log = options.log.child({ component: "announcer" });
+  const log = options.log.child({ component: "reporting" });
   const clock = options.clock ?? systemClock;
   const client = options.client ?? new KubeClient(kubeConfig);
   // One namespace is watched directly; several share a cluster-wide watch the informer filters.
@@ -106,6 +106,11 @@ export function reportingController(options: ReportingControllerOptions): Report
   if (config.telegramOff) log.info(config.telegramOff);
   const announcer = new Announcer({
     api,
+    cache: {
+      getBuild: async (namespace, name) => builds.get(namespace, name) as unknown as Build | undefined,
+      getRepository: async (namespace, name) =>
+        repositories.get(namespace, name) as unknown as Repository | undefined,
+    },
     github: createGitHubStatuses({
       log: log.child({ component: "github-status" }),
       ...(options.tuning?.githubWriteSpacingMs !== undefined
@@ -135,7 +140,7 @@ export function reportingController(options: ReportingControllerOptions): Report
   const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): ObjectKey | undefined =>
     o.metadata?.name ? { namespace: o.metadata.namespace ?? "", name: o.metadata.name } : undefined;
   const controller = new Controller({
-    name: "announcer",
+    name: "reporting",
     log,
     clock,
     ...(options.workers ? { workers: options.workers } : {}),
