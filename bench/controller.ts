@@ -165,6 +165,9 @@ async function startController(cluster: TestCluster): Promise<{ child: ChildProc
       "--namespace",
       NS,
       "--no-leader-elect",
+      // Build pods name Kiln's image; outside a pod the controller cannot read its own.
+      "--image",
+      "localhost/kiln:dev",
       "--metrics-host",
       "127.0.0.1",
       "--metrics-port",

@@ -9,8 +9,7 @@ import { createLogger, type Logger } from "../lib/log.ts";
 import { LeaderElector } from "../lib/runtime/leader-election.ts";
 import { kubeLeaseStore } from "../lib/runtime/lease-store.ts";
 import type { ControllerContext, ControllerModule, Runnable } from "../lib/runtime/module.ts";
-import { createBuildController } from "./build/controller.ts";
-import { parseManifest } from "./build/parse-manifest.ts";
+import { buildModule } from "./build/module.ts";
 import { ConfigError, type ControllerConfig, parseControllerConfig, USAGE } from "./config.ts";
 import { reportingModule } from "./reporting/module.ts";
 import { repositoryModule } from "./repository/module.ts";
@@ -18,24 +17,6 @@ import { repositoryModule } from "./repository/module.ts";
 /** A controller of `kiln controller`: lib/runtime/module.ts with this process's configuration. */
 export type KilnModule = ControllerModule<ControllerConfig>;
 export type KilnContext = ControllerContext<ControllerConfig>;
-
-export const buildModule: KilnModule = {
-  name: "build",
-  create: ({ client, config, log, registry }) => {
-    const { image } = config;
-    if (!image)
-      throw new ConfigError(
-        "no Kiln image for build pods: set --image or KILN_IMAGE (in a pod, the controller's own image is used)",
-      );
-    return createBuildController({
-      client,
-      config: { ...config, image },
-      log: log.child({ controller: "build" }),
-      registry,
-      parse: parseManifest,
-    }).controller;
-  },
-};
 
 /**
  * The image this controller runs, read from its own Pod (KILN_NAMESPACE, KILN_POD_NAME from the downward

@@ -238,7 +238,7 @@ export class Announcer {
       repo: repository.spec.github.name,
       sha: build.spec.revision.sha,
       ...(baseUrl ? { baseUrl } : {}),
-      ...(token ? { token: token.trim() } : {}),
+      ...(token ? { token } : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { API_VERSION, LABELS, RESOURCES } from "../../api/group.ts";
 import { repository as repositorySchema } from "../../api/repository.ts";
+import { type GitHubClientOptions, GitHubClients } from "../../lib/github.ts";
 import { KubeClient } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Clock } from "../../lib/runtime/clock.ts";
@@ -14,7 +15,7 @@ import type { RateLimitOptions } from "../../lib/runtime/rate-limit.ts";
 import type { BuildAccessConfig } from "./build-access.ts";
 import { buildAccessReconciler, namespaceKey } from "./build-access-reconcile.ts";
 import type { RepositoryDeps } from "./deps.ts";
-import { type GitHubClientOptions, gitHubClient, type RepoGitHub } from "./github.ts";
+import { gitHubClient, type RepoGitHub } from "./github.ts";
 import { kubeRepositoryWrites } from "./kube.ts";
 import { createReconciler } from "./reconcile.ts";
 
@@ -63,6 +64,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
     return [`${b.metadata?.namespace}/${b.metadata?.labels?.[LABELS.repository] ?? b.spec?.repository}`];
   });
   const clients = new Map<string, RepoGitHub>();
+  const github = new GitHubClients({ log, userAgent: "kiln-repository-controller", ...options.github });
   const deps: RepositoryDeps = {
     ...kubeRepositoryWrites(client),
     getRepository(ns, name) {
@@ -86,7 +88,7 @@ export function createRepositoryController(options: RepositoryControllerOptions)
       const key = JSON.stringify(target);
       let client = clients.get(key);
       if (!client) {
-        client = gitHubClient(target, { log, ...options.github });
+        client = gitHubClient(target, github);
         clients.set(key, client);
       }
       return client;

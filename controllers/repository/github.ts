@@ -1,10 +1,6 @@
-// The GitHub calls the repository controller makes, through Octokit with the throttling plugin
-// (primary and secondary rate limits, waiting as GitHub asks) and the retry plugin (5xx, network).
-import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
-import { Octokit } from "@octokit/rest";
-import Bottleneck from "bottleneck";
-import type { Logger } from "../../lib/log.ts";
+// The GitHub calls the repository controller makes, through the one GitHub client (lib/github.ts:
+// rate limits waited out as GitHub asks, 5xx and network errors retried).
+import { type GitHubClients, statusOf } from "../../lib/github.ts";
 import type { BranchHead, HeadInfo } from "./catch-up.ts";
 import type { DesiredHook, ExistingHook } from "./desired-hook.ts";
 import type { DeliveryItem } from "./redeliver.ts";
@@ -31,66 +27,12 @@ export interface GitHubTarget {
   baseUrl?: string;
 }
 
-export interface GitHubClientOptions {
-  log: Logger;
-  /** How often a rate-limited request is retried after waiting; default 2. */
-  rateLimitRetries?: number;
-  /** Tests make waits short: milliseconds per retry-after second (default 1000). */
-  retryAfterBaseValue?: number;
-  /** Retry plugin's retries for 5xx/network errors; default 3. */
-  retries?: number;
-  /** Spacing of writes (GitHub asks for about 1 s; the plugin's default). Tests make it small. */
-  writeSpacingMs?: number;
-}
+export type { GitHubClientOptions } from "../../lib/github.ts";
+export { statusOf } from "../../lib/github.ts";
 
-const KilnOctokit = Octokit.plugin(throttling, retry);
-const writeGroups = new Map<number, Bottleneck.Group>();
-
-function writeGroup(spacingMs: number): Bottleneck.Group {
-  let group = writeGroups.get(spacingMs);
-  if (!group) {
-    group = new Bottleneck.Group({
-      id: `kiln-repository-write-${spacingMs}`,
-      maxConcurrent: 1,
-      minTime: spacingMs,
-    });
-    writeGroups.set(spacingMs, group);
-  }
-  return group;
-}
-
-export function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown })?.status;
-  return typeof status === "number" ? status : undefined;
-}
-
-export function gitHubClient(target: GitHubTarget, options: GitHubClientOptions): RepoGitHub {
-  const log = options.log;
-  const rateLimitRetries = options.rateLimitRetries ?? 2;
-  const octokit = new KilnOctokit({
-    auth: target.token,
-    userAgent: "kiln-repository-controller",
-    ...(target.baseUrl && { baseUrl: target.baseUrl.replace(/\/+$/, "") }),
-    log: {
-      debug: () => {},
-      info: () => {},
-      warn: (m: string) => log.warn(m),
-      error: (m: string) => log.error(m),
-    },
-    retry: { retries: options.retries ?? 3, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
-    throttle: {
-      ...(options.writeSpacingMs !== undefined && { write: writeGroup(options.writeSpacingMs) }),
-      ...(options.retryAfterBaseValue !== undefined && { retryAfterBaseValue: options.retryAfterBaseValue }),
-      onRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => {
-        log.warn({ retryAfter, retryCount }, "GitHub rate limit reached");
-        return retryCount < rateLimitRetries;
-      },
-      onSecondaryRateLimit: (retryAfter: number, _o: unknown, _k: unknown, retryCount: number) => {
-        log.warn({ retryAfter, retryCount }, "GitHub secondary rate limit reached");
-        return retryCount < rateLimitRetries;
-      },
-    },
-  });
+/** The repository controller's calls on one GitHub repository, through a client of lib/github.ts. */
+export function gitHubClient(target: GitHubTarget, clients: GitHubClients): RepoGitHub {
+  const octokit = clients.for({ token: target.token, ...(target.baseUrl && { baseUrl: target.baseUrl }) });
   const repo = { owner: target.owner, repo: target.repo };
   const body = (hook: DesiredHook) => ({
     config: {

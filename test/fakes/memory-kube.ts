@@ -4,6 +4,7 @@ import type { Build, BuildInput } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { RepositoryDeps } from "../../controllers/repository/deps.ts";
 import { gitHubClient } from "../../controllers/repository/github.ts";
+import { GitHubClients } from "../../lib/github.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { mergePatch } from "../apiserver/patch.ts";
 
@@ -12,6 +13,12 @@ export class MemoryKube {
   builds = new Map<string, Build>();
   secrets = new Map<string, Record<string, string>>();
   #rv = 1;
+  readonly #github = new GitHubClients({
+    log: silentLogger(),
+    retries: 0,
+    retryAfterBaseValue: 1,
+    writeSpacingMs: 1,
+  });
 
   put(repository: Repository): Repository {
     const copy = structuredClone(repository);
@@ -80,8 +87,7 @@ export class MemoryKube {
         this.builds.set(key, structuredClone(build) as Build);
         return "created";
       },
-      gitHub: (target) =>
-        gitHubClient(target, { log: silentLogger(), retries: 0, retryAfterBaseValue: 1, writeSpacingMs: 1 }),
+      gitHub: (target) => gitHubClient(target, this.#github),
       now: () => Date.now(),
       log: silentLogger(),
       intervalMs: 60_000,
