@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { silentLogger } from "../../lib/log.ts";
 import { FakeGitHub } from "../../test/fakes/github/index.ts";
+import { makeBuild } from "../../test/fixtures/reporting.ts";
 import { createGitHubStatuses } from "./github-status.ts";
+import { statusDescription } from "./owed.ts";
 
 let github: FakeGitHub | undefined;
 afterEach(async () => {
@@ -87,5 +89,25 @@ describe("GitHub commit statuses", () => {
     );
     await assert.rejects(statuses.post({ ...target, token: "ghp_wrong" }, failure), { status: 401 });
     assert.equal(fake.requestsTo(...POSTS).length, 3);
+  });
+
+  test("a description is never longer than GitHub takes: the longest Kiln makes is accepted, one more is refused", async () => {
+    const { fake, target } = await setup();
+    const statuses = createGitHubStatuses({ log: silentLogger(), writeSpacingMs: 0 });
+    // An Errored build's message is free text (a Pod's, a manifest error), as long and as wide as it likes.
+    for (const message of ["x".repeat(500), "🚀".repeat(500), `${"é".repeat(130)} ${"界".repeat(100)}`]) {
+      const description = statusDescription(makeBuild("b", { phase: "Errored", message }));
+      await statuses.post(target, { state: "error", description, context: "kiln" });
+      assert.equal(fake.statuses("acme", "api", target.sha).at(-1)?.description, description);
+    }
+    assert.deepEqual(
+      fake.requestsTo(...POSTS).map((r) => r.status),
+      [201, 201, 201],
+    );
+    // The fake does refuse more, as GitHub does, so the posts above were checked.
+    await assert.rejects(
+      statuses.post(target, { state: "error", description: "x".repeat(141), context: "kiln" }),
+      { status: 422 },
+    );
   });
 });

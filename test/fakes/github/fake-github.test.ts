@@ -244,6 +244,50 @@ describe("fake GitHub", () => {
     );
   });
 
+  test("a commit status description over 140 characters is 422 Validation Failed, as GitHub answers it", async () => {
+    const sha = gh.repository("acme", "api").branches.get("main")!;
+    const post = (description: string) =>
+      fetch(`${gh.url}/repos/acme/api/statuses/${sha}`, {
+        method: "POST",
+        headers: { authorization: "token admin-token", "content-type": "application/json" },
+        body: JSON.stringify({ state: "failure", context: "long", description }),
+      });
+    const before = gh.statuses("acme", "api", sha).length;
+    // Characters are code points: 140 astral characters are 280 UTF-16 units and still fit.
+    for (const fits of ["x".repeat(140), "🚀".repeat(140), `${"é".repeat(139)}…`]) {
+      assert.equal((await post(fits)).status, 201, `${fits.length} UTF-16 units`);
+    }
+    for (const over of ["x".repeat(141), "🚀".repeat(141), "x".repeat(5000)]) {
+      const refused = await post(over);
+      assert.equal(refused.status, 422);
+      assert.deepEqual(await refused.json(), {
+        message: "Validation Failed",
+        errors: [
+          {
+            resource: "Status",
+            code: "custom",
+            field: "description",
+            message: "description is too long (maximum is 140 characters)",
+          },
+        ],
+        documentation_url: "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
+        status: "422",
+      });
+    }
+    assert.equal(gh.statuses("acme", "api", sha).length, before + 3, "a refused status is not recorded");
+    await assert.rejects(
+      octokit.repos.createCommitStatus({
+        owner: "acme",
+        repo: "api",
+        sha,
+        state: "success",
+        description: "y".repeat(141),
+      }),
+      (err: { status: number; message: string }) =>
+        err.status === 422 && /description is too long \(maximum is 140 characters\)/.test(err.message),
+    );
+  });
+
   test("auth: no token 401, bad token 401, read-only token 403 on hooks, invisible private repo 404", async () => {
     const status = (p: Promise<unknown>) =>
       p.then(

@@ -49,10 +49,12 @@ export const notFound = (): Reply => ({
   status: 404,
   body: { message: "Not Found", documentation_url: DOCS, status: "404" },
 });
-const invalid = (message: string, errors: unknown[] = []): Reply => ({
+const invalid = (message: string, errors: unknown[] = [], documentationURL = DOCS): Reply => ({
   status: 422,
-  body: { message, documentation_url: DOCS, errors },
+  body: { message, documentation_url: documentationURL, errors, status: "422" },
 });
+/** GitHub keeps at most this many characters (code points) of a commit status description. */
+export const STATUS_DESCRIPTION_MAX = 140;
 
 // Path parameters that may contain slashes (a ref like heads/main, a file path).
 const GREEDY = new Set(["path"]);
@@ -287,6 +289,20 @@ export const ROUTES: Route[] = [
   route("POST", "/repos/{owner}/{repo}/statuses/{sha}", "write", (ctx) => {
     const sha = ctx.params.sha!;
     if (!ctx.repo.commits.has(sha)) return invalid(`No commit found for SHA: ${sha}`);
+    const description = ctx.body.description;
+    if (typeof description === "string" && Array.from(description).length > STATUS_DESCRIPTION_MAX)
+      return invalid(
+        "Validation Failed",
+        [
+          {
+            resource: "Status",
+            code: "custom",
+            field: "description",
+            message: `description is too long (maximum is ${STATUS_DESCRIPTION_MAX} characters)`,
+          },
+        ],
+        "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
+      );
     const at = ctx.state.now().toISOString();
     const list = ctx.repo.statuses.get(sha) ?? [];
     if (list.length >= 1000)
