@@ -52,6 +52,11 @@ export const buildSpec = z
         ref: z.string().min(1).describe("The git ref that was pushed, such as refs/heads/main."),
         branch: z.string().optional().describe("Branch name, for branch pushes and pull requests."),
         tag: z.string().optional().describe("Tag name, for tag pushes."),
+        before: sha
+          .optional()
+          .describe(
+            "The commit the ref pointed at before this push (absent for a new ref): links consecutive pushes, so the newer supersedes the older however close together they came.",
+          ),
         message: z.string().optional().describe("The commit message."),
         author: z.string().optional().describe("Who wrote the commit."),
         compareURL: z.string().optional().describe("A link to the changes on GitHub."),
@@ -61,6 +66,12 @@ export const buildSpec = z
       .object({
         event: z.enum(TRIGGER_EVENTS).describe("What started the build."),
         deliveryID: z.string().optional().describe("The GitHub delivery that started it."),
+        receivedAt: z
+          .string()
+          .optional()
+          .describe(
+            "When Kiln's webhook received the delivery (RFC 3339, milliseconds): orders pushes to a branch that the push chain does not link.",
+          ),
         pullRequest: z
           .object({
             number: z.int().min(1),

@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../lib/kube.ts";
 import { silentLogger } from "../lib/log.ts";
 import { memoryRepositories, memorySecrets } from "../test/fixtures/webhook.ts";
 import { waitFor } from "../test/wait-for.ts";
@@ -32,7 +33,7 @@ const noop: BuildSink = { create: async () => "created" };
 function kubeSink(): BuildSink {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(values.kubeconfig!);
-  return kubeBuildSink(kubeConfig);
+  return kubeBuildSink(new KubeClient(kubeConfig));
 }
 
 async function bare(sink: BuildSink): Promise<number> {

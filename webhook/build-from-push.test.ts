@@ -92,6 +92,28 @@ describe("buildFromPush", () => {
     assert.deepEqual(build.spec.trigger, { event: "push", deliveryID: "d-1" });
   });
 
+  test("the push chain and the arrival are recorded, so pushes order by themselves, never by name", () => {
+    const PARENT = "5".repeat(40);
+    const linked = buildFromPush(
+      push("refs/heads/main", SHA, { before: PARENT }),
+      repo,
+      "d-1",
+      "2026-01-01T00:00:00.123Z",
+    );
+    assert.ok(linked.kind === "build");
+    const build = buildSchema.parse(linked.build);
+    assert.equal(build.spec.revision.before, PARENT);
+    assert.equal(build.spec.trigger.receivedAt, "2026-01-01T00:00:00.123Z");
+    // A new branch's `before` is all zeros: it links to nothing.
+    const created = buildFromPush(push("refs/heads/main"), repo, "d-2");
+    assert.ok(created.kind === "build");
+    assert.equal("before" in created.build.spec.revision, false);
+    assert.equal("receivedAt" in created.build.spec.trigger, false);
+    const tag = buildFromPush(push("refs/tags/v1", SHA, { before: PARENT }), repoWithTags, "d-3");
+    assert.ok(tag.kind === "build");
+    assert.equal(tag.build.spec.revision.before, PARENT);
+  });
+
   test("the name depends on the delivery: same delivery, same name; another delivery, another name", () => {
     const a = buildFromPush(push("refs/heads/main"), repo, "d-1");
     const b = buildFromPush(push("refs/heads/main"), repo, "d-1");
@@ -150,6 +172,13 @@ describe("buildFromPullRequest", () => {
       assert.equal(build.spec.revision.branch, "feature");
     });
   }
+  test("synchronize records the head it moved from, and the arrival", () => {
+    const event = { ...pr("synchronize", "acme/api"), before: "5".repeat(40) };
+    const outcome = buildFromPullRequest(event, repo, "d-9", "2026-01-01T00:00:00.456Z");
+    assert.ok(outcome.kind === "build");
+    assert.equal(outcome.build.spec.revision.before, "5".repeat(40));
+    assert.equal(outcome.build.spec.trigger.receivedAt, "2026-01-01T00:00:00.456Z");
+  });
 });
 
 describe("names and labels", () => {

@@ -71,7 +71,18 @@ function enabled(repository: Repository, event: "push" | "pull_request"): boolea
   return (repository.spec.webhook?.events ?? ["push", "pull_request"]).includes(event);
 }
 
-export function buildFromPush(event: PushEvent, repository: Repository, deliveryID: string): Outcome {
+/** The push chain's link: the sha the ref had before (none for a new ref, whose `before` is all zeros). */
+function previous(before: string | undefined): { before?: string } {
+  return before !== undefined && SHA.test(before) && !ZERO_SHA.test(before) ? { before } : {};
+}
+
+/** receivedAt: when the webhook got the delivery (its clock, RFC 3339); orders unlinked pushes. */
+export function buildFromPush(
+  event: PushEvent,
+  repository: Repository,
+  deliveryID: string,
+  receivedAt?: string,
+): Outcome {
   if (!enabled(repository, "push"))
     return { kind: "ignore", reason: "push events are not enabled for this repository" };
   if (event.deleted === true || ZERO_SHA.test(event.after)) {
@@ -103,11 +114,12 @@ export function buildFromPush(event: PushEvent, repository: Repository, delivery
         ref: event.ref,
         ...(branch !== undefined && { branch }),
         ...(tag !== undefined && { tag }),
+        ...previous(event.before),
         ...(event.head_commit?.message !== undefined && { message: event.head_commit.message }),
         ...((author?.name ?? author?.username) !== undefined && { author: author?.name ?? author?.username }),
         ...(event.compare !== undefined && { compareURL: event.compare }),
       },
-      trigger: { event: "push", deliveryID },
+      trigger: { event: "push", deliveryID, ...(receivedAt !== undefined && { receivedAt }) },
     }),
   };
 }
@@ -116,6 +128,7 @@ export function buildFromPullRequest(
   event: PullRequestEvent,
   repository: Repository,
   deliveryID: string,
+  receivedAt?: string,
 ): Outcome {
   if (!enabled(repository, "pull_request")) {
     return { kind: "ignore", reason: "pull_request events are not enabled for this repository" };
@@ -144,11 +157,18 @@ export function buildFromPullRequest(
         sha: pr.head.sha,
         ref: `refs/pull/${pr.number}/head`,
         branch: pr.head.ref,
+        // A synchronize event names the head it moved from: the same chain as a push's.
+        ...previous(event.before),
         ...(pr.title !== undefined && { message: pr.title }),
         ...(pr.user?.login !== undefined && { author: pr.user.login }),
         ...(pr.html_url !== undefined && { compareURL: pr.html_url }),
       },
-      trigger: { event: "pull_request", deliveryID, pullRequest: { number: pr.number, fork } },
+      trigger: {
+        event: "pull_request",
+        deliveryID,
+        ...(receivedAt !== undefined && { receivedAt }),
+        pullRequest: { number: pr.number, fork },
+      },
     }),
   };
 }

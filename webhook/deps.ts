@@ -28,4 +28,6 @@ export interface WebhookDeps {
   builds: BuildSink;
   log: Logger;
   maxBodyBytes: number;
+  /** The clock that stamps when a delivery arrived (a Build's spec.trigger.receivedAt); Date.now by default. */
+  now?: () => number;
 }

@@ -53,6 +53,8 @@ function narrow(
 }
 
 export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): Promise<DeliveryResult> {
+  // Stamped on arrival: orders two pushes to a branch that GitHub's push chain does not link.
+  const receivedAt = new Date((deps.now ?? Date.now)()).toISOString();
   const event = header(req, "x-github-event");
   const delivery = header(req, "x-github-delivery");
   if (!event) throw new HttpError(400, "missing X-GitHub-Event header");
@@ -101,7 +103,7 @@ export async function handleDelivery(req: IncomingMessage, deps: WebhookDeps): P
   // Plain fields rather than a child logger per delivery: a child costs more than the rest of the log call.
   const about = { delivery, event, repository: repo.full_name };
   const decisions: Decision[] = verified.map((repository) =>
-    routeEvent(event, payload, repository, delivery),
+    routeEvent(event, payload, repository, delivery, receivedAt),
   );
   const builds: string[] = [];
   const existing: string[] = [];

@@ -1,26 +1,18 @@
 // Creates Builds through the Kubernetes API; an existing Build of the same name is a redelivery.
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { BuildInput } from "../api/build.ts";
-import { GROUP, RESOURCES, VERSION } from "../api/group.ts";
-import { isAlreadyExists, isTransient } from "../lib/kube-errors.ts";
+import type { KubeClient } from "../lib/kube.ts";
+import { isTransient } from "../lib/kube-errors.ts";
+import { builds } from "../lib/kube-objects.ts";
 import type { BuildSink } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
 
-export function kubeBuildSink(kubeConfig: KubeConfig): BuildSink {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+export function kubeBuildSink(client: KubeClient): BuildSink {
+  const api = builds(client);
   return {
     async create(build: BuildInput) {
       try {
-        await api.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace: build.metadata.namespace ?? "default",
-          plural: RESOURCES.Build.plural,
-          body: build,
-        });
-        return "created";
+        return await api.create(build.metadata.namespace ?? "default", build);
       } catch (err) {
-        if (isAlreadyExists(err)) return "exists";
         if (isTransient(err))
           throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
         throw err;

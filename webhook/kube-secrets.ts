@@ -1,9 +1,11 @@
 // Webhook secrets, read from Kubernetes Secrets and cached briefly (a Secret read per delivery would
 // cost more than the rest of the delivery). A cache miss on verification reads again, so a rotated
 // secret takes effect at once. During rotation keep the old secret under "<key>.previous".
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+
 import type { Repository } from "../api/repository.ts";
-import { httpStatus, isNotFound, isTransient } from "../lib/kube-errors.ts";
+import type { KubeClient } from "../lib/kube.ts";
+import { httpStatus, isTransient } from "../lib/kube-errors.ts";
+import { readSecret } from "../lib/kube-secrets.ts";
 import type { SecretSource } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
 
@@ -15,14 +17,12 @@ export interface SecretReader {
   read(namespace: string, name: string): Promise<Record<string, string> | undefined>;
 }
 
-export function kubeSecretReader(kubeConfig: KubeConfig): SecretReader {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+export function kubeSecretReader(client: KubeClient): SecretReader {
   return {
     async read(namespace, name) {
       try {
-        return (await api.readNamespacedSecret({ name, namespace })).data ?? {};
+        return await readSecret(client, namespace, name);
       } catch (err) {
-        if (isNotFound(err)) return undefined;
         if (isTransient(err))
           throw new UnavailableError("the Kubernetes API is unavailable; try again", { cause: err });
         // The webhook reads only the Secrets its Role in that namespace names, and the controller writes that

@@ -2,6 +2,7 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../lib/kube.ts";
 import { createLogger } from "../lib/log.ts";
 import { parseWebhookConfig, USAGE, type WebhookConfig } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
@@ -19,14 +20,15 @@ export async function startWebhook(config: WebhookConfig): Promise<RunningWebhoo
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
+  const client = new KubeClient(kubeConfig);
   const repositories = kubeRepositoryIndex(kubeConfig, config.namespaces, log);
   const app = createApp({
     repositories,
-    secrets: cachedSecretSource(kubeSecretReader(kubeConfig), {
+    secrets: cachedSecretSource(kubeSecretReader(client), {
       ttlMs: config.secretCacheSeconds * 1000,
       now: Date.now,
     }),
-    builds: kubeBuildSink(kubeConfig),
+    builds: kubeBuildSink(client),
     log,
     maxBodyBytes: config.maxBodyBytes,
   });
@@ -45,6 +47,7 @@ export async function startWebhook(config: WebhookConfig): Promise<RunningWebhoo
     url,
     async close() {
       repositories.stop();
+      client.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -35,6 +35,8 @@ const prSide = z.object({
 export const pullRequestEvent = z.object({
   action: z.string().min(1),
   number: z.int().min(1),
+  /** On synchronize: the head sha before the push. */
+  before: z.string().optional(),
   repository,
   pull_request: z.object({
     number: z.int().min(1),

@@ -20,6 +20,7 @@ export function routeEvent(
   payload: unknown,
   repository: Repository,
   deliveryID: string,
+  receivedAt?: string,
 ): Decision {
   switch (event) {
     case "ping": {
@@ -27,9 +28,14 @@ export function routeEvent(
       return typeof zen === "string" ? { kind: "pong", zen } : { kind: "pong" };
     }
     case "push":
-      return buildFromPush(parse(pushEvent, payload, event), repository, deliveryID);
+      return buildFromPush(parse(pushEvent, payload, event), repository, deliveryID, receivedAt);
     case "pull_request":
-      return buildFromPullRequest(parse(pullRequestEvent, payload, event), repository, deliveryID);
+      return buildFromPullRequest(
+        parse(pullRequestEvent, payload, event),
+        repository,
+        deliveryID,
+        receivedAt,
+      );
     case "create":
       return { kind: "ignore", reason: "create events start no build; the push event for the same ref does" };
     case "delete":

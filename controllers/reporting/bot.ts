@@ -195,12 +195,14 @@ export class KilnBot {
       namespace,
       rebuildOf(build, name, `telegram:${who(user)}`, true),
     );
-    this.#o.log.info(
-      { namespace, build: created.metadata.name, of: build.metadata.name, from: who(user) },
-      "rerun requested",
-    );
+    if (created === "exists")
+      return {
+        text: `A build named <code>${escapeHtml(name)}</code> exists already; try again.`,
+        acted: false,
+      };
+    this.#o.log.info({ namespace, build: name, of: build.metadata.name, from: who(user) }, "rerun requested");
     return {
-      text: `Started <code>${escapeHtml(created.metadata.name ?? name)}</code>, a rerun of <code>${escapeHtml(build.metadata.name ?? "")}</code>.`,
+      text: `Started <code>${escapeHtml(name)}</code>, a rerun of <code>${escapeHtml(build.metadata.name ?? "")}</code>.`,
       acted: true,
     };
   }

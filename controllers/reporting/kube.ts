@@ -5,7 +5,7 @@ import type { Build, BuildInput } from "../../api/build.ts";
 import { API_VERSION, RESOURCES } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { type KubeClient, resourcePath } from "../../lib/kube.ts";
-import { isNotFound } from "../../lib/kube-errors.ts";
+import { builds, repositories } from "../../lib/kube-objects.ts";
 import { readSecretKey } from "../../lib/kube-secrets.ts";
 
 export interface ReportingApi {
@@ -18,37 +18,31 @@ export interface ReportingApi {
   patchRepositoryStatus(namespace: string, name: string, patch: object): Promise<Repository>;
   /** JSON merge patch of the Build itself (annotations, spec): what the chat's commands change. */
   patchBuild(namespace: string, name: string, patch: object): Promise<Build>;
-  createBuild(namespace: string, build: BuildInput): Promise<Build>;
+  /** "exists" when a Build of that name is there already. */
+  createBuild(namespace: string, build: BuildInput): Promise<"created" | "exists">;
   readSecretKey(namespace: string, name: string, key: string): Promise<string | undefined>;
   podLogTail(namespace: string, pod: string, container: string, lines: number): Promise<string>;
-}
-
-async function orUndefined<T>(promise: Promise<T>): Promise<T | undefined> {
-  try {
-    return await promise;
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
 }
 
 export function kubeReportingApi(client: KubeClient): ReportingApi {
   // Pod logs are text, not JSON: client-node reads them.
   const core = client.kubeConfig.makeApiClient(CoreV1Api);
-  const builds = (namespace: string, name?: string) =>
-    resourcePath(API_VERSION, RESOURCES.Build.plural, namespace, name);
-  const repositories = (namespace?: string, name?: string) =>
-    resourcePath(API_VERSION, RESOURCES.Repository.plural, namespace, name);
+  const b = builds(client);
+  const r = repositories(client);
   return {
-    getBuild: (namespace, name) => orUndefined(client.get<Build>(builds(namespace, name))),
-    listBuilds: async (namespace) => (await client.list<Build>(builds(namespace))).items,
-    getRepository: (namespace, name) => orUndefined(client.get<Repository>(repositories(namespace, name))),
-    listRepositories: async (namespace) => (await client.list<Repository>(repositories(namespace))).items,
-    patchBuildStatus: (namespace, name, body) => client.mergePatch(`${builds(namespace, name)}/status`, body),
+    getBuild: (namespace, name) => b.get(namespace, name),
+    listBuilds: (namespace) => b.list(namespace),
+    getRepository: (namespace, name) => r.get(namespace, name),
+    listRepositories: (namespace) => r.list(namespace),
+    patchBuildStatus: (namespace, name, body) =>
+      client.mergePatch(`${resourcePath(API_VERSION, RESOURCES.Build.plural, namespace, name)}/status`, body),
     patchRepositoryStatus: (namespace, name, body) =>
-      client.mergePatch(`${repositories(namespace, name)}/status`, body),
-    patchBuild: (namespace, name, body) => client.mergePatch(builds(namespace, name), body),
-    createBuild: (namespace, body) => client.create(builds(namespace), body),
+      client.mergePatch(
+        `${resourcePath(API_VERSION, RESOURCES.Repository.plural, namespace, name)}/status`,
+        body,
+      ),
+    patchBuild: (namespace, name, body) => b.patch(namespace, name, body),
+    createBuild: (namespace, body) => b.create(namespace, body),
     readSecretKey: (namespace, name, key) => readSecretKey(client, namespace, name, key),
     podLogTail: (namespace, name, container, tailLines) =>
       core.readNamespacedPodLog({ namespace, name, container, tailLines }),

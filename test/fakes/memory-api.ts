@@ -91,8 +91,9 @@ export class MemoryApi implements ReportingApi {
 
   async createBuild(namespace: string, build: BuildInput) {
     const key = `Build/${namespace}/${build.metadata.name}`;
-    if (this.#objects.has(key)) throw apiError(409, "AlreadyExists", key);
-    return this.put({ ...build, metadata: { ...build.metadata, namespace } } as Build);
+    if (this.#objects.has(key)) return "exists" as const;
+    this.put({ ...build, metadata: { ...build.metadata, namespace } } as Build);
+    return "created" as const;
   }
 
   async readSecretKey(namespace: string, name: string, key: string) {
