@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
 import { sign } from "@octokit/webhooks-methods";
+import type { BuildInput } from "../api/build.ts";
 import {
   deliver,
   makeRepository,
@@ -80,10 +81,12 @@ describe("deliveries", () => {
     (e) => e.name === "push",
   )!.examples[4];
   let created: string[] = [];
+  let last: BuildInput | undefined;
   let down = false;
   const builds: BuildSink = {
     async create(build) {
       if (down) throw new UnavailableError("the Kubernetes API is unavailable; try again");
+      last = build;
       const name = build.metadata.name!;
       if (created.includes(name)) return "exists";
       created.push(name);
@@ -97,9 +100,19 @@ describe("deliveries", () => {
       secrets: memorySecrets({ hello: ["new secret", SECRET] }),
       builds,
       maxBodyBytes: 64 * 1024,
+      now: () => Date.parse("2026-03-04T05:06:07.089Z"),
     });
   });
   after(() => app.close());
+
+  test("the Build records the push chain and when the delivery arrived", async () => {
+    const parent = "5".repeat(40);
+    const linked = { ...(push as object), before: parent };
+    const response = await deliver(app.url, { event: "push", payload: linked, secret: SECRET });
+    assert.equal(response.status, 201);
+    assert.equal(last?.spec.revision.before, parent);
+    assert.equal(last?.spec.trigger.receivedAt, "2026-03-04T05:06:07.089Z");
+  });
 
   test("a duplicated delivery makes one Build; the second answer says it exists", async () => {
     created = [];
