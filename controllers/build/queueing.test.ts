@@ -70,6 +70,25 @@ describe("supersededBy", () => {
     t.assert.equal(supersededBy(all[2]!, all, repo), undefined);
     t.assert.equal(supersededBy(all[3]!, all, repo), undefined);
   });
+  test("two pushes in the same second: the push chain says which is newer, whatever their names", (t) => {
+    const older = build("z-older", 1);
+    const newer = build("a-newer", 1);
+    newer.spec.revision = { ...newer.spec.revision, sha: "b".repeat(40), before: "a".repeat(40) };
+    const all = [older, newer];
+    t.assert.equal(supersededBy(older, all, repo)?.metadata.name, "a-newer");
+    t.assert.equal(supersededBy(newer, all, repo), undefined, "the older push never cancels the newer");
+  });
+  test("tag builds (no branch) never supersede each other, nor do they wait behind one another", (t) => {
+    const tag = (name: string, minute: number) => {
+      const b = build(name, minute);
+      b.spec.revision = { sha: "c".repeat(40), ref: `refs/tags/${name}`, tag: name };
+      return b;
+    };
+    const all = [tag("v1", 1), tag("v2", 2)];
+    t.assert.equal(supersededBy(all[0]!, all, repo), undefined);
+    const one = sampleRepository({ concurrency: 1, cancelSuperseded: true });
+    t.assert.equal(admit(all[1]!, all, one, isActive).run, false, "v1 keeps its place in the line");
+  });
   test("not when the repository says no, and not by a build cancelled by hand", (t) => {
     const all = [build("old", 1), build("new", 2, { cancel: true })];
     t.assert.equal(supersededBy(all[0]!, all, repo), undefined);

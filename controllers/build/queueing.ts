@@ -1,9 +1,10 @@
 // Per-repository queueing rules as pure functions over the Repository's builds: concurrency (first come,
-// first served), cancelSuperseded (a newer build of the same branch cancels the older one) and
+// first served), cancelSuperseded (a newer push to a branch cancels the older one, in push order) and
 // history.keep (finished builds beyond it are deleted).
 import { type Build, isFinished } from "../../api/build.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
+import { pushOrder } from "./push-order.ts";
 
 /** Oldest first: by creation time, then name, so every replica orders alike. */
 export function byAge(a: Build, b: Build): number {
@@ -17,6 +18,38 @@ function branchOf(build: Build): string | undefined {
   return build.spec.revision.branch;
 }
 
+/** A build someone cancelled by hand, or one already superseded, supersedes nothing. */
+const supersedes = (b: Build) => !b.spec.cancel && b.status?.reason !== "Superseded";
+
+/**
+ * For each of the given builds of a branch that a newer one supersedes, that newer one: the newest that
+ * may supersede, in push order (push-order.ts). Tag builds (no branch) supersede nothing.
+ */
+function supersededIn(sameBranch: readonly Build[], into: Map<Build, Build>): void {
+  const order = pushOrder(sameBranch);
+  let newest = order.length - 1;
+  while (newest >= 0 && !supersedes(order[newest]!)) newest--;
+  for (let i = 0; i < newest; i++) {
+    if (!isFinished(order[i]!.status?.phase)) into.set(order[i]!, order[newest]!);
+  }
+}
+
+/** Every unfinished build that a newer build of its branch supersedes, with the one that does. */
+export function supersededAll(unfinished: readonly Build[], repository: Repository): Map<Build, Build> {
+  const out = new Map<Build, Build>();
+  if (!repository.spec.cancelSuperseded) return out;
+  const byBranch = new Map<string, Build[]>();
+  for (const b of unfinished) {
+    const branch = branchOf(b);
+    if (branch === undefined) continue;
+    const list = byBranch.get(branch) ?? [];
+    list.push(b);
+    byBranch.set(branch, list);
+  }
+  for (const list of byBranch.values()) supersededIn(list, out);
+  return out;
+}
+
 /** The newer build of the same branch that supersedes this one, if the repository wants that. */
 export function supersededBy(
   build: Build,
@@ -26,14 +59,10 @@ export function supersededBy(
   if (!repository.spec.cancelSuperseded || isFinished(build.status?.phase)) return undefined;
   const branch = branchOf(build);
   if (branch === undefined) return undefined;
-  let newest: Build | undefined;
-  for (const other of siblings) {
-    if (other.metadata.name === build.metadata.name || branchOf(other) !== branch) continue;
-    // A build someone cancelled by hand supersedes nothing.
-    if (other.spec.cancel || other.status?.reason === "Superseded") continue;
-    if (byAge(build, other) < 0 && (newest === undefined || byAge(newest, other) < 0)) newest = other;
-  }
-  return newest;
+  const same = siblings.filter((b) => b.metadata.name !== build.metadata.name && branchOf(b) === branch);
+  const out = new Map<Build, Build>();
+  supersededIn([build, ...same], out);
+  return out.get(build);
 }
 
 /**
@@ -70,14 +99,14 @@ export function admit(
   active: (b: Build) => boolean,
 ): Admission {
   const limit = repository.spec.concurrency;
+  const superseded = supersededAll(unfinished, repository);
   let running = 0;
   const waiting: Build[] = [];
   for (const b of unfinished) {
     if (b.metadata.name === build.metadata.name) continue;
     if (active(b)) running++;
     // Builds waiting for an approval hold no place in the line: they are not ready to run.
-    else if (!supersededBy(b, unfinished, repository) && !b.spec.cancel && !awaitsApproval(b, repository))
-      waiting.push(b);
+    else if (!superseded.has(b) && !b.spec.cancel && !awaitsApproval(b, repository)) waiting.push(b);
   }
   const ahead = waiting.filter((b) => byAge(b, build) < 0).length;
   if (running + ahead < limit) return { run: true };

@@ -62,9 +62,18 @@ describe("queueing", { timeout: 60_000 }, () => {
     await h.setPodStatus(old.status!.podName!, podStatuses.running());
     await h.waitPhase("sup-old", "Running");
     await h.createBuild("sup-other", { sha, branch: "dev", repository: "sup" });
-    // creationTimestamp has one-second resolution: pushes are further apart than that.
-    await new Promise((r) => setTimeout(r, 1100));
-    await h.createBuild("sup-new", { sha, branch: "main", repository: "sup" });
+    // The next push to main, most likely within the same second (creationTimestamp ties) and with a name
+    // that sorts before the older one's: the push chain (its `before` is the older push's sha) says it
+    // is the newer.
+    const next = await h.repo.commit({ "next.txt": "x" });
+    await h.createBuild("sup-new", {
+      sha: next,
+      repository: "sup",
+      spec: {
+        revision: { sha: next, ref: "refs/heads/main", branch: "main", before: sha },
+        trigger: { event: "push" },
+      },
+    });
     const cancelled = await h.waitPhase("sup-old", "Cancelled");
     assert.equal(cancelled.status?.reason, "Superseded");
     assert.match(cancelled.status?.message ?? "", /sup-new/);
