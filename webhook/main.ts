@@ -21,7 +21,7 @@ export async function startWebhook(config: WebhookConfig): Promise<RunningWebhoo
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
   const client = new KubeClient(kubeConfig);
-  const repositories = kubeRepositoryIndex(kubeConfig, config.namespaces, log);
+  const repositories = kubeRepositoryIndex(client, config.namespaces, log);
   const app = createApp({
     repositories,
     secrets: cachedSecretSource(kubeSecretReader(client), {

@@ -1,9 +1,10 @@
-// Repositories by GitHub owner/name, from a watch (client-node's informer), restarted with capped
-// backoff whenever it stops — client-node's informer gives up on errors other than 410.
-import { CustomObjectsApi, type KubeConfig, makeInformer } from "@kubernetes/client-node";
-import { GROUP, RESOURCES, VERSION } from "../api/group.ts";
+// Repositories by GitHub owner/name and by namespace/name, from the controller runtime's informer.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { API_VERSION, RESOURCES } from "../api/group.ts";
 import { type Repository, repository as repositorySchema } from "../api/repository.ts";
+import type { KubeClient } from "../lib/kube.ts";
 import type { Logger } from "../lib/log.ts";
+import { resourceInformer } from "../lib/runtime/kube-source.ts";
 import type { RepositoryLookup } from "./deps.ts";
 import { UnavailableError } from "./http-error.ts";
 
@@ -39,88 +40,45 @@ export interface RepositoryIndex extends RepositoryLookup {
   stop(): void;
 }
 
+/**
+ * The Repositories of the watched namespaces, from the runtime's supervised informer (restarted with
+ * backoff on errors, resynced, the same one the controllers use). Lookups answer 503 until it has listed.
+ */
 export function kubeRepositoryIndex(
-  kubeConfig: KubeConfig,
+  client: KubeClient,
   namespaces: readonly string[],
   log: Logger,
 ): RepositoryIndex {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const plural = RESOURCES.Repository.plural;
-  const scopes = namespaces.length === 0 ? [undefined] : [...namespaces];
-  const informers = scopes.map((namespace) => {
-    const path =
-      namespace === undefined
-        ? `/apis/${GROUP}/${VERSION}/${plural}`
-        : `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`;
-    const list = () =>
-      (namespace === undefined
-        ? api.listClusterCustomObject({ group: GROUP, version: VERSION, plural })
-        : api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as never;
-    return makeInformer(kubeConfig, path, list);
+  const informer = resourceInformer<KubernetesObject>(client, API_VERSION, RESOURCES.Repository.plural, {
+    namespaces: [...namespaces],
+    log,
   });
-  // Like client-go's HasSynced: true once every informer has listed; after that a broken watch keeps
-  // serving the last state while it restarts (creating the Build will fail loudly if the API is down).
-  const synced = new Array<boolean>(informers.length).fill(false);
-  let stopped = false;
   let index = new Map<string, Repository[]>();
   let byName = new Map<string, Repository>();
   // Rebuilt on the next lookup after a change, not on every watch event: the initial list alone sends
   // one "add" per Repository, and re-indexing on each would parse n² objects at start-up.
   let dirty = true;
-
-  const rebuild = () => {
+  informer.on(() => {
+    dirty = true;
+  });
+  const current = () => {
+    if (!informer.hasSynced) throw new UnavailableError("Repository cache is not synced yet; try again");
+    if (!dirty) return;
     dirty = false;
-    const next = indexRepositories(informers.flatMap((informer) => informer.list()));
+    const next = indexRepositories(informer.list());
     if (next.invalid.length > 0)
       log.warn({ invalid: next.invalid }, "Repositories that do not parse are ignored");
     index = next.index;
     byName = next.byName;
   };
-  const changed = () => {
-    dirty = true;
-  };
-  const backoffs = informers.map(() => 500);
-  const errored = informers.map(() => false);
-
-  const run = async (i: number): Promise<void> => {
-    const informer = informers[i]!;
-    errored[i] = false;
-    await informer.start().catch((err: unknown) => onError(i, err));
-    if (!errored[i] && !stopped) {
-      synced[i] = true;
-      backoffs[i] = 500;
-      rebuild(); // once per (re)start, so Repositories that do not parse are reported at once
-    }
-  };
-  const onError = (i: number, err: unknown) => {
-    errored[i] = true;
-    if (stopped) return;
-    const delay = backoffs[i]!;
-    backoffs[i] = Math.min(delay * 2, 30_000);
-    log.warn({ err: (err as Error)?.message, retryInMs: delay }, "Repository watch stopped; restarting");
-    setTimeout(() => {
-      if (!stopped) void run(i);
-    }, delay).unref();
-  };
-  /** Ready to answer lookups: synced (else 503) and re-indexed after any change. */
-  const current = () => {
-    if (!synced.every(Boolean)) throw new UnavailableError("Repository cache is not synced yet; try again");
-    if (dirty) rebuild();
-  };
-  informers.forEach((informer, i) => {
-    for (const verb of ["add", "update", "delete"] as const) informer.on(verb, changed);
-    informer.on("error", (err) => onError(i, err));
-  });
-
   return {
     async start() {
-      await Promise.all(informers.map((_, i) => run(i)));
+      informer.start();
+      await informer.synced();
+      current(); // at once, so Repositories that do not parse are reported at start
     },
-    stop() {
-      stopped = true;
-      for (const informer of informers) informer.stop().catch(() => {});
-    },
-    ready: () => synced.every(Boolean),
+    stop: () => informer.stop(),
+    ready: () => informer.hasSynced,
     find(owner, name) {
       current();
       return index.get(githubKey(owner, name)) ?? [];

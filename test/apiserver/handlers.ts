@@ -208,6 +208,9 @@ export async function handleResource(
   await handleMain(req, res, t, info, url, deps, representation, undefined);
 }
 
+/** Core collections whose kube storage answers a delete with the deleted object (ReturnDeletedObject). */
+const RETURNS_DELETED = new Set(["/pods", "/services", "/serviceaccounts", "/namespaces"]);
+
 function deleteOptions(
   query: URLSearchParams,
   body: (DeleteOptions & { dryRun?: unknown; orphanDependents?: boolean }) | undefined,
@@ -309,13 +312,20 @@ async function handleMain(
     }
     case "delete": {
       if (subresource) throw methodNotAllowed("delete", objects.target(t, name));
-      const body = (await readObject(req)) as (DeleteOptions & { dryRun?: unknown }) | undefined;
+      const body = (await readObject(req)) as
+        | (DeleteOptions & { dryRun?: unknown; orphanDependents?: boolean })
+        | undefined;
       const result = objects.delete(t, ns, name!, deleteOptions(query, body));
-      // kube answers an immediate delete of most kinds with a Success Status; pods and custom resources
-      // (ReturnDeletedObject) and anything still being deleted get the object.
-      const returnsObject =
-        !result.deleted || t.crd !== undefined || t.collection === "/pods" || t.collection === "/namespaces";
-      if (returnsObject) reply(200, { object: result.object });
+      // kube answers an immediate delete of most kinds with a Success Status; the kinds whose storage sets
+      // ReturnDeletedObject (pods, services, service accounts, namespaces, custom resources) and anything
+      // still being deleted get the object.
+      const returnsObject = !result.deleted || t.crd !== undefined || RETURNS_DELETED.has(t.collection);
+      // 202 only for an object left in place when the deprecated orphanDependents=false asked to cascade.
+      const orphanDependents =
+        body?.orphanDependents ??
+        (query.has("orphanDependents") ? query.get("orphanDependents") === "true" : undefined);
+      const code = !result.deleted && orphanDependents === false ? 202 : 200;
+      if (returnsObject) reply(code, { object: result.object });
       else
         sendJSON(res, 200, {
           kind: "Status",

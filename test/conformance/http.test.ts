@@ -299,6 +299,8 @@ describe("http", () => {
       "Conflict",
     );
     const deleting = await req("DELETE", `${PODS}/graceful`);
+    assert.equal(deleting.status, 200, deleting.text);
+    assert.equal(deleting.json().kind, "Pod");
     const meta = deleting.json().metadata as {
       deletionTimestamp?: string;
       deletionGracePeriodSeconds?: number;
@@ -306,10 +308,14 @@ describe("http", () => {
     assert.equal(meta.deletionGracePeriodSeconds, 30);
     assert.ok(meta.deletionTimestamp);
     assert.equal((await req("GET", `${PODS}/graceful`)).status, 200, "a bound pod waits for its kubelet");
-    await req("DELETE", `${PODS}/graceful`, { body: { gracePeriodSeconds: 0 } });
+    const forced = await req("DELETE", `${PODS}/graceful`, { body: { gracePeriodSeconds: 0 } });
+    assert.equal(forced.status, 200, forced.text);
+    assert.equal(forced.json().kind, "Pod", "a pod's delete answers with the pod");
     expectStatus(await req("GET", `${PODS}/graceful`), 404, "NotFound");
     await req("POST", PODS, { body: podBody("unbound") });
-    await req("DELETE", `${PODS}/unbound`);
+    const unbound = await req("DELETE", `${PODS}/unbound`);
+    assert.equal(unbound.status, 200, unbound.text);
+    assert.equal((unbound.json().metadata as { name: string }).name, "unbound");
     expectStatus(await req("GET", `${PODS}/unbound`), 404, "NotFound");
     const noAccount = await req("POST", PODS, {
       body: { ...podBody("no-sa"), spec: { ...podBody("x").spec, serviceAccountName: "ghost" } },
@@ -407,7 +413,9 @@ describe("http", () => {
     await req("POST", `${base}/serviceaccounts`, { body: { metadata: { name: "short-lived" } } });
     const saToken = await tokenFor("short-lived");
     assert.equal(await works(saToken), 200);
-    await req("DELETE", `${base}/serviceaccounts/short-lived`);
+    const gone = await req("DELETE", `${base}/serviceaccounts/short-lived`);
+    assert.equal(gone.status, 200, gone.text);
+    assert.equal(gone.json().kind, "ServiceAccount");
     await req("POST", `${base}/serviceaccounts`, { body: { metadata: { name: "short-lived" } } });
     assert.equal(await works(saToken), 401, "the ServiceAccount of that name now is another one");
     const newToken = await tokenFor("short-lived");
@@ -426,6 +434,7 @@ describe("http", () => {
     assert.equal(await works(podToken), 200);
     const deleted = await req("DELETE", `${base}/pods/token-holder?gracePeriodSeconds=0`);
     assert.equal(deleted.status, 200, deleted.text);
+    assert.equal(deleted.json().kind, "Pod");
     assert.equal(await works(podToken), 401, "the Pod it was bound to is gone");
   });
 
@@ -471,6 +480,8 @@ describe("http", () => {
       body: { metadata: { name: "cm" }, data: { a: "b" } },
     });
     const deleting = await req("DELETE", "/api/v1/namespaces/doomed");
+    assert.equal(deleting.status, 200, deleting.text);
+    assert.equal(deleting.json().kind, "Namespace");
     assert.equal((deleting.json().status as { phase: string }).phase, "Terminating");
     await waitFor(
       "the configmaps to go",
@@ -814,9 +825,14 @@ describe("http", () => {
   test("deletecollection, orphaning, dangling owners, eviction", async () => {
     for (const n of ["dc-1", "dc-2"])
       await req("POST", BUILDS, { body: buildBody(n, { labels: { dc: "yes" } }) });
-    const removed = (await req("DELETE", `${BUILDS}?labelSelector=dc=yes`)).json() as {
+    const collection = await req("DELETE", `${BUILDS}?labelSelector=dc=yes`);
+    assert.equal(collection.status, 200, collection.text);
+    const removed = collection.json() as {
+      kind: string;
+      apiVersion: string;
       items: { metadata: { name: string } }[];
     };
+    assert.deepEqual([removed.kind, removed.apiVersion], ["BuildList", "kiln.dev/v1alpha1"]);
     assert.deepEqual(removed.items.map((i) => i.metadata.name).sort(), ["dc-1", "dc-2"]);
     assert.equal(((await req("GET", `${BUILDS}?labelSelector=dc=yes`)).json().items as unknown[]).length, 0);
 
@@ -828,7 +844,13 @@ describe("http", () => {
       uid: (owner.metadata as { uid: string }).uid,
     };
     await req("POST", PODS, { body: podBody("orphan", { ownerReferences: [ref] }) });
-    await req("DELETE", `${BUILDS}/orphaner`, { body: { propagationPolicy: "Orphan" } });
+    const orphaning = await req("DELETE", `${BUILDS}/orphaner`, { body: { propagationPolicy: "Orphan" } });
+    assert.equal(orphaning.status, 200, orphaning.text);
+    assert.deepEqual(
+      (orphaning.json().metadata as { finalizers?: string[] }).finalizers,
+      ["orphan"],
+      "it waits for the garbage collector to orphan its dependents",
+    );
     await waitFor("the owner to go", async () => (await req("GET", `${BUILDS}/orphaner`)).status === 404);
     const orphan = (await req("GET", `${PODS}/orphan`)).json();
     assert.equal(
@@ -954,8 +976,12 @@ describe("http", () => {
   });
 
   test("the default ServiceAccount and kube-root-ca.crt come back when deleted", async () => {
-    await req("DELETE", "/api/v1/namespaces/default/serviceaccounts/default");
-    await req("DELETE", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
+    const account = await req("DELETE", "/api/v1/namespaces/default/serviceaccounts/default");
+    assert.equal(account.status, 200, account.text);
+    assert.equal(account.json().kind, "ServiceAccount");
+    const ca = await req("DELETE", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
+    assert.equal(ca.status, 200, ca.text);
+    assert.equal(ca.json().kind, "Status");
     await waitFor(
       "the ServiceAccount",
       async () => (await req("GET", "/api/v1/namespaces/default/serviceaccounts/default")).status === 200,
@@ -1012,5 +1038,145 @@ describe("http", () => {
       });
     assert.equal((await update("b")).status, 200);
     expectStatus(await update("c"), 409, "Conflict");
+  });
+  test("DELETE answers as kube's: a Status for most kinds, the object for pods, services, service accounts, custom resources and anything still being deleted", async () => {
+    const ns = "/api/v1/namespaces/default";
+    const create = async (path: string, body: Record<string, unknown>) => {
+      const r = await req("POST", path, { body });
+      assert.equal(r.status, 201, r.text);
+      return r.json().metadata as { uid: string; name: string };
+    };
+    const del = (path: string, options: Parameters<typeof rawRequest>[3] = {}) =>
+      req("DELETE", path, options);
+    /** kube's finalizeDelete: Success, details name/group/kind (the resource)/uid, no code. */
+    const success = (name: string, kind: string, uid: string, group?: string) => ({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name, ...(group ? { group } : {}), kind, uid },
+    });
+
+    // Deleted at once, most kinds: 200 and a Status naming what went.
+    const immediate: [
+      path: string,
+      collection: string,
+      body: Record<string, unknown>,
+      kind: string,
+      group?: string,
+    ][] = [
+      [`${ns}/configmaps`, "configmaps", { metadata: { name: "del-cm" } }, "configmaps"],
+      [`${ns}/secrets`, "secrets", { metadata: { name: "del-secret" } }, "secrets"],
+      [
+        "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+        "leases",
+        { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "del-lease" } },
+        "leases",
+        "coordination.k8s.io",
+      ],
+      [
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles",
+        "roles",
+        {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "Role",
+          metadata: { name: "del-role" },
+          rules: [],
+        },
+        "roles",
+        "rbac.authorization.k8s.io",
+      ],
+    ];
+    for (const [path, , body, kind, group] of immediate) {
+      const name = (body.metadata as { name: string }).name;
+      const { uid } = await create(path, body);
+      const r = await del(`${path}/${name}`);
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json(), success(name, kind, uid, group));
+      expectStatus(await req("GET", `${path}/${name}`), 404, "NotFound");
+    }
+
+    // ReturnDeletedObject kinds answer with the object as it was deleted.
+    const returned: [path: string, body: Record<string, unknown>, apiVersion: string, kind: string][] = [
+      [`${ns}/pods`, podBody("del-pod"), "v1", "Pod"],
+      [`${ns}/services`, { metadata: { name: "del-svc" }, spec: { ports: [{ port: 80 }] } }, "v1", "Service"],
+      [`${ns}/serviceaccounts`, { metadata: { name: "del-sa" } }, "v1", "ServiceAccount"],
+      [BUILDS, buildBody("del-build"), "kiln.dev/v1alpha1", "Build"],
+    ];
+    for (const [path, body, apiVersion, kind] of returned) {
+      const name = (body.metadata as { name: string }).name;
+      const { uid } = await create(path, body);
+      const r = await del(`${path}/${name}`);
+      assert.equal(r.status, 200, r.text);
+      const object = r.json();
+      assert.equal(object.kind, kind, r.text);
+      assert.equal(object.apiVersion, apiVersion);
+      assert.deepEqual(
+        [(object.metadata as { name: string }).name, (object.metadata as { uid: string }).uid],
+        [name, uid],
+      );
+      expectStatus(await req("GET", `${path}/${name}`), 404, "NotFound");
+    }
+
+    // Still being deleted (a finalizer holds it): 200 and the object, every time it is asked again;
+    // 202 only when the (deprecated) orphanDependents=false asked for cascading deletion.
+    const held = `${ns}/configmaps/del-held`;
+    await create(`${ns}/configmaps`, { metadata: { name: "del-held", finalizers: ["example.dev/hold"] } });
+    const first = await del(held);
+    assert.equal(first.status, 200, first.text);
+    const meta = first.json().metadata as { deletionTimestamp?: string; finalizers: string[] };
+    assert.equal(first.json().kind, "ConfigMap");
+    assert.ok(meta.deletionTimestamp);
+    assert.deepEqual(meta.finalizers, ["example.dev/hold"]);
+    const again = await del(held);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(
+      (again.json().metadata as { deletionTimestamp?: string }).deletionTimestamp,
+      meta.deletionTimestamp,
+    );
+    const cascading = await del(held, { body: { orphanDependents: false } });
+    assert.equal(cascading.status, 202, cascading.text);
+    assert.equal(cascading.json().kind, "ConfigMap");
+    await req("PATCH", held, {
+      body: { metadata: { finalizers: null } },
+      headers: { "content-type": "application/merge-patch+json" },
+    });
+    await waitFor("the held ConfigMap to go", async () => (await req("GET", held)).status === 404);
+
+    // Foreground: the object waits (foregroundDeletion) for its dependents, so it is what comes back.
+    await create(`${ns}/configmaps`, { metadata: { name: "del-fg" } });
+    const foreground = await del(`${ns}/configmaps/del-fg`, { body: { propagationPolicy: "Foreground" } });
+    assert.equal(foreground.status, 200, foreground.text);
+    assert.deepEqual((foreground.json().metadata as { finalizers: string[] }).finalizers, [
+      "foregroundDeletion",
+    ]);
+    await waitFor(
+      "the foreground-deleted ConfigMap to go",
+      async () => (await req("GET", `${ns}/configmaps/del-fg`)).status === 404,
+    );
+
+    // dryRun answers as the real delete would, and deletes nothing.
+    const { uid: dryUid } = await create(`${ns}/configmaps`, { metadata: { name: "del-dry" } });
+    const dry = await del(`${ns}/configmaps/del-dry?dryRun=All`);
+    assert.equal(dry.status, 200, dry.text);
+    assert.deepEqual(dry.json(), success("del-dry", "configmaps", dryUid));
+    assert.equal((await req("GET", `${ns}/configmaps/del-dry`)).status, 200);
+
+    // Failures: a Status with kube's reason, message and details.
+    const missing = expectStatus(await del(`${ns}/configmaps/del-ghost`), 404, "NotFound");
+    assert.equal(missing.message, 'configmaps "del-ghost" not found');
+    assert.deepEqual(missing.details, { name: "del-ghost", kind: "configmaps" });
+    const wrongUid = expectStatus(
+      await del(`${ns}/configmaps/del-dry`, { body: { preconditions: { uid: "not-the-uid" } } }),
+      409,
+      "Conflict",
+    );
+    assert.equal(
+      wrongUid.message,
+      `Operation cannot be fulfilled on configmaps "del-dry": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${dryUid}`,
+    );
+    assert.deepEqual(wrongUid.details, { name: "del-dry", kind: "configmaps" });
+    const gone = await del(`${ns}/configmaps/del-dry`, { body: { preconditions: { uid: dryUid } } });
+    assert.deepEqual(gone.json(), success("del-dry", "configmaps", dryUid));
   });
 });
