@@ -1,31 +1,14 @@
 // The .kiln.yaml schema. Objects are strict so a misspelt key is an error (with a suggestion), not
 // something silently ignored. Steps are checked one by one against the schema their `type` picks.
 import { z } from "zod";
-import { parseDuration } from "../api/duration.ts";
+import { durationMs as durationMsSchema } from "../api/duration.ts";
 
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_. ]{0,61}[A-Za-z0-9_.])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** A duration as written ("90s", "10m", "1h30m"), turned into milliseconds. */
-export const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (typeof value === "number") {
-    ctx.addIssue({
-      code: "custom",
-      message: `a duration needs a unit: write "${value}s" or "${value}m", not ${value}`,
-    });
-    return z.NEVER;
-  }
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({
-      code: "custom",
-      message: `"${value}" is not a duration: write it like 90s, 10m or 1h30m`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const durationMs = durationMsSchema({ positive: true });
 
 const envValue = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
 

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 // Durations as users write them in resources and .kiln.yaml: Go-style "90s", "10m", "1h30m".
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
@@ -23,4 +25,30 @@ export function formatDuration(ms: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+/**
+ * A duration in milliseconds, as zod: the one schema for every duration Kiln reads (flags, environment,
+ * .kiln.yaml). A number is an error ("write 30s or 30m") unless `numbersAreMs` (values computed in code).
+ */
+export function durationMs(options: { numbersAreMs?: boolean; positive?: boolean } = {}) {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    if (typeof value === "number") {
+      if (options.numbersAreMs && Number.isInteger(value) && value >= 0) return value;
+      ctx.addIssue({
+        code: "custom",
+        message: `a duration needs a unit: write "${value}s" or "${value}m", not ${value}`,
+      });
+      return z.NEVER;
+    }
+    const ms = parseDuration(value);
+    if (ms === undefined || (options.positive && ms <= 0)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${value}" is not a duration: write it like 90s, 10m or 1h30m`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { test } from "node:test";
+import { formatCommand, formatStop, parseEvent, stepScript } from "../agent/runner-protocol.ts";
 import {
   agentContainerArgs,
   agentEnv,
@@ -8,7 +9,6 @@ import {
   pauseMessage,
   runnerCommand,
 } from "../api/pod-protocol.ts";
-import { formatCommand, formatStop, parseEvent, stepScript } from "../agent/runner-protocol.ts";
 
 const SHA = "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
 

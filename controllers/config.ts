@@ -4,18 +4,10 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { toleration } from "../api/common.ts";
-import { parseDuration } from "../api/duration.ts";
+import { durationMs as durationMsSchema, parseDuration } from "../api/duration.ts";
 import type { FlagSpec } from "../lib/runtime/module.ts";
 
-const durationMs = z.union([z.string(), z.number().int().min(0)]).transform((value, ctx) => {
-  if (typeof value === "number") return value;
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration such as 30s, 5m or 1h` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const durationMs = durationMsSchema({ numbersAreMs: true });
 
 const quantities = z.object({ cpu: z.string().optional(), memory: z.string().optional() });
 const resources = z.object({ requests: quantities.optional(), limits: quantities.optional() });

@@ -9,7 +9,7 @@
 //   --no-build-network-policy / KILN_BUILD_NETWORK_POLICY=false
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { parseDuration } from "../../api/duration.ts";
+import { durationMs } from "../../api/duration.ts";
 import type { ControllerModule } from "../../lib/runtime/module.ts";
 import type { ControllerConfig } from "../config.ts";
 import { ConfigError } from "../config.ts";
@@ -25,18 +25,6 @@ export const REPOSITORY_FLAGS = {
   "no-build-network-policy": { type: "boolean" },
 } as const;
 
-const duration = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined) return undefined;
-      const ms = parseDuration(text);
-      if (ms === undefined)
-        ctx.addIssue({ code: "custom", message: `${name}: "${text}" is not a duration such as 30s or 2m` });
-      return ms;
-    });
-
 const serviceAccount = z
   .string()
   .regex(/^[a-z0-9-]+:[a-z0-9.-]+$/, 'write it as <namespace>:<name>, such as "kiln:kiln-webhook"')
@@ -47,8 +35,8 @@ const serviceAccount = z
 
 export const repositoryConfig = z.object({
   webhookURL: z.url().optional(),
-  intervalMs: duration("repository-interval"),
-  graceMs: duration("catch-up-grace"),
+  intervalMs: durationMs().optional(),
+  graceMs: durationMs().optional(),
   buildAccess: z.boolean().default(true),
   agentClusterRole: z.string().min(1).default("kiln-build-agent"),
   webhookServiceAccount: serviceAccount,
@@ -73,7 +61,11 @@ export function parseRepositoryConfig(args: string[], env: NodeJS.ProcessEnv): R
       values["no-build-network-policy"] === true ? false : env.KILN_BUILD_NETWORK_POLICY !== "false",
   });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    // Named by the flag a person typed, not the field it fills.
+    const flagOf: Record<string, string> = { intervalMs: "--repository-interval", graceMs: "--catch-up-grace" };
+    const issues = parsed.error.issues
+      .map((i) => `${flagOf[String(i.path[0])] ?? i.path.join(".")}: ${i.message}`)
+      .join("; ");
     throw new ConfigError(`invalid repository controller configuration: ${issues}`);
   }
   return parsed.data;
