@@ -1,7 +1,13 @@
 import { describe, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { waitFor } from "../../test/wait-for.ts";
+import { FakeClock } from "./clock.ts";
 import { Informer, type InformerSource, type WatchEventType } from "./informer.ts";
+
+/** Lets pending promise callbacks run (the informer's loop) without moving any clock. */
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace: string; resourceVersion: string } };
 
@@ -97,17 +103,31 @@ describe("Informer", () => {
   });
 
   test("a watch that goes silent is restarted; bookmarks count as life and advance the resourceVersion", async (t) => {
+    // Time is the test's: the watch goes silent exactly when the clock says so, however busy the machine.
+    const clock = new FakeClock(1_000_000);
     const source = new FakeSource();
-    const informer = new Informer("test", source, { minBackoffMs: 1, stallMs: 100, resyncMs: 0 });
+    const informer = new Informer("test", source, { clock, minBackoffMs: 1, stallMs: 100, resyncMs: 0 });
     informer.start();
     await waitFor("watch 1", () => source.watches.length === 1, 2000);
     for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 30));
+      clock.advance(60);
       source.watches[0]!.emit("BOOKMARK", { metadata: { resourceVersion: String(10 + i) } } as Obj);
     }
-    t.assert.equal(source.watches.length, 1, "bookmarks kept it alive");
-    await waitFor("watch 2", () => source.watches.length === 2, 2000);
+    clock.advance(99);
+    await settle();
+    t.assert.equal(
+      source.watches.length,
+      1,
+      "240 ms of bookmarks, each within 100 ms of the last, kept it alive",
+    );
+    t.assert.equal(informer.restarts, 0);
+    clock.advance(1);
+    await waitFor("watch 2", () => {
+      clock.advance(1); // the restart's backoff runs on the same clock
+      return source.watches.length === 2;
+    });
     t.assert.equal(source.watches[1]!.rv, "13");
+    t.assert.equal(informer.restarts, 1);
     informer.stop();
   });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError } from "../config.ts";
-import { parseRepositoryConfig } from "./module.ts";
+import { parseRepositoryConfig } from "./config.ts";
 
 test("flags over environment; durations parsed; other controllers' flags ignored", () => {
   const config = parseRepositoryConfig(
