@@ -122,12 +122,13 @@ describe("Informer", () => {
     );
     t.assert.equal(informer.restarts, 0);
     clock.advance(1);
+    await settle();
+    t.assert.equal(informer.restarts, 1, "silent for exactly stallMs: given up");
     await waitFor("watch 2", () => {
       clock.advance(1); // the restart's backoff runs on the same clock
       return source.watches.length === 2;
     });
     t.assert.equal(source.watches[1]!.rv, "13");
-    t.assert.equal(informer.restarts, 1);
     informer.stop();
   });
 
