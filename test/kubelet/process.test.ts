@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../wait-for.ts";
 import { ContainerLog } from "./logs.ts";
 import { pidsWith } from "./pids.ts";
 import { ContainerProcess } from "./process.ts";
@@ -113,9 +113,10 @@ describe("ContainerProcess", { timeout: 30_000 }, () => {
   });
 
   test("a trapped SIGTERM lets the container exit cleanly", async () => {
-    const { proc, output } = run("trap 'echo bye; exit 0' TERM; echo up; while :; do sleep 0.05; done");
+    const { proc, log, output } = run("trap 'echo bye; exit 0' TERM; echo up; while :; do sleep 0.05; done");
     await proc.pid;
-    await sleep(200);
+    // "up" comes after the trap is set: a SIGTERM before it would find no handler.
+    await waitFor("the trap to be set", () => log.entries().some((e) => e.line === "up"), 10_000);
     const exit = await proc.terminate(5000);
     assert.equal(exit.exitCode, 0);
     // The process group gets SIGTERM, so the shell's foreground sleep is terminated too.
@@ -126,12 +127,17 @@ describe("ContainerProcess", { timeout: 30_000 }, () => {
 
   test("background processes die with the container", async () => {
     const marker = `kiln-marker-${process.pid}-${Date.now()}`;
-    const { proc } = run(`sh -c 'sleep 60; : ${marker}' & echo started; sleep 0.3`);
+    const gate = fs.mkdtempSync(path.join(dir, "gate-"));
+    // pid 1 ends only when the test opens the gate, so the background process is seen while it runs.
+    const { proc } = run(
+      `sh -c 'sleep 60; : ${marker}' & echo started; until [ -e /gate/open ]; do sleep 0.02; done`,
+      [{ containerPath: "/gate", hostPath: gate, readOnly: true }],
+    );
     await proc.pid;
-    await sleep(150);
-    assert.ok(pidsWith(marker).length > 0, "the background process ran");
+    await waitFor("the background process to run", () => pidsWith(marker).length > 0, 10_000);
+    fs.writeFileSync(path.join(gate, "open"), "");
     assert.equal((await proc.exited).exitCode, 0);
-    await sleep(100);
+    // Not eventually: the pid namespace's init took every process with it before the container exited.
     assert.deepEqual(pidsWith(marker), []);
   });
 
