@@ -5,7 +5,7 @@ import type { Build } from "../../api/build.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
 import { FakeGitHub } from "../../test/fakes/github/index.ts";
-import { MemoryApi } from "../../test/fakes/memory-api.ts";
+import { MemoryKube } from "../../test/fakes/memory-kube.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
 import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { waitFor } from "../../test/wait-for.ts";
@@ -25,7 +25,7 @@ const GROUP = -1001;
 interface World {
   telegram: FakeTelegram;
   github: FakeGitHub;
-  api: MemoryApi;
+  api: MemoryKube;
   sha: string;
   announcers: Announcer[];
   announcer(options?: { backoffMs?: number; telegram?: boolean }): Announcer;
@@ -46,8 +46,8 @@ beforeEach(async () => {
   github.addToken("ghp_kiln", { login: "kiln-bot" });
   const repo = github.addRepository("acme", "api");
   const sha = repo.branches.get("main")!;
-  const api = new MemoryApi();
-  api.secrets.set("default/github/token", "ghp_kiln\n");
+  const api = new MemoryKube();
+  api.secrets.set("default/github", { token: "ghp_kiln\n" });
   const repository = makeRepository({
     chats: [String(PRIVATE), String(GROUP)],
     when: ["failure", "recovery"],
@@ -399,7 +399,7 @@ describe("Announcer", () => {
   });
 
   test("a bad GitHub token is a terminal error; the intent stays for the next resync", async () => {
-    world.api.secrets.set("default/github/token", "ghp_wrong");
+    world.api.secrets.set("default/github", { token: "ghp_wrong" });
     putBuild("b1", { phase: "Failed", reported: { telegram: "Failed" } });
     await assert.rejects(world.announcer().reconcile(key("b1")), (err: Error) => {
       assert.equal(err.name, "TerminalError");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Telegram } from "telegraf";
 import { silentLogger } from "../../lib/log.ts";
-import { MemoryApi } from "../../test/fakes/memory-api.ts";
+import { MemoryKube } from "../../test/fakes/memory-kube.ts";
 import { FakeTelegram } from "../../test/fakes/telegram/server.ts";
 import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
 import { KilnBot } from "./bot.ts";
@@ -11,7 +11,7 @@ import { formatAnnouncement } from "./format.ts";
 import { TelegramSender } from "./telegram.ts";
 
 let telegram: FakeTelegram;
-let api: MemoryApi;
+let api: MemoryKube;
 let bot: KilnBot;
 
 beforeEach(async () => {
@@ -23,7 +23,7 @@ beforeEach(async () => {
       { id: 99, type: "private", first_name: "Other team" },
     ],
   });
-  api = new MemoryApi();
+  api = new MemoryKube();
   // Ada (42, by id) and @grace (by username) are admins; Bob (7) is in the group but not.
   api.put(makeRepository({ chats: ["42", "-1001"], when: ["failure"], admins: ["42", "@Grace"] }));
   const secret = makeRepository({ chats: ["99"], when: ["failure"] });

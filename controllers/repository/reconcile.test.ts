@@ -29,7 +29,7 @@ describe("repository reconcile", () => {
     const sink: BuildSink = {
       create: async (build) => {
         if (apiDown) throw new UnavailableError("the Kubernetes API is unavailable; try again");
-        return kube.deps().createBuild(build);
+        return kube.repositoryDeps().createBuild(build);
       },
     };
     const repository = () =>
@@ -59,12 +59,13 @@ describe("repository reconcile", () => {
         },
         ...spec,
       }),
+      { edit: true },
     );
   }
 
   test("registers the webhook once, with a finalizer, status and observedGeneration; again is a no-op", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     assert.deepEqual(await reconcile(KEY), { requeueAfter: 60_000 });
     await reconcile(KEY);
     await reconcile(KEY);
@@ -75,7 +76,7 @@ describe("repository reconcile", () => {
     assert.deepEqual(hooks[0]!.events, ["pull_request", "push"]);
     assert.equal(gh.requestsTo("POST", "/repos/{owner}/{repo}/hooks").length, 1);
     assert.equal(gh.requestsTo("PATCH", "/repos/{owner}/{repo}/hooks/{hook_id}").length, 0);
-    const repository = kube.get("default", "api");
+    const repository = kube.repository("api", "default");
     assert.deepEqual(repository.metadata.finalizers, [FINALIZERS.webhook]);
     assert.equal(repository.status?.hookID, hooks[0]!.id);
     assert.equal(repository.status?.observedGeneration, repository.metadata.generation);
@@ -89,17 +90,17 @@ describe("repository reconcile", () => {
 
   test("a restart (fresh reconciler) finds the existing hook by URL: never two", async () => {
     put();
-    await createReconciler(kube.deps())(KEY);
-    const repository = kube.get("default", "api");
+    await createReconciler(kube.repositoryDeps())(KEY);
+    const repository = kube.repository("api", "default");
     delete repository.status; // even without the recorded id
-    await createReconciler(kube.deps())(KEY);
+    await createReconciler(kube.repositoryDeps())(KEY);
     assert.equal(gh.hooks("acme", "api").length, 1);
   });
 
   test("status writes carry only this controller's fields: the announcer's status.telegram survives", async () => {
     put();
     const patches: Record<string, unknown>[] = [];
-    const deps = kube.deps();
+    const deps = kube.repositoryDeps();
     const reconcile = createReconciler({
       ...deps,
       patchStatus: (namespace, name, resourceVersion, status) => {
@@ -111,25 +112,26 @@ describe("repository reconcile", () => {
     const blockedChats = [
       { chat: "-100", reason: "Forbidden", generation: 1, since: "2026-11-22T00:00:00Z" },
     ];
-    const stored = kube.get("default", "api");
+    const stored = kube.repository("api", "default");
     stored.status = { ...stored.status, telegram: { blockedChats } };
     stored.metadata.generation = 2; // a spec edit: observedGeneration must follow
+    kube.put(stored);
     await reconcile(KEY);
     assert.equal(patches.length, 2);
     for (const patch of patches) assert.equal("telegram" in patch, false);
-    const repository = kube.get("default", "api");
+    const repository = kube.repository("api", "default");
     assert.equal(repository.status?.observedGeneration, 2);
     assert.deepEqual(repository.status?.telegram, { blockedChats });
   });
 
   test("a spec change (events) or a new secret updates the hook in place", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
     const id = gh.hooks("acme", "api")[0]!.id;
-    const current = kube.get("default", "api");
+    const current = kube.repository("api", "default");
     current.spec.webhook!.events = ["push"];
-    current.metadata.generation! += 1;
+    kube.put(current, { edit: true });
     await reconcile(KEY);
     assert.deepEqual(gh.hooks("acme", "api")[0]!.events, ["push"]);
     kube.secrets.get("default/gh")!.webhook = "rotated";
@@ -138,21 +140,25 @@ describe("repository reconcile", () => {
     assert.equal(hooks.length, 1);
     assert.equal(hooks[0]!.id, id);
     assert.equal(hooks[0]!.config.secret, "rotated");
-    assert.equal(kube.get("default", "api").status?.observedGeneration, current.metadata.generation);
+    assert.equal(
+      kube.repository("api", "default").status?.observedGeneration,
+      (current.metadata.generation ?? 0) + 1,
+    );
   });
 
   test("a bad token: WebhookReady=False, reason Unauthorized; a read-only token: Forbidden", async () => {
     put("bad");
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
-    let ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    let ready = kube.repository("api", "default").status?.conditions?.find((c) => c.type === "WebhookReady");
     assert.equal(ready?.status, "False");
     assert.equal(ready?.reason, "Unauthorized");
     assert.match(ready?.message ?? "", /401/);
-    const repository = kube.get("default", "api");
+    const repository = kube.repository("api", "default");
     repository.spec.tokenSecretRef = { name: "gh", key: "reader" };
+    kube.put(repository, { edit: true });
     await reconcile(KEY);
-    ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    ready = kube.repository("api", "default").status?.conditions?.find((c) => c.type === "WebhookReady");
     assert.equal(ready?.reason, "Forbidden");
     assert.equal(gh.hooks("acme", "api").length, 0);
   });
@@ -161,17 +167,19 @@ describe("repository reconcile", () => {
     put();
     gh.failNext({ method: "GET", path: /\/hooks$/, status: 403, retryAfter: 1 });
     gh.failNext({ method: "POST", path: /\/hooks$/, status: 429, retryAfter: 1 });
-    await createReconciler(kube.deps())(KEY);
+    await createReconciler(kube.repositoryDeps())(KEY);
     assert.equal(gh.hooks("acme", "api").length, 1);
     const statuses = gh.requests.filter((r) => /\/hooks$/.test(r.path)).map((r) => `${r.method} ${r.status}`);
     assert.deepEqual(statuses, ["GET 403", "GET 200", "POST 429", "POST 201"]);
-    assert.equal(kube.get("default", "api").status?.conditions?.[0]?.reason, "Registered");
+    assert.equal(kube.repository("api", "default").status?.conditions?.[0]?.reason, "Registered");
   });
 
   test("a missing token Secret key says so", async () => {
     put("nope");
-    await createReconciler(kube.deps())(KEY);
-    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    await createReconciler(kube.repositoryDeps())(KEY);
+    const ready = kube
+      .repository("api", "default")
+      .status?.conditions?.find((c) => c.type === "WebhookReady");
     assert.equal(ready?.reason, "TokenMissing");
   });
 
@@ -180,9 +188,11 @@ describe("repository reconcile", () => {
       github: { owner: "acme", name: "api", apiURL: gh.url },
     });
     delete repository.spec.webhook;
-    kube.put(repository);
-    await createReconciler(kube.deps())(KEY);
-    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    kube.put(repository, { edit: true });
+    await createReconciler(kube.repositoryDeps())(KEY);
+    const ready = kube
+      .repository("api", "default")
+      .status?.conditions?.find((c) => c.type === "WebhookReady");
     assert.equal(ready?.reason, "NotConfigured");
     assert.match(ready?.message ?? "", /created by hand/);
     assert.equal(gh.requests.length, 0);
@@ -191,25 +201,27 @@ describe("repository reconcile", () => {
   test("GitHub 5xx: the condition says so and reconcile throws (retried with backoff)", async () => {
     put();
     gh.failNext({ method: "GET", path: /\/hooks$/, status: 502 });
-    await assert.rejects(createReconciler(kube.deps())(KEY));
-    const ready = kube.get("default", "api").status?.conditions?.find((c) => c.type === "WebhookReady");
+    await assert.rejects(createReconciler(kube.repositoryDeps())(KEY));
+    const ready = kube
+      .repository("api", "default")
+      .status?.conditions?.find((c) => c.type === "WebhookReady");
     assert.equal(ready?.status, "Unknown");
     assert.equal(ready?.reason, "GitHubError");
   });
 
   test("deleting the Repository removes the hook exactly once, even when the first attempt fails", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
     assert.equal(gh.hooks("acme", "api").length, 1);
-    kube.delete("default", "api");
+    kube.delete("Repository", "default", "api");
     gh.failNext({ method: "DELETE", path: "/hooks/", status: 503 });
     await assert.rejects(reconcile(KEY));
     assert.equal(gh.hooks("acme", "api").length, 1);
-    assert.ok(kube.repositories.has("default/api"), "the finalizer holds the Repository");
+    assert.ok(kube.has("Repository", "default", "api"), "the finalizer holds the Repository");
     await reconcile(KEY);
     assert.equal(gh.hooks("acme", "api").length, 0);
-    assert.ok(!kube.repositories.has("default/api"), "finalizer removed, Repository gone");
+    assert.ok(!kube.has("Repository", "default", "api"), "finalizer removed, Repository gone");
     await reconcile(KEY);
     const deletes = gh.requestsTo("DELETE", "/repos/{owner}/{repo}/hooks/{hook_id}");
     assert.deepEqual(
@@ -220,30 +232,30 @@ describe("repository reconcile", () => {
 
   test("the hook is removed even when the token Secret went with the Repository", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
     kube.secrets.delete("default/gh");
-    kube.delete("default", "api");
+    kube.delete("Repository", "default", "api");
     await reconcile(KEY);
     assert.equal(gh.hooks("acme", "api").length, 0);
-    assert.ok(!kube.repositories.has("default/api"));
+    assert.ok(!kube.has("Repository", "default", "api"));
   });
 
   test("no push lost: a delivery failed with 503 is redelivered once, and makes its Build", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
     await gh.settled();
     apiDown = true;
     const { deliveries, commit } = await gh.push("acme", "api", "main", { message: "Fix" });
     assert.equal(deliveries[0]!.status_code, 503);
-    assert.equal(kube.builds.size, 0);
+    assert.equal(kube.list("Build").length, 0);
     apiDown = false;
     // Catch-up would also find the head; a long grace keeps this test about redelivery.
-    const redeliverOnly = createReconciler(kube.deps({ graceMs: 3_600_000 }));
+    const redeliverOnly = createReconciler(kube.repositoryDeps({ graceMs: 3_600_000 }));
     await redeliverOnly(KEY);
     await gh.settled();
-    const builds = [...kube.builds.values()];
+    const builds = kube.list("Build");
     assert.equal(builds.length, 1);
     assert.equal(builds[0]!.spec.revision.sha, commit.sha);
     assert.equal(builds[0]!.spec.trigger.deliveryID, deliveries[0]!.guid);
@@ -254,25 +266,27 @@ describe("repository reconcile", () => {
       gh.requestsTo("POST", "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts").length,
       1,
     );
-    assert.equal(kube.builds.size, 1);
+    assert.equal(kube.list("Build").length, 1);
   });
 
   test("no push lost: a push never delivered gets a catch-up Build, once", async () => {
     put();
-    const reconcile = createReconciler(kube.deps());
+    const reconcile = createReconciler(kube.repositoryDeps());
     await reconcile(KEY);
     const { commit } = await gh.push("acme", "api", "main", { message: "Silent push", deliver: false });
     await gh.push("acme", "api", "feature/x", { deliver: false });
-    kube.get("default", "api").spec.branches = ["main"];
+    const onlyMain = kube.repository("api", "default");
+    onlyMain.spec.branches = ["main"];
+    kube.put(onlyMain, { edit: true });
     await reconcile(KEY);
     await reconcile(KEY);
-    const builds = [...kube.builds.values()];
+    const builds = kube.list("Build");
     assert.equal(builds.length, 1);
     assert.equal(builds[0]!.spec.trigger.event, "catch-up");
     assert.equal(builds[0]!.spec.revision.sha, commit.sha);
     assert.equal(builds[0]!.spec.revision.message, "Silent push");
     // A second controller (another replica, a restart) names the same Build: AlreadyExists, no duplicate.
-    await createReconciler(kube.deps())(KEY);
-    assert.equal(kube.builds.size, 1);
+    await createReconciler(kube.repositoryDeps())(KEY);
+    assert.equal(kube.list("Build").length, 1);
   });
 });
