@@ -2,13 +2,13 @@
 // names, verified with its secret → parse → find the Repositories watching the payload's repository
 // (verified now when the URL named none) → decide (pure) → create the Build.
 import type { IncomingMessage } from "node:http";
+import { repositoryParam } from "../api/hook-url.ts";
 import type { Repository } from "../api/repository.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { HttpError } from "./http-error.ts";
 import { decodeBody, parsePayload } from "./parse-payload.ts";
 import { anyEvent } from "./payloads.ts";
 import { readBody } from "./read-body.ts";
-import { repositoryParam } from "./repository-param.ts";
 import { type Decision, routeEvent } from "./route-event.ts";
 import { isWellFormedSignature, verifySignature } from "./verify-signature.ts";
 

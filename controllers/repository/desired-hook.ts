@@ -1,8 +1,8 @@
 // Pure: the webhook a Repository asks for, and what to do about the hooks GitHub has. Kiln's hook is the
 // one whose URL is Kiln's; there is never more than one (extras are deleted).
 import { createHmac } from "node:crypto";
+import { REPOSITORY_PARAM } from "../../api/hook-url.ts";
 import type { Repository } from "../../api/repository.ts";
-import { REPOSITORY_PARAM } from "../../webhook/repository-param.ts";
 
 export interface DesiredHook {
   url: string;

@@ -1,5 +1,5 @@
-// The hook URL's `repository=<namespace>/<name>` parameter, set by the repository controller when it
-// registers a hook, read by the webhook server to pick the one Repository a delivery is for.
+// The hook URL Kiln registers carries `repository=<namespace>/<name>`: the contract between the repository
+// controller (which registers the hook) and the webhook server (which picks the one Repository a delivery is for).
 export const REPOSITORY_PARAM = "repository";
 
 export function repositoryParam(
