@@ -8,7 +8,7 @@ import { type KubeClient, resourcePath } from "../../lib/kube.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
 import { Controller } from "../../lib/runtime/controller.ts";
-import type { Informer } from "../../lib/runtime/informer.ts";
+import type { Informer, InformerEventType } from "../../lib/runtime/informer.ts";
 import { controllerOwnerKey, keyOf, type ObjectKey } from "../../lib/runtime/keys.ts";
 import { resourceInformer } from "../../lib/runtime/kube-source.ts";
 import type { ControllerConfig } from "../config.ts";
@@ -34,8 +34,29 @@ export interface BuildController {
   repositories: Informer<Repository>;
 }
 
-const keysOf = (builds: readonly Build[]): ObjectKey[] =>
-  builds.map((b) => ({ namespace: b.metadata.namespace!, name: b.metadata.name! }));
+const keysOf = (builds: readonly Build[]): ObjectKey[] => builds.flatMap((b) => keyOf(b) ?? []);
+
+/**
+ * The Builds to look at when one changes: itself; on a new one, the other unfinished builds of its branch
+ * (it may supersede them); when one finishes or goes, the queued ones (a slot is free). Not on every
+ * status write.
+ */
+export function buildEventKeys(
+  build: Build,
+  old: Build | undefined,
+  type: InformerEventType,
+  siblings: (b: Build) => readonly Build[],
+): ObjectKey[] {
+  const keys = keysOf([build]);
+  const branch = build.spec.revision.branch;
+  if (type === "add") {
+    if (branch !== undefined)
+      keys.push(...keysOf(siblings(build).filter((b) => b.spec.revision.branch === branch)));
+  } else if (type === "delete" || (isFinished(build.status?.phase) && !isFinished(old?.status?.phase))) {
+    keys.push(...keysOf(siblings(build).filter((b) => b.status?.podName === undefined)));
+  }
+  return keys;
+}
 
 export function createBuildController(options: BuildControllerOptions): BuildController {
   const { client, config, log } = options;
@@ -73,6 +94,8 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
     config: { ...config, identity: config.leaderElection.identity },
   });
 
+  const siblingsOf = (b: Build) =>
+    builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(b)).filter((x) => x !== b);
   const controller = new Controller({
     name: "build",
     log,
@@ -81,15 +104,7 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
     registry: options.registry,
     reconcile,
     watches: [
-      {
-        informer: builds,
-        // A new build may supersede older ones; a finished or deleted one frees a slot: look at the
-        // repository's other unfinished builds then, not on every status write.
-        keys: (b: Build) => {
-          const own = keyOf(b);
-          return own ? [own] : [];
-        },
-      },
+      { informer: builds, keys: (b: Build, old, type) => buildEventKeys(b, old, type, siblingsOf) },
       { informer: pods, keys: (p: V1Pod) => controllerOwnerKey(p, API_VERSION, "Build") },
       {
         informer: repositories,
@@ -101,22 +116,6 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
             : keysOf(builds.byIndex(ACTIVE_BY_REPOSITORY, `${r.metadata.namespace}/${r.metadata.name}`)),
       },
     ],
-  });
-  builds.on((type, build, old) => {
-    const siblings = () => builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build));
-    if (type === "add") {
-      // A new build may supersede older ones of its branch.
-      const branch = build.spec.revision.branch;
-      if (branch === undefined) return;
-      const same = siblings().filter((b) => b !== build && b.spec.revision.branch === branch);
-      for (const key of keysOf(same)) controller.enqueue(key);
-      return;
-    }
-    // A finished or deleted build frees a slot: the queued ones may start.
-    const freed = type === "delete" || (isFinished(build.status?.phase) && !isFinished(old?.status?.phase));
-    if (freed)
-      for (const key of keysOf(siblings().filter((b) => b.status?.podName === undefined)))
-        controller.enqueue(key);
   });
   return { controller, builds, pods, repositories };
 }

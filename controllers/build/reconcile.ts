@@ -1,6 +1,8 @@
-// The build controller's I/O shell: read from the caches, decide with the pure builders beside this file,
-// then act — create or adopt the pod, delete it when the build is over, write status last and only if
-// it changed. Safe to run again at any moment: every step is idempotent.
+// The build controller's I/O shell: read from the caches → decide (decide.ts, pure) → carry out the one
+// action → write the status once, last of the writes that record → Event and metrics of the transition →
+// history pruning. What creates (the pod) is done before the status that records it; what destroys (the
+// pod, a revival's old pod) after, so a status write refused as stale (409) destroys nothing. Safe to run
+// again at any moment: every step is idempotent.
 import type { V1Pod } from "@kubernetes/client-node";
 import { type Build, isFinished } from "../../api/build.ts";
 import type { Repository } from "../../api/repository.ts";
@@ -11,17 +13,20 @@ import type { Clock } from "../../lib/runtime/clock.ts";
 import type { Reconciler } from "../../lib/runtime/controller.ts";
 import { TerminalError } from "../../lib/runtime/errors.ts";
 import type { Informer } from "../../lib/runtime/informer.ts";
-import type { BuildPodConfig } from "./build-pod.ts";
-import { buildStatus, finish, owned, type StatusLimits } from "./build-status.ts";
+import { decide } from "./decide.ts";
+import type { DecideConfig, DecideInput } from "./decision.ts";
+import { InFlight } from "./in-flight.ts";
 import { ACTIVE_BY_REPOSITORY, repositoryIndexKey } from "./indexes.ts";
-import { buildPath, ownedBy, podPath } from "./kube-paths.ts";
+import { buildPath, podPath } from "./kube-paths.ts";
 import type { ParsedManifest } from "./manifest-source.ts";
 import type { BuildMetrics } from "./metrics.ts";
 import { podName } from "./names.ts";
-import { PodStarter } from "./pod-starter.ts";
-import { supersededBy } from "./queueing.ts";
-import { REVIVALS_ANNOTATION, REVIVING, revivals, revive } from "./revive.ts";
-import { statusWriter } from "./status-writer.ts";
+import { owned } from "./owned-status.ts";
+import { podStarter } from "./pod-start.ts";
+import { pruneHistory } from "./prune-history.ts";
+import { REVIVALS_ANNOTATION, REVIVING } from "./revive.ts";
+import { writeStatus } from "./status-writer.ts";
+import { recordTransition } from "./transition-effects.ts";
 
 export interface BuildReconcilerDeps {
   client: KubeClient;
@@ -29,97 +34,84 @@ export interface BuildReconcilerDeps {
   repositories: Informer<Repository>;
   pods: Informer<V1Pod>;
   manifests: { read(repository: Repository, sha: string): Promise<ParsedManifest> };
-  config: BuildPodConfig & StatusLimits & { identity: string; maxRevivals: number };
+  config: DecideConfig & { identity: string };
   clock: Clock;
   log: Logger;
   metrics: BuildMetrics;
 }
 
+const notFound = (err: unknown) => {
+  if (!isNotFound(err)) throw err;
+  return undefined;
+};
+
 export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
   const { client, builds, repositories, pods, clock, config, log } = deps;
-  const writeStatus = statusWriter({ ...deps, identity: config.identity });
-  const starter = new PodStarter({ ...deps, writeStatus });
-  const { starting, createdPods } = starter;
-  const start = starter.start.bind(starter);
+  const inFlight = new InFlight();
+  const start = podStarter(deps, inFlight);
+  const keyOf = (b: Build) => `${b.metadata.namespace}/${b.metadata.name}`;
+  const holdsSlot = (b: Build) =>
+    b.status?.podName !== undefined ||
+    inFlight.isStarting(keyOf(b)) ||
+    pods.get(b.metadata.namespace!, podName(b.metadata.name!)) !== undefined;
+
+  /** The Build's pod when the cache lacks it: our own create the cache has not shown, else the API's word. */
+  async function uncachedPod(build: Build, key: string): Promise<V1Pod | undefined> {
+    const recorded = build.status?.podName;
+    if (!recorded) return undefined;
+    // A revived build's remembered pod is the old one.
+    const mine = build.status?.reason === REVIVING ? undefined : inFlight.pod(key);
+    return mine ?? client.get<V1Pod>(podPath(build.metadata.namespace!, recorded)).catch(notFound);
+  }
 
   async function deletePod(pod: V1Pod): Promise<void> {
-    if (pod.metadata?.deletionTimestamp) return;
-    await client
-      .delete(podPath(pod.metadata!.namespace!, pod.metadata!.name), { uid: pod.metadata?.uid })
-      .catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
+    const path = podPath(pod.metadata!.namespace!, pod.metadata!.name);
+    await client.delete(path, { uid: pod.metadata?.uid }).catch(notFound);
   }
 
   return async ({ namespace, name }) => {
     const key = `${namespace}/${name}`;
     const build = builds.get(namespace, name);
-    if (!build || build.metadata.deletionTimestamp) {
-      starter.forget(key);
-      return;
-    }
-    if (build.status?.podName) starting.delete(key);
+    if (!build || build.metadata.deletionTimestamp) return inFlight.forget(key);
+    const cached = pods.get(namespace, podName(name));
+    inFlight.settle(key, build, cached);
+    const repository = repositories.get(namespace, build.spec.repository);
+    const input: DecideInput = {
+      build,
+      pod: cached ?? (await uncachedPod(build, key)),
+      siblings: builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build)),
+      repository,
+      now: clock.now(),
+      config,
+      holdsSlot,
+    };
+    let decision = decide(input);
+    let failure: unknown;
+    const { kind } = decision.action;
+    if (kind === "readManifest" || kind === "createPod")
+      ({ decision, failure } = await start(input, decision, key));
     const before = owned(build.status);
-    let pod = pods.get(namespace, podName(name));
-    if (pod) createdPods.delete(key);
-    if (isFinished(before.phase)) {
-      starter.forget(key);
-      const stopped =
-        before.phase === "Cancelled" || before.phase === "TimedOut" || before.phase === "Errored";
-      const podDone = pod?.status?.phase === "Succeeded" || pod?.status?.phase === "Failed";
-      if (pod && stopped && !podDone && ownedBy(pod, build)) await deletePod(pod);
-      return;
-    }
-    if (pod && !ownedBy(pod, build)) {
-      const message = `a pod named ${pod.metadata?.name} exists that this Build does not own`;
-      await writeStatus(build, before, finish(build, "Errored", "PodConflict", message, clock.now()));
-      throw new TerminalError("PodConflict", message);
-    }
-    // The pod cache may lag behind our own create: ask the API before calling a pod lost.
-    if (!pod && build.status?.podName && build.status.reason !== REVIVING) pod = createdPods.get(key);
-    if (!pod && build.status?.podName) {
-      pod = await client.get<V1Pod>(podPath(namespace, build.status.podName)).catch((err) => {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      });
-    }
-    const repo = repositories.get(namespace, build.spec.repository);
-    let decision = buildStatus(build, pod, clock.now(), config);
-    if (!isFinished(decision.status.phase) && repo) {
-      const newer = supersededBy(
-        build,
-        builds.byIndex(ACTIVE_BY_REPOSITORY, repositoryIndexKey(build)),
-        repo,
-      );
-      if (newer) {
-        const message = `superseded by ${newer.metadata.name}, a newer build of branch ${build.spec.revision.branch}`;
-        decision = {
-          status: finish(build, "Cancelled", "Superseded", message, clock.now()),
-          deletePod: true,
-        };
-      }
-    }
-    const revived = revive(build, decision.status, config.maxRevivals);
-    if (revived) {
-      await writeStatus(build, before, revived);
+    const { status, action } = decision;
+    const written = await writeStatus(client, build, before, status);
+    if (action.kind === "deletePod") await deletePod(action.pod);
+    if (action.kind === "revive") {
       // After the status (which carries the resourceVersion check): a crash in between costs one extra
       // revival at most, never a lost count that would allow endless ones.
-      const count = String(revivals(build) + 1);
-      await client.mergePatch(buildPath(build), {
-        metadata: { annotations: { [REVIVALS_ANNOTATION]: count } },
-      });
-      createdPods.delete(key);
-      if (pod) await deletePod(pod);
-      log.info({ revival: count, reason: decision.status.reason }, "reviving build with a new pod");
-      return { requeueAfter: 500 };
+      const annotations = { [REVIVALS_ANNOTATION]: String(action.revivals) };
+      await client.mergePatch(buildPath(build), { metadata: { annotations } });
+      inFlight.forget(key);
+      if (action.pod) await deletePod(action.pod);
+      log.info({ revival: action.revivals, message: status.message }, "reviving build with a new pod");
     }
-    const reviving = build.status?.reason === REVIVING;
-    if (!pod && !isFinished(decision.status.phase) && (!build.status?.podName || reviving)) {
-      decision = await start(build, repo, key);
+    if (written) {
+      const now = clock.now();
+      recordTransition({ ...deps, identity: config.identity }, build, before, status, now);
+      if (repository && isFinished(status.phase) && !isFinished(before.phase))
+        await pruneHistory(deps, { ...build, status: { ...build.status, ...status } }, repository);
     }
-    // Status first: the decision is recorded (or refused as stale) before the pod goes.
-    await writeStatus(build, before, decision.status);
-    if (decision.deletePod && pod) await deletePod(pod);
+    if (isFinished(status.phase)) inFlight.forget(key);
+    if (decision.terminal) throw new TerminalError(status.reason ?? "Terminal", status.message ?? "");
+    if (decision.retry) throw failure ?? new Error(status.message);
     return decision.requeueAfterMs === undefined ? undefined : { requeueAfter: decision.requeueAfterMs };
   };
 }

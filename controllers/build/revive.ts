@@ -3,7 +3,7 @@
 // restart of the controller does not reset the count.
 import type { Build } from "../../api/build.ts";
 import { GROUP } from "../../api/group.ts";
-import type { OwnedStatus } from "./build-status.ts";
+import type { OwnedStatus } from "./owned-status.ts";
 
 export const REVIVALS_ANNOTATION = `${GROUP}/revivals`;
 export const REVIVING = "Reviving";

@@ -1,108 +1,28 @@
-// The Build's phase as a pure function of the Build (spec, the agent's step records, what the controller
-// recorded before) and its pod. The agent writes only status.steps; everything here is the controller's.
-// Infrastructure trouble (eviction, OOM, a lost pod, containers that never start, image pulls,
-// unschedulable) is Errored, never Succeeded; a step that fails is Failed, naming the step.
+// What the pod (and the agent's step records) say of a Build still under way, as a pure function: the
+// phase it shows, whether the pod should go, and when to look again. Infrastructure trouble (eviction, OOM,
+// a lost pod, containers that never start, image pulls, unschedulable) is Errored, never Succeeded; a step
+// that fails is Failed, naming the step. decide.ts calls this once the Build's own rules (cancel, timeout,
+// revival) have had their say.
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
-import { type Build, type BuildPhase, type BuildStatus, isFinished } from "../../api/build.ts";
+import type { Build, BuildPhase } from "../../api/build.ts";
 import { formatDuration } from "../../api/duration.ts";
-import { ANNOTATIONS } from "../../api/group.ts";
 import { CONTAINERS, EXIT, MANIFEST_STEP } from "../../api/pod-protocol.ts";
-import { timeoutSeconds } from "./build-pod.ts";
-import { REVIVING } from "./revive.ts";
-
-/** The part of status the controller owns (never steps or reported). */
-export type OwnedStatus = Pick<
-  BuildStatus,
-  | "phase"
-  | "reason"
-  | "message"
-  | "podName"
-  | "startTime"
-  | "completionTime"
-  | "duration"
-  | "observedGeneration"
->;
-
-export const OWNED_FIELDS = [
-  "phase",
-  "reason",
-  "message",
-  "podName",
-  "startTime",
-  "completionTime",
-  "duration",
-  "observedGeneration",
-] as const satisfies readonly (keyof OwnedStatus)[];
+import { finish, type OwnedStatus, owned, progress } from "./owned-status.ts";
 
 export interface StatusLimits {
   unschedulableTimeoutMs: number;
   startTimeoutMs: number;
 }
 
-export interface StatusDecision {
+export interface PodVerdict {
   status: OwnedStatus;
-  /** Stop the pod: the build is over but its pod may still run (cancel, timeout, infrastructure error). */
+  /** Stop the pod: the build is over but its pod may still run. */
   deletePod: boolean;
-  /** Look again after this long: a timeout or limit falls due then. */
+  /** Look again after this long: a limit falls due then. */
   requeueAfterMs?: number;
 }
 
-const MAX_MESSAGE = 1000;
-
-export function owned(status: BuildStatus | undefined): OwnedStatus {
-  const out: OwnedStatus = {};
-  for (const field of OWNED_FIELDS) {
-    if (status?.[field] !== undefined) (out as Record<string, unknown>)[field] = status[field];
-  }
-  return out;
-}
-
-export function cancelRequested(build: Build): "spec" | "annotation" | undefined {
-  if (build.spec.cancel) return "spec";
-  const annotation = build.metadata.annotations?.[ANNOTATIONS.cancel];
-  if (annotation !== undefined && annotation !== "false") return "annotation";
-  return undefined;
-}
-
-function clip(text: string): string {
-  const t = text.trim();
-  return t.length > MAX_MESSAGE ? `${t.slice(0, MAX_MESSAGE - 1)}…` : t;
-}
-
-/** Finishes the build: phase, reason, message, completion time and duration. */
-export function finish(
-  build: Build,
-  phase: BuildPhase,
-  reason: string,
-  message: string,
-  now: number,
-): OwnedStatus {
-  const current = owned(build.status);
-  const start = Date.parse(
-    current.startTime ?? build.metadata.creationTimestamp ?? new Date(now).toISOString(),
-  );
-  return {
-    ...current,
-    phase,
-    reason,
-    message: clip(message),
-    completionTime: new Date(now).toISOString(),
-    duration: formatDuration(Math.max(0, now - start)),
-    observedGeneration: build.metadata.generation,
-  };
-}
-
-function progress(build: Build, phase: BuildPhase, reason: string, message: string): OwnedStatus {
-  return {
-    ...owned(build.status),
-    phase,
-    reason,
-    message: clip(message),
-    observedGeneration: build.metadata.generation,
-  };
-}
-
-function podDone(pod: V1Pod): boolean {
+export function podDone(pod: V1Pod): boolean {
   return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 
@@ -128,9 +48,9 @@ function terminated(statuses: V1ContainerStatus[], name: string) {
   return statuses.find((s) => s.name === name)?.state?.terminated;
 }
 
-function podFailed(build: Build, pod: V1Pod, now: number): StatusDecision {
+function podFailed(build: Build, pod: V1Pod, now: number): PodVerdict {
   const statuses = allStatuses(pod);
-  const done = (phase: BuildPhase, reason: string, message: string, deletePod = false): StatusDecision => ({
+  const done = (phase: BuildPhase, reason: string, message: string, deletePod = false): PodVerdict => ({
     status: finish(build, phase, reason, message, now),
     deletePod,
   });
@@ -166,7 +86,7 @@ function podFailed(build: Build, pod: V1Pod, now: number): StatusDecision {
 const FATAL_WAITING = new Set(["InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
 const PULLING = new Set(["ErrImagePull", "ImagePullBackOff"]);
 
-function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits): StatusDecision {
+function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits): PodVerdict {
   const created = Date.parse(pod.metadata?.creationTimestamp as unknown as string);
   const age = Number.isNaN(created) ? 0 : now - created;
   const scheduled = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
@@ -258,7 +178,7 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
   };
 }
 
-function podRunning(build: Build, pod: V1Pod, now: number): StatusDecision {
+function podRunning(build: Build, pod: V1Pod, now: number): PodVerdict {
   const statuses = allStatuses(pod);
   const oom = statuses.find(
     (s) => s.state?.terminated?.reason === "OOMKilled" || s.lastState?.terminated?.reason === "OOMKilled",
@@ -288,46 +208,14 @@ function podRunning(build: Build, pod: V1Pod, now: number): StatusDecision {
   return { status: progress(build, "Running", "Running", message), deletePod: false };
 }
 
-/** What the Build's status should be now, given its pod (undefined: there is none). */
-export function buildStatus(
+/** What the pod says of the build (undefined: it has none, or none any more). */
+export function podStatus(
   build: Build,
   pod: V1Pod | undefined,
   now: number,
   limits: StatusLimits,
-): StatusDecision {
+): PodVerdict {
   const phase = build.status?.phase;
-  if (isFinished(phase)) return { status: owned(build.status), deletePod: false };
-  const cancel = cancelRequested(build);
-  if (cancel) {
-    const how = cancel === "spec" ? "spec.cancel" : `the ${ANNOTATIONS.cancel} annotation`;
-    return { status: finish(build, "Cancelled", "Cancelled", `cancelled by ${how}`, now), deletePod: true };
-  }
-  const startTime = build.status?.startTime ? Date.parse(build.status.startTime) : undefined;
-  let deadlineLeft: number | undefined;
-  if (startTime !== undefined) {
-    deadlineLeft = startTime + timeoutSeconds(build) * 1000 - now;
-    if (deadlineLeft <= 0) {
-      return {
-        status: finish(
-          build,
-          "TimedOut",
-          "TimedOut",
-          `the build ran longer than its timeout (${build.spec.timeout})`,
-          now,
-        ),
-        deletePod: true,
-      };
-    }
-  }
-  if (build.status?.reason === REVIVING && (!pod || pod.metadata?.deletionTimestamp || podDone(pod))) {
-    // The old pod is on its way out; the reconciler starts the new one once it is gone.
-    return {
-      status: owned(build.status),
-      deletePod: pod !== undefined && !pod.metadata?.deletionTimestamp,
-      requeueAfterMs: 500,
-    };
-  }
-  let decision: StatusDecision;
   if (!pod) {
     if (build.status?.podName && (phase === "Pending" || phase === "Running" || phase === "Paused")) {
       return {
@@ -335,19 +223,21 @@ export function buildStatus(
         deletePod: false,
       };
     }
-    decision = { status: owned(build.status), deletePod: false };
-  } else if (pod.metadata?.deletionTimestamp) {
-    decision = {
+    return { status: owned(build.status), deletePod: false };
+  }
+  let verdict: PodVerdict;
+  if (pod.metadata?.deletionTimestamp) {
+    verdict = {
       status: progress(build, phase ?? "Pending", "PodTerminating", "the build pod is being deleted"),
       deletePod: false,
     };
   } else {
     switch (pod.status?.phase) {
-      case "Succeeded": {
-        const failure = stepFailure(build, now);
-        decision = {
+      case "Succeeded":
+        verdict = {
+          // The pod's exit says nothing of the steps: a failed step stays a failure.
           status:
-            failure ??
+            stepFailure(build, now) ??
             finish(
               build,
               "Succeeded",
@@ -358,63 +248,30 @@ export function buildStatus(
           deletePod: false,
         };
         break;
-      }
       case "Failed":
-        decision = podFailed(build, pod, now);
+        verdict = podFailed(build, pod, now);
         break;
       case "Running":
-        decision = podRunning(build, pod, now);
+        verdict = podRunning(build, pod, now);
         break;
       case "Unknown":
-        decision = {
+        verdict = {
           status: progress(build, phase ?? "Pending", "PodUnknown", "the pod's node is not reporting"),
           deletePod: false,
         };
         break;
       default:
-        decision = podPending(build, pod, now, limits);
+        verdict = podPending(build, pod, now, limits);
     }
   }
-  if (pod && !decision.status.podName) {
-    // An adopted pod (created by a controller that died before recording it).
+  if (!verdict.status.podName) {
+    // A pod just created, or adopted (created by a controller that died before recording it).
     const created = pod.metadata?.creationTimestamp as unknown as string | undefined;
-    decision.status = {
-      ...decision.status,
+    verdict.status = {
+      ...verdict.status,
       podName: pod.metadata?.name,
-      startTime: decision.status.startTime ?? created ?? new Date(now).toISOString(),
+      startTime: verdict.status.startTime ?? created ?? new Date(now).toISOString(),
     };
   }
-  if (deadlineLeft !== undefined && !isFinished(decision.status.phase)) {
-    decision.requeueAfterMs = Math.min(decision.requeueAfterMs ?? Number.POSITIVE_INFINITY, deadlineLeft);
-  }
-  return decision;
-}
-
-export interface TransitionEvent {
-  type: "Normal" | "Warning";
-  reason: string;
-  message: string;
-}
-
-/** The Kubernetes Event for a phase change, if the phase changed. */
-export function transitionEvent(before: OwnedStatus, after: OwnedStatus): TransitionEvent | undefined {
-  if (before.phase === after.phase || after.phase === undefined) return undefined;
-  // Pending follows every start within milliseconds; the Events worth a line in `kubectl describe`
-  // are waiting (Queued), running, pausing and the end.
-  if (after.phase === "Pending") return undefined;
-  const warning = after.phase === "Failed" || after.phase === "Errored" || after.phase === "TimedOut";
-  return {
-    type: warning ? "Warning" : "Normal",
-    reason:
-      after.phase === after.reason || !after.reason
-        ? after.phase
-        : `${after.phase}${after.reason === "StepFailed" ? "" : ""}`,
-    message:
-      `${before.phase ?? "New"} → ${after.phase}${after.reason && after.reason !== after.phase ? ` (${after.reason})` : ""}: ${after.message ?? ""}`.trim(),
-  };
-}
-
-/** Whether two owned statuses differ in any field. */
-export function statusChanged(a: OwnedStatus, b: OwnedStatus): boolean {
-  return OWNED_FIELDS.some((f) => a[f] !== b[f]);
+  return verdict;
 }
