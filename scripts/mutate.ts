@@ -5,7 +5,7 @@
 // Not in CI: minutes of CPU, and a survivor is a question for a person, not a red build.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { MutantResult, PartialStrykerOptions } from "@stryker-mutator/api/core";
 import { Stryker } from "@stryker-mutator/core";
@@ -20,6 +20,8 @@ export interface ModuleScore {
   survived: number;
   noCoverage: number;
   errors: number;
+  /** Mutants in code that only logs (stryker-ignore-logging.ts): not made, not counted. */
+  ignored: number;
   /** Detected (killed or timed out) of all valid mutants, in percent; errors do not count either way. */
   score: number;
 }
@@ -34,6 +36,7 @@ export function scoreByModule(results: readonly MutantResult[]): ModuleScore[] {
       survived: 0,
       noCoverage: 0,
       errors: 0,
+      ignored: 0,
       score: 0,
     };
     if (mutant.status === "Killed") row.killed++;
@@ -41,6 +44,7 @@ export function scoreByModule(results: readonly MutantResult[]): ModuleScore[] {
     else if (mutant.status === "Survived") row.survived++;
     else if (mutant.status === "NoCoverage") row.noCoverage++;
     else if (mutant.status === "CompileError" || mutant.status === "RuntimeError") row.errors++;
+    else if (mutant.status === "Ignored") row.ignored++;
     byFile.set(row.file, row);
   }
   for (const row of byFile.values()) {
@@ -73,6 +77,8 @@ function strykerOptions(group: MutationGroup, concurrency: number): PartialStryk
     // tsconfig.json: Stryker rewrites it through TypeScript's JS API, which TypeScript 7 does not have, and
     // Node's type stripping does not read it. .tools: kubectl and helm binaries no test here needs.
     ignorePatterns: ["/tsconfig.json", "/.tools"],
+    plugins: ["@stryker-mutator/*", resolve(import.meta.dirname, "stryker-ignore-logging.ts")],
+    ignorers: ["logging"],
     reporters: ["clear-text", "progress-append-only"],
     allowConsoleColors: process.stdout.isTTY === true,
     clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
@@ -82,12 +88,12 @@ function strykerOptions(group: MutationGroup, concurrency: number): PartialStryk
 
 function table(rows: readonly (ModuleScore & { group: string })[]): string {
   const lines = [
-    "| group | module | score | killed | timeout | survived | no coverage | errors |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| group | module | score | killed | timeout | survived | no coverage | errors | logging (ignored) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.group} | ${r.file} | ${r.score.toFixed(1)}% | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.errors} |`,
+      `| ${r.group} | ${r.file} | ${r.score.toFixed(1)}% | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.errors} | ${r.ignored} |`,
     );
   }
   return lines.join("\n");
