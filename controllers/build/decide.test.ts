@@ -89,6 +89,19 @@ interface Row {
   check?: (d: ReturnType<typeof decide>) => void;
 }
 
+const unschedulable = pod({
+  phase: "Pending",
+  conditions: [
+    {
+      type: "PodScheduled",
+      status: "False",
+      reason: "Unschedulable",
+      message: "0/3 nodes",
+      lastTransitionTime: iso(0) as unknown as Date,
+    },
+  ],
+});
+
 const steps = (...s: NonNullable<Build["status"]>["steps"] & object) => s;
 
 const podRows: Row[] = [
@@ -103,18 +116,7 @@ const podRows: Row[] = [
   {
     name: "unschedulable for a while: still Pending",
     build: sampleBuild({ status: pending }),
-    pod: pod({
-      phase: "Pending",
-      conditions: [
-        {
-          type: "PodScheduled",
-          status: "False",
-          reason: "Unschedulable",
-          message: "0/3 nodes",
-          lastTransitionTime: iso(0) as unknown as Date,
-        },
-      ],
-    }),
+    pod: unschedulable,
     now: at(60),
     phase: "Pending",
     reason: "Unschedulable",
@@ -122,18 +124,7 @@ const podRows: Row[] = [
   {
     name: "unschedulable past the limit: Errored, pod deleted",
     build: sampleBuild({ status: pending }),
-    pod: pod({
-      phase: "Pending",
-      conditions: [
-        {
-          type: "PodScheduled",
-          status: "False",
-          reason: "Unschedulable",
-          message: "0/3 nodes",
-          lastTransitionTime: iso(0) as unknown as Date,
-        },
-      ],
-    }),
+    pod: unschedulable,
     now: at(301),
     phase: "Errored",
     reason: "Unschedulable",

@@ -86,6 +86,17 @@ function podFailed(build: Build, pod: V1Pod, now: number): PodVerdict {
 const FATAL_WAITING = new Set(["InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
 const PULLING = new Set(["ErrImagePull", "ImagePullBackOff"]);
 
+/** An infrastructure failure while the pod is not running yet (or any more): Errored, the pod stopped. */
+function errored(build: Build, reason: string, message: string, now: number): PodVerdict {
+  return { status: finish(build, "Errored", reason, message, now), deletePod: true };
+}
+
+/** Still Pending, saying why; look again when the limit that applies falls due. */
+function pendingFor(build: Build, reason: string, message: string, requeueAfterMs?: number): PodVerdict {
+  const status = progress(build, "Pending", reason, message);
+  return { status, deletePod: false, ...(requeueAfterMs !== undefined && { requeueAfterMs }) };
+}
+
 function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits): PodVerdict {
   const created = Date.parse(pod.metadata?.creationTimestamp as unknown as string);
   const age = Number.isNaN(created) ? 0 : now - created;
@@ -93,89 +104,49 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
   if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
     const since = Date.parse((scheduled.lastTransitionTime as unknown as string) ?? "") || created || now;
     const left = since + limits.unschedulableTimeoutMs - now;
-    if (left <= 0) {
-      return {
-        status: finish(
-          build,
-          "Errored",
-          "Unschedulable",
-          `no node could run the pod: ${scheduled.message ?? ""}`,
-          now,
-        ),
-        deletePod: true,
-      };
-    }
-    return {
-      status: progress(build, "Pending", "Unschedulable", `waiting for a node: ${scheduled.message ?? ""}`),
-      deletePod: false,
-      requeueAfterMs: left,
-    };
+    const why = scheduled.message ?? "";
+    if (left <= 0) return errored(build, "Unschedulable", `no node could run the pod: ${why}`, now);
+    return pendingFor(build, "Unschedulable", `waiting for a node: ${why}`, left);
   }
   const statuses = allStatuses(pod);
   for (const s of statuses) {
     const waiting = s.state?.waiting;
-    if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
-      return {
-        status: finish(
-          build,
-          "Errored",
-          waiting.reason,
-          `container "${s.name}": ${waiting.message ?? waiting.reason}`,
-          now,
-        ),
-        deletePod: true,
-      };
-    }
+    if (waiting?.reason && FATAL_WAITING.has(waiting.reason))
+      return errored(
+        build,
+        waiting.reason,
+        `container "${s.name}": ${waiting.message ?? waiting.reason}`,
+        now,
+      );
   }
   const left = limits.startTimeoutMs - age;
   const pulling = statuses.find((s) => s.state?.waiting?.reason && PULLING.has(s.state.waiting.reason));
   if (pulling) {
-    if (left <= 0) {
-      return {
-        status: finish(
-          build,
-          "Errored",
-          "ImagePullFailed",
-          `container "${pulling.name}": ${pulling.state?.waiting?.message ?? "image pull failed"}`,
-          now,
-        ),
-        deletePod: true,
-      };
-    }
-    return {
-      status: progress(
+    const waiting = pulling.state!.waiting!;
+    if (left <= 0)
+      return errored(
         build,
-        "Pending",
-        pulling.state!.waiting!.reason!,
-        `pulling the image of "${pulling.name}" failed, retrying`,
-      ),
-      deletePod: false,
-      requeueAfterMs: left,
-    };
+        "ImagePullFailed",
+        `container "${pulling.name}": ${waiting.message ?? "image pull failed"}`,
+        now,
+      );
+    return pendingFor(
+      build,
+      waiting.reason!,
+      `pulling the image of "${pulling.name}" failed, retrying`,
+      left,
+    );
   }
   const started = statuses.some((s) => s.state?.running || s.state?.terminated);
-  if (!started && left <= 0) {
-    return {
-      status: finish(
-        build,
-        "Errored",
-        "StartTimeout",
-        `no container started within ${formatDuration(limits.startTimeoutMs)}`,
-        now,
-      ),
-      deletePod: true,
-    };
-  }
-  return {
-    status: progress(
+  if (started) return pendingFor(build, "PodPending", "preparing the workspace");
+  if (left <= 0)
+    return errored(
       build,
-      "Pending",
-      "PodPending",
-      started ? "preparing the workspace" : "waiting for the pod to start",
-    ),
-    deletePod: false,
-    requeueAfterMs: started ? undefined : left,
-  };
+      "StartTimeout",
+      `no container started within ${formatDuration(limits.startTimeoutMs)}`,
+      now,
+    );
+  return pendingFor(build, "PodPending", "waiting for the pod to start", left);
 }
 
 function podRunning(build: Build, pod: V1Pod, now: number): PodVerdict {
@@ -183,18 +154,8 @@ function podRunning(build: Build, pod: V1Pod, now: number): PodVerdict {
   const oom = statuses.find(
     (s) => s.state?.terminated?.reason === "OOMKilled" || s.lastState?.terminated?.reason === "OOMKilled",
   );
-  if (oom) {
-    return {
-      status: finish(
-        build,
-        "Errored",
-        "OOMKilled",
-        `container "${oom.name}" ran out of memory and was killed`,
-        now,
-      ),
-      deletePod: true,
-    };
-  }
+  if (oom)
+    return errored(build, "OOMKilled", `container "${oom.name}" ran out of memory and was killed`, now);
   const steps = build.status?.steps ?? [];
   const paused = steps.find((s) => s.phase === "Paused");
   if (paused)

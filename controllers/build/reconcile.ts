@@ -58,7 +58,8 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
   /** The Build's pod when the cache lacks it: our own create the cache has not shown, else the API's word. */
   async function uncachedPod(build: Build, key: string): Promise<V1Pod | undefined> {
     const recorded = build.status?.podName;
-    if (!recorded) return undefined;
+    // A finished build needs no lost pod found: only one the cache shows may still need stopping.
+    if (!recorded || isFinished(build.status?.phase)) return undefined;
     // A revived build's remembered pod is the old one.
     const mine = build.status?.reason === REVIVING ? undefined : inFlight.pod(key);
     return mine ?? client.get<V1Pod>(podPath(build.metadata.namespace!, recorded)).catch(notFound);
