@@ -130,7 +130,7 @@ describe("Kiln's build pod in a namespace labelled as manifests/base/namespace.y
     assert.deepEqual(result.warnings, [`would violate PodSecurity "restricted:latest": ${ROOT_BUILD}`]);
   });
 
-  test("refused where restricted is enforced, in the words pod-starter.ts looks for", async () => {
+  test("refused where restricted is enforced, in the words start-decision.ts looks for", async () => {
     await namespaceWith("strict", { "pod-security.kubernetes.io/enforce": "restricted" });
     assert.throws(
       () => create("strict"),
