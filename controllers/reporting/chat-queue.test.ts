@@ -16,10 +16,15 @@ interface Harness {
   queue: ChatQueue<string>;
   sends: { at: number; chat: string; text: string }[];
   events: string[];
+  /** When each begin() was called. */
+  begins: number[];
   finished: { chat: string; items: readonly string[]; outcome: Settled }[];
   delays: { chat: string; items: readonly string[]; delay: Delay }[];
   reachability: string[];
-  script: SendOutcome[];
+  /** Answers in order; an Error is thrown by the sender instead. */
+  script: (SendOutcome | Error)[];
+  /** While set, a send waits for it (the request is in flight). */
+  gate?: Promise<void>;
   settledElsewhere: Set<string>;
   /** begin() throws while this is above 0 (the API server is away), counting down. */
   failBegins: number;
@@ -33,8 +38,14 @@ function harness(
     digestThreshold?: number;
     perChatIntervalMs?: number;
     globalPerSecond?: number;
+    maxDigest?: number;
+    unreachableAfterMs?: number;
     staleAfterMs?: number;
     solo?: (item: string) => boolean;
+    /** Transient failures a previous process recorded, per item. */
+    failures?: Record<string, number>;
+    /** Only the hooks a queue cannot do without, and no registry. */
+    bare?: boolean;
   } = {},
 ): Harness {
   const clock = new FakeClock(START);
@@ -43,6 +54,7 @@ function harness(
     clock,
     sends: [],
     events: [],
+    begins: [],
     finished: [],
     delays: [],
     reachability: [],
@@ -52,24 +64,28 @@ function harness(
     registry,
     queue: undefined as never,
   };
-  const { staleAfterMs, solo, ...limits } = options;
+  const { staleAfterMs, solo, failures, bare, ...limits } = options;
   let id = 1;
   h.queue = new ChatQueue<string>({
     clock,
     log: silentLogger(),
-    registry,
+    ...(bare ? {} : { registry }),
     ...limits,
     sender: {
       send: async (chat, message: ChatMessage) => {
         h.sends.push({ at: clock.now(), chat, text: message.text });
         h.events.push(`send ${chat} ${message.text}`);
-        return h.script.shift() ?? { kind: "sent", messageID: id++ };
+        await h.gate;
+        const answer = h.script.shift() ?? { kind: "sent", messageID: id++ };
+        if (answer instanceof Error) throw answer;
+        return answer;
       },
     },
     hooks: {
       render: (items) => ({ html: items.join("+"), text: items.join("+") }),
       begin: async (chat, items) => {
         h.events.push(`begin ${chat} ${items.join("+")}`);
+        h.begins.push(clock.now());
         if (h.failBegins > 0) {
           h.failBegins--;
           throw new Error("the API server is not answering");
@@ -83,11 +99,20 @@ function harness(
       delayed: async (chat, items, delay) => {
         h.delays.push({ chat, items, delay });
       },
-      reachability: (chat, unreachable) => {
-        h.reachability.push(unreachable ? `${chat} unreachable: ${unreachable.answer}` : `${chat} reachable`);
-      },
+      ...(bare
+        ? {}
+        : {
+            reachability: (chat: string, unreachable: { sinceMs: number; answer: string } | undefined) => {
+              h.reachability.push(
+                unreachable
+                  ? `${chat} unreachable since +${unreachable.sinceMs - START}: ${unreachable.answer}`
+                  : `${chat} reachable`,
+              );
+            },
+          }),
       staleAt: () => START + (staleAfterMs ?? 24 * 3_600_000),
       ...(solo ? { digestible: (item: string) => !solo(item) } : {}),
+      ...(failures ? { failures: (item: string) => failures[item] ?? 0 } : {}),
     },
   });
   return h;
@@ -103,11 +128,13 @@ async function advance(h: Harness, ms: number, step = 100) {
 describe("ChatQueue", () => {
   test("records intent before sending, then the outcome; one message a second per chat", async () => {
     const h = harness({ digestThreshold: 100 });
-    h.queue.enqueue("42", "a", "a");
+    assert.equal(h.queue.enqueue("42", "a", "a"), true);
     h.queue.enqueue("42", "b", "b");
     h.queue.enqueue("7", "c", "c");
     assert.equal(h.queue.enqueue("42", "a", "a"), false, "an id already queued is not queued twice");
     await settle();
+    assert.equal(h.queue.waiting("42"), 1, "b waits its second");
+    assert.equal(h.queue.waiting("99"), 0, "a chat never written to");
     assert.deepEqual(
       h.events.filter((e) => e.includes(" 42 ")),
       ["begin 42 a", "send 42 a", "finish 42 a sent"],
@@ -248,6 +275,10 @@ describe("ChatQueue", () => {
       h.finished.map((f) => [f.outcome.kind, "reason" in f.outcome ? f.outcome.reason : ""]),
       [["stale", "Stale"]],
     );
+    assert.equal(
+      (h.finished[0]!.outcome as { message: string }).message,
+      "still undelivered when it went stale: ServerError",
+    );
     const last = h.sends.at(-1)!;
     assert.ok(
       last.at >= START + 20_000 && last.at < START + 20_500,
@@ -315,6 +346,14 @@ describe("ChatQueue", () => {
       h.sends.map((s) => s.text),
       ["a", "paused-1", "b+c"],
     );
+    // One waiting between digestible ones stays out of their digest, and keeps its place after it.
+    const g = harness({ digestThreshold: 2, solo: (item) => item.startsWith("paused") });
+    for (const id of ["a", "b", "paused-1", "c"]) g.queue.enqueue("42", id, id);
+    await advance(g, 10_000, 100);
+    assert.deepEqual(
+      g.sends.map((s) => s.text),
+      ["a", "b+c", "paused-1"],
+    );
   });
 
   test("at most 30 requests a second over all chats", async () => {
@@ -322,6 +361,11 @@ describe("ChatQueue", () => {
     for (let i = 0; i < 45; i++) h.queue.enqueue(String(1000 + i), "x", `m${i}`);
     await settle();
     assert.equal(h.sends.length, 30);
+    assert.match(
+      await h.registry.metrics(),
+      /kiln_telegram_announcements_owed\{chat="1044"\} 1\n/,
+      "one owed while it waits for the overall limit",
+    );
     await advance(h, 1000, 50);
     assert.equal(h.sends.length, 45);
     for (const s of h.sends) {
@@ -339,7 +383,7 @@ describe("ChatQueue", () => {
     assert.deepEqual(h.reachability, []);
     await advance(h, 8 * 60_000, 500);
     assert.deepEqual(h.reachability, [
-      "42 unreachable: ServerError: 500 Internal Server Error",
+      "42 unreachable since +500: ServerError: 500 Internal Server Error",
       "42 reachable",
     ]);
   });
@@ -348,6 +392,7 @@ describe("ChatQueue", () => {
     const h = harness({ digestThreshold: 100 });
     h.script.push(
       { kind: "retry", reason: "ServerError" },
+      { kind: "retry", reason: "NetworkError" },
       { kind: "retry", reason: "TooManyRequests", afterMs: 3000 },
     );
     h.queue.enqueue("42", "a", "a");
@@ -359,8 +404,212 @@ describe("ChatQueue", () => {
     await advance(h, 10_000, 100);
     const after = await h.registry.metrics();
     assert.match(after, /kiln_telegram_sends_total\{outcome="server_error"\} 1/);
+    assert.match(after, /kiln_telegram_sends_total\{outcome="network_error"\} 1/);
     assert.match(after, /kiln_telegram_sends_total\{outcome="rate_limited"\} 1/);
     assert.match(after, /kiln_telegram_sends_total\{outcome="sent"\} 2/);
     assert.match(after, /kiln_telegram_announcements_owed\{chat="42"\} 0/);
+  });
+
+  test("metrics count the announcement in flight, age the oldest, and drop a chat's age once it owes nothing", async () => {
+    const h = harness({ digestThreshold: 100 });
+    let release = () => {};
+    h.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    h.queue.enqueue("42", "a", "a"); // in flight from the start
+    await advance(h, 1000, 100);
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 500, 100);
+    const text = await h.registry.metrics();
+    assert.match(text, /kiln_telegram_announcements_owed\{chat="42"\} 2\n/);
+    assert.match(text, /kiln_telegram_oldest_owed_seconds\{chat="42"\} 1\.5\n/);
+    h.gate = undefined;
+    release();
+    await advance(h, 3000, 100);
+    const drained = await h.registry.metrics();
+    assert.match(drained, /kiln_telegram_announcements_owed\{chat="42"\} 0\n/);
+    assert.doesNotMatch(drained, /kiln_telegram_oldest_owed_seconds\{chat="42"\}/);
+  });
+
+  test("a private chat is held to one message a second, not to a group's 20 a minute", async () => {
+    const h = harness({ digestThreshold: 1000, perChatIntervalMs: 0 });
+    for (let i = 0; i < 25; i++) h.queue.enqueue("42", `m${i}`, `m${i}`);
+    await advance(h, 2000, 100);
+    assert.equal(h.sends.length, 25);
+  });
+
+  test("a digest holds at most maxDigest announcements; the rest follow", async () => {
+    const h = harness({ digestThreshold: 2, maxDigest: 3 });
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 2000 });
+    h.queue.enqueue("42", "a", "a");
+    await settle();
+    for (const id of ["b", "c", "d", "e"]) h.queue.enqueue("42", id, id);
+    await advance(h, 10_000, 100);
+    assert.deepEqual(
+      h.sends.map((s) => s.text),
+      ["a", "a+b+c", "d+e"],
+    );
+  });
+
+  test("close stops sending and waits for the requests in flight, whose outcomes are recorded", async () => {
+    const h = harness({ digestThreshold: 100 });
+    let release = () => {};
+    h.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    h.queue.enqueue("42", "a", "a");
+    h.queue.enqueue("42", "b", "b"); // waits for a
+    h.queue.enqueue("7", "c", "c");
+    await settle();
+    let closed = false;
+    const closing = h.queue.close().then(() => {
+      closed = true;
+    });
+    await settle();
+    assert.equal(closed, false, "two requests are still in flight");
+    h.gate = undefined;
+    release();
+    await closing;
+    assert.deepEqual(h.finished.map((f) => f.items.join("+")).sort(), ["a", "c"]);
+    assert.equal(h.queue.enqueue("42", "d", "d"), false, "a closed queue takes nothing");
+    await advance(h, 5000);
+    assert.deepEqual(h.sends.map((s) => s.text).sort(), ["a", "c"], "b waited and was not sent");
+  });
+
+  test("a queue with only the hooks it needs and no registry rides out an outage", async () => {
+    const h = harness({ bare: true, unreachableAfterMs: 2000 });
+    for (let i = 0; i < 4; i++) h.script.push({ kind: "retry", reason: "ServerError" });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 30_000, 250);
+    assert.equal(h.sends.length, 5);
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+  });
+
+  test("a sender that throws is a network error: retried with backoff, the error as the answer", async () => {
+    const h = harness();
+    h.script.push(new Error("socket hang up"));
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 3000, 100);
+    assert.equal(h.sends.length, 2);
+    assert.ok(h.sends[1]!.at - h.sends[0]!.at >= 1000);
+    assert.deepEqual(
+      h.delays.map((d) => [d.delay.answer, d.delay.failures]),
+      [["NetworkError: Error: socket hang up", 1]],
+    );
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+    assert.match(await h.registry.metrics(), /kiln_telegram_sends_total\{outcome="network_error"\} 1\n/);
+  });
+
+  test("a 429 shorter than a second is waited out exactly: the per-chat second counts only deliveries", async () => {
+    const h = harness();
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 300 });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 2000, 50);
+    assert.equal(h.sends.length, 2);
+    const gap = h.sends[1]!.at - h.sends[0]!.at;
+    assert.ok(gap >= 300 && gap < 400, `retried after ${gap} ms`);
+  });
+
+  test("a single message Telegram refuses is Failed once, never split or sent again", async () => {
+    const h = harness();
+    h.script.push({ kind: "failed", reason: "BadRequest", message: "Bad Request: can't parse entities" });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 5000);
+    assert.equal(h.sends.length, 1);
+    assert.deepEqual(
+      h.finished.map((f) => [f.items.join("+"), f.outcome.kind]),
+      [["a", "failed"]],
+    );
+  });
+
+  test("a failed intent write backs off by the most failures in the batch, counted from an earlier process", async () => {
+    const h = harness({ digestThreshold: 2, failures: { a: 3 } });
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 5000 });
+    h.queue.enqueue("42", "a", "a");
+    await settle();
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 4900, 100);
+    h.failBegins = 1; // the digest a+b cannot be recorded: a has 3 failures, so it waits 2^3 s
+    await advance(h, 20_000, 100);
+    const gaps = h.begins.slice(1).map((t, i) => t - h.begins[i]!);
+    assert.equal(gaps.length, 2, `begins at ${h.begins.map((t) => t - START)}`);
+    assert.ok(gaps[1]! >= 8000 && gaps[1]! < 8100, `waited ${gaps[1]} ms after the failed write`);
+    assert.deepEqual(
+      h.finished.map((f) => [f.items.join("+"), f.outcome.kind]),
+      [["a+b", "sent"]],
+    );
+  });
+
+  test("members of a digest back off by their own counts; the chat tries again at the earliest", async () => {
+    const h = harness({ digestThreshold: 2, failures: { a: 3 } });
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 5000 });
+    h.queue.enqueue("42", "a", "a");
+    await settle();
+    h.queue.enqueue("42", "b", "b");
+    h.script.push({ kind: "retry", reason: "ServerError" });
+    await advance(h, 20_000, 100);
+    const failed = h.sends[1]!.at; // the digest a+b, answered 500
+    assert.deepEqual(
+      h.delays.slice(1).map((d) => [d.items.join("+"), d.delay.failures, d.delay.retryAt - failed]),
+      [
+        ["a", 4, 8000],
+        ["b", 1, 1000],
+      ],
+    );
+    const gap = h.sends[2]!.at - failed;
+    assert.ok(gap >= 1000 && gap < 1100, `tried again after ${gap} ms`);
+  });
+
+  test("a storm of 429s is no outage: Telegram answers, it only asks us to wait", async () => {
+    const h = harness({ unreachableAfterMs: 60_000 });
+    for (let i = 0; i < 5; i++) h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 30_000 });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 200_000, 1000);
+    assert.deepEqual(h.reachability, []);
+    assert.deepEqual(
+      h.finished.map((f) => f.outcome.kind),
+      ["sent"],
+    );
+  });
+
+  test("unreachable exactly unreachableAfterMs after the first failure; a delivery before is no recovery", async () => {
+    const h = harness({ digestThreshold: 100, unreachableAfterMs: 3000 });
+    h.queue.enqueue("42", "a", "a"); // delivered
+    await advance(h, 2000, 100);
+    for (let i = 0; i < 3; i++) h.script.push({ kind: "retry", reason: "ServerError", message: "502" });
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 3200, 100); // failures at +0, +1 s and +3 s: the third is 3 s after the first
+    const first = h.delays[0]!.delay.retryAt - 1000; // when the first failure was answered
+    assert.equal(h.sends.length, 4);
+    assert.deepEqual(h.reachability, [`42 unreachable since +${first - START}: ServerError: 502`]);
+    await advance(h, 5000, 100);
+    assert.deepEqual(h.reachability.slice(1), ["42 reachable"]);
+  });
+
+  test("a second outage is reported again, from its own start; a 429 inside an outage does not restart it", async () => {
+    const h = harness({ digestThreshold: 100, unreachableAfterMs: 3000 });
+    for (let i = 0; i < 3; i++) h.script.push({ kind: "retry", reason: "ServerError" });
+    h.queue.enqueue("42", "a", "a");
+    await advance(h, 10_000, 100);
+    assert.equal(h.reachability.length, 2, h.reachability.join("; "));
+    h.script.push(
+      { kind: "retry", reason: "ServerError" },
+      { kind: "retry", reason: "TooManyRequests", afterMs: 500 },
+      { kind: "retry", reason: "ServerError" },
+      { kind: "retry", reason: "ServerError" },
+    );
+    h.queue.enqueue("42", "b", "b");
+    await advance(h, 30_000, 100);
+    const second = h.delays.find((d) => d.items[0] === "b")!.delay.retryAt - 1000;
+    assert.deepEqual(h.reachability.slice(2), [
+      `42 unreachable since +${second - START}: ServerError`,
+      "42 reachable",
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { afterAnswer, backoffMs } from "./retry-policy.ts";
+import { afterAnswer, backoffMs, describeAnswer } from "./retry-policy.ts";
 import type { SendOutcome } from "./telegram.ts";
 
 test("backoff doubles from a second and stays at a minute", () => {
@@ -80,4 +80,42 @@ test("what happens after each answer", () => {
     );
     assert.deepEqual(picked, expected, what);
   }
+});
+
+test("what Telegram's answer is called where people read it (a chat record's lastAnswer, an Event)", () => {
+  const rows: [SendOutcome, string][] = [
+    [{ kind: "sent", messageID: 7 }, "sent"],
+    [{ kind: "retry", reason: "TooManyRequests", afterMs: 30_000 }, "429 Too Many Requests: retry after 30s"],
+    [{ kind: "retry", reason: "TooManyRequests", afterMs: 1499 }, "429 Too Many Requests: retry after 1s"],
+    [{ kind: "retry", reason: "TooManyRequests" }, "429 Too Many Requests: retry after 0s"],
+    [{ kind: "retry", reason: "ServerError", message: "502 Bad Gateway" }, "ServerError: 502 Bad Gateway"],
+    [{ kind: "retry", reason: "NetworkError" }, "NetworkError"],
+    [
+      { kind: "failed", reason: "BadRequest", message: "message is too long" },
+      "BadRequest: message is too long",
+    ],
+    [
+      { kind: "blocked", reason: "Forbidden", message: "bot was blocked by the user" },
+      "Forbidden: bot was blocked by the user",
+    ],
+  ];
+  for (const [outcome, expected] of rows) assert.equal(describeAnswer(outcome), expected);
+});
+
+test("a custom policy: its base and cap, not the default's", () => {
+  const policy = { baseMs: 250, maxMs: 1000, defaultRetryAfterMs: 5000 };
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((n) => backoffMs(n, policy)),
+    [250, 250, 500, 1000, 1000],
+  );
+  const now = 0;
+  const entry = { failures: 0, staleAt: 60_000 };
+  assert.deepEqual(afterAnswer({ kind: "retry", reason: "TooManyRequests" }, entry, false, now, policy), {
+    kind: "retry",
+    at: 5000,
+    failures: 0,
+    answer: "429 Too Many Requests: retry after 0s",
+    reason: "TooManyRequests",
+  });
+  assert.equal(backoffMs(1_000_000, { ...policy, maxMs: Number.POSITIVE_INFINITY }), 250 * 2 ** 30);
 });
