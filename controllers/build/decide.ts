@@ -20,13 +20,13 @@ import { supersededBy } from "./queueing.ts";
 import { REVIVING, revivals, revive } from "./revive.ts";
 import { startDecision } from "./start-decision.ts";
 
-export const NOTHING: Action = { kind: "none" };
+const NOTHING: Action = { kind: "none" };
 /** How soon to look again while an old pod goes or a revived build starts. */
-export const REVIVAL_POLL_MS = 500;
+const REVIVAL_POLL_MS = 500;
 
 const live = (pod: V1Pod | undefined) => (pod && !pod.metadata?.deletionTimestamp ? pod : undefined);
 
-export function cancelRequested(build: Build): "spec" | "annotation" | undefined {
+function cancelRequested(build: Build): "spec" | "annotation" | undefined {
   if (build.spec.cancel) return "spec";
   const annotation = build.metadata.annotations?.[ANNOTATIONS.cancel];
   if (annotation !== undefined && annotation !== "false") return "annotation";
