@@ -356,9 +356,10 @@ describe("ChatQueue", () => {
     );
   });
 
-  test("at most 30 requests a second over all chats", async () => {
+  test("at most 30 requests a second over all chats, private and group alike", async () => {
     const h = harness({ globalPerSecond: 30 });
-    for (let i = 0; i < 45; i++) h.queue.enqueue(String(1000 + i), "x", `m${i}`);
+    // Every third a group: a group's own per-minute count must not let it past the overall limit.
+    for (let i = 0; i < 45; i++) h.queue.enqueue(String(i % 3 ? 1000 + i : -1000 - i), "x", `m${i}`);
     await settle();
     assert.equal(h.sends.length, 30);
     assert.match(
@@ -588,7 +589,10 @@ describe("ChatQueue", () => {
     const first = h.delays[0]!.delay.retryAt - 1000; // when the first failure was answered
     assert.equal(h.sends.length, 4);
     assert.deepEqual(h.reachability, [`42 unreachable since +${first - START}: ServerError: 502`]);
+    // A 429 is an answer, but not a delivery: the chat is reachable again only when one goes through.
+    h.script.push({ kind: "retry", reason: "TooManyRequests", afterMs: 500 });
     await advance(h, 5000, 100);
+    assert.equal(h.sends.length, 6);
     assert.deepEqual(h.reachability.slice(1), ["42 reachable"]);
   });
 
