@@ -25,19 +25,22 @@ export const MUTATION_GROUPS: MutationGroup[] = [
   {
     name: "build-queueing",
     mutate: ["controllers/build/queueing.ts"],
-    tests: ["controllers/build/queueing.test.ts"],
+    tests: ["controllers/build/queueing.test.ts", "controllers/build/queueing-order.test.ts"],
   },
   {
     name: "build-decide",
-    mutate: ["controllers/build/decide.ts"],
-    tests: ["controllers/build/decide.test.ts"],
-    disabled:
-      "the Build decide module is still being written; enable once controllers/build/decide.test.ts exists",
+    mutate: [
+      "controllers/build/decide.ts",
+      "controllers/build/start-decision.ts",
+      "controllers/build/pod-status.ts",
+      "controllers/build/push-order.ts",
+    ],
+    tests: ["controllers/build/decide.test.ts", "controllers/build/push-order.test.ts"],
   },
   {
     name: "reporting-owed",
     mutate: ["controllers/reporting/owed.ts"],
-    tests: ["controllers/reporting/owed.test.ts"],
+    tests: ["controllers/reporting/owed.test.ts", "controllers/reporting/owed-edges.test.ts"],
   },
   {
     name: "reporting-chat-queue",
