@@ -132,7 +132,9 @@ describe("what an unfinished build is owed", () => {
   });
 
   test("nothing to post while queued: no commit status at all, not one without a state", () => {
-    for (const status of [undefined, { phase: "Queued" as const }]) {
+    // The last: a build sent back to the queue (its pod lost) after pending was posted.
+    const requeued: BuildStatus = { phase: "Queued", reported: { github: "pending" } };
+    for (const status of [undefined, { phase: "Queued" as const }, requeued]) {
       const owed = owedAnnouncements(makeBuild("b", status), makeRepository());
       assert.equal(owed.github, undefined);
       assert.equal(owed.telegramSettled, false);
@@ -240,6 +242,11 @@ describe("notifyEvent and the build before", () => {
       "b-c",
     );
     const earlier = makeBuild("b-y", { phase: "Failed" }, { created: at(4) });
+    assert.equal(
+      previousFinishedBuildOfBranch(build, [earlier, build])?.metadata.name,
+      "b-y",
+      "a second earlier, the name does not matter",
+    );
     assert.equal(previousFinishedBuildOfBranch(build, [same("b-a"), earlier, build])?.metadata.name, "b-a");
     assert.equal(previousFinishedBuildOfBranch(build, [earlier, same("b-a"), build])?.metadata.name, "b-a");
   });
