@@ -336,6 +336,251 @@ const podRows: Row[] = [
     action: "deletePod",
   },
   {
+    name: "unschedulable exactly as long as the limit: Errored",
+    build: sampleBuild({ status: pending }),
+    pod: unschedulable,
+    now: at(300),
+    phase: "Errored",
+    reason: "Unschedulable",
+    action: "deletePod",
+  },
+  {
+    name: "unschedulable counts from when the pod became so, not from its creation",
+    build: sampleBuild({ status: pending }),
+    pod: pod({
+      phase: "Pending",
+      conditions: [
+        {
+          type: "PodScheduled",
+          status: "False",
+          reason: "Unschedulable",
+          lastTransitionTime: iso(200) as unknown as Date,
+        },
+      ],
+    }),
+    now: at(400),
+    phase: "Pending",
+    reason: "Unschedulable",
+    requeueAfterMs: 100_000,
+  },
+  {
+    name: "unschedulable with no transition time: from the pod's creation",
+    build: sampleBuild({ status: pending }),
+    pod: pod({
+      phase: "Pending",
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }],
+    }),
+    now: at(301),
+    phase: "Errored",
+    reason: "Unschedulable",
+    action: "deletePod",
+  },
+  {
+    name: "scheduling gated (PodScheduled False, not Unschedulable): plain Pending",
+    build: sampleBuild({ status: pending }),
+    pod: pod({
+      phase: "Pending",
+      conditions: [
+        { type: "Ready", status: "False", reason: "Unschedulable" },
+        { type: "PodScheduled", status: "False", reason: "SchedulingGated" },
+      ],
+    }),
+    now: at(301),
+    phase: "Pending",
+    reason: "PodPending",
+    requeueAfterMs: 299_000,
+  },
+  {
+    name: "a container's config cannot be made (a missing ConfigMap): Errored at once",
+    build: sampleBuild({ status: pending }),
+    pod: pod({
+      phase: "Pending",
+      containerStatuses: [wait("build", "CreateContainerConfigError", "configmap x not found")],
+    }),
+    now: at(1),
+    phase: "Errored",
+    reason: "CreateContainerConfigError",
+    action: "deletePod",
+  },
+  {
+    name: "a container cannot be created: Errored at once",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Pending", containerStatuses: [wait("build", "CreateContainerError")] }),
+    now: at(1),
+    phase: "Errored",
+    reason: "CreateContainerError",
+    action: "deletePod",
+  },
+  {
+    name: "ErrImagePull at the start limit exactly: Errored ImagePullFailed",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Pending", containerStatuses: [wait("postgres", "ErrImagePull")] }),
+    now: at(600),
+    phase: "Errored",
+    reason: "ImagePullFailed",
+    action: "deletePod",
+  },
+  {
+    name: "no container started at the start limit exactly: Errored StartTimeout",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Pending" }),
+    now: at(600),
+    phase: "Errored",
+    reason: "StartTimeout",
+    action: "deletePod",
+  },
+  {
+    name: "the fetch init container running past the start limit: preparing, not timed out",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Pending", initContainerStatuses: [run("fetch")] }),
+    now: at(601),
+    phase: "Pending",
+    reason: "PodPending",
+    message: /^preparing the workspace$/,
+  },
+  {
+    name: "fetch done, the containers not yet running: preparing",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Pending", initContainerStatuses: [term("fetch", 0)] }),
+    now: at(601),
+    phase: "Pending",
+    reason: "PodPending",
+  },
+  {
+    name: "a container restarted after an OOM kill while the pod runs: Errored",
+    build: sampleBuild({ status: running }),
+    pod: pod({
+      phase: "Running",
+      containerStatuses: [
+        { ...run("agent"), lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } },
+      ],
+    }),
+    now: at(5),
+    phase: "Errored",
+    reason: "OOMKilled",
+    action: "deletePod",
+  },
+  {
+    name: "running with steps done and none running now: counts them",
+    build: sampleBuild({
+      status: {
+        ...running,
+        steps: steps(
+          { name: "a", phase: "Succeeded" },
+          { name: "b", phase: "Succeeded" },
+          { name: "c", phase: "Pending" },
+        ),
+      },
+    }),
+    pod: pod({ phase: "Running" }),
+    now: at(5),
+    phase: "Running",
+    reason: "Running",
+    message: /^2 steps done$/,
+  },
+  {
+    name: "running before any step: starting",
+    build: sampleBuild({ status: { ...running, steps: steps({ name: "a", phase: "Pending" }) } }),
+    pod: pod({ phase: "Running" }),
+    now: at(5),
+    phase: "Running",
+    message: /^starting$/,
+  },
+  {
+    name: "a paused step without a message: names the step",
+    build: sampleBuild({ status: { ...running, steps: steps({ name: "debug", phase: "Paused" }) } }),
+    pod: pod({ phase: "Running" }),
+    now: at(5),
+    phase: "Paused",
+    reason: "Paused",
+    message: /^paused at step "debug"$/,
+  },
+  {
+    name: "the agent stopped the build (exit 130): Cancelled",
+    build: sampleBuild({ status: running }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 130)] }),
+    now: at(10),
+    phase: "Cancelled",
+    reason: "Cancelled",
+    message: /^the agent stopped the build$/,
+  },
+  {
+    name: "the agent failed (exit 1) with no step record: Failed, its message",
+    build: sampleBuild({ status: running }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 1, "Error", "step x failed")] }),
+    now: at(10),
+    phase: "Failed",
+    reason: "StepFailed",
+    message: /^step x failed$/,
+  },
+  {
+    name: "the agent found the manifest invalid (exit 2) with no record: Failed",
+    build: sampleBuild({ status: running }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 2)] }),
+    now: at(10),
+    phase: "Failed",
+    reason: "StepFailed",
+    message: /^a step failed$/,
+  },
+  {
+    name: "the pod failed before the agent ran: Errored PodFailed",
+    build: sampleBuild({ status: pending }),
+    pod: pod({ phase: "Failed" }),
+    now: at(10),
+    phase: "Errored",
+    reason: "PodFailed",
+    message: /^the pod failed before the agent ran$/,
+  },
+  {
+    name: "pod lost while paused: Errored PodLost",
+    build: sampleBuild({ status: { ...running, phase: "Paused" } }),
+    now: at(10),
+    phase: "Errored",
+    reason: "PodLost",
+  },
+  {
+    name: "a pod being deleted before the Build recorded anything: Pending, adopted",
+    build: sampleBuild(),
+    pod: pod({ phase: "Running" }, { deletionTimestamp: iso(9) as unknown as Date }),
+    now: at(10),
+    phase: "Pending",
+    reason: "PodTerminating",
+  },
+  {
+    name: "an unreporting node before the Build recorded anything: Pending",
+    build: sampleBuild(),
+    pod: pod({ phase: "Unknown" }),
+    now: at(10),
+    phase: "Pending",
+    reason: "PodUnknown",
+  },
+  {
+    name: "the manifest step failed without a message: Failed InvalidManifest, saying so",
+    build: sampleBuild({ status: { ...running, steps: steps({ name: ".kiln.yaml", phase: "Failed" }) } }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 2)] }),
+    now: at(10),
+    phase: "Failed",
+    reason: "InvalidManifest",
+    message: /^\.kiln\.yaml is invalid$/,
+  },
+  {
+    name: "a step failed with no exit code recorded: says unknown",
+    build: sampleBuild({ status: { ...running, steps: steps({ name: "t", phase: "Failed" }) } }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 1)] }),
+    now: at(10),
+    phase: "Failed",
+    message: /^step "t" failed with exit code unknown$/,
+  },
+  {
+    name: "the agent crashed with no message: Errored, its exit code",
+    build: sampleBuild({ status: running }),
+    pod: pod({ phase: "Failed", containerStatuses: [term("agent", 125)] }),
+    now: at(10),
+    phase: "Errored",
+    reason: "PodFailed",
+    message: /^the agent exited with code 125$/,
+  },
+  {
     name: "finished builds stay as they are",
     build: sampleBuild({ spec: { cancel: true }, status: { ...running, phase: "Succeeded" } }),
     pod: pod({ phase: "Failed", reason: "Evicted" }),
@@ -451,6 +696,68 @@ const buildRows: Row[] = [
     now: at(1000),
     phase: "Running",
     requeueAfterMs: 800_000,
+  },
+  {
+    name: 'the cancel annotation set to "false" cancels nothing',
+    build: (() => {
+      const b = sampleBuild({ status: running });
+      b.metadata.annotations = { "kiln.dev/cancel": "false" };
+      return b;
+    })(),
+    pod: pod({ phase: "Running" }),
+    now: at(1),
+    phase: "Running",
+  },
+  {
+    name: "exactly at the timeout: TimedOut",
+    build: sampleBuild({ status: running }),
+    pod: pod({ phase: "Running" }),
+    now: at(1800),
+    phase: "TimedOut",
+    reason: "TimedOut",
+    message: /^the build ran longer than its timeout \(30m\)$/,
+    action: "deletePod",
+  },
+  {
+    name: "TimedOut, its pod still running: stopped",
+    build: sampleBuild({ status: { ...running, phase: "TimedOut" } }),
+    pod: pod({ phase: "Running" }),
+    phase: "TimedOut",
+    action: "deletePod",
+  },
+  {
+    name: "Errored, its pod still running: stopped",
+    build: sampleBuild({ status: { ...running, phase: "Errored" } }),
+    pod: pod({ phase: "Pending" }),
+    phase: "Errored",
+    action: "deletePod",
+  },
+  {
+    name: "Failed with the pod still running (its last moments): left to finish",
+    build: sampleBuild({ status: { ...running, phase: "Failed" } }),
+    pod: pod({ phase: "Running" }),
+    phase: "Failed",
+  },
+  {
+    name: "Cancelled, the pod already succeeded: nothing to stop",
+    build: sampleBuild({ status: { ...running, phase: "Cancelled" } }),
+    pod: pod({ phase: "Succeeded" }),
+    phase: "Cancelled",
+  },
+  {
+    name: "Cancelled, the pod already being deleted: nothing more to do",
+    build: sampleBuild({ status: { ...running, phase: "Cancelled" } }),
+    pod: pod({ phase: "Running" }, { deletionTimestamp: iso(1) as unknown as Date }),
+    phase: "Cancelled",
+  },
+  {
+    name: "a refusal that merely mentions PodSecurity (not a 403): retried",
+    build: sampleBuild(),
+    manifest: ok,
+    refused: { code: 500, message: "etcd timeout", refusal: "violates PodSecurity? no: etcd timeout" },
+    phase: "Queued",
+    reason: "PodCreateFailed",
+    retry: true,
   },
   // Finished builds.
   {
@@ -751,6 +1058,14 @@ function inputOf(row: Row): DecideInput {
   };
 }
 
+function summary(d: ReturnType<typeof decide>) {
+  const { action } = d;
+  if (action.kind === "createPod") return { ...d, action: { ...action, pod: action.pod.metadata?.name } };
+  if (action.kind === "deletePod" || action.kind === "revive")
+    return { ...d, action: { ...action, pod: action.pod?.metadata?.uid } };
+  return d;
+}
+
 function check(rows: Row[]) {
   for (const row of rows) {
     test(row.name, (t) => {
@@ -770,6 +1085,8 @@ function check(rows: Row[]) {
         assert.ok(d.status.duration);
       }
       row.check?.(d);
+      // The whole decision, messages included (a pod by name or uid: build-pod.test.ts has it whole).
+      t.assert.snapshot(summary(d));
     });
   }
 }

@@ -80,9 +80,8 @@ export function decide(input: DecideInput): Decision {
     return { status: revived, action, requeueAfterMs: REVIVAL_POLL_MS };
   }
   const phase = verdict.status.phase;
-  // A build with no pod starts when it has never had one, waits again in the queue, or is being revived.
-  const startable = !build.status?.podName || phase === "Queued" || build.status.reason === REVIVING;
-  if (!pod && !isFinished(phase) && startable) return startDecision(input);
+  // No pod and not over (a lost pod is over by now): new, queued again, or being revived — it starts.
+  if (!pod && !isFinished(phase)) return startDecision(input);
   const doomed = verdict.deletePod ? live(pod) : undefined;
   let requeueAfterMs = verdict.requeueAfterMs;
   if (deadlineLeft !== undefined && !isFinished(phase))

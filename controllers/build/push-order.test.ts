@@ -66,6 +66,23 @@ const rows: Array<{ name: string; builds: Build[]; oldestFirst: string[] }> = [
     oldestFirst: ["c", "a", "b"],
   },
   {
+    name: "arriving in the same millisecond: by creation time, then name",
+    builds: [
+      push("b", { sha: sha("1"), ms: 5, created: "2026-01-01T00:00:02Z" }),
+      push("a", { sha: sha("2"), ms: 5, created: "2026-01-01T00:00:01Z" }),
+      push("c", { sha: sha("3"), ms: 5, created: "2026-01-01T00:00:01Z" }),
+    ],
+    oldestFirst: ["a", "c", "b"],
+  },
+  {
+    name: "a build whose before is its own sha waits for nobody",
+    builds: [
+      push("self", { sha: sha("1"), before: sha("1"), ms: 100 }),
+      push("next", { sha: sha("2"), ms: 200 }),
+    ],
+    oldestFirst: ["self", "next"],
+  },
+  {
     name: "a rebuild of the newest sha goes after the chain's older links",
     builds: [
       push("head-again", { sha: sha("2"), ms: 300 }),

@@ -11,17 +11,15 @@ function arrival(build: Build): number {
   return Number.isNaN(at) ? 0 : at;
 }
 
+const compare = (x: number | string, y: number | string) => (x < y ? -1 : x > y ? 1 : 0);
+
 /** The order used where the push chain says nothing: arrival, creation time, name. Total. */
 export function byArrival(a: Build, b: Build): number {
-  const ta = arrival(a);
-  const tb = arrival(b);
-  if (ta !== tb) return ta - tb;
-  const ca = a.metadata.creationTimestamp ?? "";
-  const cb = b.metadata.creationTimestamp ?? "";
-  if (ca !== cb) return ca < cb ? -1 : 1;
-  const na = a.metadata.name ?? "";
-  const nb = b.metadata.name ?? "";
-  return na === nb ? 0 : na < nb ? -1 : 1;
+  return (
+    compare(arrival(a), arrival(b)) ||
+    compare(a.metadata.creationTimestamp ?? "", b.metadata.creationTimestamp ?? "") ||
+    compare(a.metadata.name ?? "", b.metadata.name ?? "")
+  );
 }
 
 /**
@@ -41,29 +39,25 @@ export function pushOrder(builds: readonly Build[]): Build[] {
   const waitingFor = sorted.map(() => 0);
   const children = sorted.map((): number[] => []);
   sorted.forEach((b, i) => {
-    const before = b.spec.revision.before;
-    for (const j of (before !== undefined && bySha.get(before)) || []) {
+    for (const j of bySha.get(b.spec.revision.before ?? "") ?? []) {
       if (j === i) continue;
       waitingFor[i]!++;
       children[j]!.push(i);
     }
   });
-  const placed = sorted.map(() => false);
+  // Unplaced builds in arrival order: the first with nothing left to wait for goes next; in a cycle,
+  // the first of them.
+  const unplaced = new Set(sorted.keys());
   const out: Build[] = [];
-  while (out.length < sorted.length) {
-    // The earliest unplaced build with nothing left to wait for; in a cycle, the earliest unplaced one.
-    let next = -1;
-    let firstUnplaced = -1;
-    for (let i = 0; i < sorted.length; i++) {
-      if (placed[i]) continue;
-      if (firstUnplaced < 0) firstUnplaced = i;
+  while (unplaced.size > 0) {
+    let next = unplaced.values().next().value!;
+    for (const i of unplaced) {
       if (waitingFor[i] === 0) {
         next = i;
         break;
       }
     }
-    if (next < 0) next = firstUnplaced;
-    placed[next] = true;
+    unplaced.delete(next);
     out.push(sorted[next]!);
     for (const child of children[next]!) waitingFor[child]!--;
   }
