@@ -50,6 +50,6 @@ export const MUTATION_GROUPS: MutationGroup[] = [
   {
     name: "agent-manifest",
     mutate: ["agent/manifest.ts", "agent/manifest-schema.ts"],
-    tests: ["agent/manifest.test.ts"],
+    tests: ["agent/manifest.test.ts", "agent/manifest-errors.test.ts"],
   },
 ];
