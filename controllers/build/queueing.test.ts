@@ -38,6 +38,14 @@ describe("admit (concurrency)", () => {
     t.assert.equal(d.run, false);
     t.assert.match(!d.run ? d.message : "", /2 of 2 running/);
   });
+  test("a build whose own start is under way (it holds its slot already) is not queued behind itself", (t) => {
+    const one = sampleRepository({ concurrency: 1, cancelSuperseded: false });
+    const a = build("a", 1);
+    t.assert.deepEqual(
+      admit(a, [a], one, () => true),
+      { run: true },
+    );
+  });
   test("first come first served among the waiting", (t) => {
     const all = [build("r1", 1, { active: true }), build("q1", 2), build("q2", 3)];
     t.assert.equal(admit(all[1]!, all, repo, isActive).run, true);
