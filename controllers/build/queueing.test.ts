@@ -153,3 +153,34 @@ describe("awaitsApproval (pull requests from forks)", () => {
     t.assert.deepEqual(admit(next, [waiting, next], repo, isActive), { run: true });
   });
 });
+
+describe("superseding is per ref", () => {
+  test("a fork's pull request from a branch called main does not cancel a push to main, nor the other way", (t) => {
+    const repo = sampleRepository({ cancelSuperseded: true });
+    const push = build("push", 1);
+    const pr = sampleBuild({
+      name: "pr",
+      created: at(2),
+      spec: {
+        revision: { sha: "b".repeat(40), ref: "refs/pull/7/head", branch: "main" },
+        trigger: { event: "pull_request", pullRequest: { number: 7, fork: true } },
+      },
+      status: { phase: "Queued" },
+    });
+    t.assert.equal(supersededBy(push, [push, pr], repo), undefined);
+    const later = sampleBuild({
+      name: "pr-2",
+      created: at(3),
+      spec: {
+        revision: { sha: "c".repeat(40), ref: "refs/pull/7/head", branch: "main" },
+        trigger: { event: "pull_request", pullRequest: { number: 7, fork: true } },
+      },
+      status: { phase: "Queued" },
+    });
+    t.assert.equal(
+      supersededBy(pr, [push, pr, later], repo)?.metadata.name,
+      "pr-2",
+      "a newer push to the pull request does",
+    );
+  });
+});

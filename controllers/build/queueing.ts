@@ -14,8 +14,14 @@ export function byAge(a: Build, b: Build): number {
   return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
 }
 
+/**
+ * What supersedes what: builds of one branch's ref (refs/heads/<branch>), or of one pull request
+ * (refs/pull/<n>/head). By the ref, not the branch name: a fork's pull request from a branch called
+ * main is not a push to main. Tag builds (no branch) supersede nothing.
+ */
 function branchOf(build: Build): string | undefined {
-  return build.spec.revision.branch;
+  if (build.spec.revision.branch === undefined) return undefined;
+  return build.spec.revision.ref;
 }
 
 /** A build someone cancelled by hand, or one already superseded, supersedes nothing. */
