@@ -8,7 +8,7 @@ import {
   fetchContainerArgs,
   pauseMessage,
   runnerCommand,
-} from "../api/pod-protocol.ts";
+} from "./pod-protocol.ts";
 
 const SHA = "4f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39";
 

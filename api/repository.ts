@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { z } from "zod";
 import { buildPodPlacement, condition, objectMeta, secretKeyRef } from "./common.ts";
 import { API_VERSION } from "./group.ts";
@@ -132,3 +133,8 @@ export const repository = z.object({
 export type Repository = z.infer<typeof repository>;
 /** A Repository as a user writes it: defaulted fields may be left out. */
 export type RepositoryInput = z.input<typeof repository>;
+
+/** Whether a branch is one of spec.branches' glob patterns (`*` within a path segment, `**` across). */
+export function branchMatches(branch: string, patterns: readonly string[]): boolean {
+  return patterns.some((pattern) => pattern === branch || posix.matchesGlob(branch, pattern));
+}

@@ -1,10 +1,8 @@
 // Pure: what Build (if any) a GitHub event asks for. No I/O, no clock; the name is derived from the
 // delivery id, so a redelivered or duplicated delivery names the same Build and cannot make a second.
-import { createHash } from "node:crypto";
-import { posix } from "node:path";
 import type { BuildInput } from "../api/build.ts";
-import { API_VERSION, LABELS } from "../api/group.ts";
-import type { Repository } from "../api/repository.ts";
+import { buildName, newBuild } from "../api/new-build.ts";
+import { branchMatches, type Repository } from "../api/repository.ts";
 import type { PullRequestEvent, PushEvent } from "./payloads.ts";
 
 export type Outcome = { kind: "build"; build: BuildInput } | { kind: "ignore"; reason: string };
@@ -12,60 +10,6 @@ export type Outcome = { kind: "build"; build: BuildInput } | { kind: "ignore"; r
 const ZERO_SHA = /^0{40}$/;
 const SHA = /^[0-9a-f]{40}$/;
 const PR_ACTIONS = new Set(["opened", "synchronize", "reopened"]);
-
-function digest(seed: string): string {
-  return createHash("sha256").update(seed).digest("hex");
-}
-
-/** `<repository>-<short sha>-<6 hex of the seed>`: readable, at most 55 characters, a valid DNS label. */
-export function buildName(repository: string, sha: string, seed: string): string {
-  const prefix = repository
-    .slice(0, 40)
-    .replace(/[^a-z0-9-]/g, "-")
-    .replace(/-+$/, "");
-  return `${prefix}-${sha.slice(0, 7)}-${digest(seed).slice(0, 6)}`;
-}
-
-/** A label value (63 characters of [A-Za-z0-9._-], alphanumeric at both ends) for a branch or tag. */
-export function labelValue(text: string): string {
-  return text
-    .replace(/[^A-Za-z0-9._-]/g, "-")
-    .slice(0, 63)
-    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
-}
-
-export function branchMatches(branch: string, patterns: readonly string[]): boolean {
-  return patterns.some((pattern) => pattern === branch || posix.matchesGlob(branch, pattern));
-}
-
-export function buildLabels(repository: string, refName: string, sha: string): Record<string, string> {
-  return {
-    [LABELS.repository]: repository,
-    [LABELS.branch]: labelValue(refName),
-    [LABELS.commit]: sha.slice(0, 7),
-  };
-}
-
-interface BuildParts {
-  name: string;
-  repository: Repository;
-  revision: BuildInput["spec"]["revision"];
-  trigger: BuildInput["spec"]["trigger"];
-}
-
-export function makeBuild({ name, repository, revision, trigger }: BuildParts): BuildInput {
-  const repoName = repository.metadata.name ?? "";
-  return {
-    apiVersion: API_VERSION,
-    kind: "Build",
-    metadata: {
-      name,
-      namespace: repository.metadata.namespace,
-      labels: buildLabels(repoName, revision.branch ?? revision.tag ?? "", revision.sha),
-    },
-    spec: { repository: repoName, revision, trigger },
-  };
-}
 
 function enabled(repository: Repository, event: "push" | "pull_request"): boolean {
   return (repository.spec.webhook?.events ?? ["push", "pull_request"]).includes(event);
@@ -106,7 +50,7 @@ export function buildFromPush(
   const author = event.head_commit?.author;
   return {
     kind: "build",
-    build: makeBuild({
+    build: newBuild({
       name: buildName(repository.metadata.name ?? "", event.after, `delivery/${deliveryID}`),
       repository,
       revision: {
@@ -150,7 +94,7 @@ export function buildFromPullRequest(
     pr.head.repo.full_name.toLowerCase() !== event.repository.full_name.toLowerCase();
   return {
     kind: "build",
-    build: makeBuild({
+    build: newBuild({
       name: buildName(repository.metadata.name ?? "", pr.head.sha, `delivery/${deliveryID}`),
       repository,
       revision: {
@@ -171,26 +115,4 @@ export function buildFromPullRequest(
       },
     }),
   };
-}
-
-/** The catch-up Build for a branch head that no Build covers; same head → same name, so catch-ups never duplicate. */
-export function buildForCatchUp(
-  repository: Repository,
-  branch: string,
-  sha: string,
-  message?: string,
-  author?: string,
-): BuildInput {
-  return makeBuild({
-    name: buildName(repository.metadata.name ?? "", sha, `catch-up/refs/heads/${branch}/${sha}`),
-    repository,
-    revision: {
-      sha,
-      ref: `refs/heads/${branch}`,
-      branch,
-      ...(message !== undefined && { message }),
-      ...(author !== undefined && { author }),
-    },
-    trigger: { event: "catch-up" },
-  });
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { type Context, Telegraf } from "telegraf";
 import type { Build } from "../../api/build.ts";
+import { rerunOf } from "../../api/new-build.ts";
 import { CONTAINERS } from "../../api/pod-protocol.ts";
 import type { Repository } from "../../api/repository.ts";
 import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
@@ -24,7 +25,6 @@ import {
   HELP,
   mayControl,
   planControl,
-  rebuildOf,
   refusal,
   repositoriesOfChat,
   who,
@@ -193,7 +193,7 @@ export class KilnBot {
     const name = (this.#o.newName ?? defaultName)(build);
     const created = await this.#o.api.createBuild(
       namespace,
-      rebuildOf(build, name, `telegram:${who(user)}`, true),
+      rerunOf(build, repository, name, `telegram:${who(user)}`, true),
     );
     if (created === "exists")
       return {

@@ -195,45 +195,6 @@ export function formatBuildList(
   return [`<b>${escapeHtml(truncateEscaped(name, 200))}</b>: latest builds`, ...lines].join("\n");
 }
 
-/**
- * A new Build of the same commit, started by hand. A pull request's build stays one (a fork's still gets
- * no secrets); an admin asking for it approves it at the same time.
- */
-export function rebuildOf(original: Build, name: string, requestedBy: string, approve = false): BuildInput {
-  const labels: Record<string, string> = {};
-  for (const key of [LABELS.repository, LABELS.branch, LABELS.commit]) {
-    const value = original.metadata.labels?.[key];
-    if (value !== undefined) labels[key] = value;
-  }
-  return {
-    apiVersion: API_VERSION,
-    kind: "Build",
-    metadata: {
-      name,
-      labels,
-      annotations: {
-        [ANNOTATIONS.rebuildOf]: original.metadata.name ?? "",
-        [ANNOTATIONS.requestedBy]: requestedBy,
-        ...(approve && original.spec.trigger.pullRequest?.fork
-          ? { [ANNOTATIONS.approvedBy]: requestedBy }
-          : {}),
-      },
-    },
-    spec: {
-      repository: original.spec.repository,
-      revision: structuredClone(original.spec.revision),
-      trigger: {
-        event: "manual",
-        ...(original.spec.trigger.pullRequest
-          ? { pullRequest: structuredClone(original.spec.trigger.pullRequest) }
-          : {}),
-      },
-      pauseOnFailure: original.spec.pauseOnFailure,
-      timeout: original.spec.timeout,
-    },
-  };
-}
-
 /** The last lines of a log as a <pre> block that fits one message. */
 export function formatLogTail(buildName: string, log: string, maxLines = 50): string {
   const header = `Last lines of <code>${escapeHtml(truncateEscaped(buildName, 200))}</code>:\n`;

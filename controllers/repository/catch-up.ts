@@ -3,8 +3,9 @@
 // delivery for it may be in flight), and only if it was committed after the Repository existed (a new
 // Repository does not build every old branch).
 import type { Build, BuildInput } from "../../api/build.ts";
+import { buildForCatchUp } from "../../api/new-build.ts";
 import type { Repository } from "../../api/repository.ts";
-import { branchMatches, buildForCatchUp } from "../../webhook/build-from-push.ts";
+import { branchMatches } from "../../api/repository.ts";
 
 export interface BranchHead {
   name: string;
