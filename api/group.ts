@@ -34,6 +34,10 @@ export const ANNOTATIONS = {
   requestedBy: `${GROUP}/requested-by`,
   /** The Build a rerun repeats. */
   rebuildOf: `${GROUP}/rebuild-of`,
+  /** How often the build controller gave a Build a new pod after losing one before any step ran. */
+  revivals: `${GROUP}/revivals`,
+  /** On a Repository: the fingerprint of the secret its webhook was last given (GitHub never shows it back). */
+  webhookSecretFingerprint: `${GROUP}/webhook-secret-fingerprint`,
 } as const;
 
 export const FINALIZERS = {

@@ -4,7 +4,9 @@ import type { Registry } from "prom-client";
 import { type Build, isFinished } from "../../api/build.ts";
 import { API_VERSION, LABELS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
-import { type KubeClient, resourcePath } from "../../lib/kube.ts";
+import { GitHubClients } from "../../lib/github.ts";
+import type { KubeClient } from "../../lib/kube.ts";
+import { readSecretKey } from "../../lib/kube-secrets.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
 import { Controller } from "../../lib/runtime/controller.ts";
@@ -70,15 +72,18 @@ export function createBuildController(options: BuildControllerOptions): BuildCon
 
   const manifests = new ManifestSource({
     githubApiURL: config.githubApiURL,
+    github: new GitHubClients({ log, userAgent: "kiln-build-controller" }),
     parse: options.parse,
-    async token(repository) {
+    // A token the Repository names but whose Secret is not there (yet) holds the build Queued, saying so.
+    token: async (repository) => {
       const ref = repository.spec.tokenSecretRef;
       if (!ref) return undefined;
-      const secret = await client.get<{ data?: Record<string, string> }>(
-        resourcePath("v1", "secrets", repository.metadata.namespace, ref.name),
-      );
-      const value = secret.data?.[ref.key];
-      return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+      const token = await readSecretKey(client, repository.metadata.namespace!, ref.name, ref.key);
+      if (token === undefined)
+        throw new Error(
+          `the Secret ${ref.name} (key ${ref.key}) that spec.tokenSecretRef names is not there`,
+        );
+      return token;
     },
   });
 

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { GitHubClients } from "../../lib/github.ts";
+import { silentLogger } from "../../lib/log.ts";
 import { sampleRepository } from "../../test/fixtures/build.ts";
 import { ManifestSource, onGitHub } from "./manifest-source.ts";
 import { parseManifest } from "./parse-manifest.ts";
@@ -50,6 +52,7 @@ describe("ManifestSource over git", () => {
       let tokens = 0;
       const source = new ManifestSource({
         githubApiURL: "https://api.github.com",
+        github: new GitHubClients({ log: silentLogger() }),
         parse: parseManifest,
         token: async () => {
           tokens++;

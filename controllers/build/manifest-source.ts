@@ -6,8 +6,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Octokit } from "@octokit/rest";
+import type { BuildReason } from "../../api/reasons.ts";
 import type { Repository } from "../../api/repository.ts";
+import type { GitHubClients } from "../../lib/github.ts";
 import { cloneURL } from "./build-pod.ts";
 import type { PodPipeline } from "./pipeline.ts";
 
@@ -17,13 +18,15 @@ export type ManifestText = { found: true; text: string } | { found: false; messa
 
 export type ParsedManifest =
   | { ok: true; pipeline: PodPipeline }
-  | { ok: false; reason: string; message: string };
+  | { ok: false; reason: BuildReason; message: string };
 
 /** The agent's parser, adapted: text and file name in, a pipeline or a located error message out. */
 export type ManifestParser = (text: string, file: string) => ParsedManifest;
 
 export interface ManifestSourceOptions {
   githubApiURL: string;
+  /** The process's GitHub clients (lib/github.ts): rate limits and retries, one client per root and token. */
+  github: GitHubClients;
   parse: ManifestParser;
   /** The repository's token, when it has one (read from its Secret). */
   token: (repository: Repository) => Promise<string | undefined>;
@@ -80,16 +83,17 @@ export async function readWithGit(
 }
 
 export async function readWithGitHub(
+  github: GitHubClients,
   repository: Repository,
   githubApiURL: string,
   sha: string,
   path: string,
   token?: string,
 ): Promise<ManifestText> {
-  const quiet = () => {};
-  // Failures reach the caller as errors (and the controller's log); octokit's own console lines are noise.
-  const log = { debug: quiet, info: quiet, warn: quiet, error: quiet };
-  const octokit = new Octokit({ baseUrl: repository.spec.github.apiURL ?? githubApiURL, auth: token, log });
+  const octokit = github.for({
+    baseUrl: repository.spec.github.apiURL ?? githubApiURL,
+    ...(token ? { token } : {}),
+  });
   try {
     const response = await octokit.rest.repos.getContent({
       owner: repository.spec.github.owner,
@@ -143,7 +147,7 @@ export class ManifestSource {
   async #load(repository: Repository, sha: string, path: string): Promise<ParsedManifest> {
     const token = await this.#o.token(repository);
     const text = onGitHub(repository, this.#o.githubApiURL)
-      ? await readWithGitHub(repository, this.#o.githubApiURL, sha, path, token)
+      ? await readWithGitHub(this.#o.github, repository, this.#o.githubApiURL, sha, path, token)
       : await readWithGit(cloneURL(repository), sha, path, token);
     if (!text.found) return { ok: false, reason: "ManifestNotFound", message: text.message };
     return this.#o.parse(text.text, path);

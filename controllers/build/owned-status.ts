@@ -2,18 +2,12 @@
 // controller status.reported), and the two ways it changes: progress (still going) and finish.
 import type { Build, BuildPhase, BuildStatus } from "../../api/build.ts";
 import { formatDuration } from "../../api/duration.ts";
+import type { BuildReason } from "../../api/reasons.ts";
 
 export type OwnedStatus = Pick<
   BuildStatus,
-  | "phase"
-  | "reason"
-  | "message"
-  | "podName"
-  | "startTime"
-  | "completionTime"
-  | "duration"
-  | "observedGeneration"
->;
+  "phase" | "message" | "podName" | "startTime" | "completionTime" | "duration" | "observedGeneration"
+> & { reason?: BuildReason };
 
 export const OWNED_FIELDS = [
   "phase",
@@ -30,6 +24,7 @@ const MAX_MESSAGE = 1000;
 
 export function owned(status: BuildStatus | undefined): OwnedStatus {
   const out: OwnedStatus = {};
+  // The reason as stored: written by this controller, so one of BUILD_REASONS.
   for (const field of OWNED_FIELDS) {
     if (status?.[field] !== undefined) (out as Record<string, unknown>)[field] = status[field];
   }
@@ -45,7 +40,7 @@ function clip(text: string): string {
 export function finish(
   build: Build,
   phase: BuildPhase,
-  reason: string,
+  reason: BuildReason,
   message: string,
   now: number,
 ): OwnedStatus {
@@ -65,7 +60,7 @@ export function finish(
 }
 
 /** A phase on the way: the rest of what the controller recorded stays. */
-export function progress(build: Build, phase: BuildPhase, reason: string, message: string): OwnedStatus {
+export function progress(build: Build, phase: BuildPhase, reason: BuildReason, message: string): OwnedStatus {
   return {
     ...owned(build.status),
     phase,

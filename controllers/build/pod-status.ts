@@ -3,10 +3,12 @@
 // a lost pod, containers that never start, image pulls, unschedulable) is Errored, never Succeeded; a step
 // that fails is Failed, naming the step. decide.ts calls this once the Build's own rules (cancel, timeout,
 // revival) have had their say.
+
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
 import type { Build, BuildPhase } from "../../api/build.ts";
 import { formatDuration } from "../../api/duration.ts";
 import { CONTAINERS, EXIT, MANIFEST_STEP } from "../../api/pod-protocol.ts";
+import { type BuildReason, isReason } from "../../api/reasons.ts";
 import { finish, type OwnedStatus, owned, progress } from "./owned-status.ts";
 
 export interface StatusLimits {
@@ -50,7 +52,7 @@ function terminated(statuses: V1ContainerStatus[], name: string) {
 
 function podFailed(build: Build, pod: V1Pod, now: number): PodVerdict {
   const statuses = allStatuses(pod);
-  const done = (phase: BuildPhase, reason: string, message: string, deletePod = false): PodVerdict => ({
+  const done = (phase: BuildPhase, reason: BuildReason, message: string, deletePod = false): PodVerdict => ({
     status: finish(build, phase, reason, message, now),
     deletePod,
   });
@@ -83,16 +85,20 @@ function podFailed(build: Build, pod: V1Pod, now: number): PodVerdict {
   return done("Errored", "PodFailed", detail);
 }
 
-const FATAL_WAITING = new Set(["InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
-const PULLING = new Set(["ErrImagePull", "ImagePullBackOff"]);
+const FATAL_WAITING = new Set<BuildReason>([
+  "InvalidImageName",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+]);
+const PULLING = new Set<BuildReason>(["ErrImagePull", "ImagePullBackOff"]);
 
 /** An infrastructure failure while the pod is not running yet (or any more): Errored, the pod stopped. */
-function errored(build: Build, reason: string, message: string, now: number): PodVerdict {
+function errored(build: Build, reason: BuildReason, message: string, now: number): PodVerdict {
   return { status: finish(build, "Errored", reason, message, now), deletePod: true };
 }
 
 /** Still Pending, saying why; look again when the limit that applies falls due. */
-function pendingFor(build: Build, reason: string, message: string, requeueAfterMs?: number): PodVerdict {
+function pendingFor(build: Build, reason: BuildReason, message: string, requeueAfterMs?: number): PodVerdict {
   const status = progress(build, "Pending", reason, message);
   return { status, deletePod: false, ...(requeueAfterMs !== undefined && { requeueAfterMs }) };
 }
@@ -111,7 +117,7 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
   const statuses = allStatuses(pod);
   for (const s of statuses) {
     const waiting = s.state?.waiting;
-    if (waiting?.reason && FATAL_WAITING.has(waiting.reason))
+    if (waiting && isReason(FATAL_WAITING, waiting.reason))
       return errored(
         build,
         waiting.reason,
@@ -120,7 +126,7 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
       );
   }
   const left = limits.startTimeoutMs - age;
-  const pulling = statuses.find((s) => s.state?.waiting?.reason && PULLING.has(s.state.waiting.reason));
+  const pulling = statuses.find((s) => isReason(PULLING, s.state?.waiting?.reason));
   if (pulling) {
     const waiting = pulling.state!.waiting!;
     if (left <= 0)
@@ -132,7 +138,7 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
       );
     return pendingFor(
       build,
-      waiting.reason!,
+      waiting.reason as BuildReason,
       `pulling the image of "${pulling.name}" failed, retrying`,
       left,
     );

@@ -1,8 +1,9 @@
 import { describe, test } from "node:test";
+import type { BuildReason } from "../../api/reasons.ts";
 import { sampleBuild } from "../../test/fixtures/build.ts";
 import { REVIVALS_ANNOTATION, revive } from "./revive.ts";
 
-const errored = (reason: string) => ({
+const errored = (reason: BuildReason) => ({
   phase: "Errored" as const,
   reason,
   message: "the pod was evicted",

@@ -2,10 +2,10 @@
 // ran, so a fresh pod is as good as the first. Bounded, and counted in an annotation on the Build so a
 // restart of the controller does not reset the count.
 import type { Build } from "../../api/build.ts";
-import { GROUP } from "../../api/group.ts";
+import { ANNOTATIONS } from "../../api/group.ts";
 import type { OwnedStatus } from "./owned-status.ts";
 
-export const REVIVALS_ANNOTATION = `${GROUP}/revivals`;
+export const REVIVALS_ANNOTATION = ANNOTATIONS.revivals;
 export const REVIVING = "Reviving";
 /** Infrastructure failures that say nothing about the build itself. */
 const REVIVABLE = new Set(["Evicted", "PodLost"]);

@@ -2,7 +2,9 @@
 // Starting takes facts that only I/O gives (the .kiln.yaml at the commit, the API's answer to the pod), so
 // it is decided in steps: each step's answer comes back as input (`manifest`, then the pod or `refused`),
 // and the same pure rules run again with it.
+
 import type { Build } from "../../api/build.ts";
+import type { BuildReason } from "../../api/reasons.ts";
 import { buildPod, runsAsNonRoot } from "./build-pod.ts";
 import type { DecideInput, Decision, PodRefusal } from "./decision.ts";
 import { finish, owned } from "./owned-status.ts";
@@ -10,7 +12,7 @@ import { admit, approvalMessage, awaitsApproval } from "./queueing.ts";
 
 const NONE = { kind: "none" } as const;
 
-function queued(build: Build, reason: string, message: string): Decision {
+function queued(build: Build, reason: BuildReason, message: string): Decision {
   const status = {
     ...owned(build.status),
     phase: "Queued" as const,

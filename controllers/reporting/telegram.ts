@@ -1,16 +1,17 @@
 // One sendMessage through telegraf, its answer classified into what the chat queue does next.
 // A 400 "can't parse entities" is answered here by resending the plain-text form.
 import { Telegram } from "telegraf";
+import type { ChatReason } from "../../api/reasons.ts";
 import type { ChatMessage } from "./format.ts";
 
 export type SendOutcome =
   | { kind: "sent"; messageID: number }
   /** Try again after afterMs (429 retry_after, 5xx, network): nothing was delivered. */
-  | { kind: "retry"; afterMs?: number; reason: string; message?: string }
+  | { kind: "retry"; afterMs?: number; reason: ChatReason; message?: string }
   /** Never send to this chat again until someone changes the configuration (403, chat not found). */
-  | { kind: "blocked"; reason: string; message: string }
+  | { kind: "blocked"; reason: ChatReason; message: string }
   /** This message cannot be delivered (bad token, message rejected); others may. */
-  | { kind: "failed"; reason: string; message: string };
+  | { kind: "failed"; reason: ChatReason; message: string };
 
 export interface ChatSender {
   send(chat: string, message: ChatMessage): Promise<SendOutcome>;

@@ -26,15 +26,5 @@ export function setCondition(
   return list;
 }
 
-export const REASONS = {
-  registered: "Registered",
-  notConfigured: "NotConfigured",
-  noURL: "NoWebhookURL",
-  secretMissing: "SecretMissing",
-  tokenMissing: "TokenMissing",
-  unauthorized: "Unauthorized",
-  forbidden: "Forbidden",
-  notFound: "RepositoryNotFound",
-  rateLimited: "RateLimited",
-  gitHubError: "GitHubError",
-} as const;
+/** The WebhookReady condition's reasons, from api/reasons.ts. */
+export { REPOSITORY_REASONS as REASONS } from "../../api/reasons.ts";

@@ -1,7 +1,8 @@
 // Registers or updates the Repository's webhook and asks GitHub to redeliver failed deliveries.
 // Returns the condition to record; GitHub's "you may not" answers become reasons, not retries.
+
+import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
-import { ANNOTATIONS_WEBHOOK_SECRET } from "./annotations.ts";
 import type { ConditionInput } from "./conditions.ts";
 import { REASONS } from "./conditions.ts";
 import type { RepositoryDeps, RepositoryMemory } from "./deps.ts";
@@ -74,7 +75,7 @@ export async function syncHook(
       desired,
       await gh.listHooks(),
       repository.status?.hookID,
-      repository.metadata.annotations?.[ANNOTATIONS_WEBHOOK_SECRET],
+      repository.metadata.annotations?.[ANNOTATIONS.webhookSecretFingerprint],
     );
     for (const id of plan.remove) {
       step = `deleting duplicate webhook ${id}`;
@@ -93,11 +94,11 @@ export async function syncHook(
     }
     const fingerprint = secretFingerprint(id, secret);
     let resourceVersion = repository.metadata.resourceVersion;
-    if (repository.metadata.annotations?.[ANNOTATIONS_WEBHOOK_SECRET] !== fingerprint) {
+    if (repository.metadata.annotations?.[ANNOTATIONS.webhookSecretFingerprint] !== fingerprint) {
       step = "recording the secret fingerprint";
       const patched = await deps.patchMetadata(namespace, repository.metadata.name!, {
         resourceVersion: repository.metadata.resourceVersion,
-        annotations: { [ANNOTATIONS_WEBHOOK_SECRET]: fingerprint },
+        annotations: { [ANNOTATIONS.webhookSecretFingerprint]: fingerprint },
       });
       resourceVersion = patched.metadata.resourceVersion;
     }
