@@ -1,6 +1,6 @@
 // The build controller as one of `kiln controller`'s modules (controllers/main.ts MODULES). Its settings
-// (image, timeouts, revivals, build pod resources and scheduling) are the process's shared flags
-// (controllers/config.ts): the build pod needs most of them, and they predate per-module flags.
+// and flags are config.ts beside it (the image, timeouts, revivals, build pod resources and scheduling),
+// composed into the process's one configuration.
 import type { ControllerModule } from "../../lib/runtime/module.ts";
 import { ConfigError, type ControllerConfig } from "../config.ts";
 import { createBuildController } from "./controller.ts";

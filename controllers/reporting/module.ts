@@ -10,7 +10,7 @@ export const reportingModule: ControllerModule<ControllerConfig> = {
   usage: `Reporting (Telegram, GitHub commit statuses):
   --telegram-token-file <file>   bot token [KILN_TELEGRAM_TOKEN_FILE, KILN_TELEGRAM_TOKEN]; no token: no chat
   --telegram-api-root <url>      Bot API root [KILN_TELEGRAM_API_ROOT] (https://api.telegram.org)
-  --telegram-commands            answer /builds, /rebuild, /log in configured chats; on unless KILN_TELEGRAM_COMMANDS=false
+  --telegram-commands            answer the bot commands (/builds, /log, and the admins' /rerun, /cancel, /hold, /release, /approve); on unless KILN_TELEGRAM_COMMANDS=false
   --public-url <url>             link target in messages and statuses [KILN_PUBLIC_URL]
   --status-context <name>        GitHub commit status context [KILN_STATUS_CONTEXT] (kiln)
 `,
