@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { condition, duration, objectMeta } from "./common.ts";
-import { API_VERSION } from "./group.ts";
+import { condition, duration, resource } from "./common.ts";
 
 export const BUILD_PHASES = [
   "Queued",
@@ -174,13 +173,7 @@ export const buildStatus = z
   .describe("What happened to the build.");
 export type BuildStatus = z.infer<typeof buildStatus>;
 
-export const build = z.object({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal("Build"),
-  metadata: objectMeta,
-  spec: buildSpec,
-  status: buildStatus.optional(),
-});
+export const build = resource("Build", buildSpec, buildStatus);
 export type Build = z.infer<typeof build>;
 /** A Build as a client writes it: defaulted fields may be left out. */
 export type BuildInput = z.input<typeof build>;

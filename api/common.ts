@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.ts";
+import { API_VERSION } from "./group.ts";
 
 export const secretKeyRef = z
   .object({
@@ -69,3 +70,18 @@ export const buildPodPlacement = z
   })
   .describe("Scheduling and image pulls of this repository's build pods.");
 export type BuildPodPlacement = z.infer<typeof buildPodPlacement>;
+
+/** A Kiln resource's schema: apiVersion, kind, metadata, spec and an optional status. */
+export function resource<K extends string, S extends z.ZodType, T extends z.ZodType>(
+  kind: K,
+  spec: S,
+  status: T,
+) {
+  return z.object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(kind),
+    metadata: objectMeta,
+    spec,
+    status: status.optional(),
+  });
+}

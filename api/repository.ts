@@ -1,7 +1,6 @@
 import { posix } from "node:path";
 import { z } from "zod";
-import { buildPodPlacement, condition, objectMeta, secretKeyRef } from "./common.ts";
-import { API_VERSION } from "./group.ts";
+import { buildPodPlacement, condition, resource, secretKeyRef } from "./common.ts";
 
 /** Which builds a chat hears about; "paused" (a build waiting at a pause) is also announced with "failure". */
 export const NOTIFY_EVENTS = ["failure", "recovery", "success", "paused"] as const;
@@ -123,13 +122,7 @@ export const repositoryStatus = z
   .describe("What Kiln observed of the repository.");
 export type RepositoryStatus = z.infer<typeof repositoryStatus>;
 
-export const repository = z.object({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal("Repository"),
-  metadata: objectMeta,
-  spec: repositorySpec,
-  status: repositoryStatus.optional(),
-});
+export const repository = resource("Repository", repositorySpec, repositoryStatus);
 export type Repository = z.infer<typeof repository>;
 /** A Repository as a user writes it: defaulted fields may be left out. */
 export type RepositoryInput = z.input<typeof repository>;

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { toleration } from "../../api/common.ts";
 import { durationMs as durationMsSchema } from "../../api/duration.ts";
+import { flagSpec } from "../../lib/runtime/module.ts";
 import { ConfigError } from "../errors.ts";
 
 const durationMs = durationMsSchema({ numbersAreMs: true });
@@ -12,14 +13,19 @@ const quantities = z.object({ cpu: z.string().optional(), memory: z.string().opt
 const resources = z.object({ requests: quantities.optional(), limits: quantities.optional() });
 export type Resources = z.infer<typeof resources>;
 
+/** The non-empty, trimmed items of a comma-separated setting. */
+export function commaList(text: string): string[] {
+  return text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
 /** "cpu=500m,memory=512Mi" (kubectl's --requests form) into {cpu, memory}; undefined for an unset value. */
 export function parseQuantities(name: string, text: string | undefined): Record<string, string> | undefined {
   if (text === undefined) return undefined;
   const out: Record<string, string> = {};
-  for (const part of text
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
+  for (const part of commaList(text)) {
     const m = /^(cpu|memory)=([0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?)$/.exec(part);
     if (!m) throw new ConfigError(`--${name}: "${part}" is not cpu=<quantity> or memory=<quantity>`);
     out[m[1]!] = m[2]!;
@@ -31,10 +37,7 @@ export function parseQuantities(name: string, text: string | undefined): Record<
 export function parseLabels(name: string, text: string | undefined): Record<string, string> | undefined {
   if (text === undefined) return undefined;
   const out: Record<string, string> = {};
-  for (const part of text
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean)) {
+  for (const part of commaList(text)) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new ConfigError(`--${name}: "${part}" is not key=value`);
     out[part.slice(0, eq)] = part.slice(eq + 1);
@@ -77,20 +80,20 @@ export const buildConfigShape = {
   startTimeoutMs: durationMs.default(600_000),
 };
 
-export const BUILD_FLAGS = {
-  image: { type: "string" },
-  "image-pull-policy": { type: "string" },
-  "build-requests": { type: "string" },
-  "build-limits": { type: "string" },
-  "service-requests": { type: "string" },
-  "service-limits": { type: "string" },
-  "build-node-selector": { type: "string" },
-  "build-tolerations": { type: "string" },
-  "build-image-pull-secrets": { type: "string" },
-  "unschedulable-timeout": { type: "string" },
-  "start-timeout": { type: "string" },
-  "max-revivals": { type: "string" },
-} as const;
+export const BUILD_FLAGS = flagSpec([
+  "image",
+  "image-pull-policy",
+  "build-requests",
+  "build-limits",
+  "service-requests",
+  "service-limits",
+  "build-node-selector",
+  "build-tolerations",
+  "build-image-pull-secrets",
+  "unschedulable-timeout",
+  "start-timeout",
+  "max-revivals",
+]);
 
 export const BUILD_USAGE = `Builds (the build pod):
   --image <ref>                  Kiln image for fetch/agent containers [KILN_IMAGE]; in a pod, its own by default
@@ -141,10 +144,7 @@ export function buildConfigInput(
         str("build-node-selector", "KILN_BUILD_NODE_SELECTOR"),
       ),
       tolerations,
-      imagePullSecrets: pullSecrets
-        ?.split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
+      imagePullSecrets: pullSecrets === undefined ? undefined : commaList(pullSecrets),
     },
     unschedulableTimeoutMs: str("unschedulable-timeout", "KILN_UNSCHEDULABLE_TIMEOUT"),
     startTimeoutMs: str("start-timeout", "KILN_START_TIMEOUT"),

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { flagSpec } from "../../lib/runtime/module.ts";
 import { ConfigError } from "../config.ts";
 
 export const reportingConfig = z.object({
@@ -19,13 +20,10 @@ export const reportingConfig = z.object({
 });
 export type ReportingConfig = z.infer<typeof reportingConfig>;
 
-export const REPORTING_FLAGS = {
-  "telegram-token-file": { type: "string" },
-  "telegram-api-root": { type: "string" },
-  "telegram-commands": { type: "boolean" },
-  "public-url": { type: "string" },
-  "status-context": { type: "string" },
-} as const;
+export const REPORTING_FLAGS = flagSpec(
+  ["telegram-token-file", "telegram-api-root", "public-url", "status-context"],
+  ["telegram-commands"],
+);
 
 /**
  * The token in a file, if the file is there. A missing file is no chat, not an error: the installed

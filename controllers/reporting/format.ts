@@ -135,6 +135,21 @@ export function execLine(build: Build): string {
   return `kubectl exec -it ${build.status?.podName ?? `${build.metadata.name}-pod`} -c build -n ${build.metadata.namespace ?? "default"} -- sh`;
 }
 
+/** The commit: its short sha (linked to the comparison), title and author. */
+function commitLine(build: Build): Line {
+  const line: Line = [
+    { text: shortSha(build), style: "code", href: safeURL(build.spec.revision.compareURL) },
+  ];
+  const title = commitTitle(build);
+  if (title) line.push({ text: ` ${truncateEscaped(title, BUDGET.title)}` });
+  if (build.spec.revision.author)
+    line.push(
+      { text: " — " },
+      { text: truncateEscaped(build.spec.revision.author, BUDGET.author), style: "i" },
+    );
+  return line;
+}
+
 /** A build waiting at a pause: why, the exact way in, and buttons to let it go on or stop it. */
 function formatPaused(a: Announcement): ChatMessage {
   const { build } = a;
@@ -193,15 +208,8 @@ function formatApproval(a: Announcement): ChatMessage {
       { text: truncateEscaped(a.repository, BUDGET.repository), style: "b" },
       { text: ` pull request #${pr ?? "?"} from a fork` },
     ],
-    [{ text: shortSha(build), style: "code", href: safeURL(build.spec.revision.compareURL) }],
+    commitLine(build),
   ];
-  const title = commitTitle(build);
-  if (title) lines[1]!.push({ text: ` ${truncateEscaped(title, BUDGET.title)}` });
-  if (build.spec.revision.author)
-    lines[1]!.push(
-      { text: " — " },
-      { text: truncateEscaped(build.spec.revision.author, BUDGET.author), style: "i" },
-    );
   lines.push([
     { text: "It runs code from outside the repository. An admin approves it with /approve " },
     { text: truncateEscaped(name, BUDGET.name), style: "code" },
@@ -228,18 +236,7 @@ export function formatAnnouncement(a: Announcement): ChatMessage {
       { text: truncateEscaped(branchOrTag(build), BUDGET.branch), style: "code" },
     ],
   ];
-  const commit: Line = [
-    { text: shortSha(build), style: "code", href: safeURL(build.spec.revision.compareURL) },
-  ];
-  const title = commitTitle(build);
-  if (title) commit.push({ text: ` ${truncateEscaped(title, BUDGET.title)}` });
-  if (build.spec.revision.author) {
-    commit.push(
-      { text: " — " },
-      { text: truncateEscaped(build.spec.revision.author, BUDGET.author), style: "i" },
-    );
-  }
-  lines.push(commit);
+  lines.push(commitLine(build));
 
   const details: Line = [];
   const step = failingStep(build);

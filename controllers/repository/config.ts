@@ -9,17 +9,13 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { durationMs } from "../../api/duration.ts";
+import { flagSpec } from "../../lib/runtime/module.ts";
 import { ConfigError } from "../config.ts";
 
-export const REPOSITORY_FLAGS = {
-  "webhook-url": { type: "string" },
-  "repository-interval": { type: "string" },
-  "catch-up-grace": { type: "string" },
-  "no-build-access": { type: "boolean" },
-  "agent-cluster-role": { type: "string" },
-  "webhook-service-account": { type: "string" },
-  "no-build-network-policy": { type: "boolean" },
-} as const;
+export const REPOSITORY_FLAGS = flagSpec(
+  ["webhook-url", "repository-interval", "catch-up-grace", "agent-cluster-role", "webhook-service-account"],
+  ["no-build-access", "no-build-network-policy"],
+);
 
 const serviceAccount = z
   .string()

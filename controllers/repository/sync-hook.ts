@@ -2,6 +2,7 @@
 // Returns the condition to record; GitHub's "you may not" answers become reasons, not retries.
 
 import { ANNOTATIONS } from "../../api/group.ts";
+import type { RepositoryReason } from "../../api/reasons.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { ConditionInput } from "./conditions.ts";
 import { REASONS } from "./conditions.ts";
@@ -37,6 +38,11 @@ export function gitHubRefusal(err: unknown, action: string): ConditionInput | un
   return undefined;
 }
 
+/** WebhookReady=False, saying why: nothing was asked of GitHub. */
+function notReady(reason: RepositoryReason, message: string): HookResult {
+  return { condition: { type: "WebhookReady", status: "False", reason, message } };
+}
+
 export async function syncHook(
   repository: Repository,
   gh: RepoGitHub,
@@ -46,29 +52,14 @@ export async function syncHook(
   const ref = repository.spec.webhook?.secretRef;
   const namespace = repository.metadata.namespace ?? "default";
   if (!ref) {
-    return {
-      condition: {
-        type: "WebhookReady",
-        status: "False",
-        reason: REASONS.notConfigured,
-        message: "spec.webhook is not set; new commits are found by polling only",
-      },
-    };
+    return notReady(REASONS.notConfigured, "spec.webhook is not set; new commits are found by polling only");
   }
   const secret = await deps.readSecretKey(namespace, ref.name, ref.key);
   if (!secret) {
-    return {
-      condition: {
-        type: "WebhookReady",
-        status: "False",
-        reason: REASONS.secretMissing,
-        message: `Secret ${ref.name} has no key ${ref.key}`,
-      },
-    };
+    return notReady(REASONS.secretMissing, `Secret ${ref.name} has no key ${ref.key}`);
   }
   const desired = desiredHook(repository, deps.webhookURL, secret);
-  if (typeof desired === "string")
-    return { condition: { type: "WebhookReady", status: "False", reason: REASONS.noURL, message: desired } };
+  if (typeof desired === "string") return notReady(REASONS.noURL, desired);
   let step = "listing webhooks";
   try {
     const plan = planHook(
