@@ -5,14 +5,15 @@
 #   npm run image                                           # here: buildah, into local storage as localhost/kiln:dev
 ARG BASE=node:24-bookworm-slim
 
-# Production dependencies only, installed from the lock file. The npm cache stays in this stage.
+# Production dependencies only, installed from the lock file (the stand-ins' packages are optional
+# dependencies, left out: the image carries no sandbox). The npm cache stays in this stage.
 FROM ${BASE} AS deps
 WORKDIR /opt/kiln
 COPY package.json package-lock.json ./
 # A build behind a TLS-inspecting proxy passes its CA bundle as a build-time mount and points Node at it
 # here; the argument lives in this stage only, so neither the path nor the bundle reaches the image.
 ARG NODE_EXTRA_CA_CERTS=
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache \
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache \
  && rm -rf /tmp/npm-cache
 
 FROM ${BASE}

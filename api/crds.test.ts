@@ -1,6 +1,6 @@
 // The zod schemas in api/ and the CRDs generated from them must not drift: the committed manifests are
 // what the generator writes, and on every sample zod and the API server's pipeline (prune → default →
-// validate, as test/apiserver/schema does it like kube-apiserver) agree on validity and on the result.
+// validate, as stand-ins/apiserver/schema does it like kube-apiserver) agree on validity and on the result.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -9,8 +9,8 @@ import fc from "fast-check";
 import { parseAllDocuments } from "yaml";
 import type { z } from "zod";
 import { CRD_DIR, renderedCRDs } from "../scripts/gen-crds.ts";
-import { applyMutation, arbitraryFor, mutationOf, pathsOf } from "../test/apiserver/schema/arbitrary.ts";
-import { admitCustomResource, formatFieldError } from "../test/apiserver/schema/index.ts";
+import { admitCustomResource, formatFieldError } from "../stand-ins/apiserver/schema/index.ts";
+import { applyMutation, arbitraryFor, mutationOf, pathsOf } from "../test/fixtures/schema-arbitrary.ts";
 import { build } from "./build.ts";
 import { kilnCRDs } from "./crds.ts";
 import { API_VERSION } from "./group.ts";

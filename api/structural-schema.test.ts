@@ -1,9 +1,9 @@
 // structuralSchema() turns zod schemas into structural OpenAPI; where it succeeds, zod and the API server's
-// pipeline (test/apiserver/schema) must agree on what is valid and on what is stored.
+// pipeline (stand-ins/apiserver/schema) must agree on what is valid and on what is stored.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { z } from "zod";
-import { admitCustomResource, checkStructuralSchema } from "../test/apiserver/schema/index.ts";
+import { admitCustomResource, checkStructuralSchema } from "../stand-ins/apiserver/schema/index.ts";
 import { type JSONSchemaProps, structuralSchema } from "./structural-schema.ts";
 
 const asResource = (spec: JSONSchemaProps): JSONSchemaProps => ({ type: "object", properties: { spec } });

@@ -2,8 +2,8 @@
 // (label-selected, as controllers use them) in a store of 100 vs 10,000 Builds — the ratio shows a write
 // is not O(objects). Then a LIST of 10,000 Builds over HTTPS against JSON.stringify of the same items.
 import { request } from "node:https";
-import type { KubeObject } from "../test/apiserver/storage.ts";
-import { startTestCluster } from "../test/cluster/start.ts";
+import type { KubeObject } from "../stand-ins/apiserver/storage.ts";
+import { startTestCluster } from "../stand-ins/cluster/start.ts";
 import { buildBody } from "../test/conformance/helpers.ts";
 
 const cluster = await startTestCluster({ server: { historySize: 1000 } });

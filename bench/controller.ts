@@ -17,8 +17,8 @@ import { repository as repositorySchema } from "../api/repository.ts";
 import { buildPod } from "../controllers/build/build-pod.ts";
 import { controllerConfig } from "../controllers/config.ts";
 import { KubeClient, resourcePath } from "../lib/kube.ts";
-import type { KubeObject } from "../test/apiserver/storage.ts";
-import { startTestCluster, type TestCluster } from "../test/cluster/start.ts";
+import type { KubeObject } from "../stand-ins/apiserver/storage.ts";
+import { startTestCluster, type TestCluster } from "../stand-ins/cluster/start.ts";
 import { waitFor } from "../test/wait-for.ts";
 
 const { values } = parseArgs({

@@ -15,11 +15,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CoreV1Api, Watch } from "@kubernetes/client-node";
-import { startTestCluster } from "../test/cluster/start.ts";
-import { startKubelet } from "../test/kubelet/kubelet.ts";
-import { ContainerLog } from "../test/kubelet/logs.ts";
-import { ContainerProcess } from "../test/kubelet/process.ts";
-import { ensureTestImage } from "../test/kubelet/test-image.ts";
+import { startTestCluster } from "../stand-ins/cluster/start.ts";
+import { startKubelet } from "../stand-ins/kubelet/kubelet.ts";
+import { ContainerLog } from "../stand-ins/kubelet/logs.ts";
+import { ContainerProcess } from "../stand-ins/kubelet/process.ts";
+import { ensureTestImage } from "../stand-ins/kubelet/test-image.ts";
 
 const { values } = parseArgs({
   options: { pods: { type: "string", default: "30" }, burst: { type: "string", default: "20" } },

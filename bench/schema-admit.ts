@@ -9,7 +9,7 @@ import {
   type AdditionalPrinterColumn,
   admitCustomResource,
   customResourceTable,
-} from "../test/apiserver/schema/index.ts";
+} from "../stand-ins/apiserver/schema/index.ts";
 
 const crd = kilnCRDs().find((c) => c.spec.names.kind === "Build")!;
 const schema = crd.spec.versions[0]!.schema.openAPIV3Schema as JSONSchemaProps;

@@ -136,7 +136,7 @@ async function measure(
 async function startApiServer(dir: string): Promise<{ kubeconfig: string; stop(): void }> {
   const kubeconfig = join(dir, "kubeconfig");
   const port = await freePort();
-  const child = spawn(node, ["test/cluster/main.ts", `--port=${port}`, `--kubeconfig=${kubeconfig}`], {
+  const child = spawn(node, ["stand-ins/cluster/main.ts", `--port=${port}`, `--kubeconfig=${kubeconfig}`], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -36,9 +36,9 @@ const COMMANDS: Record<string, Command> = {
   sandbox: {
     summary:
       "all of Kiln on one machine, no cluster: API server, process kubelet, controllers, webhook, a demo",
-    load: () => import("../test/cluster/sandbox.ts"),
-    // The sandbox runs a local API server and kubelet from test/, which the image does not carry.
-    available: () => existsSync(new URL("../test/cluster/sandbox.ts", import.meta.url)),
+    load: () => import("../sandbox/sandbox.ts"),
+    // The sandbox runs the stand-ins (local API server, process kubelet, GitHub, Telegram), which the image does not carry.
+    available: () => existsSync(new URL("../sandbox/sandbox.ts", import.meta.url)),
   },
 };
 

@@ -2,7 +2,7 @@
 // NotFound is undefined, a status update retries its conflicts from a fresh read.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startTestCluster, type TestCluster } from "../test/cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../stand-ins/cluster/start.ts";
 import { KubeApiError, KubeClient } from "./kube.ts";
 import { builds, CONFLICT_RETRIES, retryOnConflict } from "./kube-objects.ts";
 

@@ -23,7 +23,7 @@ test("the build context holds the product folders and the lock file, never tests
     "test/fixtures/build.ts",
     "test/fakes/memory-api.ts",
     "bin/kiln.ts",
-    "test/apiserver/server.ts",
+    "stand-ins/apiserver/server.ts",
     "bench/controller.ts",
     "scripts/image.ts",
     "manifests/kustomization.yaml",
@@ -52,10 +52,10 @@ test("the inputs digest changes with a context file, not with a file outside the
   write(".dockerignore", dockerignore);
   write("package.json", "{}");
   write("api/build.ts", "export {};\n");
-  write("test/apiserver/server.ts", "export {};\n");
+  write("stand-ins/apiserver/server.ts", "export {};\n");
   const digest = inputsDigest(dir);
   assert.match(digest, /^[0-9a-f]{64}$/);
-  write("test/apiserver/server.ts", "export const changed = 1;\n");
+  write("stand-ins/apiserver/server.ts", "export const changed = 1;\n");
   assert.equal(inputsDigest(dir), digest, "test code is not an input");
   write("api/build.ts", "export const changed = 1;\n");
   const changed = inputsDigest(dir);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { parseHtml } from "../../test/fakes/telegram/html.ts";
+import { parseHtml } from "../../stand-ins/telegram/html.ts";
 import { makeBuild } from "../../test/fixtures/reporting.ts";
 import {
   type Announcement,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 import { silentLogger } from "../../lib/log.ts";
-import { FakeGitHub } from "../../test/fakes/github/index.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
 import { makeBuild } from "../../test/fixtures/reporting.ts";
 import { createGitHubStatuses } from "./github-status.ts";
 import { statusDescription } from "./owed.ts";

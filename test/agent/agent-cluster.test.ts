@@ -13,8 +13,8 @@ import type { Build, BuildInput } from "../../api/build.ts";
 import { ANNOTATIONS, API_VERSION, GROUP, RESOURCES, VERSION } from "../../api/group.ts";
 import { AGENT_ENV, agentEnv } from "../../api/pod-protocol.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { AGENT_SERVICE_ACCOUNT, grantBuildAgent } from "../cluster/build-agent-access.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { AGENT_SERVICE_ACCOUNT, grantBuildAgent } from "../../stand-ins/cluster/build-agent-access.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 import { agentConfig, type PodDirs, SHELLS, startPod } from "./pod-harness.ts";
 

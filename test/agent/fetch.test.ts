@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { main as fetchMain, gitAuthEnv } from "../../agent/fetch.ts";
 import { FIFOS, RUNNER_FILE } from "../../api/pod-protocol.ts";
-import { serveGitHttp } from "../fakes/git-repo.ts";
+import { serveGitHttp } from "../../stand-ins/git-repo.ts";
 
 const TOKEN = "ghs_secretToken123";
 const base = mkdtempSync(join(tmpdir(), "kiln-fetch-"));

@@ -10,9 +10,9 @@ import { resolve } from "node:path";
 import type { Build } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
-import { FakeGitHub } from "../fakes/github/index.ts";
-import { stopAll } from "../fakes/teardown.ts";
-import { FakeTelegram, type InjectedError } from "../fakes/telegram/server.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
+import { stopAll } from "../../stand-ins/teardown.ts";
+import { FakeTelegram, type InjectedError } from "../../stand-ins/telegram/server.ts";
 import {
   type Harness,
   NS,

@@ -14,7 +14,7 @@ import {
   type V1Pod,
   Watch,
 } from "@kubernetes/client-node";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { buildBody, podBody, rawRequest, repositoryBody, statusOf, waitFor } from "./helpers.ts";
 
 const ns = "default";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { buildBody, podBody, type RawResponse, rawRequest, waitFor } from "./helpers.ts";
 
 let cluster: TestCluster;

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { buildBody, waitFor } from "./helpers.ts";
 
 const root = resolve(import.meta.dirname, "../..");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { type RawResponse, rawRequest } from "./helpers.ts";
 
 const root = resolve(import.meta.dirname, "../..");

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 
 const run = promisify(execFile);
 const kubectl = resolve(import.meta.dirname, "../../.tools/bin/kubectl");

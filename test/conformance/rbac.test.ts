@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:https";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { buildBody, podBody, waitFor } from "./helpers.ts";
 
 const root = resolve(import.meta.dirname, "../..");

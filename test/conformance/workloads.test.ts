@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 
 const kubectlPath = resolve(import.meta.dirname, "../../.tools/bin/kubectl");

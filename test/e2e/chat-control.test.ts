@@ -13,14 +13,14 @@ import { MODULES, type RunningControllers, runControllers } from "../../controll
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
+import { installBuildAgentClusterRole } from "../../stand-ins/cluster/build-agent-access.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { GitRepo } from "../../stand-ins/git-repo.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
+import { stopAll } from "../../stand-ins/teardown.ts";
+import { FakeTelegram, type SentMessage } from "../../stand-ins/telegram/server.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
-import { installBuildAgentClusterRole } from "../cluster/build-agent-access.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { GitRepo } from "../fakes/git-repo.ts";
-import { FakeGitHub } from "../fakes/github/index.ts";
-import { stopAll } from "../fakes/teardown.ts";
-import { FakeTelegram, type SentMessage } from "../fakes/telegram/server.ts";
 import { waitFor } from "../wait-for.ts";
 
 const NS = "default";

@@ -11,7 +11,7 @@ import { gitHubClient } from "../../controllers/repository/github.ts";
 import { GitHubClients } from "../../lib/github.ts";
 import { KubeApiError } from "../../lib/kube.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { mergePatch } from "../apiserver/patch.ts";
+import { mergePatch } from "../../stand-ins/apiserver/patch.ts";
 
 const apiError = (code: number, reason: string, what: string) =>
   new KubeApiError(code, { kind: "Status", status: "Failure", reason, code, message: what }, what);

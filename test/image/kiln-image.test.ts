@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { KILN_IMAGE, requireKilnImage } from "../../scripts/image-inputs.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 
 let cluster: TestCluster;

@@ -20,11 +20,11 @@ import { promisify } from "node:util";
 import { stringify } from "yaml";
 import type { Build } from "../../api/build.ts";
 import { requireKilnImage } from "../../scripts/image-inputs.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { GitRepo } from "../fakes/git-repo.ts";
-import { FakeGitHub } from "../fakes/github/index.ts";
-import { stopAll } from "../fakes/teardown.ts";
-import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { GitRepo } from "../../stand-ins/git-repo.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
+import { stopAll } from "../../stand-ins/teardown.ts";
+import { FakeTelegram } from "../../stand-ins/telegram/server.ts";
 import { waitFor } from "../wait-for.ts";
 
 const root = resolve(import.meta.dirname, "../..");

@@ -10,9 +10,9 @@ import { type RunningControllers, runControllers } from "../../controllers/main.
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
-import { grantBuildAgent } from "../cluster/build-agent-access.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { GitRepo } from "../fakes/git-repo.ts";
+import { grantBuildAgent } from "../../stand-ins/cluster/build-agent-access.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { GitRepo } from "../../stand-ins/git-repo.ts";
 import { waitFor } from "../wait-for.ts";
 
 export { GitRepo };

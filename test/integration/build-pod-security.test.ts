@@ -11,10 +11,14 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { buildPod } from "../../controllers/build/build-pod.ts";
 import type { PodPipeline } from "../../controllers/build/pipeline.ts";
-import { aggregate, forbiddenDetail, newEvaluator } from "../apiserver/pod-security/evaluator.ts";
-import type { PodMetadata, PodSpec } from "../apiserver/pod-security/pod-spec.ts";
-import { startTestApiServer, type TestApiServer } from "../apiserver/server.ts";
-import type { KubeObject } from "../apiserver/storage.ts";
+import {
+  aggregate,
+  forbiddenDetail,
+  newEvaluator,
+} from "../../stand-ins/apiserver/pod-security/evaluator.ts";
+import type { PodMetadata, PodSpec } from "../../stand-ins/apiserver/pod-security/pod-spec.ts";
+import { startTestApiServer, type TestApiServer } from "../../stand-ins/apiserver/server.ts";
+import type { KubeObject } from "../../stand-ins/apiserver/storage.ts";
 import { sampleBuild, sampleConfig, sampleRepository } from "../fixtures/build.ts";
 
 const MANIFESTS = resolve(import.meta.dirname, "../../manifests/base");

@@ -10,7 +10,7 @@ import { API_VERSION } from "../../api/group.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import type { Informer } from "../../lib/runtime/informer.ts";
 import { resourceInformer } from "../../lib/runtime/kube-source.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { waitFor } from "./build-harness.ts";
 
 type Mode = "open" | "down" | "stalled";

@@ -10,9 +10,9 @@ import type { Repository, RepositoryInput } from "../../api/repository.ts";
 import { type ReportingController, reportingController } from "../../controllers/reporting/controller.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { FakeGitHub } from "../fakes/github/index.ts";
-import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
+import { FakeTelegram } from "../../stand-ins/telegram/server.ts";
 import { waitFor } from "../wait-for.ts";
 
 const NS = "default";

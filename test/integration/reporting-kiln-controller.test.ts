@@ -14,9 +14,9 @@ import { BOT_COMMANDS } from "../../controllers/reporting/commands.ts";
 import { REPORTING_FLAGS } from "../../controllers/reporting/config.ts";
 import { reportingModule } from "../../controllers/reporting/module.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { FakeGitHub } from "../fakes/github/index.ts";
-import { FakeTelegram } from "../fakes/telegram/server.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { FakeGitHub } from "../../stand-ins/github/index.ts";
+import { FakeTelegram } from "../../stand-ins/telegram/server.ts";
 import { waitFor } from "../wait-for.ts";
 
 let cluster: TestCluster;

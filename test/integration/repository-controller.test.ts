@@ -10,8 +10,8 @@ import {
   type RepositoryController,
 } from "../../controllers/repository/controller.ts";
 import { createLogger, silentLogger } from "../../lib/log.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { type FakeGitHub, startFakeGitHub } from "../../stand-ins/github/index.ts";
 import { waitFor } from "../wait-for.ts";
 
 const HOOK_URL = "http://127.0.0.1:9/hooks/github"; // nothing listens: deliveries fail, which is fine here

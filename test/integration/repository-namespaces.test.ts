@@ -10,7 +10,7 @@ import {
 } from "../../controllers/repository/controller.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { waitFor } from "../wait-for.ts";
 
 let cluster: TestCluster;

@@ -17,13 +17,13 @@ import {
   type RepositoryController,
 } from "../../controllers/repository/controller.ts";
 import { silentLogger } from "../../lib/log.ts";
+import { writeKubeconfig } from "../../stand-ins/cluster/kubeconfig.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { type FakeGitHub, startFakeGitHub } from "../../stand-ins/github/index.ts";
+import { stopAll } from "../../stand-ins/teardown.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
-import { writeKubeconfig } from "../cluster/kubeconfig.ts";
-import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { type FakeGitHub, startFakeGitHub } from "../fakes/github/index.ts";
 import { createRepository } from "../fakes/kube-repository.ts";
-import { stopAll } from "../fakes/teardown.ts";
 import { deliver } from "../fixtures/webhook.ts";
 import { waitFor } from "../wait-for.ts";
 

@@ -1,7 +1,8 @@
 // Lifecycle hooks (postStart, preStop): exec inside the container, httpGet, or sleep, bounded by
 // a timeout (for preStop: what is left of the grace period, as the kubelet does).
 import type { V1LifecycleHandler } from "@kubernetes/client-node";
-import { type ProbeResult, type ProbeTarget, probe } from "./probes.ts";
+import type { ProbeTarget } from "./exec.ts";
+import { type ProbeResult, probe } from "./probes.ts";
 
 export async function runHook(
   handler: V1LifecycleHandler,

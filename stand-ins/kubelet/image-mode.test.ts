@@ -9,8 +9,8 @@ import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
+import { waitFor } from "../../test/wait-for.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { waitFor } from "../wait-for.ts";
 import { type Kubelet, startKubelet } from "./kubelet.ts";
 import { ensureTestImage } from "./test-image.ts";
 

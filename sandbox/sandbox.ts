@@ -4,19 +4,19 @@
 // over HTTP on 127.0.0.1) gets one Build at start, so there is something to look at right away.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { API_VERSION } from "../../api/group.ts";
-import { parseControllerConfig } from "../../controllers/config.ts";
-import { MODULES, runControllers } from "../../controllers/main.ts";
-import { KubeClient, resourcePath } from "../../lib/kube.ts";
-import { createLogger, type Logger } from "../../lib/log.ts";
-import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
-import { webhookConfig } from "../../webhook/config.ts";
-import { startWebhook } from "../../webhook/main.ts";
-import { GitRepo } from "../fakes/git-repo.ts";
-import { stopAll } from "../fakes/teardown.ts";
-import { installBuildAgentClusterRole } from "./build-agent-access.ts";
-import { parsePort, untilSignal } from "./main.ts";
-import { startTestCluster, type TestCluster } from "./start.ts";
+import { API_VERSION } from "../api/group.ts";
+import { parseControllerConfig } from "../controllers/config.ts";
+import { MODULES, runControllers } from "../controllers/main.ts";
+import { KubeClient, resourcePath } from "../lib/kube.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
+import { KILN_IMAGE } from "../scripts/image-inputs.ts";
+import { installBuildAgentClusterRole } from "../stand-ins/cluster/build-agent-access.ts";
+import { parsePort, untilSignal } from "../stand-ins/cluster/main.ts";
+import { startTestCluster, type TestCluster } from "../stand-ins/cluster/start.ts";
+import { GitRepo } from "../stand-ins/git-repo.ts";
+import { stopAll } from "../stand-ins/teardown.ts";
+import { webhookConfig } from "../webhook/config.ts";
+import { startWebhook } from "../webhook/main.ts";
 
 const USAGE = `Usage: kiln sandbox [options]
 

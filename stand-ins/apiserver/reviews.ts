@@ -5,26 +5,8 @@ import { badRequest } from "./errors.ts";
 import { accessReviewKinds } from "./rbac/access-reviews.ts";
 import type { Authorizer } from "./rbac/authorizer.ts";
 import type { UserInfo } from "./rbac/user.ts";
+import type { ReviewKind } from "./review-kind.ts";
 import type { Tokens } from "./tokens.ts";
-
-export interface ReviewContext {
-  /** The requesting user (after impersonation). */
-  user: UserInfo;
-  /** The request's namespace, for namespaced reviews. */
-  namespace?: string;
-  now: Date;
-}
-
-export interface ReviewKind {
-  group: string;
-  version: string;
-  resource: string;
-  kind: string;
-  /** Served under /namespaces/<ns>/ (LocalSubjectAccessReview). */
-  namespaced?: boolean;
-  /** The review's answer: the request body with its status filled in. */
-  answer(body: Record<string, unknown>, ctx: ReviewContext): Record<string, unknown>;
-}
 
 /** user.Info as the authentication.k8s.io/v1 UserInfo type serializes it. */
 export function userInfo(user: UserInfo): Record<string, unknown> {

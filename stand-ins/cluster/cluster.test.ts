@@ -80,7 +80,7 @@ async function runUntilReady(args: string[], kubeconfig: string): Promise<void> 
     };
     const server = config.clusters[0]!.cluster.server;
     assert.match(server, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const { rawRequest } = await import("../conformance/helpers.ts");
+    const { rawRequest } = await import("../../test/conformance/helpers.ts");
     const ca = Buffer.from(
       (
         parse(readFileSync(kubeconfig, "utf8")) as {
@@ -107,6 +107,6 @@ async function runUntilReady(args: string[], kubeconfig: string): Promise<void> 
 describe("commands", () => {
   test("npm run test-cluster -- --port 0 --kubeconfig <file>", async () => {
     const kubeconfig = join(dir, "test-cluster.kubeconfig");
-    await runUntilReady(["test/cluster/main.ts", "--port", "0", "--kubeconfig", kubeconfig], kubeconfig);
+    await runUntilReady(["stand-ins/cluster/main.ts", "--port", "0", "--kubeconfig", kubeconfig], kubeconfig);
   });
 });

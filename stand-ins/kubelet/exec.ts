@@ -2,10 +2,22 @@
 // container's namespaces (mount, pid, uts, its root) through the container init, as `runc exec`
 // runs one: the container's user, groups and capabilities, its working directory, its env, the
 // executable looked up in the container's PATH. No TTY.
+
 import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { containerInit, initArgs } from "./container-init.ts";
-import type { ProbeTarget } from "./probes.ts";
+import type { V1Container } from "@kubernetes/client-node";
+import { containerInit, initArgs, type ProcessIdentity } from "./container-init.ts";
+
+/** A running container, as exec probes, hooks and `kubectl exec` enter it. */
+export interface ProbeTarget {
+  pid: number;
+  env: ReadonlyMap<string, string>;
+  container: V1Container;
+  podIP: string;
+  /** The container's user, groups and capabilities, for exec probes, hooks and `kubectl exec`. */
+  identity: ProcessIdentity;
+  workingDir: string;
+}
 
 export interface ExecOptions {
   /** Keep stdin open for the caller to write to. */

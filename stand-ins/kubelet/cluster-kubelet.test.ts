@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CoreV1Api, type V1Container, type V1Pod, type V1PodSpec } from "@kubernetes/client-node";
 import { silentLogger } from "../../lib/log.ts";
+import { waitFor } from "../../test/wait-for.ts";
 import { startTestCluster } from "../cluster/start.ts";
-import { waitFor } from "../wait-for.ts";
 import { startKubelet } from "./kubelet.ts";
 import { pidsWith } from "./pids.ts";
 

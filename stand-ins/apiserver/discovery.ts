@@ -1,7 +1,7 @@
 // Discovery documents: /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>, in the legacy
 // (unaggregated) form that kubectl and client-go fall back to, and the aggregated v2 form.
 import { groupVersion, type Registry, type ResourceType } from "./registry.ts";
-import type { ReviewKind } from "./reviews.ts";
+import type { ReviewKind } from "./review-kind.ts";
 
 const VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 

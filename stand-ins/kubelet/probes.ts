@@ -5,18 +5,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
-import type { ProcessIdentity } from "./container-init.ts";
-import { spawnInContainer } from "./exec.ts";
-
-export interface ProbeTarget {
-  pid: number;
-  env: ReadonlyMap<string, string>;
-  container: V1Container;
-  podIP: string;
-  /** The container's user, groups and capabilities, for exec probes, hooks and `kubectl exec`. */
-  identity: ProcessIdentity;
-  workingDir: string;
-}
+import { type ProbeTarget, spawnInContainer } from "./exec.ts";
 
 export type ProbeResult = { ok: boolean; message?: string };
 

@@ -3,7 +3,7 @@
 // LocalSubjectAccessReview (namespaced), SelfSubjectAccessReview and SelfSubjectRulesReview
 // (the requesting user) — with kube's validation and its reason texts.
 import { badRequest, invalid, type StatusCause } from "../errors.ts";
-import type { ReviewContext, ReviewKind } from "../reviews.ts";
+import type { ReviewContext, ReviewKind } from "../review-kind.ts";
 import { type Attributes, nonResourceAttributes, resourceAttributes } from "./attributes.ts";
 import type { Authorizer, RulesInfo } from "./authorizer.ts";
 import type { UserInfo } from "./user.ts";

@@ -1,4 +1,4 @@
-// The one place the server calls the schema engine (test/apiserver/schema) for custom resources:
+// The one place the server calls the schema engine (stand-ins/apiserver/schema) for custom resources:
 // pruning, defaulting, validation, the structural check of a CRD's schema.
 import type { JSONSchemaProps } from "../../api/structural-schema.ts";
 import type { StatusCause } from "./errors.ts";

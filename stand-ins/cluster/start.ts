@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import type { Logger } from "../../lib/log.ts";
 import { startTestApiServer, type TestApiServer, type TestApiServerOptions } from "../apiserver/server.ts";
 import type { KubeObject } from "../apiserver/storage.ts";
-import { stopAll } from "../fakes/teardown.ts";
+import { stopAll } from "../teardown.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 
 export interface TestCluster {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Telegram } from "telegraf";
-import { TelegramSender } from "../../../controllers/reporting/telegram.ts";
+import { TelegramSender } from "../../controllers/reporting/telegram.ts";
 import { FakeTelegram } from "./server.ts";
 
 async function call(fake: FakeTelegram, method: string, body: unknown, token = fake.token) {

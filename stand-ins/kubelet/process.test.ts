@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { waitFor } from "../wait-for.ts";
+import { waitFor } from "../../test/wait-for.ts";
 import { ContainerLog } from "./logs.ts";
 import { pidsWith } from "./pids.ts";
 import { ContainerProcess } from "./process.ts";

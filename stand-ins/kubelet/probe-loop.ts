@@ -2,7 +2,8 @@
 // every periodSeconds, report a result once successThreshold successes or failureThreshold
 // failures are in a row. `onResult` returns whether to keep probing.
 import type { V1Probe } from "@kubernetes/client-node";
-import { type ProbeTarget, probe } from "./probes.ts";
+import type { ProbeTarget } from "./exec.ts";
+import { probe } from "./probes.ts";
 
 export type ProbeKind = "startup" | "readiness" | "liveness";
 
