@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 
-const root = resolve(import.meta.dirname, "../..");
+const root = resolve(import.meta.dirname, "..");
 const kubectlPath = resolve(root, ".tools/bin/kubectl");
 const dir = mkdtempSync(join(tmpdir(), "kiln-sandbox-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
