@@ -21,6 +21,7 @@ const SECRET = "push-secret";
 
 interface Received {
   event: string;
+  headers: Record<string, string | string[] | undefined>;
   signature: string;
   body: string;
   payload: Record<string, unknown> & { commits: Array<Record<string, unknown>> };
@@ -40,6 +41,7 @@ describe("a git-backed repository of the fake GitHub", () => {
     req.on("end", () => {
       received.push({
         event: String(req.headers["x-github-event"]),
+        headers: req.headers,
         signature: String(req.headers["x-hub-signature-256"]),
         body,
         payload: JSON.parse(body),
@@ -106,10 +108,13 @@ describe("a git-backed repository of the fake GitHub", () => {
   });
 
   test("the first push creates main: a signed push event with the pushed commit; contents read the pushed .kiln.yaml", async () => {
-    const sha = await commitFile(".kiln.yaml", "steps:\n  - {name: one, run: echo one}\n", "First pipeline");
+    const first = "# The app's first pipeline\nsteps:\n  - {name: one, run: echo one}\n";
+    const sha = await commitFile(".kiln.yaml", first, "First pipeline");
     const [delivery, ...more] = await push("main");
     assert.equal(more.length, 0);
     assert.ok(await verify(SECRET, delivery!.body, delivery!.signature), "the signature verifies");
+    assert.match(String(delivery!.headers["user-agent"]), /^GitHub-Hookshot\//);
+    assert.match(String(delivery!.headers["x-github-delivery"]), /^[0-9a-f-]{36}$/);
     const p = delivery!.payload;
     assert.equal(p.ref, "refs/heads/main");
     assert.equal(p.before, ZERO_SHA);
@@ -133,7 +138,13 @@ describe("a git-backed repository of the fake GitHub", () => {
     });
     assert.ok(!Array.isArray(data) && data.type === "file");
     const file = data as { content: string; sha: string };
-    assert.equal(Buffer.from(file.content, "base64").toString(), "steps:\n  - {name: one, run: echo one}\n");
+    assert.match(
+      file.content,
+      /^([A-Za-z0-9+/]{60}\n)*[A-Za-z0-9+/=]{1,60}\n$/,
+      "base64 in lines of 60, as GitHub",
+    );
+    assert.ok(file.content.split("\n").length > 2, "more than one line");
+    assert.equal(Buffer.from(file.content, "base64").toString(), first);
     assert.equal(file.sha, await git(work, "rev-parse", `${sha}:.kiln.yaml`));
     const ref = await octokit.git.getRef({ owner: "acme", repo: "app", ref: "heads/main" });
     assert.equal(ref.data.object.sha, sha);
