@@ -74,6 +74,8 @@ async function startEverything(options: SandboxOptions, log: Logger) {
         port: options.webhookPort,
         logLevel: options.logLevel,
       }),
+      // Its logs go where the sandbox's go: stdout is the console's.
+      { log: createLogger("webhook", { level: options.logLevel, destination: process.stderr }) },
     );
     stops.push(() => webhook.close());
 
