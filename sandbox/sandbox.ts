@@ -198,7 +198,8 @@ export async function main(args: string[]): Promise<number> {
         user: CONSOLE_USER,
         input: process.stdin,
         print,
-        ansi: process.stdout.isTTY === true && !process.env.NO_COLOR,
+        // Styles only for a person at a terminal: a pipe, NO_COLOR or TERM=dumb get the words alone.
+        ansi: process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb",
       });
     if (sandbox.demo) {
       const sha = await pushDemoPipeline(sandbox.demo.cloneURL);
