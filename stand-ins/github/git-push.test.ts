@@ -229,6 +229,8 @@ describe("a git-backed repository of the fake GitHub", () => {
   });
 
   test("the short alias clones the same repository; credentials sent up front are checked", async () => {
+    await assert.rejects(gh.addGitRepository("acme", "../escape"), /a repository name is letters, digits/);
+    await assert.rejects(gh.addGitRepository("acme", "app"), /already has a repository acme\/app/);
     const clone = join(home, "alias");
     await git(home, "clone", "-q", `${gh.url}/app.git`, clone);
     assert.equal(await git(clone, "rev-parse", "HEAD"), await git(work, "rev-parse", "HEAD"));

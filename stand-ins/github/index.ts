@@ -79,8 +79,6 @@ export interface FakeGitHubOptions {
 
 /** What happens on the fake, for a console or a test to follow as it happens. */
 export interface FakeGitHubEvents {
-  /** A git push changed these refs (all of them, delivered or not). */
-  push: [repo: Repo, updates: RefUpdate[]];
   /** A webhook delivery was answered (or failed). */
   delivery: [repo: Repo, delivery: DeliveryRecord];
   /** A commit status was created. */
@@ -184,8 +182,13 @@ export class FakeGitHub {
   async addGitRepository(owner: string, name: string, options: GitRepositoryOptions = {}): Promise<Repo> {
     const key = `${owner}/${name}`.toLowerCase();
     if (this.#repos.has(key)) throw new Error(`fake GitHub already has a repository ${owner}/${name}`);
-    if (options.alias !== undefined && !/^[A-Za-z0-9._-]+$/.test(options.alias))
-      throw new Error(`a repository alias is one path segment, got "${options.alias}"`);
+    for (const [what, value] of [
+      ["owner", owner],
+      ["name", name],
+      ["alias", options.alias],
+    ] as const)
+      if (value !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value))
+        throw new Error(`a repository ${what} is letters, digits, "-", "_" and ".", got "${value}"`);
     this.#gitRoot ??= mkdtemp(join(tmpdir(), "kiln-fake-github-"));
     const dir = join(await this.#gitRoot, `${key}.git`);
     await mkdir(join(dir, ".."), { recursive: true });
@@ -334,7 +337,6 @@ export class FakeGitHub {
       repo.defaultBranch = [...repo.branches.keys()].sort()[0]!;
       await setHead(dir, repo.defaultBranch);
     }
-    this.events.emit("push", repo, updates);
     const payloads: Record<string, unknown>[] = [];
     const context = this.#pushContext(repo, pusher, `${pusher}@users.noreply.github.com`);
     for (const update of deliveredUpdates(updates)) {
