@@ -20,11 +20,15 @@ const ROOT: ProcessIdentity = { uid: 0, gid: 0, groups: [0], capabilities: "all"
 
 /** Runs the init with its report on fd 3; returns the report and what the process printed. */
 function init(argv: string[], options: { path?: string; cwd?: string; id?: ProcessIdentity } = {}) {
-  const r = spawnSync(containerInit(), initArgs(3, options.id ?? ROOT, options.cwd ?? "/", argv), {
-    env: { PATH: options.path ?? `/nonexistent:${path.join(dir, "bin")}:/usr/bin:/bin` },
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    containerInit(),
+    initArgs({ report: 3 }, options.id ?? ROOT, options.cwd ?? "/", argv),
+    {
+      env: { PATH: options.path ?? `/nonexistent:${path.join(dir, "bin")}:/usr/bin:/bin` },
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      encoding: "utf8",
+    },
+  );
   const output = r.output as (string | null)[];
   return { report: parseReport(output[3] ?? ""), stdout: r.stdout, stderr: r.stderr, status: r.status };
 }

@@ -95,7 +95,7 @@ export class ContainerProcess {
     const args = bwrapArgs({
       command: [
         `/proc/self/fd/${INIT_FD}`,
-        ...initArgs(REPORT_FD, spec.identity ?? ROOT, spec.workingDir || "/", spec.command),
+        ...initArgs({ report: REPORT_FD }, spec.identity ?? ROOT, spec.workingDir || "/", spec.command),
       ],
       mounts: spec.mounts,
       workingDir: spec.workingDir,
