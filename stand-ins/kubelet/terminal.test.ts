@@ -3,7 +3,7 @@
 // -it in a real terminal (test/pty.ts) a shell prompts, `tty` names the container's /dev/pts, `stty
 // size` follows the outer terminal's window, Ctrl-C interrupts the foreground command but not the
 // shell, and the shell's exit code is kubectl's; without a tty stdin, stdout and stderr stay apart.
-// Every wait has a timeout.
+// And containers whose spec asks for `tty` or `stdin`. Every wait has a timeout.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
@@ -21,6 +21,7 @@ const KUBECTL = path.resolve(import.meta.dirname, "../../.tools/bin/kubectl");
 const POD = "terminal";
 let cluster: TestCluster;
 let kubelet: Kubelet;
+let core: CoreV1Api;
 
 before(async () => {
   cluster = await startTestCluster({ applyCRDs: false });
@@ -31,7 +32,7 @@ before(async () => {
     log: silentLogger(),
     retryMs: 200,
   });
-  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   await core.createNamespacedPod({
     namespace: "default",
     body: {
@@ -128,3 +129,55 @@ for (const [protocol, extra] of PROTOCOLS) {
     });
   });
 }
+
+describe("containers with tty or stdin in their spec", { timeout: 60_000 }, () => {
+  async function logOf(
+    name: string,
+    containers: { name: string; tty?: boolean; stdin?: boolean }[],
+    script: string,
+  ) {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          containers: containers.map((c) => ({ ...c, image: "busybox", command: ["sh", "-c", script] })),
+        },
+      },
+    });
+    await waitFor(
+      `${name} succeeded`,
+      async () =>
+        (await core.readNamespacedPod({ name, namespace: "default" })).status?.phase === "Succeeded",
+      30_000,
+    );
+    return Promise.all(
+      containers.map(async (c) =>
+        String(await core.readNamespacedPodLog({ name, namespace: "default", container: c.name })),
+      ),
+    );
+  }
+
+  test("tty: the process runs on a terminal of its own, everything it writes in the log as stdout", async () => {
+    const [tty, plain] = await logOf(
+      "spec-tty",
+      [{ name: "tty", tty: true }, { name: "plain" }],
+      // /dev/tty opens only for a process with a controlling terminal.
+      "tty; echo TERM=$TERM; (: > /dev/tty) 2>/dev/null && echo controlling; echo to-stderr >&2",
+    );
+    assert.match(tty!, /^\/dev\/pts\/\d+\r\nTERM=xterm\r\ncontrolling\r\nto-stderr\r\n$/);
+    // Two pipes: their lines may interleave either way in the log.
+    assert.deepEqual(plain!.split("\n").sort(), ["", "TERM=", "not a tty", "to-stderr"]);
+  });
+
+  test("stdin: an open stdin (a read waits), else /dev/null (a read ends at once)", async () => {
+    const [open, closed] = await logOf(
+      "spec-stdin",
+      [{ name: "open", stdin: true }, { name: "closed" }],
+      "timeout 0.5 cat; echo cat=$?",
+    );
+    assert.deepEqual([open, closed], ["cat=124\n", "cat=0\n"]);
+  });
+});
