@@ -25,6 +25,8 @@
 //   output: string                 everything the program wrote so far (with its escape sequences)
 //   exit: Promise<number>          its exit code, once the terminal is drained
 //   kill()                         hangs the terminal up and kills the program (SIGKILL)
+// The terminal answers no queries: a program that asks for the cursor position (busybox ash writes
+// ESC[6n after its prompt) gets no reply and goes on without one, so match prompts without `$`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";

@@ -64,6 +64,13 @@ export function serveSpdy(
   let closed = false;
   /** Output and the end, held until every expected stream is open. */
   let held: (() => void)[] = [];
+  /** The output pump, waiting for the connection to take more (streams open, socket drained). */
+  let waiting: (() => void)[] = [];
+  const wake = () => {
+    const resume = waiting;
+    waiting = [];
+    for (const r of resume) r();
+  };
 
   const write = (bytes: Buffer): boolean => (closed ? true : socket.write(bytes));
   /** Ends the connection before the command did: the command is stopped (the client is gone). */
@@ -74,6 +81,7 @@ export function serveSpdy(
     if (why) options.onError?.(why);
     socket.destroy();
     session.kill();
+    wake();
   };
   const timer = setTimeout(
     () => drop("timed out waiting for client to create streams"),
@@ -106,6 +114,7 @@ export function serveSpdy(
           const actions = held;
           held = [];
           for (const action of actions) action();
+          wake();
         }
         return;
       }
@@ -148,12 +157,7 @@ export function serveSpdy(
   socket.on("close", () => drop());
   if (head.length > 0) onData(head);
 
-  let waiting: (() => void)[] = [];
-  socket.on("drain", () => {
-    const resume = waiting;
-    waiting = [];
-    for (const r of resume) r();
-  });
+  socket.on("drain", wake);
   const send = (type: StreamType, data: Buffer, fin = false): boolean => {
     const id = ids.get(type);
     return id === undefined ? true : write(encoder.data(id, data, fin));
@@ -162,12 +166,15 @@ export function serveSpdy(
     send: (stream, data) => {
       if (ready) return send(stream, data);
       held.push(() => send(stream, data));
-      return true;
+      return false; // nothing more until the streams are there
     },
     drained: () =>
       new Promise((resolve) => {
-        if (closed || !socket.writableNeedDrain) resolve();
-        else waiting.push(resolve);
+        const check = () => {
+          if (closed || (ready && !socket.writableNeedDrain)) resolve();
+          else waiting.push(check);
+        };
+        check();
       }),
     finish: (status) =>
       whenReady(() => {

@@ -127,6 +127,22 @@ for (const [protocol, extra] of PROTOCOLS) {
       assert.match(err, /^to-stderr\n/);
       assert.equal(code, 4, err);
     });
+
+    test("a large output arrives whole and in order", async () => {
+      const child = spawn(KUBECTL, ["exec", POD, "-c", "build", "--", "seq", "1", "300000"], {
+        env: env(extra),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const [out, err, code] = await Promise.all([
+        text(child.stdout),
+        text(child.stderr),
+        new Promise((resolve) => child.on("close", resolve)),
+      ]);
+      assert.equal(code, 0, err);
+      const lines = out.split("\n");
+      assert.equal(lines.length, 300001);
+      assert.ok(lines.slice(0, -1).every((line, i) => line === String(i + 1)));
+    });
   });
 }
 
