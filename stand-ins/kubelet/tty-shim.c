@@ -112,9 +112,11 @@ int main(int argc, char **argv) {
   int resize_fd = strcmp(argv[2], "-") == 0 ? -1 : atoi(argv[2]);
   char **command = argv + 3;
 
-  // Tied to the kubelet: if it dies, the terminal hangs up and the session ends with it.
+  // Tied to the kubelet: if it dies, the terminal hangs up and the session ends with it (and if it
+  // died before the signal was armed, the parent is another process already).
+  pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() == 1) return 125;
+  if (getppid() != parent) return 125;
   signal(SIGPIPE, SIG_IGN);
 
   int sv[2];
