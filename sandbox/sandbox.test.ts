@@ -1,8 +1,10 @@
-// The README's first command, as a person uses it: `kiln sandbox` starts all of Kiln on one machine
+// The README's first screen, as a person goes through it: `npm start` starts all of Kiln on one machine
 // and pushes the demo pipeline itself; then a clone of the printed URL, an edited .kiln.yaml and a
 // `git push` (the real git) make a Build (checked with real kubectl), a chat message and commit
-// statuses on the console; a line on the console's stdin (a pipe) is a chat message the bot answers,
-// a button's label presses it. Ctrl-C stops it all cleanly.
+// statuses on the console; a line on the console's stdin (a pipe) is a chat message the bot answers.
+// A failing step behind a pause: the chat shows the exact `kubectl exec` line, which gets a prompt in a
+// terminal; `/release` typed on the console lets it go on to fail, announced and posted. A second push
+// supersedes a running build. Ctrl-C stops it all cleanly.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { promisify } from "node:util";
+import { spawnPty } from "../test/pty.ts";
 import { waitFor } from "../test/wait-for.ts";
 
 const exec = promisify(execFile);
@@ -18,15 +21,17 @@ const kubectlPath = resolve(root, ".tools/bin/kubectl");
 const dir = mkdtempSync(join(tmpdir(), "kiln-sandbox-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("kiln sandbox: git push → webhook → Build → chat → commit status, a chat on stdin, stops on SIGINT", async () => {
+test("npm start: git push → webhook → Build → chat → commit status; exec into a paused build; /release; superseding; Ctrl-C", async () => {
   const kubeconfig = join(dir, "kubeconfig");
+  // As typed in a terminal: npm runs the sandbox with the project's Node 24, in a process group of its
+  // own, so Ctrl-C (SIGINT to the group) reaches npm and the sandbox alike.
   const child = spawn(
-    process.execPath,
+    "npm",
     [
-      ...["bin/kiln.ts", "sandbox", "--port", "0", "--webhook-port", "0"],
+      ...["start", "--silent", "--", "--port", "0", "--webhook-port", "0"],
       ...["--github-port", "0", "--telegram-port", "0", "--kubeconfig", kubeconfig],
     ],
-    { cwd: root, stdio: ["pipe", "pipe", "pipe"] },
+    { cwd: root, stdio: ["pipe", "pipe", "pipe"], detached: true, env: { ...process.env, NO_COLOR: "1" } },
   );
   let output = "";
   let errors = "";
@@ -36,7 +41,9 @@ test("kiln sandbox: git push → webhook → Build → chat → commit status, a
   child.stderr.on("data", (d: Buffer) => {
     errors += d.toString();
   });
-  const exited = new Promise<number | null>((done) => child.on("close", (code) => done(code)));
+  const exited = new Promise<string>((done) =>
+    child.on("close", (code, signal) => done(signal ?? String(code))),
+  );
   const printed = (pattern: RegExp, what: string, timeoutMs = 30_000) =>
     waitFor(
       what,
@@ -113,29 +120,79 @@ test("kiln sandbox: git push → webhook → Build → chat → commit status, a
       "the bot's answer",
     );
 
-    // A build paused at a step: its message has buttons; typing a label presses one.
+    // A failing step behind a pause: the chat gives the exact way in, and it is a real terminal.
     writeFileSync(
       join(work, ".kiln.yaml"),
-      "image: alpine:3\nsteps:\n  - {name: look, type: pause, timeout: 5m}\n  - {name: after, run: echo released}\n",
+      "image: alpine:3\nsteps:\n  - {name: look, type: pause, timeout: 5m}\n  - {name: check, run: 'echo checking; exit 3'}\n",
     );
-    await git(work, "commit", "-q", "-am", "Pause");
+    await git(work, "commit", "-q", "-am", "Pause, then fail");
     await git(work, "push", "-q");
-    const paused = (await git(work, "rev-parse", "HEAD")).slice(0, 7);
-    await printed(
-      new RegExp(
-        `chat ▸ ⏸ Paused: kiln-sandbox/demo main ${paused}\\n(\\s+.*\\n)*\\s+\\[▶️ Release\\] \\[⏹ Cancel\\]`,
-      ),
-      "the paused build's message with its buttons",
+    const failing = (await git(work, "rev-parse", "HEAD")).slice(0, 7);
+    const [, pausedBuild] = await printed(
+      new RegExp(`build created: (demo-${failing}-[0-9a-z]+)`),
+      "the paused build's delivery",
     );
-    child.stdin.write("release\n");
-    await printed(/you ▸ \[▶️ Release\]\n/, "the press on the console");
-    await printed(/chat ▸ \(on the button\) Released demo-/, "the bot's answer on the button");
-    await printed(new RegExp(`status ▸ ${paused} kiln success`), "the released build's success");
+    const [, execArgs] = await printed(
+      new RegExp(
+        `chat ▸ ⏸ Paused: kiln-sandbox/demo main ${failing}\\n(?:\\s+.*\\n)*?\\s+kubectl (exec -it \\S+ -c build -n \\S+ -- sh)\\n(?:\\s+.*\\n)*?\\s+\\[▶️ Release\\] \\[⏹ Cancel\\]`,
+      ),
+      "the paused build's message with the exec line and its buttons",
+    );
+    const terminal = spawnPty(kubectlPath, ["--kubeconfig", kubeconfig, ...execArgs!.split(" ")]);
+    try {
+      await terminal.expect(/[#$] /);
+      terminal.write("tty\r");
+      await terminal.expect(/\/dev\/pts\/\d+/);
+      terminal.write("exit\r");
+      assert.equal(await terminal.exit, 0, terminal.output);
+    } finally {
+      terminal.kill();
+    }
+    child.stdin.write(`/release ${pausedBuild}\n`);
+    await printed(
+      new RegExp(`chat ▸ Released ${pausedBuild}: it goes on now`),
+      "the bot's answer to /release",
+    );
+    await printed(
+      new RegExp(`chat ▸ ❌ Failed: kiln-sandbox/demo main\\n\\s+${failing} `),
+      "the failure in the chat",
+    );
+    await printed(new RegExp(`status ▸ ${failing} kiln failure`), "the failure commit status");
+
+    // A newer push to the branch cancels the running build (cancelSuperseded, on by default).
+    writeFileSync(join(work, ".kiln.yaml"), "image: alpine:3\nsteps:\n  - {name: slow, run: sleep 300}\n");
+    await git(work, "commit", "-q", "-am", "Slow");
+    await git(work, "push", "-q");
+    const slow = (await git(work, "rev-parse", "HEAD")).slice(0, 7);
+    const [, slowBuild] = await printed(
+      new RegExp(`build created: (demo-${slow}-[0-9a-z]+)`),
+      "the slow push",
+    );
+    await waitFor(
+      "the slow build to run",
+      async () =>
+        (await kubectl("get", "build", slowBuild!, "-o", "jsonpath={.status.phase}")) === "Running" ||
+        undefined,
+      30_000,
+    );
+    writeFileSync(join(work, ".kiln.yaml"), "image: alpine:3\nsteps:\n  - {name: quick, run: 'true'}\n");
+    await git(work, "commit", "-q", "-am", "Quick");
+    await git(work, "push", "-q");
+    const quick = (await git(work, "rev-parse", "HEAD")).slice(0, 7);
+    await printed(new RegExp(`status ▸ ${slow} kiln error`), "the superseded build's commit status");
+    assert.equal(
+      await kubectl("get", "build", slowBuild!, "-o", "jsonpath={.status.phase}/{.status.reason}"),
+      "Cancelled/Superseded",
+    );
+    await printed(new RegExp(`status ▸ ${quick} kiln success`), "the newer push's success");
   } finally {
-    child.kill("SIGINT");
+    process.kill(-child.pid!, "SIGINT");
   }
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  const code = await exited;
+  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 15_000);
+  const ended = await exited;
   clearTimeout(timer);
-  assert.equal(code, 0, `exit on SIGINT; output:\n${output}\n${errors}`);
+  // npm ends by the signal it was sent, as it does at a terminal; the sandbox under it stops cleanly
+  // (an error while stopping would be logged, and a sandbox that did not stop would need the SIGKILL).
+  assert.ok(ended === "SIGINT" || ended === "0", `ended by ${ended}; output:\n${output}\n${errors}`);
+  assert.doesNotMatch(errors, /"level":(50|60)/, "no error while stopping");
 });
