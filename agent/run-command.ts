@@ -22,6 +22,8 @@ Options:
       --grace <duration>  time between TERM and KILL when stopping a step (default 5s)
   -h, --help`;
 
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 export async function main(args: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
@@ -69,8 +71,8 @@ export async function main(args: string[]): Promise<number> {
   };
   // SIGUSR1 resumes a pause; one arriving outside a pause must not kill the run (its default).
   const ignore = () => undefined;
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // HUP too (the terminal closed): steps run in process groups of their own, which nothing else stops.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   process.on("SIGUSR1", ignore);
   const nameWidth = Math.max(...pipeline.steps.map((s) => s.name.length));
   let run: RunResult;
@@ -88,8 +90,7 @@ export async function main(args: string[]): Promise<number> {
       },
     });
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.off("SIGUSR1", ignore);
   }
   console.error(`\n${summaryTable(run.steps)}`);

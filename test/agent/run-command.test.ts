@@ -136,7 +136,7 @@ steps:
     for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
   });
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     test(`${signal} cancels the running step and leaves no process`, async () => {
       const dir = sampleRepo(`steps:\n  - {name: slow, run: "${SLOW_STEP}"}\n`);
       const r = await kilnRun([dir, "--grace", "500ms"], (child) => {
