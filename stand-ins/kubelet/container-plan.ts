@@ -12,9 +12,8 @@
 // kubelet's Node first (`node` is Node 24, as in node:24), root as the user, a passwd with only
 // root, and no Entrypoint or Cmd — so a container without a command cannot run there.
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { CAPABILITY_NUMBERS, type ProcessIdentity } from "./container-init.ts";
-import { type EnvInputs, resolveEnv } from "./env.ts";
-import { expand } from "./expand.ts";
+import { CAPABILITY_NUMBERS, type ProcessIdentity } from "../../lib/container/container-init.ts";
+import { expand } from "../../lib/container/expand.ts";
 import {
   DEFAULT_PATH,
   type ImageConfig,
@@ -25,7 +24,8 @@ import {
   verifyRunAsNonRoot,
   withHome,
   workingDir,
-} from "./image-config.ts";
+} from "../../lib/container/image-config.ts";
+import { type EnvInputs, resolveEnv } from "./env.ts";
 import { resolveSecurity, who } from "./security.ts";
 
 export interface ContainerPlan {

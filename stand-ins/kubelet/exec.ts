@@ -6,7 +6,7 @@
 import { type ChildProcess, type StdioOptions, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import type { V1Container } from "@kubernetes/client-node";
-import { containerInit, initArgs, type ProcessIdentity } from "./container-init.ts";
+import { containerInit, initArgs, type ProcessIdentity } from "../../lib/container/container-init.ts";
 
 /** A running container, as exec probes, hooks and `kubectl exec` enter it. */
 export interface ProbeTarget {

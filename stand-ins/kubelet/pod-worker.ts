@@ -7,18 +7,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
+import type { ImageStore, LocalImage } from "../../lib/container/image-store.ts";
+import { ContainerProcess, type Exit } from "../../lib/container/process.ts";
+import type { Mount } from "../../lib/container/sandbox.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type ContainerPlan, type PlanImage, planContainer, startErrorMessage } from "./container-plan.ts";
 import type { EnvInputs } from "./env.ts";
 import type { ProbeTarget } from "./exec.ts";
 import { runHook } from "./hooks.ts";
-import type { ImageStore, LocalImage } from "./image-store.ts";
 import { decideImage, pullPolicy } from "./images.ts";
 import type { LogStore } from "./logs.ts";
 import { type ProbeKind, probeLoop } from "./probe-loop.ts";
-import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
-import type { Mount } from "./sandbox.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { terminationMessage } from "./termination.ts";
 import {

@@ -3,7 +3,7 @@
 // (image-config.ts), no_new_privs, the capability bounding set and the read-only root. Processes
 // really switch user (the container init), so files they create belong to that uid, as in a real pod.
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import type { UserSecurity } from "./image-config.ts";
+import type { UserSecurity } from "../../lib/container/image-config.ts";
 
 export interface Security extends UserSecurity {
   noNewPrivs: boolean;

@@ -15,9 +15,13 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { type Cgroup, createCgroup } from "./cgroup.ts";
 import { containerInit, initArgs, type ProcessIdentity, parseReport } from "./container-init.ts";
-import type { ContainerLog } from "./logs.ts";
 import { rootView } from "./root-view.ts";
 import { bwrapArgs, type Mount } from "./sandbox.ts";
+
+/** Where a container's output goes (the process kubelet's ContainerLog; kiln run's console). */
+export interface ContainerLog {
+  write(stream: "stdout" | "stderr", chunk: Buffer): void;
+}
 
 export interface ProcessSpec {
   /** The container's argv as the user gave it: the init looks argv[0] up in the container's PATH. */
