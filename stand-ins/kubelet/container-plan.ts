@@ -12,7 +12,8 @@
 // kubelet's Node first (`node` is Node 24, as in node:24), root as the user, a passwd with only
 // root, and no Entrypoint or Cmd — so a container without a command cannot run there.
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { CAPABILITY_NUMBERS, type ProcessIdentity } from "../../lib/container/container-init.ts";
+import { capabilityNumbers } from "../../lib/container/capabilities.ts";
+import type { ProcessIdentity } from "../../lib/container/container-init.ts";
 import { expand } from "../../lib/container/expand.ts";
 import {
   DEFAULT_PATH,
@@ -113,10 +114,7 @@ export function planContainer(
   const user = resolveUser(sec, image.config, image.files);
   if (!user.ok) return createError(`failed to create containerd container: ${user.message}`);
   const { uid, gid, groups } = user.value;
-  const capabilities =
-    sec.capabilities === "all"
-      ? ("all" as const)
-      : sec.capabilities.flatMap((name) => (name in CAPABILITY_NUMBERS ? [CAPABILITY_NUMBERS[name]!] : []));
+  const capabilities = capabilityNumbers(sec.capabilities);
   return {
     ok: true,
     plan: {

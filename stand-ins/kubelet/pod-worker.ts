@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
+import { etcHosts } from "../../lib/container/etc-hosts.ts";
 import type { ImageStore, LocalImage } from "../../lib/container/image-store.ts";
 import { ContainerProcess, type Exit } from "../../lib/container/process.ts";
 import type { Mount } from "../../lib/container/sandbox.ts";
@@ -58,21 +59,6 @@ export interface WorkerDeps {
   /** How long to wait before retrying a container whose config or volumes are not there yet. */
   retryMs: number;
   log: Logger;
-}
-
-/** The hosts file the kubelet writes for a pod (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
-export function etcHosts(podIP: string, hostname: string): string {
-  return [
-    "# Kubernetes-managed hosts file.",
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "fe00::0\tip6-mcastprefix",
-    "fe00::1\tip6-allnodes",
-    "fe00::2\tip6-allrouters",
-    `${podIP}\t${hostname}`,
-    "",
-  ].join("\n");
 }
 
 export interface PodEvent {
