@@ -35,6 +35,11 @@ export function runArgs(runId: string, pod: LocalPod, c: LocalContainer): string
   return args;
 }
 
+/** Prints `true` once the container runs (fails while it does not exist yet). */
+export function runningArgs(runId: string, c: LocalContainer): string[] {
+  return ["container", "inspect", "--format", "{{.State.Running}}", containerName(runId, c)];
+}
+
 /** An exec probe: the command inside the running container, as its user. */
 export function execArgs(runId: string, c: LocalContainer, command: string[]): string[] {
   return ["exec", containerName(runId, c), ...command];

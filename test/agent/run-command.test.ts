@@ -81,7 +81,7 @@ steps:
     assert.match(r.stdout, /^build\s+\| to-stderr$/m);
     assert.match(r.stdout, /^test\s+\| CI=true$/m);
     assert.doesNotMatch(r.stdout, /deploying/);
-    assert.match(r.stderr, /image node:24 is ignored locally/);
+    assert.match(r.stderr, /image node:24 is ignored: steps run in your shell/);
     assert.match(r.stderr, /^STEP\s+STATUS\s+DURATION$/m);
     assert.match(r.stderr, /^build\s+Succeeded\s+\d+ms$/m);
     assert.match(r.stderr, /^deploy\s+Skipped$/m);
