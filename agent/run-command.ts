@@ -205,7 +205,7 @@ export function localNotes(pipeline: Pipeline, mode: "shell" | "image"): string[
     notes.push(
       mode === "shell"
         ? `secrets: are not applied yet (${names}): export them in your shell if steps need them`
-        : `secrets: are not applied yet (${names} stay unset in the steps)`,
+        : `secrets: are not applied yet (${names} ${pipeline.secrets.length === 1 ? "stays" : "stay"} unset in the steps)`,
     );
   }
   return notes;

@@ -87,6 +87,32 @@ steps:
     assert.match(r.stderr, /^deploy\s+Skipped$/m);
   });
 
+  test("says that cache: and secrets: are not applied yet, and what else a pod would do differently", async () => {
+    const dir = sampleRepo(`image: node:24
+user: 1000
+services: [{name: db, image: postgres:17}]
+cache: {key: npm, paths: [node_modules]}
+secrets: [{env: NPM_TOKEN, secretRef: {name: npm, key: token}}]
+steps:
+  - {name: a, run: 'true'}
+`);
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^kiln run: cache: is not applied yet \(designed and validated; nothing is restored or saved\)$/m,
+    );
+    assert.match(
+      r.stderr,
+      /^kiln run: secrets: are not applied yet \(NPM_TOKEN\): export them in your shell/m,
+    );
+    assert.match(
+      r.stderr,
+      /^kiln run: services are not started \(db\): start them yourself, or use --image$/m,
+    );
+    assert.match(r.stderr, /^kiln run: user: is ignored: steps run as you$/m);
+  });
+
   test("a failing step stops the pipeline and is named with its exit code; exit 1", async () => {
     const dir = sampleRepo(`steps:
   - {name: ok, run: "true"}

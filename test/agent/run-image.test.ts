@@ -97,10 +97,12 @@ services:
     image: ${image}
     args: [sh, -c, 'echo from-api > /tmp/index.html && exec httpd -f -p 127.0.0.1:${api} -h /tmp']
     ready: {command: 'wget -q -O /dev/null http://127.0.0.1:${api}/', timeout: 30s}
+cache: {key: npm, paths: [node_modules]}
+secrets: [{env: NPM_TOKEN, secretRef: {name: npm, key: token}}]
 steps:
   - name: who
     run: |
-      echo "as $(id -u):$(id -g) in $(pwd) home=$HOME step=$KILN_STEP ci=$CI"
+      echo "as $(id -u):$(id -g) in $(pwd) home=$HOME step=$KILN_STEP ci=$CI token=[$NPM_TOKEN]"
       cat /only-in-image
       echo made > artifact
   - name: services
@@ -108,12 +110,17 @@ steps:
       wget -q -O- http://localhost:$WEB/
       wget -q -O- http://127.0.0.1:${api}/
 `);
-    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "1s"]);
+    // Not even a token of the developer's own reaches the container.
+    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "1s"], {
+      env: { ...process.env, NPM_TOKEN: "from-the-shell" },
+    });
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^kiln run: cache: is not applied yet/m);
+    assert.match(r.stderr, /^kiln run: secrets: are not applied yet \(NPM_TOKEN stay unset in the steps\)$/m);
     // The build container's log, as kubectl logs -c build shows it.
     assert.match(
       r.stdout,
-      /^==> who\nas 1000:1000 in \/workspace home=\/home\/app step=who ci=true\nimage content$/m,
+      /^==> who\nas 1000:1000 in \/workspace home=\/home\/app step=who ci=true token=\[\]\nimage content$/m,
     );
     assert.match(r.stdout, /^==> services\nfrom-web\nfrom-api$/m);
     assert.match(r.stderr, new RegExp(`service web is up \\(port ${web}\\)`));
