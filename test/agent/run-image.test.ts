@@ -116,7 +116,10 @@ steps:
     });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^kiln run: cache: is not applied yet/m);
-    assert.match(r.stderr, /^kiln run: secrets: are not applied yet \(NPM_TOKEN stays unset in the steps\)$/m);
+    assert.match(
+      r.stderr,
+      /^kiln run: secrets: are not applied yet \(NPM_TOKEN stays unset in the steps\)$/m,
+    );
     // The build container's log, as kubectl logs -c build shows it.
     assert.match(
       r.stdout,
