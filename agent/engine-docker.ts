@@ -1,6 +1,7 @@
 // `kiln run --image` with docker or podman: the command lines of engine-cli.ts, run. Each container is
 // an attached `run --rm` (its output is ours to show; it goes when it ends); it counts as started once
-// the engine says it is running.
+// the engine says it is running. A run killed outright leaves its containers running: they carry the
+// label dev.kiln.run (`docker rm -f $(docker ps -q --filter label=dev.kiln.run)`).
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import type { ContainerLog } from "../lib/container/process.ts";
@@ -41,7 +42,12 @@ export function dockerEngine(kind: CliEngine, runId: string, pod: LocalPod): Eng
   return {
     name: kind,
     async start(c: LocalContainer, log: ContainerLog): Promise<RunningContainer> {
-      const child = spawn(kind, runArgs(runId, pod, c), { stdio: ["ignore", "pipe", "pipe"] });
+      // Its own process group: a Ctrl-C at the terminal is kiln run's to handle (stop the step, then the
+      // services in order), not for docker to pass to every container at once.
+      const child = spawn(kind, runArgs(runId, pod, c), {
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
       started.push(c);
       const errors = new Tail();
       child.stdout.on("data", (d: Buffer) => log.write("stdout", d));
@@ -80,7 +86,7 @@ export function dockerEngine(kind: CliEngine, runId: string, pod: LocalPod): Eng
         exited,
         exec: (command, timeoutMs) =>
           new Promise((resolve) => {
-            const probe = spawn(kind, execArgs(runId, c, command), { stdio: "ignore" });
+            const probe = spawn(kind, execArgs(runId, c, command), { stdio: "ignore", detached: true });
             const timer = setTimeout(() => {
               probe.kill("SIGKILL");
               resolve(124);

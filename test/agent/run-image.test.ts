@@ -173,6 +173,32 @@ steps:
     assert.deepEqual(pidsWith(`sleep ${marker}`), []);
   });
 
+  test("at a pause, the shell it names is in the build container; SIGUSR1 resumes", async () => {
+    const dir = repo(
+      `image: ${image}\nsteps:\n  - {name: look, type: pause, timeout: 30s}\n  - {name: after, run: echo resumed}\n`,
+    );
+    let stderr = "";
+    let inside = "";
+    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "500ms"], {
+      onStart: (child) => {
+        child.stderr!.on("data", (d) => {
+          stderr += d;
+          const shell = /a shell in the build container: (nsenter [^;]+ sh);/.exec(stderr)?.[1];
+          if (shell && !inside) {
+            const [file, ...args] = shell.split(" ");
+            inside = spawnSync(file!, [...args.slice(0, -1), "sh", "-c", "cat /only-in-image; pwd"], {
+              encoding: "utf8",
+            }).stdout;
+            child.kill("SIGUSR1");
+          }
+        });
+      },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(inside, "image content\n/workspace\n");
+    assert.match(r.stdout, /^==> after\nresumed$/m);
+  });
+
   test("a service that is never up stops the run before any step (exit 125), with its output", async () => {
     const port = await freePort();
     const dir = repo(`image: ${image}
