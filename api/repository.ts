@@ -117,7 +117,7 @@ export const repositoryStatus = z
           .describe("Chats Kiln stopped sending to; edit the Repository's spec to try them again."),
       })
       .optional()
-      .describe("Telegram delivery problems, written by the announcer."),
+      .describe("Telegram delivery problems, written by the reporting controller."),
   })
   .describe("What Kiln observed of the repository.");
 export type RepositoryStatus = z.infer<typeof repositoryStatus>;

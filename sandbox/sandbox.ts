@@ -1,153 +1,71 @@
-// `kiln sandbox`: the whole of Kiln on one machine, no cluster needed. The test API server (with Kiln's
-// CRDs) and the process kubelet stand in for Kubernetes; `kiln controller` and `kiln webhook` run
-// in-process against them exactly as they would against a cluster. A demo repository (real git, served
-// over HTTP on 127.0.0.1) gets one Build at start, so there is something to look at right away.
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { API_VERSION } from "../api/group.ts";
+// `kiln sandbox`: the whole of Kiln on one machine, no cluster needed, and the whole loop visible:
+// git push → webhook → Build → chat → commit status. The test API server (with Kiln's CRDs) and the
+// process kubelet stand in for Kubernetes, the GitHub stand-in hosts the demo repository (git over
+// HTTP, REST API, webhook deliveries), the Telegram stand-in is the chat, with this console as its
+// user; `kiln controller` and `kiln webhook` run in-process against them exactly as they would
+// against the real things. See sandbox/README.md.
 import { parseControllerConfig } from "../controllers/config.ts";
 import { MODULES, runControllers } from "../controllers/main.ts";
-import { KubeClient, resourcePath } from "../lib/kube.ts";
+import { KubeClient } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { KILN_IMAGE } from "../scripts/image-inputs.ts";
 import { installBuildAgentClusterRole } from "../stand-ins/cluster/build-agent-access.ts";
-import { parsePort, untilSignal } from "../stand-ins/cluster/main.ts";
+import { untilSignal } from "../stand-ins/cluster/main.ts";
 import { startTestCluster, type TestCluster } from "../stand-ins/cluster/start.ts";
-import { GitRepo } from "../stand-ins/git-repo.ts";
+import { FakeGitHub } from "../stand-ins/github/index.ts";
 import { stopAll } from "../stand-ins/teardown.ts";
+import { FakeTelegram } from "../stand-ins/telegram/server.ts";
 import { webhookConfig } from "../webhook/config.ts";
 import { startWebhook } from "../webhook/main.ts";
-
-const USAGE = `Usage: kiln sandbox [options]
-
-Starts Kiln on this machine: a Kubernetes API server with Kiln's CRDs, a process kubelet that runs
-pods as local processes, the controllers and the webhook server. Stop it with Ctrl-C.
-
-Options:
-  --port <port>          API server port on 127.0.0.1 (6443; 0 for any)
-  --kubeconfig <file>    where to write the kubeconfig (kiln-sandbox.kubeconfig)
-  --webhook-port <port>  webhook server port on 127.0.0.1 (8080; 0 for any)
-  --no-demo              do not create the demo Repository and its Build
-  --log-level <level>    log level of the components, JSON on stderr (warn)
-
-Controller settings come from the environment as for kiln controller (KILN_GITHUB_API_URL,
-KILN_TELEGRAM_TOKEN, KILN_TELEGRAM_API_ROOT, …).`;
+import { type ChatConsole, startChatConsole } from "./chat-console.ts";
+import { CONSOLE, PRESS_HINT, renderDelivery, renderStatus } from "./console.ts";
+import { createDemo, DEMO, type Demo, pushDemoPipeline } from "./demo.ts";
+import { parseOptions, type SandboxOptions, USAGE } from "./options.ts";
 
 const NAMESPACE = "default";
-const DEMO_PIPELINE = `# The sandbox's demo pipeline: edit it in the printed directory and commit to build again.
-image: alpine:3
-env:
-  GREETING: Hello
-steps:
-  - name: greet
-    run: echo "$GREETING from a Kiln build"
-  - name: test
-    run: grep -q Kiln README.md
-`;
+/** The console's Telegram user, in a private chat with the bot (whose id is the user's, as in Telegram). */
+const CONSOLE_USER = { id: 1000001, first_name: "You", username: "you" } as const;
 
-interface SandboxOptions {
-  port: number;
-  kubeconfig: string;
-  webhookPort: number;
-  demo: boolean;
-  logLevel: string;
-}
-
-function parseOptions(args: string[]): SandboxOptions | { help: true } {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      port: { type: "string", default: "6443" },
-      kubeconfig: { type: "string", default: "kiln-sandbox.kubeconfig" },
-      "webhook-port": { type: "string", default: "8080" },
-      "no-demo": { type: "boolean", default: false },
-      "log-level": { type: "string", default: "warn" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) return { help: true };
-  return {
-    port: parsePort("port", values.port),
-    kubeconfig: resolve(values.kubeconfig),
-    webhookPort: parsePort("webhook-port", values["webhook-port"]),
-    demo: !values["no-demo"],
-    logLevel: values["log-level"],
-  };
-}
-
-/** The agent's service account: on a cluster, manifests/rbac/build-agent.yaml installs it. */
-async function createBuildAccount(client: KubeClient): Promise<void> {
-  await client.create(resourcePath("v1", "serviceaccounts", NAMESPACE), {
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: { name: "kiln-build", namespace: NAMESPACE },
-    automountServiceAccountToken: false,
-  });
-}
-
-/** A real git repository with a pipeline, a Repository for it and a Build of its head commit. */
-async function startDemo(client: KubeClient): Promise<{ dir: string; build: string; stop(): Promise<void> }> {
-  const repo = await GitRepo.create();
-  const sha = await repo.commit(
-    { ".kiln.yaml": DEMO_PIPELINE, "README.md": "# Kiln demo\n" },
-    "Demo pipeline",
-  );
-  const cloneURL = await repo.serveHttp();
-  await client.create(resourcePath(API_VERSION, "repositories", NAMESPACE), {
-    apiVersion: API_VERSION,
-    kind: "Repository",
-    metadata: { name: "demo", namespace: NAMESPACE },
-    spec: { github: { owner: "kiln-sandbox", name: "demo" }, cloneURL, branches: ["main"] },
-  });
-  const build = `demo-${sha.slice(0, 7)}`;
-  await client.create(resourcePath(API_VERSION, "builds", NAMESPACE), {
-    apiVersion: API_VERSION,
-    kind: "Build",
-    metadata: {
-      name: build,
-      namespace: NAMESPACE,
-      labels: {
-        "kiln.dev/repository": "demo",
-        "kiln.dev/branch": "main",
-        "kiln.dev/commit": sha.slice(0, 7),
-      },
-    },
-    spec: {
-      repository: "demo",
-      revision: { sha, ref: "refs/heads/main", branch: "main", message: "Demo pipeline", author: "Kiln" },
-      trigger: { event: "manual" },
-    },
-  });
-  return { dir: repo.dir, build, stop: () => repo.remove() };
-}
+const print = (lines: string[]) => {
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+};
 
 async function startEverything(options: SandboxOptions, log: Logger) {
-  const stops: (() => Promise<void>)[] = [];
-  const cluster: TestCluster = await startTestCluster({
-    port: options.port,
-    kubeconfigPath: options.kubeconfig,
-    kubelet: true,
-    logger: log.child({ component: "cluster" }),
-  });
-  stops.push(() => cluster.stop());
+  const stops: (() => unknown)[] = [];
   try {
+    const cluster: TestCluster = await startTestCluster({
+      port: options.port,
+      kubeconfigPath: options.kubeconfig,
+      kubelet: true,
+      logger: log.child({ component: "cluster" }),
+    });
+    stops.push(() => cluster.stop());
     const client = new KubeClient(cluster.kubeConfig);
-    stops.push(async () => client.close());
-    await createBuildAccount(client);
-    // The agent's ClusterRole, as `kubectl apply -k manifests/` installs it (the controller binds it).
+    stops.push(() => client.close());
+    // The agent's ClusterRole, as `kubectl apply -k manifests/` installs it; the repository controller
+    // makes the agent's ServiceAccount and RoleBinding in the demo's namespace, as on a cluster.
     installBuildAgentClusterRole(cluster.server);
 
-    const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
-    args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);
-    const flags = Object.assign({}, ...MODULES.map((m) => m.flags ?? {}));
-    const controllers = await runControllers(parseControllerConfig(args, process.env, flags), {
-      kubeConfig: cluster.kubeConfig,
-      log: log.child({ component: "controller" }),
-      args,
-      env: process.env,
-    });
-    stops.push(() => controllers.stop());
+    const github = await FakeGitHub.start({ port: options.githubPort });
+    stops.push(() => github.stop());
+    // What reaches GitHub is part of the loop: every delivery's answer and every commit status.
+    github.events.on("delivery", (_repo, delivery) => print([renderDelivery(delivery)]));
+    github.events.on("status", (_repo, sha, status) => print([renderStatus(sha, status)]));
+
+    const telegram = options.telegram
+      ? undefined
+      : await FakeTelegram.start({
+          port: options.telegramPort,
+          chats: [
+            {
+              id: CONSOLE_USER.id,
+              type: "private",
+              first_name: CONSOLE_USER.first_name,
+              username: CONSOLE_USER.username,
+            },
+          ],
+        });
+    if (telegram) stops.push(() => telegram.stop());
 
     const webhook = await startWebhook(
       webhookConfig.parse({
@@ -156,23 +74,109 @@ async function startEverything(options: SandboxOptions, log: Logger) {
         port: options.webhookPort,
         logLevel: options.logLevel,
       }),
+      // Its logs go where the sandbox's go: stdout is the console's.
+      { log: createLogger("webhook", { level: options.logLevel, destination: process.stderr }) },
     );
     stops.push(() => webhook.close());
 
-    const demo = options.demo ? await startDemo(client) : undefined;
-    if (demo) stops.push(() => demo.stop());
-    // Every step runs even when one fails: a cluster left running would keep the process alive.
-    return { cluster, controllers, webhook, demo, stop: () => stopAll(...stops.reverse()) };
+    const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
+    args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);
+    args.push("--github-api-url", github.url, "--webhook-url", `${webhook.url}/hooks/github`);
+    // The token goes through the environment, never into argv.
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.KILN_TELEGRAM_TOKEN_FILE;
+    if (telegram) {
+      env.KILN_TELEGRAM_TOKEN = telegram.token;
+      env.KILN_TELEGRAM_API_ROOT = telegram.apiRoot;
+    } else env.KILN_TELEGRAM_TOKEN = options.telegram!.token;
+    const flags = Object.assign({}, ...MODULES.map((m) => m.flags ?? {}));
+    const controllers = await runControllers(parseControllerConfig(args, env, flags), {
+      kubeConfig: cluster.kubeConfig,
+      log: log.child({ component: "controller" }),
+      args,
+      env,
+    });
+    stops.push(() => controllers.stop());
+
+    const demo: Demo | undefined = options.demo
+      ? await createDemo({
+          client,
+          github,
+          namespace: NAMESPACE,
+          telegram: options.telegram
+            ? { chats: [options.telegram.chat], admins: options.telegram.admins }
+            : { chats: [String(CONSOLE_USER.id)], admins: [`@${CONSOLE_USER.username}`] },
+        })
+      : undefined;
+    const sandbox = {
+      cluster,
+      controllers,
+      webhook,
+      github,
+      telegram,
+      demo,
+      chat: undefined as ChatConsole | undefined,
+      // Every step runs even when one fails: a cluster left running would keep the process alive.
+      stop: () => stopAll(() => sandbox.chat?.stop(), ...stops.reverse()),
+    };
+    return sandbox;
   } catch (error) {
     await stopAll(...stops.reverse()).catch(() => {});
     throw error;
   }
 }
 
+type Sandbox = Awaited<ReturnType<typeof startEverything>>;
+
+function banner(sandbox: Sandbox, options: SandboxOptions): string[] {
+  const { cluster, controllers, webhook, github, telegram, demo } = sandbox;
+  const commitPage = `${github.url}/${DEMO.owner}/${DEMO.name}/commit/<sha>`;
+  return [
+    "Kiln sandbox is running:",
+    `  Kubernetes API  ${cluster.url} (test API server, Kiln's CRDs, process kubelet)`,
+    `  controllers     /metrics and /healthz on http://127.0.0.1:${controllers.port}`,
+    `  webhook         ${webhook.url}/hooks/github`,
+    `  GitHub          ${github.url} (stand-in: git over HTTP, REST API, webhook deliveries, commit pages)`,
+    telegram
+      ? `  Telegram        ${telegram.apiRoot} (stand-in: its chat is this console)`
+      : `  Telegram        api.telegram.org, chat ${options.telegram!.chat} (real: write in Telegram; no console chat)`,
+    "",
+    ...(demo
+      ? [
+          "Try the loop (the first push is the sandbox's own; pushing needs no credentials):",
+          `  git clone ${demo.cloneURL} && cd demo`,
+          '  $EDITOR .kiln.yaml && git commit -am "Try Kiln" && git push',
+          "  → a push event to the webhook → a Build → its pod → the chat below and a commit status",
+          "",
+          "Watch:",
+          `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=$PWD/.tools/bin:$PATH   # kubectl v1.34`,
+          "  kubectl get builds -w",
+          "  kubectl logs -l kiln.dev/repository=demo -c build",
+          `  ${commitPage}   (the commit's statuses)`,
+          `  ${github.url}/${DEMO.owner}/${DEMO.name}   (branches)`,
+          "",
+        ]
+      : [
+          `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=$PWD/.tools/bin:$PATH   # kubectl v1.34`,
+          "  kubectl apply -f manifests/examples/repository.yaml",
+          "",
+        ]),
+    ...(telegram
+      ? [
+          `Chat: you are @${CONSOLE_USER.username} (user ${CONSOLE_USER.id}, an admin of demo); each line you type is a message to the bot:`,
+          "  /builds   /log <build>   /rerun <build>   /hold <build> [1h]   /release <build>   /cancel <build>   /approve <build>",
+          `  buttons: ${PRESS_HINT}`,
+          "",
+        ]
+      : []),
+    "Stop with Ctrl-C.",
+  ];
+}
+
 export async function main(args: string[]): Promise<number> {
   let options: SandboxOptions | { help: true };
   try {
-    options = parseOptions(args);
+    options = parseOptions(args, process.env);
   } catch (error) {
     console.error(`kiln sandbox: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -185,25 +189,26 @@ export async function main(args: string[]): Promise<number> {
   // Listen before starting: a Ctrl-C during start-up still stops everything cleanly.
   const stopped = untilSignal();
   const sandbox = await startEverything(options, log);
-  const { cluster, controllers, webhook, demo } = sandbox;
-  console.log(
-    [
-      "Kiln sandbox is running:",
-      `  Kubernetes API  ${cluster.url} (test API server, Kiln's CRDs, process kubelet)`,
-      `  controllers     /metrics and /healthz on http://127.0.0.1:${controllers.port}`,
-      `  webhook         ${webhook.url}/hooks/github`,
-      ...(demo ? [`  demo repository ${demo.dir} (commit there, then create a Build)`] : []),
-      "",
-      `  export KUBECONFIG=${cluster.kubeconfigPath}   # kubectl v1.34 is in .tools/bin`,
-      "  kubectl get repositories,builds",
-      ...(demo
-        ? [`  kubectl get build ${demo.build} -w`, `  kubectl logs -l kiln.dev/build=${demo.build} -c build`]
-        : []),
-      "  kubectl apply -f manifests/examples/repository.yaml",
-      "",
-      "Stop with Ctrl-C.",
-    ].join("\n"),
-  );
+  try {
+    print(banner(sandbox, options));
+    if (sandbox.telegram)
+      sandbox.chat = startChatConsole({
+        telegram: sandbox.telegram,
+        chat: CONSOLE_USER.id,
+        user: CONSOLE_USER,
+        input: process.stdin,
+        print,
+        // Styles only for a person at a terminal: a pipe, NO_COLOR or TERM=dumb get the words alone.
+        ansi: process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb",
+      });
+    if (sandbox.demo) {
+      const sha = await pushDemoPipeline(sandbox.demo.cloneURL);
+      print([`${CONSOLE}pushed the demo pipeline to main (${sha.slice(0, 7)}): its build is on the way`]);
+    }
+  } catch (error) {
+    await sandbox.stop().catch(() => {});
+    throw error;
+  }
   const signal = await stopped;
   log.info({ signal }, "stopping");
   await sandbox.stop();

@@ -62,26 +62,51 @@ export class GitRepo {
   }
 }
 
+export interface GitHttpOptions {
+  /** The repository path below the root, when it is not the request's own (an alias URL). */
+  pathInfo?: string;
+  /** Whether `git push` may write (http.receivepack); off by default, as for an anonymous client. */
+  receivePack?: boolean;
+  /**
+   * Runs after git has answered, before the response ends: a push's client waits until then, so what
+   * the host records of the push (refs, commits) is there once `git push` returns.
+   */
+  beforeEnd?: () => Promise<void>;
+}
+
 /**
  * Answers one smart-HTTP request for the repositories under `root` through `git http-backend` (CGI),
- * as a git host does.
+ * as a git host does. Resolves once the response has ended.
  */
-export function serveGitHttp(root: string, req: IncomingMessage, res: ServerResponse): void {
+export function serveGitHttp(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: GitHttpOptions = {},
+): Promise<void> {
   const u = new URL(req.url!, "http://x");
   const cgi = spawn("git", ["http-backend"], {
     env: {
       ...process.env,
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: "1",
-      PATH_INFO: u.pathname,
+      // Config through the environment: nothing is written into the served repositories.
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.receivepack",
+      GIT_CONFIG_VALUE_0: options.receivePack ? "true" : "false",
+      PATH_INFO: options.pathInfo ?? u.pathname,
       QUERY_STRING: u.search.slice(1),
       REQUEST_METHOD: req.method,
       CONTENT_TYPE: req.headers["content-type"] ?? "",
+      // git sends large negotiation and push bodies gzipped; http-backend inflates them when told.
+      HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"] ?? ""),
       GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
       REMOTE_ADDR: "127.0.0.1",
     },
   });
   req.pipe(cgi.stdin);
+  // A client that goes away mid-request must not crash the server with EPIPE.
+  cgi.stdin.on("error", () => {});
   let head = Buffer.alloc(0);
   let body = false;
   cgi.stdout.on("data", (chunk: Buffer) => {
@@ -99,5 +124,20 @@ export function serveGitHttp(root: string, req: IncomingMessage, res: ServerResp
     res.writeHead(status);
     res.write(head.subarray(end + 4));
   });
-  cgi.on("close", () => res.end());
+  return new Promise((resolve, reject) => {
+    cgi.on("error", () => {}); // a spawn failure: "close" follows, and the answer is a 500
+    cgi.on("close", () => {
+      const after = options.beforeEnd?.() ?? Promise.resolve();
+      // The response ends either way; a failure of beforeEnd is the caller's to report.
+      after.then(
+        () => end(() => resolve()),
+        (error: unknown) => end(() => reject(error)),
+      );
+    });
+    const end = (then: () => void) => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+      then();
+    };
+  });
 }

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../lib/kube.ts";
-import { createLogger } from "../lib/log.ts";
+import { createLogger, type Logger } from "../lib/log.ts";
 import { parseWebhookConfig, USAGE, type WebhookConfig } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
 import { kubeBuildSink } from "./kube-builds.ts";
@@ -15,8 +15,12 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
-export async function startWebhook(config: WebhookConfig): Promise<RunningWebhook> {
-  const log = createLogger("webhook", { level: config.logLevel });
+/** `log`: where the server logs, when not JSON on stdout at the configured level (the sandbox's stderr). */
+export async function startWebhook(
+  config: WebhookConfig,
+  options: { log?: Logger } = {},
+): Promise<RunningWebhook> {
+  const log = options.log ?? createLogger("webhook", { level: config.logLevel });
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();

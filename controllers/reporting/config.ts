@@ -1,4 +1,4 @@
-// The announcer's configuration, parsed once from flags and environment by the entry point.
+// The reporting controller's configuration, parsed once from flags and environment by the entry point.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";

@@ -150,6 +150,11 @@ function commitLine(build: Build): Line {
   return line;
 }
 
+/** A sentence naming a Build, its name in code style so it can be copied into a command. */
+function aboutBuild(before: string, name: string, after: string): Line {
+  return [{ text: before }, { text: truncateEscaped(name, BUDGET.name), style: "code" }, { text: after }];
+}
+
 /** A build waiting at a pause: why, the exact way in, and buttons to let it go on or stop it. */
 function formatPaused(a: Announcement): ChatMessage {
   const { build } = a;
@@ -181,11 +186,7 @@ function formatPaused(a: Announcement): ChatMessage {
     [{ text: "Debug with:" }],
     [{ text: truncateEscaped(execLine(build), BUDGET.name), style: "code" }],
   );
-  lines.push([
-    { text: "Or /hold " },
-    { text: truncateEscaped(name, BUDGET.name), style: "code" },
-    { text: " to keep it longer." },
-  ]);
+  lines.push(aboutBuild("Or /hold ", name, " to keep it longer."));
   return {
     ...render(lines),
     buttons: [
@@ -210,11 +211,13 @@ function formatApproval(a: Announcement): ChatMessage {
     ],
     commitLine(build),
   ];
-  lines.push([
-    { text: "It runs code from outside the repository. An admin approves it with /approve " },
-    { text: truncateEscaped(name, BUDGET.name), style: "code" },
-    { text: " (it gets no secrets either way)." },
-  ]);
+  lines.push(
+    aboutBuild(
+      "It runs code from outside the repository. An admin approves it with /approve ",
+      name,
+      " (it gets no secrets either way).",
+    ),
+  );
   return {
     ...render(lines),
     buttons: [[{ text: "✅ Approve", data: buttonData("approve", build.metadata.uid ?? "") }]],

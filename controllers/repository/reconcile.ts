@@ -91,7 +91,7 @@ async function writeStatus(repository: Repository, result: HookResult, deps: Rep
   const lastBuild = newestBuild(
     deps.listBuilds(repository.metadata.namespace ?? "default", repository.metadata.name!),
   );
-  // Only the fields this controller owns: status.telegram belongs to the announcer.
+  // Only the fields this controller owns: status.telegram belongs to the reporting controller.
   const owned = {
     conditions: setCondition(status.conditions, result.condition, new Date(deps.now()), generation),
     ...(generation !== undefined && { observedGeneration: generation }),

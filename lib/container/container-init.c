@@ -3,8 +3,9 @@
 // needs nothing from the container's root) as pid 1 through /proc/self/fd/<n>; it then does what runc
 // does before exec, in runc's order and with runc's (Go's) error texts: fds past stdio closed on exec,
 // umask 0022, working directory, bounding set, supplementary groups, gid, uid, capabilities, the
-// executable looked up in the container's own PATH (Go's exec.LookPath), and exec. Built on first
-// use by container-init.ts; see there for the argument and report protocol.
+// executable looked up in the container's own PATH (Go's exec.LookPath), and exec. With a console
+// socket (runc's --console-socket) it first makes the process a terminal: see setup_console. Built on
+// first use by container-init.ts; see there for the argument and report protocol.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -128,6 +131,48 @@ static const char *look_path(const char *file) {
   fail("exec: %s: executable file not found in $PATH", quote(file));
 }
 
+// A terminal, as runc makes one for `terminal: true`: the pty is opened here, inside the container's
+// mount namespace, so the slave is /dev/pts/N of the container's own devpts (what `tty` prints in
+// it); the master goes out over the console socket (SCM_RIGHTS) to the tty shim, which relays it; the
+// slave becomes the controlling terminal of a new session and the process's stdin, stdout and stderr.
+// As root, before the user is set (runc's order), so the slave belongs to root as under runc.
+static void setup_console(int sock) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail("unable to setup console: open /dev/ptmx: %s", go_error(errno));
+  if (unlockpt(master) != 0) fail("unable to setup console: unlockpt: %s", go_error(errno));
+  char slave_path[64];
+  if (ptsname_r(master, slave_path, sizeof slave_path) != 0)
+    fail("unable to setup console: ptsname: %s", go_error(errno));
+  // Opened before the master leaves, so the shim never sees a terminal without a slave (a hang-up).
+  int slave = open(slave_path, O_RDWR | O_NOCTTY);
+  if (slave < 0) fail("unable to setup console: open %s: %s", slave_path, go_error(errno));
+
+  char byte = 0;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) fail("unable to setup console: send: %s", go_error(errno));
+  close(master);
+  close(sock);
+
+  // bwrap --new-session already made pid 1 a session leader; an exec (a child of nsenter) is not one.
+  if (getsid(0) != getpid() && setsid() < 0) fail("unable to setup console: setsid: %s", go_error(errno));
+  if (ioctl(slave, TIOCSCTTY, 0) != 0) fail("unable to setup console: TIOCSCTTY: %s", go_error(errno));
+  for (int fd = 0; fd <= 2; fd++)
+    if (dup2(slave, fd) < 0) fail("unable to setup console: dup2: %s", go_error(errno));
+  if (slave > 2) close(slave);
+}
+
 static int cap_last(void) {
   FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
   int last = CAP_LAST_CAP;
@@ -138,27 +183,29 @@ static int cap_last(void) {
   return last;
 }
 
-// argv: <report-fd|-> <uid> <gid> <groups|-> <caps|all|-> <cwd> <file> [args...]
+// argv: <report-fd|-> <console-fd|-> <uid> <gid> <groups|-> <caps|all|-> <cwd> <file> [args...]
 int main(int argc, char **argv) {
-  if (argc < 8) {
-    dprintf(2, "usage: container-init report uid gid groups caps cwd file [args...]\n");
+  if (argc < 9) {
+    dprintf(2, "usage: container-init report console uid gid groups caps cwd file [args...]\n");
     return 127;
   }
   if (strcmp(argv[1], "-") != 0) report_fd = atoi(argv[1]);
-  uid_t uid = (uid_t)strtoul(argv[2], NULL, 10);
-  gid_t gid = (gid_t)strtoul(argv[3], NULL, 10);
+  int console_fd = strcmp(argv[2], "-") != 0 ? atoi(argv[2]) : -1;
+  uid_t uid = (uid_t)strtoul(argv[3], NULL, 10);
+  gid_t gid = (gid_t)strtoul(argv[4], NULL, 10);
   long groups_in[256];
-  int ngroups = parse_list(argv[4], groups_in, 256);
+  int ngroups = parse_list(argv[5], groups_in, 256);
   gid_t groups[256];
   for (int i = 0; i < ngroups; i++) groups[i] = (gid_t)groups_in[i];
-  int all_caps = strcmp(argv[5], "all") == 0;
+  int all_caps = strcmp(argv[6], "all") == 0;
   long caps[64];
-  int ncaps = all_caps ? 0 : parse_list(argv[5], caps, 64);
-  const char *cwd = argv[6];
-  char **args = argv + 7;
+  int ncaps = all_caps ? 0 : parse_list(argv[6], caps, 64);
+  const char *cwd = argv[7];
+  char **args = argv + 8;
 
   cloexec_from_3();
   umask(022);
+  if (console_fd >= 0) setup_console(console_fd);
 
   // As runc: chdir first as root; a directory only the container's user may enter is retried after.
   int chdir_later = 0;

@@ -1,12 +1,14 @@
 // The container init run directly (no sandbox): runc's start-up steps and its error texts, which the
 // kubelet turns into StartError messages.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Writable } from "node:stream";
+import { text } from "node:stream/consumers";
 import { after, describe, test } from "node:test";
-import { containerInit, initArgs, type ProcessIdentity, parseReport } from "./container-init.ts";
+import { containerInit, initArgs, type ProcessIdentity, parseReport, ttyShim } from "./container-init.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "container-init-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -20,11 +22,15 @@ const ROOT: ProcessIdentity = { uid: 0, gid: 0, groups: [0], capabilities: "all"
 
 /** Runs the init with its report on fd 3; returns the report and what the process printed. */
 function init(argv: string[], options: { path?: string; cwd?: string; id?: ProcessIdentity } = {}) {
-  const r = spawnSync(containerInit(), initArgs(3, options.id ?? ROOT, options.cwd ?? "/", argv), {
-    env: { PATH: options.path ?? `/nonexistent:${path.join(dir, "bin")}:/usr/bin:/bin` },
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    containerInit(),
+    initArgs({ report: 3 }, options.id ?? ROOT, options.cwd ?? "/", argv),
+    {
+      env: { PATH: options.path ?? `/nonexistent:${path.join(dir, "bin")}:/usr/bin:/bin` },
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      encoding: "utf8",
+    },
+  );
   const output = r.output as (string | null)[];
   return { report: parseReport(output[3] ?? ""), stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
@@ -116,5 +122,86 @@ describe("container init", () => {
     assert.equal(parseReport("star"), undefined);
     assert.deepEqual(parseReport("started\n"), { started: true });
     assert.deepEqual(parseReport("error boom\n"), { started: false, error: "boom" });
+  });
+});
+
+// The tty shim running the init with a console socket, on the host's own devpts: what an exec with a
+// tty is once nsenter has entered the container.
+describe("a terminal: the init's console socket and the tty shim", () => {
+  const CONSOLE_FD = 5;
+  const RESIZE_FD = 3;
+  function terminal(argv: string[], id: ProcessIdentity = ROOT) {
+    const child = spawn(
+      ttyShim(),
+      [
+        String(CONSOLE_FD),
+        String(RESIZE_FD),
+        containerInit(),
+        ...initArgs({ console: CONSOLE_FD }, id, "/", argv),
+      ],
+      { env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "pipe", "pipe", "pipe"] },
+    );
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal });
+      }),
+    );
+    return {
+      child,
+      resize: child.stdio[RESIZE_FD] as Writable,
+      done: Promise.all([text(child.stdout!), text(child.stderr!), exit]).then(([stdout, stderr, e]) => ({
+        stdout,
+        stderr,
+        ...e,
+      })),
+    };
+  }
+
+  test("a new session with the terminal as controlling tty and stdio, sized before it existed", async () => {
+    const t = terminal(
+      [
+        "sh",
+        "-c",
+        'tty; stty size; [ "$(cut -d" " -f6 /proc/$$/stat)" = $$ ] && echo leader; readlink /proc/$$/fd/0 /proc/$$/fd/2; id -u',
+      ],
+      { uid: 4242, gid: 4242, groups: [4242], capabilities: [] },
+    );
+    t.resize.write("101 33\n");
+    t.child.stdin.end();
+    const r = await t.done;
+    const [tty, ...rest] = r.stdout.split("\r\n");
+    assert.match(tty!, /^\/dev\/pts\/\d+$/);
+    assert.deepEqual(rest, ["33 101", "leader", tty, tty, "4242", ""]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("typed bytes go through the line discipline; Ctrl-C kills the foreground process, and the shim", async () => {
+    const t = terminal(["cat"]);
+    t.child.stdin.write("hello\r");
+    let seen = "";
+    await new Promise<void>((resolve) =>
+      t.child.stdout!.on("data", (d: Buffer) => {
+        seen += d.toString();
+        if (seen === "hello\r\nhello\r\n") resolve();
+      }),
+    );
+    t.child.stdin.write("\x03");
+    const r = await t.done;
+    assert.deepEqual([r.code, r.signal], [null, "SIGINT"]);
+  });
+
+  test("the exit code, and output written just before the exit", async () => {
+    const t = terminal(["sh", "-c", "seq 1 20000; exit 3"]);
+    const r = await t.done;
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /\r\n19999\r\n20000\r\n$/);
+  });
+
+  test("the init's own errors once the terminal is there go to the terminal", async () => {
+    const r = await terminal(["no-such-command"]).done;
+    assert.equal(r.code, 127);
+    assert.equal(r.stdout, 'exec: "no-such-command": executable file not found in $PATH\r\n');
   });
 });

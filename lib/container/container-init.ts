@@ -2,9 +2,11 @@
 // dir (keyed by its source, so a change rebuilds it), then handed to every sandbox as an open fd and
 // run as /proc/self/fd/<n> — like runc's init it is never visible in the container's filesystem.
 //
-// Protocol: argv `<report-fd|-> <uid> <gid> <groups> <caps> <cwd> <argv...>`; on the report fd it
-// writes `started` right before exec, or `error <message>` (runc's wording, without containerd's
-// prefixes) when the process cannot start: bad working directory, user, or an executable not found.
+// Protocol: argv `<report-fd|-> <console-fd|-> <uid> <gid> <groups> <caps> <cwd> <argv...>`; on the
+// report fd it writes `started` right before exec, or `error <message>` (runc's wording, without
+// containerd's prefixes) when the process cannot start: bad working directory, user, or an executable
+// not found. With a console fd (runc's console socket) the process gets a terminal: the init sends the
+// pty master over that socket to the tty shim (tty-shim.c, built the same way), which relays it.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -20,44 +22,61 @@ export interface ProcessIdentity {
   capabilities: number[] | "all";
 }
 
-const SOURCE = path.join(import.meta.dirname, "container-init.c");
+const built = new Map<string, string>();
 
-let built: string | undefined;
-
-/** The init binary, compiled on first use (static: it runs in any container root). */
-export function containerInit(): string {
-  if (built && fs.existsSync(built)) return built;
-  const source = fs.readFileSync(SOURCE);
+/** A helper of ours (`<name>.c` here), compiled on first use (static: the init runs in any root). */
+function compiled(name: "container-init" | "tty-shim"): string {
+  const known = built.get(name);
+  if (known && fs.existsSync(known)) return known;
+  const file = path.join(import.meta.dirname, `${name}.c`);
+  const source = fs.readFileSync(file);
   const key = createHash("sha256").update(source).update(process.arch).digest("hex").slice(0, 16);
-  const target = path.join(os.tmpdir(), `kiln-container-init-${key}`);
+  const target = path.join(os.tmpdir(), `kiln-${name}-${key}`);
   if (!fs.existsSync(target)) {
     // Built beside the target and renamed, so kubelets starting at once never run a half-written file.
     const partial = `${target}.${process.pid}.partial`;
-    const cc = spawnSync("cc", ["-static", "-O2", "-o", partial, SOURCE], { encoding: "utf8" });
+    const cc = spawnSync("cc", ["-static", "-O2", "-Wall", "-o", partial, file], { encoding: "utf8" });
     if (cc.error || cc.status !== 0) {
       fs.rmSync(partial, { force: true });
       throw new Error(
-        "the process kubelet builds its container init with a C compiler and static libc: " +
+        `the process kubelet builds its ${name} with a C compiler and static libc: ` +
           `apt-get install gcc libc6-dev (${cc.error?.message ?? cc.stderr.trim()})`,
       );
     }
     fs.renameSync(partial, target);
   }
-  built = target;
+  built.set(name, target);
   return target;
 }
 
+/** The init binary. */
+export function containerInit(): string {
+  return compiled("container-init");
+}
+
+/**
+ * The tty shim: `tty-shim <console-fd> <resize-fd|-> <command...>` runs the command, takes the pty
+ * master the init sends on console-fd and relays it (stdin to it, it to stdout), applying the
+ * `<columns> <rows>` lines it reads on resize-fd; it exits as the command did.
+ */
+export function ttyShim(): string {
+  return compiled("tty-shim");
+}
+
+/** The init's fds: where it reports (container start) and its console socket (a terminal). */
+export interface InitFds {
+  report?: number;
+  console?: number;
+}
+
 /** The init's arguments before the container's own argv. */
-export function initArgs(
-  report: number | undefined,
-  id: ProcessIdentity,
-  cwd: string,
-  argv: string[],
-): string[] {
+export function initArgs(fds: InitFds, id: ProcessIdentity, cwd: string, argv: string[]): string[] {
   const list = (xs: number[]) => (xs.length > 0 ? xs.join(",") : "-");
   const caps = id.capabilities === "all" ? "all" : list(id.capabilities);
+  const fd = (n: number | undefined) => (n === undefined ? "-" : String(n));
   return [
-    report === undefined ? "-" : String(report),
+    fd(fds.report),
+    fd(fds.console),
     String(id.uid),
     String(id.gid),
     list(id.groups),

@@ -2,7 +2,8 @@
 // command (container-init.ts: user, capabilities, working directory, the executable looked up in the
 // container's PATH), stdout/stderr into the container's log, the host pid of the container's pid 1
 // from bwrap's status fd, the init's report of whether the process started, and SIGTERM-then-SIGKILL
-// termination.
+// termination. A container with `tty: true` runs on a terminal of its own, as an exec with a tty does
+// (enter.ts): the init opens it inside the container and the tty shim outside relays it into the log.
 //
 // Image mode: the container's root is an overlay of the image's root (lower, read-only) and a
 // writable layer of its own in `layerDir` (upper), mounted inside a private mount namespace that
@@ -14,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { type Cgroup, createCgroup } from "./cgroup.ts";
-import { containerInit, initArgs, type ProcessIdentity, parseReport } from "./container-init.ts";
+import { containerInit, initArgs, type ProcessIdentity, parseReport, ttyShim } from "./container-init.ts";
 import { rootView } from "./root-view.ts";
 import { bwrapArgs, type Mount } from "./sandbox.ts";
 
@@ -43,6 +44,10 @@ export interface ProcessSpec {
   id: string;
   /** limits.memory, enforced when a memory cgroup can be made. */
   memoryLimitBytes?: number;
+  /** The container's `tty`: stdin, stdout and stderr are one terminal, all its output on stdout. */
+  tty?: boolean;
+  /** The container's `stdin`: an open stdin (nothing writes to it: no attach here), else /dev/null. */
+  stdin?: boolean;
 }
 
 export interface Exit {
@@ -60,6 +65,8 @@ export interface Exit {
 const STATUS_FD = 3;
 const INIT_FD = 4;
 const REPORT_FD = 5;
+/** With a tty: where the init finds its end of the console socket (the shim makes it). */
+const CONSOLE_FD = 6;
 const ROOT: ProcessIdentity = { uid: 0, gid: 0, groups: [0], capabilities: "all" };
 
 export class ContainerProcess {
@@ -99,7 +106,12 @@ export class ContainerProcess {
     const args = bwrapArgs({
       command: [
         `/proc/self/fd/${INIT_FD}`,
-        ...initArgs(REPORT_FD, spec.identity ?? ROOT, spec.workingDir || "/", spec.command),
+        ...initArgs(
+          { report: REPORT_FD, ...(spec.tty ? { console: CONSOLE_FD } : {}) },
+          spec.identity ?? ROOT,
+          spec.workingDir || "/",
+          spec.command,
+        ),
       ],
       mounts: spec.mounts,
       workingDir: spec.workingDir,
@@ -111,11 +123,16 @@ export class ContainerProcess {
     });
     this.cgroup = createCgroup(spec.id, spec.memoryLimitBytes);
     const argv = [...overlay, spec.bwrap ?? "bwrap", ...args];
-    const [file, ...rest] = this.cgroup ? this.cgroup.wrap(argv) : argv;
+    const contained = this.cgroup ? this.cgroup.wrap(argv) : argv;
+    // The shim stays outside the container's cgroup, as containerd's shim does.
+    const [file, ...rest] = spec.tty ? [ttyShim(), String(CONSOLE_FD), "-", ...contained] : contained;
+    const env = Object.fromEntries(spec.env);
+    // containerd's WithTTY adds TERM=xterm (the container's own TERM, if any, wins).
+    if (spec.tty && env.TERM === undefined) env.TERM = "xterm";
     const init = fs.openSync(containerInit(), "r");
     const child = spawn(file!, rest, {
-      env: Object.fromEntries(spec.env),
-      stdio: ["ignore", "pipe", "pipe", "pipe", init, "pipe"],
+      env,
+      stdio: [spec.stdin ? "pipe" : "ignore", "pipe", "pipe", "pipe", init, "pipe"],
       detached: true,
     });
     fs.closeSync(init);

@@ -1,41 +1,18 @@
-// pods/exec over WebSocket (the v5/v4.channel.k8s.io protocols kubectl 1.34 speaks): each binary message
-// starts with its channel — 0 stdin, 1 stdout, 2 stderr, 3 the closing Status, 4 terminal resize,
-// 255 "this channel is closed" (v5). The process behind it comes from the process kubelet in the same
-// process (setPodExecHandler); the server only carries the streams.
+// pods/exec: the request's parameters and pod checked, the process started by the process kubelet in
+// the same process (setPodExecHandler), then the connection upgraded to one of the two streaming
+// protocols kubectl speaks — a WebSocket (exec-websocket.ts, tried first) or SPDY/3.1
+// (exec-spdy.ts, its fallback) — which carry the streams (exec-session.ts); the server only carries them.
 import type { IncomingMessage } from "node:http";
-import type { Duplex, Readable, Writable } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
 import { ApiError, badRequest, notFound } from "./errors.ts";
+import type { ExecRequest, ExecSession, PodExecHandler } from "./exec-session.ts";
+import { SPDY_PROTOCOLS, serveSpdy, spdyUpgradeResponse } from "./exec-spdy.ts";
+import { serveWebSocket, WEBSOCKET_PROTOCOLS } from "./exec-websocket.ts";
 import type { Objects } from "./objects.ts";
 
-export interface ExecRequest {
-  namespace: string;
-  pod: string;
-  container: string;
-  command: string[];
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
+export type { ExecRequest, ExecSession, PodExecHandler } from "./exec-session.ts";
 
-export interface ExecSession {
-  stdin?: Writable;
-  stdout?: Readable;
-  stderr?: Readable;
-  resize?(columns: number, rows: number): void;
-  /** The command's exit code. */
-  exit: Promise<number>;
-  /** The client went away: stop the command. */
-  kill(): void;
-}
-
-/** Returns undefined when the container is not running (the client gets 400, as from kube). */
-export type PodExecHandler = (
-  request: ExecRequest,
-) => ExecSession | undefined | Promise<ExecSession | undefined>;
-
-const PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 
 export function isExecPath(pathname: string): boolean {
@@ -53,48 +30,80 @@ function bool(query: URLSearchParams, name: string): boolean {
   return ["1", "true"].includes(query.get(name) ?? "");
 }
 
-function exitStatus(code: number, command: string[]): unknown {
-  if (code === 0) return { metadata: {}, status: "Success" };
-  return {
-    metadata: {},
-    status: "Failure",
-    message: `command terminated with non-zero exit code: error executing command [${command.join(" ")}], exit code ${code}`,
-    reason: "NonZeroExitCode",
-    details: { causes: [{ reason: "ExitCode", message: String(code) }] },
-  };
+function commaList(value: string | string[] | undefined): string[] {
+  return (Array.isArray(value) ? value.join(",") : (value ?? ""))
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+}
+
+type Upgrade = { kind: "websocket" } | { kind: "spdy"; protocol: string };
+
+/** Which protocol the client asks for, negotiated as kube does; an ApiError when none can be served. */
+export function negotiate(headers: IncomingMessage["headers"]): Upgrade {
+  const upgrade = String(headers.upgrade ?? "").toLowerCase();
+  if (upgrade === "websocket") {
+    const offered = commaList(headers["sec-websocket-protocol"]);
+    if (!WEBSOCKET_PROTOCOLS.some((p) => offered.includes(p))) {
+      throw badRequest(
+        `no supported WebSocket subprotocol among ${JSON.stringify(offered)}; supported: ${WEBSOCKET_PROTOCOLS.join(", ")}`,
+      );
+    }
+    return { kind: "websocket" };
+  }
+  if (
+    upgrade.includes("spdy/3.1") &&
+    String(headers.connection ?? "")
+      .toLowerCase()
+      .includes("upgrade")
+  ) {
+    // httpstream.Handshake: X-Stream-Protocol-Version required, the first the client offers that we serve.
+    const offered = commaList(headers["x-stream-protocol-version"]);
+    if (offered.length === 0) throw badRequest("unable to upgrade: X-Stream-Protocol-Version is required");
+    const protocol = offered.find((p) => SPDY_PROTOCOLS.includes(p));
+    if (!protocol) {
+      throw new ApiError(
+        403,
+        "Forbidden",
+        `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(" ")}], server accepts [${SPDY_PROTOCOLS.join(" ")}]`,
+      );
+    }
+    return { kind: "spdy", protocol };
+  }
+  throw badRequest(
+    `unable to upgrade: pods/exec is served over a WebSocket (${WEBSOCKET_PROTOCOLS.join(", ")}) or SPDY/3.1 (${SPDY_PROTOCOLS.join(", ")})`,
+  );
 }
 
 export class ExecServer {
   private readonly wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    handleProtocols: (offered) => WEBSOCKET_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
   private readonly objects: Objects;
   private readonly handler: () => PodExecHandler | undefined;
-  private readonly sockets = new Set<WebSocket>();
+  private readonly log: (message: string) => void;
+  /** Drops each open connection (on close). */
+  private readonly connections = new Set<() => void>();
 
-  constructor(objects: Objects, handler: () => PodExecHandler | undefined) {
+  constructor(
+    objects: Objects,
+    handler: () => PodExecHandler | undefined,
+    log: (message: string) => void = () => {},
+  ) {
     this.objects = objects;
     this.handler = handler;
+    this.log = log;
   }
 
   /** Handles an HTTP upgrade already authenticated by the caller. */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     let request: ExecRequest;
+    let upgrade: Upgrade;
     let session: ExecSession | undefined;
     try {
       request = this.parse(url);
-      if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") {
-        throw badRequest("pods/exec is served over WebSocket only (v5.channel.k8s.io, v4.channel.k8s.io)");
-      }
-      const offered = String(req.headers["sec-websocket-protocol"] ?? "")
-        .split(",")
-        .map((p) => p.trim());
-      if (!PROTOCOLS.some((p) => offered.includes(p))) {
-        throw badRequest(
-          `no supported WebSocket subprotocol among ${JSON.stringify(offered)}; supported: ${PROTOCOLS.join(", ")}`,
-        );
-      }
+      upgrade = negotiate(req.headers);
       session = await this.handler()?.(request);
       if (!session) {
         throw badRequest(`unable to upgrade connection: container not found ("${request.container}")`);
@@ -104,7 +113,19 @@ export class ExecServer {
       return;
     }
     const running = session;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, request, running));
+    if (upgrade.kind === "spdy") {
+      socket.write(spdyUpgradeResponse(upgrade.protocol));
+      const drop = serveSpdy(socket, head, request, running, { onError: this.log });
+      this.connections.add(drop);
+      socket.on("close", () => this.connections.delete(drop));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const drop = () => ws.terminate();
+      this.connections.add(drop);
+      ws.on("close", () => this.connections.delete(drop));
+      serveWebSocket(ws, request, running);
+    });
   }
 
   private parse(url: URL): ExecRequest {
@@ -125,7 +146,10 @@ export class ExecServer {
     const command = url.searchParams.getAll("command");
     if (command.length === 0) throw badRequest("you must specify at least 1 command");
     const q = url.searchParams;
-    if (!bool(q, "stdin") && !bool(q, "stdout") && !bool(q, "stderr"))
+    const tty = bool(q, "tty");
+    // The kubelet's NewOptions: a terminal has no separate stderr.
+    const stderr = bool(q, "stderr") && !tty;
+    if (!bool(q, "stdin") && !bool(q, "stdout") && !stderr)
       throw badRequest("you must specify at least 1 of stdin, stdout, stderr");
     return {
       namespace,
@@ -134,69 +158,13 @@ export class ExecServer {
       command,
       stdin: bool(q, "stdin"),
       stdout: bool(q, "stdout"),
-      stderr: bool(q, "stderr"),
-      tty: bool(q, "tty"),
+      stderr,
+      tty,
     };
-  }
-
-  private serve(ws: WebSocket, request: ExecRequest, session: ExecSession): void {
-    this.sockets.add(ws);
-    const v5 = ws.protocol === "v5.channel.k8s.io";
-    const send = (channel: number, data: Buffer) => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
-    };
-    ws.on("message", (raw: Buffer) => {
-      const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as ArrayBuffer);
-      if (data.length === 0) return;
-      const channel = data[0];
-      if (channel === 0) session.stdin?.write(data.subarray(1));
-      else if (channel === 4) {
-        try {
-          const size = JSON.parse(data.subarray(1).toString()) as { Width?: number; Height?: number };
-          if (size.Width && size.Height) session.resize?.(size.Width, size.Height);
-        } catch {}
-      } else if (channel === 255 && v5 && data[1] === 0) session.stdin?.end();
-    });
-    let finished = false;
-    ws.on("close", () => {
-      this.sockets.delete(ws);
-      if (!finished) session.kill();
-    });
-    const drained = (stream: Readable | undefined, channel: number) =>
-      new Promise<void>((resolve) => {
-        if (!stream) return resolve();
-        stream.on("data", (chunk: Buffer) => send(channel, Buffer.from(chunk)));
-        stream.on("end", resolve);
-        stream.on("close", resolve);
-        stream.on("error", () => resolve());
-      });
-    const outputs = Promise.all([drained(session.stdout, 1), drained(session.stderr, request.tty ? 1 : 2)]);
-    void Promise.all([session.exit, outputs]).then(
-      ([code]) => {
-        finished = true;
-        send(3, Buffer.from(JSON.stringify(exitStatus(code, request.command))));
-        ws.close(1000);
-      },
-      (error: unknown) => {
-        finished = true;
-        send(
-          3,
-          Buffer.from(
-            JSON.stringify({
-              metadata: {},
-              status: "Failure",
-              message: String(error),
-              reason: "InternalError",
-            }),
-          ),
-        );
-        ws.close(1000);
-      },
-    );
   }
 
   close(): void {
-    for (const ws of this.sockets) ws.terminate();
+    for (const drop of this.connections) drop();
     this.wss.close();
   }
 }

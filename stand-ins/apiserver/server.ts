@@ -167,7 +167,11 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
 
   let podLogSource: PodLogSource | undefined;
   let podExecHandler: PodExecHandler | undefined;
-  const exec = new ExecServer(objects, () => podExecHandler);
+  const exec = new ExecServer(
+    objects,
+    () => podExecHandler,
+    (message) => log.warn(message),
+  );
   const subresources = {
     ...subresourceHandlers(objects, tokens, () => podLogSource),
     ...workloads.subresources,

@@ -197,7 +197,9 @@ export function subresourceHandlers(
   };
 
   const exec: SubresourceHandler = async () => {
-    throw badRequest("Upgrade request required: pods/exec is served over WebSocket (v5.channel.k8s.io)");
+    throw badRequest(
+      "Upgrade request required: pods/exec is served over a WebSocket (v5.channel.k8s.io, v4.channel.k8s.io) or SPDY/3.1 (v4.channel.k8s.io)",
+    );
   };
 
   return {

@@ -1,11 +1,18 @@
 // A local fake of the GitHub REST endpoints Kiln calls, on 127.0.0.1: auth (401/403/404 as GitHub
 // answers them), rate-limit headers and limits, injectable failures, webhook deliveries to Kiln, and
 // every response checked against GitHub's OpenAPI description (drift fails the test at stop()).
-import { once } from "node:events";
+// A git-backed repository is a real bare git repository served over smart HTTP: a `git push` to it
+// delivers push events, and the API answers from the pushed objects (git-server.ts, git-host.ts).
+import { EventEmitter, once } from "node:events";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
 import { type DeliveryRequest, sendDelivery } from "./deliver.ts";
+import { initBare, newCommits, pushFacts, type Refs, readRefs, setHead } from "./git-host.ts";
+import { serveGitHost } from "./git-server.ts";
 import {
   type Commit,
   type CommitStatus,
@@ -18,9 +25,19 @@ import {
   user,
 } from "./model.ts";
 import { checkRequest, checkResponse } from "./openapi.ts";
+import {
+  deliveredUpdates,
+  MAX_PUSH_COMMITS,
+  type PushedCommit,
+  type PushFacts,
+  pushPayload,
+  type RefUpdate,
+  refUpdates,
+  ZERO_SHA,
+} from "./push-event.ts";
 import { matchRoute, notFound, type Reply, type RouteState } from "./routes.ts";
 
-export type { Commit, CommitStatus, DeliveryRecord, Hook, Permission, Repo };
+export type { Commit, CommitStatus, DeliveryRecord, Hook, Permission, RefUpdate, Repo };
 
 const RANK: Record<Permission, number> = { read: 1, write: 2, admin: 3 };
 const DOCS = "https://docs.github.com/rest";
@@ -56,6 +73,24 @@ export interface FakeGitHubOptions {
   /** Requests per hour before primary rate limiting (403 with x-ratelimit-remaining: 0). */
   rateLimit?: number;
   now?: () => Date;
+  /** The port on 127.0.0.1 (default 0: any free one). */
+  port?: number;
+}
+
+/** What happens on the fake, for a console or a test to follow as it happens. */
+export interface FakeGitHubEvents {
+  /** A webhook delivery was answered (or failed). */
+  delivery: [repo: Repo, delivery: DeliveryRecord];
+  /** A commit status was created. */
+  status: [repo: Repo, sha: string, status: CommitStatus];
+}
+
+export interface GitRepositoryOptions {
+  private?: boolean;
+  /** The branch HEAD names until the first push (GitHub's default: main). */
+  defaultBranch?: string;
+  /** A short path the repository is also served at: "demo" → /demo.git. */
+  alias?: string;
 }
 
 export interface PushOptions {
@@ -72,6 +107,7 @@ export class FakeGitHub {
   readonly url: string;
   readonly requests: RequestRecord[] = [];
   readonly drift: string[] = [];
+  readonly events = new EventEmitter<FakeGitHubEvents>();
   readonly #server: ReturnType<typeof createServer>;
   readonly #repos = new Map<string, Repo>();
   readonly #tokens = new Map<string, TokenGrant>();
@@ -82,6 +118,8 @@ export class FakeGitHub {
   #limit: number;
   #used = 0;
   #resetAt: number;
+  #gitRoot: Promise<string> | undefined;
+  readonly #aliases = new Map<string, Repo>();
 
   private constructor(server: ReturnType<typeof createServer>, url: string, options: FakeGitHubOptions) {
     this.#server = server;
@@ -99,7 +137,7 @@ export class FakeGitHub {
         if (!res.headersSent) res.writeHead(500).end();
       });
     });
-    server.listen(0, "127.0.0.1");
+    server.listen(options.port ?? 0, "127.0.0.1");
     await once(server, "listening");
     const { port } = server.address() as AddressInfo;
     fake = new FakeGitHub(server, `http://127.0.0.1:${port}`, options);
@@ -129,10 +167,58 @@ export class FakeGitHub {
       hooks: new Map(),
       deliveries: [],
       statuses: new Map(),
+      web: `https://github.com/${owner}/${name}`,
     };
     this.#repos.set(`${owner}/${name}`.toLowerCase(), repo);
     this.commit(owner, name, repo.defaultBranch, { message: "Initial commit", deliver: false });
     return repo;
+  }
+
+  /**
+   * A repository backed by a real, empty bare git repository, served at gitURL(owner, name): clone,
+   * fetch and push with git. A push delivers push events to its hooks; branches, commits and
+   * contents are what was pushed; its links (html_url, compare) point at this server's pages.
+   */
+  async addGitRepository(owner: string, name: string, options: GitRepositoryOptions = {}): Promise<Repo> {
+    const key = `${owner}/${name}`.toLowerCase();
+    if (this.#repos.has(key)) throw new Error(`fake GitHub already has a repository ${owner}/${name}`);
+    for (const [what, value] of [
+      ["owner", owner],
+      ["name", name],
+      ["alias", options.alias],
+    ] as const)
+      if (value !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(value))
+        throw new Error(`a repository ${what} is letters, digits, "-", "_" and ".", got "${value}"`);
+    this.#gitRoot ??= mkdtemp(join(tmpdir(), "kiln-fake-github-"));
+    const dir = join(await this.#gitRoot, `${key}.git`);
+    await mkdir(join(dir, ".."), { recursive: true });
+    const defaultBranch = options.defaultBranch ?? "main";
+    await initBare(dir, defaultBranch);
+    const repo: Repo = {
+      id: this.#nextId(),
+      owner,
+      name,
+      private: options.private ?? false,
+      defaultBranch,
+      branches: new Map(),
+      tags: new Map(),
+      commits: new Map(),
+      hooks: new Map(),
+      deliveries: [],
+      statuses: new Map(),
+      web: `${this.url}/${owner}/${name}`,
+      git: dir,
+    };
+    this.#repos.set(key, repo);
+    if (options.alias !== undefined) this.#aliases.set(options.alias.toLowerCase(), repo);
+    return repo;
+  }
+
+  /** Where git clones and pushes a git-backed repository. */
+  gitURL(owner: string, name: string): string {
+    const repo = this.repository(owner, name);
+    if (!repo.git) throw new Error(`${owner}/${name} is not a git-backed repository`);
+    return `${this.url}/${repo.owner}/${repo.name}.git`;
   }
 
   repository(owner: string, name: string): Repo {
@@ -144,6 +230,7 @@ export class FakeGitHub {
   /** Moves a branch to a new commit without delivering anything (a push GitHub failed to deliver). */
   commit(owner: string, name: string, branch: string, options: PushOptions = {}): Commit {
     const repo = this.repository(owner, name);
+    if (repo.git) throw new Error(`${owner}/${name} is git-backed: push to it with git`);
     const parent = repo.branches.get(branch);
     const files = { ...(parent ? repo.commits.get(parent)?.files : {}), ...options.files };
     const date = this.#now().toISOString();
@@ -170,7 +257,7 @@ export class FakeGitHub {
     options: PushOptions = {},
   ): Promise<{ commit: Commit; deliveries: DeliveryRecord[] }> {
     const repo = this.repository(owner, name);
-    const before = repo.branches.get(branch) ?? "0".repeat(40);
+    const before = repo.branches.get(branch) ?? ZERO_SHA;
     const commit = this.commit(owner, name, branch, options);
     if (options.deliver === false) return { commit, deliveries: [] };
     const deliveries = await this.deliver(
@@ -182,43 +269,85 @@ export class FakeGitHub {
     return { commit, deliveries };
   }
 
+  /** The push event of a push (in memory) that moved `branch` from `before` to `commit`. */
   pushPayload(repo: Repo, branch: string, before: string, commit: Commit): Record<string, unknown> {
-    const template = structuredClone(exampleOf("push", (p) => p.ref === "refs/heads/master"));
     const author = { name: commit.author.name, email: commit.author.email, username: "ada" };
-    const headCommit = {
-      id: commit.sha,
-      tree_id: fakeSha(`tree:${commit.sha}`),
-      distinct: true,
+    const head: PushedCommit = {
+      sha: commit.sha,
+      tree: fakeSha(`tree:${commit.sha}`),
       message: commit.message,
       timestamp: commit.author.date,
-      url: `https://github.com/${repo.owner}/${repo.name}/commit/${commit.sha}`,
       author,
       committer: author,
       added: [],
       removed: [],
       modified: [],
+      distinct: true,
     };
-    return {
-      ...template,
-      ref: `refs/heads/${branch}`,
-      before,
-      after: commit.sha,
-      created: /^0+$/.test(before),
-      deleted: false,
+    const facts: PushFacts = {
+      update: { ref: `refs/heads/${branch}`, before, after: commit.sha },
+      commits: [head],
+      head,
       forced: false,
-      base_ref: null,
-      compare: `https://github.com/${repo.owner}/${repo.name}/compare/${before.slice(0, 12)}...${commit.sha.slice(0, 12)}`,
-      commits: [headCommit],
-      head_commit: headCommit,
+      firstPush: false,
+    };
+    return pushPayload(facts, this.#pushContext(repo, "ada", "ada@example.com"));
+  }
+
+  #pushContext(repo: Repo, login: string, email: string) {
+    const template = structuredClone(exampleOf("push", (p) => p.ref === "refs/heads/master"));
+    return {
+      html: repo.web,
+      template,
       repository: {
         ...(template.repository as object),
         ...minimalRepository(repo, this.url),
         default_branch: repo.defaultBranch,
         master_branch: repo.defaultBranch,
+        // A push event's repository carries its times as Unix seconds.
+        pushed_at: Math.floor(this.#now().getTime() / 1000),
       },
-      pusher: { name: "ada", email: "ada@example.com" },
-      sender: user("ada", this.url),
+      pusher: { name: login, email },
+      sender: user(login, this.url),
     };
+  }
+
+  /**
+   * Records a git push to a git-backed repository (refs as they were before it) and delivers its
+   * push events, one per ref, in ref order, in the background as GitHub does.
+   */
+  async #recordPush(repo: Repo, before: Refs, pusher: string): Promise<void> {
+    const dir = repo.git!;
+    const after = await readRefs(dir);
+    const updates = refUpdates(before.refs, after.refs);
+    if (updates.length === 0) return;
+    for (const commit of await newCommits(dir, before, after)) {
+      const { added: _a, removed: _r, modified: _m, ...kept } = commit;
+      repo.commits.set(commit.sha, { ...kept });
+    }
+    const firstBranch = before.refs.size === 0;
+    repo.branches.clear();
+    repo.tags.clear();
+    for (const [ref, sha] of after.commits) {
+      if (ref.startsWith("refs/heads/")) repo.branches.set(ref.slice("refs/heads/".length), sha);
+      else if (ref.startsWith("refs/tags/")) repo.tags.set(ref.slice("refs/tags/".length), sha);
+    }
+    // As on GitHub, the first branch pushed to an empty repository becomes its default branch.
+    if (firstBranch && !repo.branches.has(repo.defaultBranch) && repo.branches.size > 0) {
+      repo.defaultBranch = [...repo.branches.keys()].sort()[0]!;
+      await setHead(dir, repo.defaultBranch);
+    }
+    const payloads: Record<string, unknown>[] = [];
+    const context = this.#pushContext(repo, pusher, `${pusher}@users.noreply.github.com`);
+    for (const update of deliveredUpdates(updates)) {
+      const facts = await pushFacts(dir, update, before, after, MAX_PUSH_COMMITS);
+      payloads.push(pushPayload(facts, context));
+    }
+    void this.#track(
+      (async () => {
+        for (const payload of payloads) await this.deliver(repo.owner, repo.name, "push", payload);
+      })(),
+    );
   }
 
   /**
@@ -344,10 +473,25 @@ export class FakeGitHub {
     await this.settled();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#gitRoot) await rm(await this.#gitRoot, { recursive: true, force: true });
     this.assertNoDrift();
   }
 
   // ---- internals ----
+
+  get #gitHost() {
+    return {
+      find: (owner: string | undefined, name: string) =>
+        owner === undefined
+          ? this.#aliases.get(name.toLowerCase())
+          : this.#repos.get(`${owner}/${name}`.toLowerCase()),
+      access: (token: string, repo: Repo) => {
+        const grant = this.#tokens.get(token);
+        return grant && { login: grant.login, permission: permissionOf(grant, `${repo.owner}/${repo.name}`) };
+      },
+      pushed: (repo: Repo, before: Refs, pusher: string) => this.#recordPush(repo, before, pusher),
+    };
+  }
 
   #nextId(): number {
     return this.#id++;
@@ -362,6 +506,7 @@ export class FakeGitHub {
   async #send(repo: Repo, hook: Hook, request: DeliveryRequest): Promise<DeliveryRecord> {
     const record = await sendDelivery(hook, repo, request, this.#nextId(), this.#now);
     repo.deliveries.push(record);
+    this.events.emit("delivery", repo, record);
     return record;
   }
 
@@ -369,6 +514,7 @@ export class FakeGitHub {
     return {
       nextId: () => this.#nextId(),
       now: this.#now,
+      statusCreated: (repo, sha, status) => this.events.emit("status", repo, sha, status),
       enqueueDelivery: (repo, hook, event, payload, redeliveryOf) => {
         void this.#track(
           this.#send(repo, hook, {
@@ -410,13 +556,14 @@ export class FakeGitHub {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await serveGitHost(this.#gitHost, req, res)) return;
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString("utf8");
     const matched = matchRoute(method, url.pathname);
-    const reply = this.#answer(req, method, url, text, matched);
+    const reply = await this.#answer(req, method, url, text, matched);
     const template = matched?.route.template;
     if (template) {
       const problem = checkResponse(method, template, reply.status, reply.body);
@@ -448,13 +595,13 @@ export class FakeGitHub {
       .end(JSON.stringify(reply.body));
   }
 
-  #answer(
+  async #answer(
     req: IncomingMessage,
     method: string,
     url: URL,
     text: string,
     matched: ReturnType<typeof matchRoute>,
-  ): Reply {
+  ): Promise<Reply> {
     if (!matched) return notFound();
     const failure = this.#failures.find(
       (f) =>
@@ -489,8 +636,7 @@ export class FakeGitHub {
       };
     }
     const repo = this.#repos.get(`${matched.params.owner}/${matched.params.repo}`.toLowerCase());
-    const permission =
-      grant.repositories?.[`${matched.params.owner}/${matched.params.repo}`] ?? grant.permission ?? "admin";
+    const permission = permissionOf(grant, `${matched.params.owner}/${matched.params.repo}`);
     // GitHub hides repositories a token cannot see: 404, not 403.
     if (!repo || (permission === "none" && repo.private)) return notFound();
     const rank = permission === "none" ? 1 : RANK[permission];
@@ -533,6 +679,10 @@ export class FakeGitHub {
       state: this.#state(),
     });
   }
+}
+
+function permissionOf(grant: TokenGrant, fullName: string): Permission | "none" {
+  return grant.repositories?.[fullName] ?? grant.permission ?? "admin";
 }
 
 function injected(failure: Failure): Reply {

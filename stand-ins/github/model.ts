@@ -9,7 +9,11 @@ export interface Commit {
   message: string;
   author: { name: string; email: string; date: string };
   parents: string[];
-  files: Record<string, string>;
+  /** The files at this commit, for a repository kept in memory; a git-backed one keeps them in git. */
+  files?: Record<string, string>;
+  /** The commit's tree and committer, when it came from git (an in-memory commit has neither). */
+  tree?: string;
+  committer?: { name: string; email: string; date: string };
 }
 
 export interface Hook {
@@ -60,6 +64,10 @@ export interface Repo {
   hooks: Map<number, Hook>;
   deliveries: DeliveryRecord[];
   statuses: Map<string, CommitStatus[]>;
+  /** The repository's web address: https://github.com/<owner>/<name>, or the fake's own pages for a git-backed one. */
+  web: string;
+  /** The bare git repository a git-backed repository is served from (pushes, clones, contents). */
+  git?: string;
 }
 
 export function fakeSha(seed: string): string {
@@ -100,7 +108,7 @@ export function repoURL(repo: Repo, base: string): string {
 
 export function minimalRepository(repo: Repo, base: string) {
   const url = repoURL(repo, base);
-  const html = `https://github.com/${repo.owner}/${repo.name}`;
+  const html = repo.web;
   return {
     id: repo.id,
     node_id: nodeId("Repository", repo.id),
@@ -219,17 +227,18 @@ export function gitRef(repo: Repo, ref: string, sha: string, base: string) {
 export function commitObject(repo: Repo, commit: Commit, base: string) {
   const url = repoURL(repo, base);
   const person = { name: commit.author.name, email: commit.author.email, date: commit.author.date };
-  const tree = fakeSha(`tree:${commit.sha}`);
+  const committer = commit.committer ? { ...commit.committer } : person;
+  const tree = commit.tree ?? fakeSha(`tree:${commit.sha}`);
   return {
     url: `${url}/commits/${commit.sha}`,
     sha: commit.sha,
     node_id: nodeId("Commit", commit.sha),
-    html_url: `https://github.com/${repo.owner}/${repo.name}/commit/${commit.sha}`,
+    html_url: `${repo.web}/commit/${commit.sha}`,
     comments_url: `${url}/commits/${commit.sha}/comments`,
     commit: {
       url: `${url}/git/commits/${commit.sha}`,
       author: person,
-      committer: person,
+      committer,
       message: commit.message,
       comment_count: 0,
       tree: { sha: tree, url: `${url}/git/trees/${tree}` },
@@ -246,26 +255,46 @@ export function commitObject(repo: Repo, commit: Commit, base: string) {
     parents: commit.parents.map((sha) => ({
       sha,
       url: `${url}/commits/${sha}`,
-      html_url: `https://github.com/${repo.owner}/${repo.name}/commit/${sha}`,
+      html_url: `${repo.web}/commit/${sha}`,
     })),
     stats: { additions: 0, deletions: 0, total: 0 },
     files: [],
   };
 }
 
-export function contentFile(repo: Repo, path: string, text: string, ref: string, base: string) {
+/** Base64 as GitHub sends file contents (Ruby's encode64): lines of 60 characters, each ending in a newline. */
+export function base64Lines(content: Buffer): string {
+  return (
+    Buffer.from(content)
+      .toString("base64")
+      .match(/.{1,60}/g) ?? []
+  )
+    .map((l) => `${l}\n`)
+    .join("");
+}
+
+/** A file of the contents API; `blob` is its git blob sha when it came from git. */
+export function contentFile(
+  repo: Repo,
+  path: string,
+  content: string | Buffer,
+  ref: string,
+  base: string,
+  blob?: string,
+) {
   const url = repoURL(repo, base);
-  const sha = fakeSha(`blob ${text}`);
+  const bytes = typeof content === "string" ? Buffer.from(content) : content;
+  const sha = blob ?? fakeSha(`blob ${bytes.toString()}`);
   const self = `${url}/contents/${path}?ref=${encodeURIComponent(ref)}`;
-  const html = `https://github.com/${repo.owner}/${repo.name}/blob/${ref}/${path}`;
+  const html = `${repo.web}/blob/${ref}/${path}`;
   const git = `${url}/git/blobs/${sha}`;
   return {
     type: "file",
     encoding: "base64",
-    size: Buffer.byteLength(text),
+    size: bytes.length,
     name: path.split("/").pop()!,
     path,
-    content: Buffer.from(text).toString("base64"),
+    content: base64Lines(bytes),
     sha,
     url: self,
     git_url: git,

@@ -1,6 +1,7 @@
 // The REST endpoints Kiln calls, as a table: method, GitHub's path template, the permission needed,
 // and a handler over the fake's state.
-import type { DeliveryRecord, Hook, Permission, Repo } from "./model.ts";
+import { readFile } from "./git-host.ts";
+import type { CommitStatus, DeliveryRecord, Hook, Permission, Repo } from "./model.ts";
 import * as model from "./model.ts";
 
 export interface RouteContext {
@@ -27,6 +28,8 @@ export interface RouteState {
     redeliveryOf?: DeliveryRecord,
   ): void;
   pingPayload(repo: Repo, hook: Hook): Record<string, unknown>;
+  /** A commit status was recorded. */
+  statusCreated(repo: Repo, sha: string, status: CommitStatus): void;
 }
 
 export interface Reply {
@@ -41,7 +44,7 @@ export interface Route {
   permission: Permission;
   pattern: RegExp;
   names: string[];
-  handle(ctx: RouteContext): Reply;
+  handle(ctx: RouteContext): Reply | Promise<Reply>;
 }
 
 const DOCS = "https://docs.github.com/rest";
@@ -278,13 +281,22 @@ export const ROUTES: Route[] = [
     if (!sha) return invalid(`No commit found for SHA: ${ctx.params.ref}`);
     return { status: 200, body: model.commitObject(ctx.repo, ctx.repo.commits.get(sha)!, ctx.base) };
   }),
-  route("GET", "/repos/{owner}/{repo}/contents/{path}", "read", (ctx) => {
+  route("GET", "/repos/{owner}/{repo}/contents/{path}", "read", async (ctx) => {
     const ref = ctx.query.get("ref") ?? ctx.repo.defaultBranch;
     const sha = resolveRef(ctx.repo, ref);
-    const text = sha ? ctx.repo.commits.get(sha)?.files[ctx.params.path!] : undefined;
+    const path = ctx.params.path!;
+    if (!sha) return notFound();
+    if (ctx.repo.git) {
+      // What was pushed: the file in the commit's tree, with its blob sha.
+      const file = await readFile(ctx.repo.git, sha, path);
+      return file
+        ? { status: 200, body: model.contentFile(ctx.repo, path, file.content, ref, ctx.base, file.sha) }
+        : notFound();
+    }
+    const text = ctx.repo.commits.get(sha)?.files?.[path];
     return text === undefined
       ? notFound()
-      : { status: 200, body: model.contentFile(ctx.repo, ctx.params.path!, text, ref, ctx.base) };
+      : { status: 200, body: model.contentFile(ctx.repo, path, text, ref, ctx.base) };
   }),
   route("POST", "/repos/{owner}/{repo}/statuses/{sha}", "write", (ctx) => {
     const sha = ctx.params.sha!;
@@ -325,6 +337,7 @@ export const ROUTES: Route[] = [
     };
     list.push(status);
     ctx.repo.statuses.set(sha, list);
+    ctx.state.statusCreated(ctx.repo, sha, status);
     return { status: 201, body: model.statusObject(ctx.repo, sha, status, ctx.base) };
   }),
 ];

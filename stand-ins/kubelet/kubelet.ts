@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { containerInit } from "../../lib/container/container-init.ts";
+import { resizeTerminal } from "../../lib/container/enter.ts";
 import { ImageStore } from "../../lib/container/image-store.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import type { ExecSession, PodExecHandler } from "../apiserver/exec.ts";
@@ -59,7 +60,7 @@ export interface Kubelet {
   dataDir: string;
   /**
    * Runs a command in a running container (what pods/exec needs), or undefined when the pod or
-   * container is not running here. No TTY.
+   * container is not running here; with `tty`, in a terminal (resize it with resizeTerminal).
    */
   exec(
     namespace: string,
@@ -128,8 +129,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   options.setPodExecHandler?.((request) => {
     const child = exec(request.namespace, request.pod, request.container, request.command, {
       stdin: request.stdin,
+      tty: request.tty,
     });
-    return child && execSession(child);
+    return child && execSession(child, request.tty);
   });
   /** Undoes what start-up did so far, when it fails (a 403 from the API server, say). */
   const abandon = async (error: unknown): Promise<never> => {
@@ -293,8 +295,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
 }
 
 /** A process started in a container as the API server's exec endpoint streams it. */
-function execSession(child: ChildProcess): ExecSession {
+function execSession(child: ChildProcess, tty: boolean): ExecSession {
   return {
+    ...(tty ? { resize: (columns: number, rows: number) => resizeTerminal(child, columns, rows) } : {}),
     ...(child.stdin ? { stdin: child.stdin } : {}),
     ...(child.stdout ? { stdout: child.stdout } : {}),
     ...(child.stderr ? { stderr: child.stderr } : {}),

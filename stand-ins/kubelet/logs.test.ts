@@ -31,6 +31,13 @@ describe("ContainerLog", () => {
     assert.match(fs.readFileSync(log.file, "utf8"), /^2026-01-01T00:00:00.000Z stdout F one\n/);
   });
 
+  test("a carriage return is part of its line (a terminal's output, a progress bar)", async () => {
+    const log = new ContainerLog(path.join(dir, "cr.log"), 1 << 20);
+    log.write("stdout", "on a tty\r\n10%\r50%\r100%\n");
+    log.close();
+    assert.equal(await text(log.read({ follow: false })), "on a tty\r\n10%\r50%\r100%\n");
+  });
+
   test("follow streams new lines and ends when the container ends", async () => {
     const log = new ContainerLog(path.join(dir, "b.log"), 1 << 20);
     log.write("stdout", "before\n");

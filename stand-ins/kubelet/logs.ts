@@ -115,7 +115,8 @@ export class ContainerLog {
         continue;
       }
       for (const record of text.split("\n")) {
-        const m = /^(\S+) (?:stdout|stderr) [FP] (.*)$/.exec(record);
+        // `s`: a carriage return (a terminal's line end, a progress bar) is part of the line, as in CRI logs.
+        const m = /^(\S+) (?:stdout|stderr) [FP] (.*)$/s.exec(record);
         if (m) out.push({ time: m[1] ?? "", line: m[2] ?? "" });
       }
     }

@@ -454,6 +454,8 @@ export class PodWorker {
     const proc = new ContainerProcess({
       id,
       command: plan.argv,
+      tty: c.tty ?? false,
+      stdin: c.stdin ?? false,
       identity: plan.identity,
       readOnlyRoot: plan.readOnlyRootFilesystem,
       env: plan.env,

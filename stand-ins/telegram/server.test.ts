@@ -205,4 +205,29 @@ describe("fake Telegram Bot API", () => {
     const commands = await call(fake, "setMyCommands", { commands: [{ command: "Bad!", description: "x" }] });
     assert.equal(commands.body.description, "Bad Request: BOT_COMMAND_INVALID");
   });
+
+  test("events: every message the bot sends, every change of its buttons, every answer to a press", async () => {
+    // Its own server: the tests above used up the overall 30 messages a second.
+    const own = await FakeTelegram.start({ chats: [{ id: 77, type: "private", first_name: "Eve" }] });
+    const seen: string[] = [];
+    own.events.on("message", (m) => seen.push(`message ${m.text}`));
+    own.events.on("edited", (m) => seen.push(`edited ${JSON.stringify(m.reply_markup)}`));
+    own.events.on("answered", (a) => seen.push(`answered ${a.text}`));
+    try {
+      const keyboard = { inline_keyboard: [[{ text: "▶️ Release", callback_data: "release:1" }]] };
+      const sent = await call(own, "sendMessage", {
+        chat_id: 77,
+        text: "<b>Paused</b>",
+        parse_mode: "HTML",
+        reply_markup: keyboard,
+      });
+      const messageID = (sent.body.result as { message_id: number }).message_id;
+      const query = own.userPresses(messageID, "release:1");
+      await call(own, "answerCallbackQuery", { callback_query_id: query, text: "Released" });
+      await call(own, "editMessageReplyMarkup", { chat_id: 77, message_id: messageID });
+    } finally {
+      await own.stop();
+    }
+    assert.deepEqual(seen, ["message Paused", "answered Released", "edited undefined"]);
+  });
 });

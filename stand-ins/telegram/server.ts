@@ -2,7 +2,7 @@
 // ({ok, result} / {ok: false, error_code, description, parameters}), strict validation of what
 // Kiln sends, Telegram's rate limits (per chat, per group, overall), injectable errors, and hooks for tests to
 // play a user (updates) and read what the bot said.
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkMarkdownV2, type MessageEntity, ParseError, parseHtml } from "./html.ts";
@@ -58,6 +58,24 @@ export interface FakeTelegramOptions {
   /** Messages the bot may send per second over all chats; default 30 (Telegram's limit). 0: off. */
   globalPerSecond?: number;
   now?: () => number;
+  /** The port on 127.0.0.1 (default 0: any free one). */
+  port?: number;
+}
+
+export interface CallbackAnswer {
+  callback_query_id: string;
+  text?: string;
+  show_alert?: boolean;
+}
+
+/** What the bot does in the chats, for a console or a test to follow as it happens. */
+export interface FakeTelegramEvents {
+  /** The bot sent a message. */
+  message: [message: SentMessage];
+  /** The bot changed the buttons under a message (reply_markup as it is now). */
+  edited: [message: SentMessage];
+  /** The bot answered a button press. */
+  answered: [answer: CallbackAnswer];
 }
 
 interface Update {
@@ -88,6 +106,7 @@ export class FakeTelegram {
   readonly token: string;
   readonly sent: SentMessage[] = [];
   readonly calls: { method: string; params: Record<string, unknown> }[] = [];
+  readonly events = new EventEmitter<FakeTelegramEvents>();
   commands: unknown[] = [];
   #server: Server;
   #chats = new Map<number, FakeChat>();
@@ -99,7 +118,7 @@ export class FakeTelegram {
   #poller?: Poller;
   #history = new Map<number, number[]>();
   #recent: number[] = [];
-  #options: Required<Omit<FakeTelegramOptions, "chats" | "token">>;
+  #options: Required<Omit<FakeTelegramOptions, "chats" | "token" | "port">>;
   #waiters = new Set<() => void>();
   #hangs: { method: string; left: number }[] = [];
   #outage: Omit<InjectedError, "times" | "chat"> | "refuse" | undefined;
@@ -109,7 +128,7 @@ export class FakeTelegram {
   #openQueries = new Map<string, { at: number }>();
   #nextQuery = 1;
   /** What the bot answered to button presses (answerCallbackQuery), in order. */
-  readonly callbackAnswers: { callback_query_id: string; text?: string; show_alert?: boolean }[] = [];
+  readonly callbackAnswers: CallbackAnswer[] = [];
 
   private constructor(server: Server, options: FakeTelegramOptions) {
     this.#server = server;
@@ -127,7 +146,7 @@ export class FakeTelegram {
     const server = createServer();
     const fake = new FakeTelegram(server, options);
     server.on("request", (req, res) => fake.#handle(req, res));
-    server.listen(0, "127.0.0.1");
+    server.listen(options.port ?? 0, "127.0.0.1");
     await once(server, "listening");
     return fake;
   }
@@ -406,6 +425,7 @@ export class FakeTelegram {
       ...(markup ? { reply_markup: markup } : {}),
     };
     this.sent.push(message);
+    this.events.emit("message", message);
     for (const wake of this.#waiters) wake();
     this.#waiters.clear();
     return ok({
@@ -427,13 +447,15 @@ export class FakeTelegram {
     this.#openQueries.delete(id);
     if (params.text !== undefined && (typeof params.text !== "string" || params.text.length > 200))
       return bad("MESSAGE_TOO_LONG");
-    this.callbackAnswers.push({
+    const answer: CallbackAnswer = {
       callback_query_id: id,
       ...(typeof params.text === "string" ? { text: params.text } : {}),
       ...(params.show_alert !== undefined
         ? { show_alert: params.show_alert === true || params.show_alert === "true" }
         : {}),
-    });
+    };
+    this.callbackAnswers.push(answer);
+    this.events.emit("answered", answer);
     return ok(true);
   }
 
@@ -450,6 +472,7 @@ export class FakeTelegram {
       );
     if (markup) message.reply_markup = markup;
     else delete message.reply_markup;
+    this.events.emit("edited", message);
     return ok({
       message_id: message.message_id,
       chat: this.#chats.get(message.chat_id),
