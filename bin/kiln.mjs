@@ -14,8 +14,8 @@ import { constants } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-/** Entry points by command name, relative to this directory. */
-const ENTRIES = { kiln: "kiln.ts" };
+/** Entry points by command name, relative to this directory (kubectl-kiln: `kubectl kiln …`, the same CLI). */
+const ENTRIES = { kiln: "kiln.ts", "kubectl-kiln": "kiln.ts" };
 const MIN_MAJOR = 24;
 // What a terminal or `kill` may send the launcher; each is passed on to the entry point.
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];

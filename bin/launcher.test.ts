@@ -163,12 +163,15 @@ describe("the launcher under Node 24", () => {
   test("the name it is invoked by picks the command; an unknown one is an error (exit 2)", async () => {
     const dir = tempDir();
     symlinkSync(LAUNCHER, join(dir, "kiln"));
+    symlinkSync(LAUNCHER, join(dir, "kubectl-kiln"));
     symlinkSync(LAUNCHER, join(dir, "kubectl-nope"));
-    const kiln = await launch(process.execPath, ["--help"], undefined, join(dir, "kiln"));
-    assert.equal(kiln.code, 0, kiln.stderr);
-    assert.match(kiln.stdout, /Usage: kiln <command>/);
+    for (const name of ["kiln", "kubectl-kiln"]) {
+      const r = await launch(process.execPath, ["--help"], undefined, join(dir, name));
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Usage: kiln <command>/);
+    }
     const nope = await launch(process.execPath, ["--help"], undefined, join(dir, "kubectl-nope"));
     assert.equal(nope.code, 2);
-    assert.match(nope.stderr, /no command is called "kubectl-nope" \(known: kiln\)/);
+    assert.match(nope.stderr, /no command is called "kubectl-nope" \(known: kiln, kubectl-kiln\)/);
   });
 });
