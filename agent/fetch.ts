@@ -45,8 +45,11 @@ export async function fetchCommit(options: FetchCommitOptions): Promise<void> {
   await git(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", "FETCH_HEAD"]);
 }
 
-/** The runner and its FIFOs in the shared dir (idempotent: an init container may run twice). */
-export async function prepareKilnDir(kilnDir: string): Promise<void> {
+/**
+ * The runner and its FIFOs in the shared dir (idempotent: an init container may run twice). `fifoMode`:
+ * kiln run --image has no fsGroup to share, so there any user may open them (in a private directory).
+ */
+export async function prepareKilnDir(kilnDir: string, fifoMode = "0660"): Promise<void> {
   await mkdir(join(kilnDir, STEPS_DIR), { recursive: true });
   await copyFile(RUNNER_SOURCE, join(kilnDir, RUNNER_FILE));
   const fifos = Object.values(FIFOS).map((f) => join(kilnDir, f));
@@ -54,7 +57,7 @@ export async function prepareKilnDir(kilnDir: string): Promise<void> {
   // Node has no mkfifo(3); the Kiln image has coreutils.
   // 0660: the build container runs as another user (often root without capabilities); it shares the
   // pod's fsGroup, which owns the volume (setgid), so group access is what lets the runner open them.
-  await run("mkfifo", ["-m", "0660", ...fifos]);
+  await run("mkfifo", ["-m", fifoMode, ...fifos]);
 }
 
 const USAGE =

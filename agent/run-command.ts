@@ -1,26 +1,36 @@
-// `kiln run [dir]`: runs the .kiln.yaml of dir in the local shell, to debug a pipeline without a
-// cluster. Exit codes: 0 success, 1 a step failed or timed out, 2 invalid manifest or usage, 130 cancelled.
+// `kiln run [dir]`: runs the .kiln.yaml of dir on this machine, to debug a pipeline without a cluster:
+// in the local shell, or with --image in the pipeline's image beside its services (image-run.ts).
+// Exit codes: 0 success, 1 a step failed or timed out, 2 invalid manifest or usage (no engine for
+// --image), 125 the containers could not be set up, 130 cancelled.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../api/duration.ts";
+import { EXIT } from "../api/pod-protocol.ts";
+import { chooseEngine, ENGINES, onPath } from "./engine.ts";
+import { type ImagePod, SETUP_FAILED, startImagePod } from "./image-run.ts";
 import { localExecutor } from "./local-executor.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import type { Pipeline } from "./manifest-schema.ts";
-import { DEFAULT_GRACE_MS, type Pauser, type RunResult, runPipeline } from "./pipeline-run.ts";
+import { DEFAULT_GRACE_MS, type Executor, type Pauser, type RunResult, runPipeline } from "./pipeline-run.ts";
 import { summaryTable } from "./summary.ts";
 
 const USAGE = `Usage: kiln run [dir] [options]
 
-Runs the pipeline in dir/.kiln.yaml on this machine's shell (images and services are not used).
+Runs the pipeline in dir/.kiln.yaml on this machine: in your shell, or with --image in the pipeline's
+image with its services beside it, as in the build pod.
 
 Options:
   -f, --file <path>       manifest path relative to dir (default .kiln.yaml)
   -b, --branch <name>     branch for steps' when.branches (default: dir's current git branch)
+      --image             run the steps in the pipeline's image, its services beside them
+      --engine <name>     for --image (implies it): ${ENGINES.join(", ")} (default: docker, else podman)
       --pause-on-failure  pause at a failed step until Enter (or SIGUSR1), as builds can in a pod
       --grace <duration>  time between TERM and KILL when stopping a step (default 5s)
   -h, --help`;
+
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 export async function main(args: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
@@ -45,6 +55,15 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kiln run: --grace "${parsed.values.grace}" is not a duration (like 5s or 500ms)`);
     return 2;
   }
+  const inImage = parsed.values.image === true || parsed.values.engine !== undefined;
+  let engine: ReturnType<typeof chooseEngine> | undefined;
+  if (inImage) {
+    engine = chooseEngine(parsed.values.engine, (command) => onPath(command), process.getuid?.() === 0);
+    if (!engine.ok) {
+      console.error(`kiln run: ${engine.message}`);
+      return 2;
+    }
+  }
   let text: string;
   try {
     text = readFileSync(resolve(dir, file), "utf8");
@@ -60,7 +79,11 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const pipeline = result.pipeline;
-  for (const note of localNotes(pipeline)) console.error(`kiln run: ${note}`);
+  if (inImage && !pipeline.image) {
+    console.error(`kiln run: --image runs the pipeline's image, and ${file} names none (image: …)`);
+    return 2;
+  }
+  for (const note of localNotes(pipeline, inImage ? "image" : "shell")) console.error(`kiln run: ${note}`);
   const branch = parsed.values.branch ?? currentBranch(dir);
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -69,44 +92,79 @@ export async function main(args: string[]): Promise<number> {
   };
   // SIGUSR1 resumes a pause; one arriving outside a pause must not kill the run (its default).
   const ignore = () => undefined;
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // HUP too (the terminal closed): steps run in process groups of their own, which nothing else stops.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   process.on("SIGUSR1", ignore);
-  const nameWidth = Math.max(...pipeline.steps.map((s) => s.name.length));
-  let run: RunResult;
   try {
-    run = await runPipeline(pipeline, {
-      executor: localExecutor({ cwd: dir, out: process.stdout, env: process.env, nameWidth, graceMs: grace }),
-      pauser: consolePauser(),
-      ...(branch === undefined ? {} : { branch }),
-      pauseOnFailure: parsed.values["pause-on-failure"] ?? false,
-      baseEnv: { CI: "true", KILN: "true", ...(branch === undefined ? {} : { KILN_BRANCH: branch }) },
-      cancel: cancel.signal,
-      graceMs: grace,
-      onStep: ({ record }) => {
-        if (record.phase === "Running") console.error(`▶ ${record.name}`);
-      },
-    });
+    let pod: ImagePod | undefined;
+    let executor: Executor;
+    if (engine?.ok) {
+      const started = await startImagePod({
+        dir,
+        pipeline: { ...pipeline, image: pipeline.image! },
+        engine: engine.engine,
+        out: process.stdout,
+        say: (line) => console.error(`kiln run: ${line}`),
+        cancel: cancel.signal,
+        graceMs: grace,
+      });
+      if (!started.ok) {
+        console.error(`kiln run: ${started.message}`);
+        return started.cancelled ? EXIT.cancelled : SETUP_FAILED;
+      }
+      pod = started.pod;
+      executor = pod.executor;
+    } else {
+      const nameWidth = Math.max(...pipeline.steps.map((s) => s.name.length));
+      executor = localExecutor({
+        cwd: dir,
+        out: process.stdout,
+        env: process.env,
+        nameWidth,
+        graceMs: grace,
+      });
+    }
+    let run: RunResult;
+    try {
+      run = await runPipeline(pipeline, {
+        executor,
+        pauser: consolePauser(pod?.shell),
+        ...(branch === undefined ? {} : { branch }),
+        pauseOnFailure: parsed.values["pause-on-failure"] ?? false,
+        baseEnv: { CI: "true", KILN: "true", ...(branch === undefined ? {} : { KILN_BRANCH: branch }) },
+        cancel: cancel.signal,
+        graceMs: grace,
+        onStep: ({ record }) => {
+          if (record.phase === "Running") console.error(`▶ ${record.name}`);
+        },
+      });
+    } catch (error) {
+      await pod?.finish(SETUP_FAILED);
+      console.error(`kiln run: the pipeline could not run: ${(error as Error).message}`);
+      return SETUP_FAILED;
+    }
+    const { code, message } = verdict(run);
+    await pod?.finish(code);
+    console.error(`\n${summaryTable(run.steps)}`);
+    console.error(`kiln run: ${message}`);
+    return code;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.off("SIGUSR1", ignore);
   }
-  console.error(`\n${summaryTable(run.steps)}`);
+}
+
+function verdict(run: RunResult): { code: number; message: string } {
   const f = run.failedStep;
   switch (run.outcome) {
     case "Succeeded":
-      console.error("kiln run: the pipeline succeeded");
-      return 0;
+      return { code: EXIT.succeeded, message: "the pipeline succeeded" };
     case "Failed":
-      console.error(`kiln run: step "${f?.name}" failed with exit code ${f?.exitCode}`);
-      return 1;
+      return { code: EXIT.failed, message: `step "${f?.name}" failed with exit code ${f?.exitCode}` };
     case "TimedOut":
-      console.error(`kiln run: ${f ? `step "${f.name}" ` : "the pipeline "}timed out`);
-      return 1;
+      return { code: EXIT.failed, message: `${f ? `step "${f.name}" ` : "the pipeline "}timed out` };
     case "Cancelled":
-      console.error(`kiln run: cancelled${f ? ` during step "${f.name}"` : ""}`);
-      return 130;
+      return { code: EXIT.cancelled, message: `cancelled${f ? ` during step "${f.name}"` : ""}` };
   }
 }
 
@@ -117,6 +175,8 @@ function parse(args: string[]) {
     options: {
       file: { type: "string", short: "f" },
       branch: { type: "string", short: "b" },
+      image: { type: "boolean" },
+      engine: { type: "string" },
       "pause-on-failure": { type: "boolean" },
       grace: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -125,15 +185,29 @@ function parse(args: string[]) {
 }
 
 /** What differs from a build pod, said once. */
-export function localNotes(pipeline: Pipeline): string[] {
+export function localNotes(pipeline: Pipeline, mode: "shell" | "image"): string[] {
   const notes: string[] = [];
-  if (pipeline.image) notes.push(`image ${pipeline.image} is ignored locally: steps run in your shell`);
-  if (pipeline.services.length) {
-    const names = pipeline.services.map((s) => s.name).join(", ");
-    notes.push(`services are not started locally (${names}): start them yourself if steps need them`);
+  if (mode === "shell") {
+    if (pipeline.image)
+      notes.push(`image ${pipeline.image} is ignored: steps run in your shell (--image runs them in it)`);
+    if (pipeline.user) notes.push("user: is ignored: steps run as you");
+    if (pipeline.services.length) {
+      const names = pipeline.services.map((s) => s.name).join(", ");
+      notes.push(`services are not started (${names}): start them yourself, or use --image`);
+    }
+  } else if (pipeline.resources || pipeline.services.some((s) => s.resources)) {
+    notes.push("resources: are not applied (no requests or limits locally)");
   }
-  if (pipeline.cache) notes.push("cache is not applied (not implemented yet)");
-  if (pipeline.secrets.length) notes.push("secrets are not provided locally: export them in your shell");
+  if (pipeline.cache)
+    notes.push("cache: is not applied yet (designed and validated; nothing is restored or saved)");
+  if (pipeline.secrets.length) {
+    const names = pipeline.secrets.map((s) => s.env).join(", ");
+    notes.push(
+      mode === "shell"
+        ? `secrets: are not applied yet (${names}): export them in your shell if steps need them`
+        : `secrets: are not applied yet (${names} ${pipeline.secrets.length === 1 ? "stays" : "stay"} unset in the steps)`,
+    );
+  }
   return notes;
 }
 
@@ -148,11 +222,15 @@ function currentBranch(dir: string): string | undefined {
   }
 }
 
-/** A pause in local mode: Enter on a terminal or SIGUSR1 resumes; it ends by itself at its deadline. */
-function consolePauser(): Pauser {
+/**
+ * A pause of kiln run: Enter on a terminal or SIGUSR1 resumes; it ends by itself at its deadline. With
+ * --image, the message says how to get a shell in the build container.
+ */
+function consolePauser(shell?: string): Pauser {
   return {
     message: ({ name, deadline, reason }) =>
-      `${reason} Paused at "${name}": press Enter (or kill -USR1 ${process.pid}) to continue, Ctrl-C to stop; ` +
+      `${reason} Paused at "${name}": ${shell ? `a shell in the build container: ${shell}; ` : ""}` +
+      `press Enter (or kill -USR1 ${process.pid}) to continue, Ctrl-C to stop; ` +
       `the pause ends by itself at ${new Date(deadline).toLocaleTimeString()}.`,
     wait: ({ message, deadline }, abort) =>
       new Promise((resolvePause) => {

@@ -125,6 +125,45 @@ export function agentEnv(options: AgentEnvOptions): EnvVar[] {
   return env;
 }
 
+/**
+ * The build container's own env. The workspace belongs to the fetch container's user and the build
+ * container may run as another (often root): without this git refuses the checkout ("dubious
+ * ownership"). Command-line scope, given through the environment, so it also holds for the steps' own
+ * git commands.
+ */
+export function buildContainerEnv(): { name: string; value: string }[] {
+  return [{ name: "GIT_CONFIG_PARAMETERS", value: `'safe.directory'='${WORKSPACE_DIR}'` }];
+}
+
+/** The user a build or service container runs as: a uid and maybe a gid (unset: the image's own). */
+export interface ContainerUser {
+  uid: number;
+  gid?: number;
+}
+
+/** A user container's securityContext (structurally a client-node V1SecurityContext). */
+export interface UserSecurityContext {
+  allowPrivilegeEscalation: false;
+  capabilities: { drop: ("NET_RAW" | "ALL")[] };
+  runAsNonRoot?: true;
+  runAsUser?: number;
+  runAsGroup?: number;
+}
+
+/**
+ * What a user container (the build, a service) may do: the image's user with the runtime's default
+ * capabilities minus NET_RAW (Pod Security "baseline": most CI images start as root and their steps
+ * expect to apt-get install or chown), or the pipeline's user, with no capabilities at all when it is
+ * not root. No privilege escalation either way. The build pod and `kiln run --image` both apply it.
+ */
+export function userSecurity(user: ContainerUser | undefined): UserSecurityContext {
+  const base = { allowPrivilegeEscalation: false as const };
+  if (user === undefined) return { ...base, capabilities: { drop: ["NET_RAW"] } };
+  const ids = { runAsUser: user.uid, ...(user.gid !== undefined && { runAsGroup: user.gid }) };
+  if (user.uid === 0) return { ...base, capabilities: { drop: ["NET_RAW"] }, ...ids };
+  return { ...base, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, ...ids };
+}
+
 /** Volumes (emptyDirs) and where each container mounts them. */
 export const VOLUMES = { workspace: "workspace", kiln: "kiln" } as const;
 export function volumeMounts(): { name: string; mountPath: string }[] {

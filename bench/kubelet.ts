@@ -15,10 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CoreV1Api, Watch } from "@kubernetes/client-node";
+import { ContainerProcess } from "../lib/container/process.ts";
 import { startTestCluster } from "../stand-ins/cluster/start.ts";
 import { startKubelet } from "../stand-ins/kubelet/kubelet.ts";
 import { ContainerLog } from "../stand-ins/kubelet/logs.ts";
-import { ContainerProcess } from "../stand-ins/kubelet/process.ts";
 import { ensureTestImage } from "../stand-ins/kubelet/test-image.ts";
 
 const { values } = parseArgs({

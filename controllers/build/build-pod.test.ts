@@ -16,8 +16,15 @@ describe("buildPod", () => {
     const pipeline = {
       image: "node:24",
       services: [
-        { name: "postgres", image: "postgres:17", env: { POSTGRES_PASSWORD: "test" }, ports: [5432] },
-        { name: "redis", image: "redis:7", readiness: { command: ["redis-cli", "ping"] } },
+        {
+          name: "postgres",
+          image: "postgres:17",
+          env: { POSTGRES_PASSWORD: "test" },
+          ports: [5432],
+          ready: { port: 5432, timeoutMs: 300_000 },
+        },
+        // A readiness timeout of 60s: 60 startup probes, one a second.
+        { name: "redis", image: "redis:7", ready: { command: ["redis-cli", "ping"], timeoutMs: 60_000 } },
       ],
     };
     const build = sampleBuild({ spec: { pauseOnFailure: true, timeout: "1h30m" } });

@@ -16,11 +16,13 @@ import { API_VERSION, LABELS } from "../../api/group.ts";
 import {
   agentContainerArgs,
   agentEnv,
+  buildContainerEnv,
   CONTAINERS,
   fetchContainerArgs,
   GIT_TOKEN_DIR,
   runnerCommand,
   TERMINATION_MESSAGE_PATH,
+  userSecurity,
   VOLUMES,
   volumeMounts,
   WORKSPACE_DIR,
@@ -63,21 +65,7 @@ export function timeoutSeconds(build: Build): number {
   return Math.max(1, Math.ceil((parseDuration(build.spec.timeout) ?? 3_600_000) / 1000));
 }
 
-// The workspace belongs to the fetch container's user, the build container may run as another (often
-// root): without this git refuses the checkout ("dubious ownership"). Command-line scope, given through
-// the environment, so it also holds for the steps' own git commands and mixes with kiln fetch's
-// GIT_CONFIG_COUNT token header.
-const SAFE_WORKSPACE = { name: "GIT_CONFIG_PARAMETERS", value: `'safe.directory'='${WORKSPACE_DIR}'` };
-// kiln fetch runs only Kiln's code; a local (file://) clone URL, as in a sandbox, is another user's too.
 const SAFE_ANY = { name: "GIT_CONFIG_PARAMETERS", value: "'safe.directory'='*'" };
-
-/** A user container: the image's user with baseline rights, or the pipeline's user (no rights if non-root). */
-function userSecurity(user: PipelineUser | undefined): V1SecurityContext {
-  if (user === undefined) return { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] } };
-  const ids = { runAsUser: user.uid, ...(user.gid !== undefined && { runAsGroup: user.gid }) };
-  if (user.uid === 0) return { allowPrivilegeEscalation: false, capabilities: { drop: ["NET_RAW"] }, ...ids };
-  return { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, ...ids };
-}
 
 /** Whether every user container runs as a non-root user the pipeline names: the pod is then "restricted". */
 export function runsAsNonRoot(pipeline: PodPipeline): boolean {
@@ -105,13 +93,10 @@ function resources(defaults: Resources, own?: PipelineResources): V1Container["r
 }
 
 function serviceContainer(service: PipelineService, config: BuildPodConfig): V1Container {
-  const readiness = service.readiness ?? {};
-  const port = readiness.port ?? (readiness.command ? undefined : service.ports?.[0]);
-  const check = readiness.command
-    ? { exec: { command: readiness.command } }
-    : port !== undefined
-      ? { tcpSocket: { port } }
-      : undefined;
+  const ready = service.ready;
+  const check =
+    ready &&
+    ("command" in ready ? { exec: { command: ready.command } } : { tcpSocket: { port: ready.port } });
   const container: V1Container = {
     name: `service-${service.name}`,
     image: service.image,
@@ -127,7 +112,8 @@ function serviceContainer(service: PipelineService, config: BuildPodConfig): V1C
     container.ports = service.ports.map((p) => ({ containerPort: p, protocol: "TCP" }));
   if (check) {
     // The startup probe gates the containers after it (hence the first step); readiness reports health after.
-    container.startupProbe = { ...check, periodSeconds: 1, failureThreshold: 300, timeoutSeconds: 2 };
+    const failureThreshold = Math.max(1, Math.ceil(ready!.timeoutMs / 1000));
+    container.startupProbe = { ...check, periodSeconds: 1, failureThreshold, timeoutSeconds: 2 };
     container.readinessProbe = { ...check, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 };
   }
   return container;
@@ -198,7 +184,7 @@ export function buildPod(
     image: pipeline.image,
     command: runnerCommand(),
     workingDir: WORKSPACE_DIR,
-    env: [SAFE_WORKSPACE],
+    env: buildContainerEnv(),
     volumeMounts: volumeMounts(),
     securityContext: userSecurity(pipeline.user),
     resources: resources(config.buildResources, pipeline.resources),

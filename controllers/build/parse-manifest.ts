@@ -1,6 +1,7 @@
 // The controller's reading of .kiln.yaml: the agent's parser (the same validation and located errors
 // the agent applies inside the pod), reduced to what the pod needs — the build image and the services.
 import { formatError, parsePipeline } from "../../agent/manifest.ts";
+import { readyCheck } from "../../agent/services.ts";
 import type { ParsedManifest } from "./manifest-source.ts";
 import type { PipelineService } from "./pipeline.ts";
 
@@ -33,8 +34,9 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       image,
       ...(user && { user }),
       ...(resources && { resources }),
-      services: services.map(
-        (s): PipelineService => ({
+      services: services.map((s): PipelineService => {
+        const ready = readyCheck(s);
+        return {
           name: s.name,
           image: s.image,
           ...(s.command && { command: s.command }),
@@ -43,12 +45,9 @@ export function parseManifest(text: string, file: string): ParsedManifest {
           ...(s.resources && { resources: s.resources }),
           env: s.env,
           ports: s.ports,
-          readiness: s.ready && {
-            port: s.ready.port,
-            command: s.ready.command === undefined ? undefined : ["sh", "-c", s.ready.command],
-          },
-        }),
-      ),
+          ...(ready && { ready }),
+        };
+      }),
     },
   };
 }

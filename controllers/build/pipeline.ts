@@ -1,6 +1,7 @@
 // What the build pod needs to know of a parsed .kiln.yaml (the agent's parser produces more: steps,
 // env, caches … which the agent itself reads inside the pod).
 import type { Resources, User } from "../../agent/manifest-schema.ts";
+import type { ReadyCheck } from "../../agent/services.ts";
 
 export type { Resources as PipelineResources, User as PipelineUser } from "../../agent/manifest-schema.ts";
 
@@ -14,8 +15,8 @@ export interface PipelineService {
   args?: string[];
   user?: User;
   resources?: Resources;
-  /** How to tell the service is ready: a TCP port, or a command that exits 0. Default: its first port. */
-  readiness?: { port?: number; command?: string[] };
+  /** When it is up (the startup probe): a TCP port or a command, and how long that may take. */
+  ready?: ReadyCheck;
 }
 
 export interface PodPipeline {

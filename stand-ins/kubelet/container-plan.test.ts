@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { CAPABILITY_NUMBERS } from "./container-init.ts";
+import { CAPABILITY_NUMBERS } from "../../lib/container/container-init.ts";
 import { type PlanImage, planContainer, startErrorMessage } from "./container-plan.ts";
 import type { EnvInputs } from "./env.ts";
 

@@ -12,9 +12,9 @@
 // kubelet's Node first (`node` is Node 24, as in node:24), root as the user, a passwd with only
 // root, and no Entrypoint or Cmd — so a container without a command cannot run there.
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { CAPABILITY_NUMBERS, type ProcessIdentity } from "./container-init.ts";
-import { type EnvInputs, resolveEnv } from "./env.ts";
-import { expand } from "./expand.ts";
+import { capabilityNumbers } from "../../lib/container/capabilities.ts";
+import type { ProcessIdentity } from "../../lib/container/container-init.ts";
+import { expand } from "../../lib/container/expand.ts";
 import {
   DEFAULT_PATH,
   type ImageConfig,
@@ -25,7 +25,8 @@ import {
   verifyRunAsNonRoot,
   withHome,
   workingDir,
-} from "./image-config.ts";
+} from "../../lib/container/image-config.ts";
+import { type EnvInputs, resolveEnv } from "./env.ts";
 import { resolveSecurity, who } from "./security.ts";
 
 export interface ContainerPlan {
@@ -113,10 +114,7 @@ export function planContainer(
   const user = resolveUser(sec, image.config, image.files);
   if (!user.ok) return createError(`failed to create containerd container: ${user.message}`);
   const { uid, gid, groups } = user.value;
-  const capabilities =
-    sec.capabilities === "all"
-      ? ("all" as const)
-      : sec.capabilities.flatMap((name) => (name in CAPABILITY_NUMBERS ? [CAPABILITY_NUMBERS[name]!] : []));
+  const capabilities = capabilityNumbers(sec.capabilities);
   return {
     ok: true,
     plan: {

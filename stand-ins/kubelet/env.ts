@@ -8,7 +8,7 @@ import type {
   V1Pod,
   V1ResourceFieldSelector,
 } from "@kubernetes/client-node";
-import { expand } from "./expand.ts";
+import { expand } from "../../lib/container/expand.ts";
 import { parseQuantity } from "./quantity.ts";
 
 /** Decoded data of a Secret or ConfigMap, or undefined when it does not exist. */

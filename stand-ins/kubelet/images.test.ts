@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decideImage, normalizeImage, pullPolicy, registryHost } from "./images.ts";
+import { normalizeImage, registryHost } from "../../lib/container/image-ref.ts";
+import { decideImage, pullPolicy } from "./images.ts";
 
 test("registryHost follows docker's reference rules", () => {
   const cases: [string, string | undefined][] = [

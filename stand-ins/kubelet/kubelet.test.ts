@@ -9,10 +9,10 @@ import { text } from "node:stream/consumers";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, Log, type V1Pod } from "@kubernetes/client-node";
+import { cgroupsAvailable } from "../../lib/container/cgroup.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { waitFor } from "../../test/wait-for.ts";
 import { startTestCluster, type TestCluster } from "../cluster/start.ts";
-import { cgroupsAvailable } from "./cgroup.ts";
 import { type Kubelet, startKubelet } from "./kubelet.ts";
 import { pidsWith } from "./pids.ts";
 

@@ -9,13 +9,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { containerInit } from "../../lib/container/container-init.ts";
+import { resizeTerminal } from "../../lib/container/enter.ts";
+import { ImageStore } from "../../lib/container/image-store.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
 import type { ExecSession, PodExecHandler } from "../apiserver/exec.ts";
 import { createApi, HttpError } from "./client.ts";
-import { containerInit } from "./container-init.ts";
 import { EventRecorder } from "./events.ts";
-import { type ExecOptions, execIn, resizeTerminal } from "./exec.ts";
-import { ImageStore } from "./image-store.ts";
+import { type ExecOptions, execIn } from "./exec.ts";
 import { type LogReadOptions, LogStore } from "./logs.ts";
 import {
   fetchObjects,

@@ -7,18 +7,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { V1Container, V1Pod, V1Probe } from "@kubernetes/client-node";
+import { etcHosts } from "../../lib/container/etc-hosts.ts";
+import type { ImageStore, LocalImage } from "../../lib/container/image-store.ts";
+import { ContainerProcess, type Exit } from "../../lib/container/process.ts";
+import type { Mount } from "../../lib/container/sandbox.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type ContainerPlan, type PlanImage, planContainer, startErrorMessage } from "./container-plan.ts";
 import type { EnvInputs } from "./env.ts";
 import type { ProbeTarget } from "./exec.ts";
 import { runHook } from "./hooks.ts";
-import type { ImageStore, LocalImage } from "./image-store.ts";
 import { decideImage, pullPolicy } from "./images.ts";
 import type { LogStore } from "./logs.ts";
 import { type ProbeKind, probeLoop } from "./probe-loop.ts";
-import { ContainerProcess, type Exit } from "./process.ts";
 import { parseQuantity } from "./quantity.ts";
-import type { Mount } from "./sandbox.ts";
 import { type ContainerRecord, isSidecar, type PodRecord, terminatedState } from "./status.ts";
 import { terminationMessage } from "./termination.ts";
 import {
@@ -58,21 +59,6 @@ export interface WorkerDeps {
   /** How long to wait before retrying a container whose config or volumes are not there yet. */
   retryMs: number;
   log: Logger;
-}
-
-/** The hosts file the kubelet writes for a pod (pkg/kubelet/kubelet_pods.go managedHostsFileContent). */
-export function etcHosts(podIP: string, hostname: string): string {
-  return [
-    "# Kubernetes-managed hosts file.",
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "fe00::0\tip6-mcastprefix",
-    "fe00::1\tip6-allnodes",
-    "fe00::2\tip6-allrouters",
-    `${podIP}\t${hostname}`,
-    "",
-  ].join("\n");
 }
 
 export interface PodEvent {

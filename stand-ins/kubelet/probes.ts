@@ -5,7 +5,8 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
 import type { V1Container, V1Probe } from "@kubernetes/client-node";
-import { type ProbeTarget, spawnInContainer } from "./exec.ts";
+import { spawnInContainer } from "../../lib/container/enter.ts";
+import type { ProbeTarget } from "./exec.ts";
 
 export type ProbeResult = { ok: boolean; message?: string };
 

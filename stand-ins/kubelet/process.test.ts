@@ -4,12 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
+import { ContainerProcess } from "../../lib/container/process.ts";
+import { rootView } from "../../lib/container/root-view.ts";
+import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs } from "../../lib/container/sandbox.ts";
 import { waitFor } from "../../test/wait-for.ts";
 import { ContainerLog } from "./logs.ts";
 import { pidsWith } from "./pids.ts";
-import { ContainerProcess } from "./process.ts";
-import { rootView } from "./root-view.ts";
-import { bwrapArgs, canonical, type HostFs, hostPathOf, mirrorArgs } from "./sandbox.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubelet-process-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

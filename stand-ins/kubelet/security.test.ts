@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Container, V1Pod, V1PodSecurityContext } from "@kubernetes/client-node";
-import { DEFAULT_CAPS, resolveSecurity, who } from "./security.ts";
+import { DEFAULT_CAPS } from "../../lib/container/capabilities.ts";
+import { resolveSecurity, who } from "./security.ts";
 
 function pod(podSc: V1PodSecurityContext, c: Partial<V1Container>): [V1Pod, V1Container] {
   const container = { name: "c", ...c };

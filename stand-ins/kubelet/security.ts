@@ -3,7 +3,8 @@
 // (image-config.ts), no_new_privs, the capability bounding set and the read-only root. Processes
 // really switch user (the container init), so files they create belong to that uid, as in a real pod.
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import type { UserSecurity } from "./image-config.ts";
+import { boundingSet } from "../../lib/container/capabilities.ts";
+import type { UserSecurity } from "../../lib/container/image-config.ts";
 
 export interface Security extends UserSecurity {
   noNewPrivs: boolean;
@@ -12,26 +13,6 @@ export interface Security extends UserSecurity {
   readOnlyRootFilesystem: boolean;
 }
 
-// containerd's default capabilities.
-export const DEFAULT_CAPS = [
-  "chown",
-  "dac_override",
-  "fsetid",
-  "fowner",
-  "mknod",
-  "net_raw",
-  "setgid",
-  "setuid",
-  "setfcap",
-  "setpcap",
-  "net_bind_service",
-  "sys_chroot",
-  "kill",
-  "audit_write",
-];
-
-const capName = (c: string) => c.toLowerCase().replace(/^cap_/, "");
-
 export function resolveSecurity(pod: V1Pod, c: V1Container): Security {
   const podSc = pod.spec?.securityContext ?? {};
   const sc = c.securityContext ?? {};
@@ -39,13 +20,11 @@ export function resolveSecurity(pod: V1Pod, c: V1Container): Security {
     ...(podSc.fsGroup !== undefined ? [podSc.fsGroup] : []),
     ...(podSc.supplementalGroups ?? []),
   ];
-  let capabilities: Security["capabilities"] = "all";
-  if (!sc.privileged) {
-    const drop = (sc.capabilities?.drop ?? []).map(capName);
-    const add = (sc.capabilities?.add ?? []).map(capName);
-    const base = drop.includes("all") ? [] : DEFAULT_CAPS.filter((cap) => !drop.includes(cap));
-    capabilities = add.includes("all") ? "all" : [...new Set([...base, ...add])];
-  }
+  const capabilities = boundingSet({
+    drop: sc.capabilities?.drop ?? [],
+    add: sc.capabilities?.add ?? [],
+    privileged: sc.privileged === true,
+  });
   return {
     runAsUser: sc.runAsUser ?? podSc.runAsUser,
     runAsGroup: sc.runAsGroup ?? podSc.runAsGroup,

@@ -25,7 +25,8 @@ const FILES: Record<string, string> = {
   "bin/entry": '#!/bin/sh\necho "entry: $*"\nexec "$@"\n',
 };
 
-const APPLETS = "sh ls cat echo id touch sleep pwd env hostname tr wc stat true grep".split(" ");
+// httpd and wget: a service and a client for `kiln run --image` (test/agent/run-image.test.ts).
+const APPLETS = "sh ls cat echo id touch sleep pwd env hostname tr wc stat true grep httpd wget".split(" ");
 
 function libraries(binary: string): string[] {
   const out = execFileSync("ldd", [binary], { encoding: "utf8" });

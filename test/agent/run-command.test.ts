@@ -81,10 +81,36 @@ steps:
     assert.match(r.stdout, /^build\s+\| to-stderr$/m);
     assert.match(r.stdout, /^test\s+\| CI=true$/m);
     assert.doesNotMatch(r.stdout, /deploying/);
-    assert.match(r.stderr, /image node:24 is ignored locally/);
+    assert.match(r.stderr, /image node:24 is ignored: steps run in your shell/);
     assert.match(r.stderr, /^STEP\s+STATUS\s+DURATION$/m);
     assert.match(r.stderr, /^build\s+Succeeded\s+\d+ms$/m);
     assert.match(r.stderr, /^deploy\s+Skipped$/m);
+  });
+
+  test("says that cache: and secrets: are not applied yet, and what else a pod would do differently", async () => {
+    const dir = sampleRepo(`image: node:24
+user: 1000
+services: [{name: db, image: postgres:17}]
+cache: {key: npm, paths: [node_modules]}
+secrets: [{env: NPM_TOKEN, secretRef: {name: npm, key: token}}]
+steps:
+  - {name: a, run: 'true'}
+`);
+    const r = await kilnRun([dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^kiln run: cache: is not applied yet \(designed and validated; nothing is restored or saved\)$/m,
+    );
+    assert.match(
+      r.stderr,
+      /^kiln run: secrets: are not applied yet \(NPM_TOKEN\): export them in your shell/m,
+    );
+    assert.match(
+      r.stderr,
+      /^kiln run: services are not started \(db\): start them yourself, or use --image$/m,
+    );
+    assert.match(r.stderr, /^kiln run: user: is ignored: steps run as you$/m);
   });
 
   test("a failing step stops the pipeline and is named with its exit code; exit 1", async () => {
@@ -136,7 +162,7 @@ steps:
     for (const pid of pids(dir)) assert.ok(await gone(pid), `process ${pid} survived`);
   });
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     test(`${signal} cancels the running step and leaves no process`, async () => {
       const dir = sampleRepo(`steps:\n  - {name: slow, run: "${SLOW_STEP}"}\n`);
       const r = await kilnRun([dir, "--grace", "500ms"], (child) => {

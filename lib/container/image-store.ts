@@ -13,9 +13,9 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import type { Logger } from "../../lib/log.ts";
+import type { Logger } from "../log.ts";
 import type { ImageConfig, ImageFiles } from "./image-config.ts";
-import { normalizeImage } from "./images.ts";
+import { normalizeImage } from "./image-ref.ts";
 import { readInRoot } from "./root-view.ts";
 
 const run = promisify(execFile);

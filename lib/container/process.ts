@@ -3,7 +3,7 @@
 // container's PATH), stdout/stderr into the container's log, the host pid of the container's pid 1
 // from bwrap's status fd, the init's report of whether the process started, and SIGTERM-then-SIGKILL
 // termination. A container with `tty: true` runs on a terminal of its own, as an exec with a tty does
-// (exec.ts): the init opens it inside the container and the tty shim outside relays it into the log.
+// (enter.ts): the init opens it inside the container and the tty shim outside relays it into the log.
 //
 // Image mode: the container's root is an overlay of the image's root (lower, read-only) and a
 // writable layer of its own in `layerDir` (upper), mounted inside a private mount namespace that
@@ -16,9 +16,13 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import { type Cgroup, createCgroup } from "./cgroup.ts";
 import { containerInit, initArgs, type ProcessIdentity, parseReport, ttyShim } from "./container-init.ts";
-import type { ContainerLog } from "./logs.ts";
 import { rootView } from "./root-view.ts";
 import { bwrapArgs, type Mount } from "./sandbox.ts";
+
+/** Where a container's output goes (the process kubelet's ContainerLog; kiln run's console). */
+export interface ContainerLog {
+  write(stream: "stdout" | "stderr", chunk: Buffer): void;
+}
 
 export interface ProcessSpec {
   /** The container's argv as the user gave it: the init looks argv[0] up in the container's PATH. */
