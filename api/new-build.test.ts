@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { makeRepository } from "../test/fixtures/webhook.ts";
 import { build as buildSchema } from "./build.ts";
-import { buildForCatchUp, buildName, labelsOf, labelsToMend, labelValue, manualBuildName } from "./new-build.ts";
+import {
+  buildForCatchUp,
+  buildName,
+  labelsOf,
+  labelsToMend,
+  labelValue,
+  manualBuildName,
+} from "./new-build.ts";
 import { branchMatches } from "./repository.ts";
 
 const SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";

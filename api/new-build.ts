@@ -40,7 +40,11 @@ export function buildName(repository: string, sha: string, seed: string): string
  * The name of a Build asked for by hand (a rerun from the chat, `kiln build`, `kiln rerun`):
  * `<repository>-<short sha>-manual-<6 random hex>`, another each time, at most 62 characters.
  */
-export function manualBuildName(repository: string, sha: string, nonce = randomBytes(3).toString("hex")): string {
+export function manualBuildName(
+  repository: string,
+  sha: string,
+  nonce = randomBytes(3).toString("hex"),
+): string {
   return `${namePrefix(repository)}-${sha.slice(0, 7)}-manual-${nonce}`;
 }
 
@@ -60,7 +64,9 @@ export function labelsOf(spec: Pick<BuildInput["spec"], "repository" | "revision
  * sha, so the COMMIT column of `kubectl get builds` is the commit label; and `-l kiln.dev/repository=api`
  * then finds every Build of api, hand-made or not.
  */
-export function labelsToMend(build: Pick<BuildInput, "metadata" | "spec">): Record<string, string> | undefined {
+export function labelsToMend(
+  build: Pick<BuildInput, "metadata" | "spec">,
+): Record<string, string> | undefined {
   const have = build.metadata.labels ?? {};
   const missing = Object.entries(labelsOf(build.spec)).filter(([key, value]) => have[key] !== value);
   return missing.length === 0 ? undefined : Object.fromEntries(missing);

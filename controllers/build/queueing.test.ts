@@ -200,6 +200,10 @@ describe("a Build written by hand, without a ref", () => {
     t.assert.equal(supersededBy(mine, [older, mine, newer], repo)?.metadata.name, "push-3");
     const bare = build("bare", 4);
     bare.spec.revision = { sha: "e".repeat(40) };
-    t.assert.equal(supersededBy(bare, [bare, build("push-5", 5)], repo), undefined, "a bare commit is of no branch");
+    t.assert.equal(
+      supersededBy(bare, [bare, build("push-5", 5)], repo),
+      undefined,
+      "a bare commit is of no branch",
+    );
   });
 });

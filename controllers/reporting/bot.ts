@@ -47,7 +47,8 @@ export interface BotOptions {
 /** Tries of one answer in the chat (waiting out 429s and brief outages in between). */
 const REPLY_ATTEMPTS = 5;
 
-const defaultName = (original: Build) => manualBuildName(original.spec.repository, original.spec.revision.sha);
+const defaultName = (original: Build) =>
+  manualBuildName(original.spec.repository, original.spec.revision.sha);
 
 export class KilnBot {
   readonly bot: Telegraf;

@@ -1,8 +1,14 @@
 // Pure halves of the bot commands: who may ask about what, what a rebuild looks like, and replies
 // as Telegram HTML (escaped, under the message limit).
 import type { Build } from "../../api/build.ts";
+import {
+  approvePatch,
+  cancelPatch,
+  cancelRefusal,
+  holdPatch,
+  resumePatch,
+} from "../../api/build-requests.ts";
 import { parseDuration } from "../../api/duration.ts";
-import { approvePatch, cancelPatch, cancelRefusal, holdPatch, resumePatch } from "../../api/build-requests.ts";
 import type { Repository } from "../../api/repository.ts";
 import { branchOrTag, buildDuration, commitTitle, failingStep, shortSha } from "./build-facts.ts";
 import { escapeHtml, MESSAGE_LIMIT, truncateEscaped } from "./format.ts";

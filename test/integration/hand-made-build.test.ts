@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { promisify } from "node:util";
 import { type Harness, startHarness, waitFor } from "./build-harness.ts";
 
 const kubectlPath = resolve(import.meta.dirname, "../../.tools/bin/kubectl");
@@ -25,7 +24,8 @@ function kubectl(args: string[], input?: string): Promise<string> {
       kubectlPath,
       ["--kubeconfig", h.cluster.kubeconfigPath, "--request-timeout", "10s", ...args],
       { encoding: "utf8" },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolvePromise(stdout)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolvePromise(stdout),
     );
     if (input !== undefined) child.stdin!.end(input);
   });
@@ -34,7 +34,9 @@ function kubectl(args: string[], input?: string): Promise<string> {
 test("a hand-written Build is defaulted, labelled, built, and listed with its short commit", {
   timeout: 90_000,
 }, async () => {
-  const sha = await h.repo.commit({ ".kiln.yaml": "image: alpine:3\nsteps:\n  - {name: hello, run: echo hi}\n" });
+  const sha = await h.repo.commit({
+    ".kiln.yaml": "image: alpine:3\nsteps:\n  - {name: hello, run: echo hi}\n",
+  });
   const manifest = [
     "apiVersion: kiln.dev/v1alpha1",
     "kind: Build",
