@@ -65,12 +65,35 @@ export class BuildWatch {
 
   /** Resolves with what `pick` makes of the Build once that is not undefined (at once if it is so now). */
   until<T>(pick: (build: Build) => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+    return this.#wait(pick).reached;
+  }
+
+  /** As until, but resolves with undefined after `ms` if the Build has not got there by then. */
+  async untilOr<T>(pick: (build: Build) => T | undefined, ms: number): Promise<T | undefined> {
+    const { reached, cancel } = this.#wait(pick);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        cancel();
+        resolve(undefined);
+      }, ms);
+    });
+    try {
+      return await Promise.race([reached, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #wait<T>(pick: (build: Build) => T | undefined): { reached: Promise<T>; cancel: () => void } {
+    let waiter: Waiter | undefined;
+    const reached = new Promise<T>((resolve, reject) => {
       if (this.#failure !== undefined) return reject(this.#failure);
-      const waiter: Waiter = { pick, resolve: resolve as (v: unknown) => void, reject };
+      waiter = { pick, resolve: resolve as (v: unknown) => void, reject };
       this.#waiters.add(waiter);
       if (this.#latest) this.#try(waiter, this.#latest);
     });
+    return { reached, cancel: () => waiter && this.#waiters.delete(waiter) };
   }
 
   stop(): void {

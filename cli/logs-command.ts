@@ -177,12 +177,10 @@ async function follow(
       });
       if (ended === "not-started") {
         // The pod is being set up (image pulls, the fetch): look again when the Build moves on, or soon.
-        await Promise.race([
-          watch.until((b) =>
-            b.status?.phase !== build.status?.phase || b.status?.podName !== pod ? b : undefined,
-          ),
-          new Promise((resolve) => setTimeout(resolve, 1000)),
-        ]);
+        await watch.untilOr(
+          (b) => (b.status?.phase !== build.status?.phase || b.status?.podName !== pod ? b : undefined),
+          1000,
+        );
         continue;
       }
       // The log ended: the container ended (or the pod went); else only the connection did, and we go on.
