@@ -29,6 +29,7 @@ COPY lib ./lib
 COPY agent ./agent
 COPY controllers ./controllers
 COPY webhook ./webhook
+COPY cli ./cli
 COPY bin ./bin
 # `kiln` on PATH: the build pod's fetch and agent containers are `command: ["kiln"]`.
 RUN ln -s /opt/kiln/bin/kiln.ts /usr/local/bin/kiln && kiln --help >/dev/null

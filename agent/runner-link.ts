@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { constants, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { join } from "node:path";
-import { FIFOS, STEPS_DIR } from "../api/pod-protocol.ts";
+import { FIFOS, STEPS_DIR, stepHeader } from "../api/pod-protocol.ts";
 import type { RunStep } from "./manifest-schema.ts";
 import { OutputPump } from "./output-pump.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
@@ -134,7 +134,7 @@ export class RunnerLink implements Executor {
     // The pump opens our end of `out` (the runner's open waits for it) and copies the step's output
     // to the build log until the end of file, which is the end of the step's output.
     const outPath = join(this.#dir, FIFOS.out);
-    const pumped = this.#pump.pump(outPath, `\n==> ${step.name}\n`);
+    const pumped = this.#pump.pump(outPath, stepHeader(step.name));
     const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));
     this.#send({ kind: "step", index });

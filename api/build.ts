@@ -48,7 +48,13 @@ export const buildSpec = z
     revision: z
       .object({
         sha: sha.describe("The full commit sha to build."),
-        ref: z.string().min(1).describe("The git ref that was pushed, such as refs/heads/main."),
+        ref: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "The git ref that was pushed, such as refs/heads/main; left out, it is refs/heads/<branch> or refs/tags/<tag>.",
+          ),
         branch: z.string().optional().describe("Branch name, for branch pushes and pull requests."),
         tag: z.string().optional().describe("Tag name, for tag pushes."),
         before: sha
@@ -78,7 +84,8 @@ export const buildSpec = z
           })
           .optional(),
       })
-      .describe("What started the build."),
+      .default({ event: "manual" })
+      .describe("What started the build; a Build written by hand is manual."),
     pauseOnFailure: z
       .boolean()
       .default(false)
@@ -88,6 +95,19 @@ export const buildSpec = z
   })
   .describe("One run of one commit.");
 export type BuildSpec = z.infer<typeof buildSpec>;
+export type Revision = BuildSpec["revision"];
+
+/**
+ * The ref a revision is of: spec.revision.ref, or, when a hand-written Build leaves it out, the one its
+ * branch or tag names. A CRD default is a constant, so the API server cannot derive it; every reader asks
+ * here instead. Undefined for a bare commit.
+ */
+export function revisionRef(revision: Revision): string | undefined {
+  if (revision.ref !== undefined) return revision.ref;
+  if (revision.branch !== undefined) return `refs/heads/${revision.branch}`;
+  if (revision.tag !== undefined) return `refs/tags/${revision.tag}`;
+  return undefined;
+}
 
 export const stepStatus = z.object({
   name: z.string().min(1),

@@ -324,6 +324,23 @@ describe("zod and the CRD schemas agree", () => {
     });
   });
 
+  test("defaults: a Build written by hand (repository, sha, branch) is manual, with the spec's defaults", () => {
+    const handWritten = buildOf({ repository: "api", revision: { sha, branch: "main" } });
+    assert.ok(assertAgree("Build", handWritten));
+    const { admitted } = compare("Build", handWritten);
+    assert.deepEqual((admitted.object as { spec: unknown }).spec, {
+      repository: "api",
+      revision: { sha, branch: "main" },
+      trigger: { event: "manual" },
+      pauseOnFailure: false,
+      timeout: "1h",
+      cancel: false,
+    });
+    // A trigger that is there is kept as it is.
+    const { admitted: push } = compare("Build", buildOf(minimalBuild));
+    assert.deepEqual((push.object as { spec: { trigger: unknown } }).spec.trigger, { event: "push" });
+  });
+
   test("pruning: the server reports the unknown fields zod strips silently", () => {
     const { admitted } = compare("Build", buildOf({ ...minimalBuild, priority: 1 }, { node: "n" }));
     assert.deepEqual(admitted.unknownFields, ["spec.priority", "status.node"]);

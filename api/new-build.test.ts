@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { makeRepository } from "../test/fixtures/webhook.ts";
 import { build as buildSchema } from "./build.ts";
-import { buildForCatchUp, buildName, labelValue } from "./new-build.ts";
+import {
+  buildForCatchUp,
+  buildName,
+  labelsOf,
+  labelsToMend,
+  labelValue,
+  manualBuildName,
+} from "./new-build.ts";
 import { branchMatches } from "./repository.ts";
 
 const SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
@@ -45,5 +52,34 @@ describe("names and labels", () => {
     assert.equal(a.metadata.name, b.metadata.name);
     assert.notEqual(a.metadata.name, c.metadata.name);
     assert.deepEqual(buildSchema.parse(a).spec.trigger, { event: "catch-up" });
+  });
+});
+
+describe("labels from the spec", () => {
+  const spec = { repository: "api", revision: { sha: SHA, branch: "release/1.2" } };
+  test("labelsOf: repository, branch (or tag) and short commit, label-safe", () => {
+    assert.deepEqual(labelsOf(spec), {
+      "kiln.dev/repository": "api",
+      "kiln.dev/branch": labelValue("release/1.2"),
+      "kiln.dev/commit": "6113728",
+    });
+    assert.equal(labelsOf({ repository: "api", revision: { sha: SHA, tag: "v1" } })["kiln.dev/branch"], "v1");
+  });
+  test("labelsToMend: what a hand-written Build lacks or has wrong; nothing for one newBuild made", () => {
+    assert.deepEqual(labelsToMend({ metadata: {}, spec }), labelsOf(spec));
+    assert.deepEqual(
+      labelsToMend({
+        metadata: { labels: { "kiln.dev/repository": "api", "kiln.dev/commit": "0000000", team: "x" } },
+        spec,
+      }),
+      { "kiln.dev/branch": labelValue("release/1.2"), "kiln.dev/commit": "6113728" },
+    );
+    assert.equal(labelsToMend(buildForCatchUp(repo, "main", SHA)), undefined);
+  });
+  test("manualBuildName: a DNS label, another each time", () => {
+    assert.equal(manualBuildName("api", SHA, "0a1b2c"), "api-6113728-manual-0a1b2c");
+    const a = manualBuildName("my.repo", SHA);
+    assert.match(a, /^my-repo-6113728-manual-[0-9a-f]{6}$/);
+    assert.notEqual(a, manualBuildName("my.repo", SHA));
   });
 });

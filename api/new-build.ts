@@ -1,7 +1,7 @@
 // The one Build constructor: every Build Kiln makes — for a push or pull request (the webhook), for a
 // branch head a lost push left without one (the repository controller's catch-up), for a rerun asked
 // for in the chat — is made here, named and labelled the same way.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Build, BuildInput } from "./build.ts";
 import { ANNOTATIONS, API_VERSION, LABELS } from "./group.ts";
 import type { Repository } from "./repository.ts";
@@ -25,21 +25,51 @@ export function labelValue(text: string): string {
   return head ? `${head}-${hash}` : hash;
 }
 
-/** `<repository>-<short sha>-<6 hex of the seed>`: readable, at most 55 characters, a valid DNS label. */
-export function buildName(repository: string, sha: string, seed: string): string {
-  const prefix = repository
+const namePrefix = (repository: string) =>
+  repository
     .slice(0, 40)
     .replace(/[^a-z0-9-]/g, "-")
     .replace(/-+$/, "");
-  return `${prefix}-${sha.slice(0, 7)}-${digest(seed).slice(0, 6)}`;
+
+/** `<repository>-<short sha>-<6 hex of the seed>`: readable, at most 55 characters, a valid DNS label. */
+export function buildName(repository: string, sha: string, seed: string): string {
+  return `${namePrefix(repository)}-${sha.slice(0, 7)}-${digest(seed).slice(0, 6)}`;
 }
 
-export function buildLabels(repository: string, refName: string, sha: string): Record<string, string> {
+/**
+ * The name of a Build asked for by hand (a rerun from the chat, `kiln build`, `kiln rerun`):
+ * `<repository>-<short sha>-manual-<6 random hex>`, another each time, at most 62 characters.
+ */
+export function manualBuildName(
+  repository: string,
+  sha: string,
+  nonce = randomBytes(3).toString("hex"),
+): string {
+  return `${namePrefix(repository)}-${sha.slice(0, 7)}-manual-${nonce}`;
+}
+
+/** Kiln's labels of a Build, from its spec: the same whoever wrote it. */
+export function labelsOf(spec: Pick<BuildInput["spec"], "repository" | "revision">): Record<string, string> {
+  const { revision } = spec;
   return {
-    [LABELS.repository]: labelValue(repository),
-    [LABELS.branch]: labelValue(refName),
-    [LABELS.commit]: sha.slice(0, 7),
+    [LABELS.repository]: labelValue(spec.repository),
+    [LABELS.branch]: labelValue(revision.branch ?? revision.tag ?? ""),
+    [LABELS.commit]: revision.sha.slice(0, 7),
   };
+}
+
+/**
+ * The labels a Build lacks (or has wrong) of those its spec gives, or undefined when it has them all: a
+ * Build written by hand has none, and the build controller adds them. A printer column cannot shorten the
+ * sha, so the COMMIT column of `kubectl get builds` is the commit label; and `-l kiln.dev/repository=api`
+ * then finds every Build of api, hand-made or not.
+ */
+export function labelsToMend(
+  build: Pick<BuildInput, "metadata" | "spec">,
+): Record<string, string> | undefined {
+  const have = build.metadata.labels ?? {};
+  const missing = Object.entries(labelsOf(build.spec)).filter(([key, value]) => have[key] !== value);
+  return missing.length === 0 ? undefined : Object.fromEntries(missing);
 }
 
 export interface NewBuild {
@@ -60,7 +90,7 @@ export function newBuild({ name, repository, revision, trigger, annotations, spe
     metadata: {
       name,
       namespace: repository.metadata.namespace,
-      labels: buildLabels(repoName, revision.branch ?? revision.tag ?? "", revision.sha),
+      labels: labelsOf({ repository: repoName, revision }),
       ...(annotations && { annotations }),
     },
     spec: { repository: repoName, revision, trigger, ...spec },

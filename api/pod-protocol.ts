@@ -35,6 +35,15 @@ export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 /** Container names in the build pod. */
 export const CONTAINERS = { fetch: "fetch", build: "build", agent: "agent" } as const;
 
+/**
+ * What the agent writes into the build container's log before each step's output: an empty line, then
+ * `==> <step>`. `kubectl logs -c build` reads well with it, and `kiln logs --step` splits the log by it.
+ */
+export const STEP_HEADER_PREFIX = "==> ";
+export function stepHeader(step: string): string {
+  return `\n${STEP_HEADER_PREFIX}${step}\n`;
+}
+
 /** When the manifest cannot be read or is invalid, the agent records one step of this name as Failed. */
 export const MANIFEST_STEP = ".kiln.yaml";
 

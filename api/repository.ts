@@ -131,3 +131,9 @@ export type RepositoryInput = z.input<typeof repository>;
 export function branchMatches(branch: string, patterns: readonly string[]): boolean {
   return patterns.some((pattern) => pattern === branch || posix.matchesGlob(branch, pattern));
 }
+
+/** The clone URL of a Repository: its own, or GitHub's for owner/name (build pods fetch from it, `kiln build` asks it for branches). */
+export function cloneURL(repository: Pick<Repository, "spec">): string {
+  const { github, cloneURL } = repository.spec;
+  return cloneURL ?? `https://github.com/${github.owner}/${github.name}.git`;
+}

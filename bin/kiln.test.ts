@@ -8,11 +8,13 @@ const kiln = (...args: string[]) =>
   spawnSync(process.execPath, [resolve(import.meta.dirname, "kiln.ts"), ...args], { encoding: "utf8" });
 
 const COMMANDS = ["run", "agent", "fetch", "controller", "webhook", "sandbox"];
+const PEOPLE_COMMANDS = ["build", "get", "logs", "exec", "rerun", "cancel"];
 
 test("kiln --help lists every command", () => {
   const result = kiln("--help");
   assert.equal(result.status, 0, result.stderr);
-  for (const name of COMMANDS) assert.match(result.stdout, new RegExp(`^  kiln ${name} `, "m"));
+  for (const name of [...COMMANDS, ...PEOPLE_COMMANDS])
+    assert.match(result.stdout, new RegExp(`^  kiln ${name} `, "m"));
 });
 
 test("an unknown command is a usage error, naming it", () => {
@@ -21,7 +23,7 @@ test("an unknown command is a usage error, naming it", () => {
   assert.match(result.stderr, /unknown command "deploy"/);
 });
 
-for (const name of COMMANDS) {
+for (const name of [...COMMANDS, ...PEOPLE_COMMANDS]) {
   test(`kiln ${name} --help loads the command and exits 0`, () => {
     const result = kiln(name, "--help");
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);

@@ -9,6 +9,8 @@ type Command = {
   load: () => Promise<{ main: (args: string[]) => Promise<number> }>;
   /** Whether this installation has the command (the image carries no sandbox). */
   available?: () => boolean;
+  /** A command for people, against the cluster of their kubeconfig. */
+  people?: true;
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -40,14 +42,53 @@ const COMMANDS: Record<string, Command> = {
     // The sandbox runs the stand-ins (local API server, process kubelet, GitHub, Telegram), which the image does not carry.
     available: () => existsSync(new URL("../sandbox/sandbox.ts", import.meta.url)),
   },
+  build: {
+    summary: "build a repository's branch, tag or commit now (a manual Build); prints its name",
+    load: () => import("../cli/build-command.ts"),
+    people: true,
+  },
+  get: {
+    summary: "builds (of a repository), newest first, with their steps",
+    load: () => import("../cli/get-command.ts"),
+    people: true,
+  },
+  logs: {
+    summary: "what a build's steps printed; -f follows it to the end, --step <name> one step",
+    load: () => import("../cli/logs-command.ts"),
+    people: true,
+  },
+  exec: {
+    summary: "a shell (or a command) in a paused build's build container",
+    load: () => import("../cli/exec-command.ts"),
+    people: true,
+  },
+  rerun: {
+    summary: "build a build's commit again",
+    load: () => import("../cli/rerun-command.ts"),
+    people: true,
+  },
+  cancel: {
+    summary: "stop a build",
+    load: () => import("../cli/cancel-command.ts"),
+    people: true,
+  },
 };
 
 const offered = () => Object.entries(COMMANDS).filter(([, c]) => c.available?.() ?? true);
 
 function usage(): string {
   const width = Math.max(...offered().map(([name]) => name.length));
-  const lines = offered().map(([name, c]) => `  kiln ${name.padEnd(width)}  ${c.summary}`);
-  return `Usage: kiln <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun kiln <command> --help for a command's options.`;
+  const lines = (people: boolean) =>
+    offered()
+      .filter(([, c]) => (c.people ?? false) === people)
+      .map(([name, c]) => `  kiln ${name.padEnd(width)}  ${c.summary}`)
+      .join("\n");
+  return [
+    "Usage: kiln <command> [options]",
+    `Commands:\n${lines(false)}`,
+    `Builds on your cluster (your kubeconfig's; also as kubectl kiln <command> with bin/kubectl-kiln on PATH;\nexit codes 0 done, 1 failed, 2 wrong usage):\n${lines(true)}`,
+    "Run kiln <command> --help for a command's options.",
+  ].join("\n\n");
 }
 
 async function run(argv: string[]): Promise<number> {

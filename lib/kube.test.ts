@@ -26,6 +26,15 @@ const server = http.createServer((req, res) => {
     else if (req.url?.startsWith("/exists"))
       send(409, { kind: "Status", reason: "AlreadyExists", code: 409 });
     else if (req.url?.startsWith("/stale")) send(409, { kind: "Status", reason: "Conflict", code: 409 });
+    else if (req.url?.startsWith("/log?"))
+      res.writeHead(200, { "content-type": "text/plain" }).end(`==> step\n${req.url.slice(5)}\n`);
+    else if (req.url?.startsWith("/waiting"))
+      send(400, {
+        kind: "Status",
+        reason: "BadRequest",
+        code: 400,
+        message: "container is waiting to start",
+      });
     else if (req.url?.startsWith("/missing")) send(404, { kind: "Status", reason: "NotFound", code: 404 });
     else send(200, { echoed: body ? JSON.parse(body) : null });
   });
@@ -79,5 +88,16 @@ describe("KubeClient", () => {
 
   test("a 200 that is not JSON is an error, not an empty answer", async () => {
     await assert.rejects(client.get("/text"), /GET \/text: 200 answer is not JSON: hello/);
+  });
+
+  test("stream: a 2xx answer as it comes (text, not JSON); any other is the KubeApiError with its Status", async () => {
+    const res = await client.stream("/log", { follow: true, container: "build" });
+    let text = "";
+    for await (const chunk of res) text += chunk;
+    assert.equal(text, "==> step\nfollow=true&container=build\n");
+    const refused = await client.stream("/waiting").catch((err: unknown) => err);
+    assert.ok(refused instanceof KubeApiError);
+    assert.equal(refused.code, 400);
+    assert.equal(refused.body.message, "container is waiting to start");
   });
 });

@@ -56,6 +56,46 @@ export class KubeClient {
     path: string,
     options: { query?: Query; body?: unknown; contentType?: string } = {},
   ): Promise<T> {
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const { res, what } = await this.#open(method, path, {
+      query: options.query,
+      payload,
+      contentType: options.contentType,
+      timeoutMs: 60_000,
+    });
+    const text = await readText(res);
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // A success that is not JSON (a proxy's page, a text endpoint) is an error, not an empty answer.
+      throw new Error(`${what}: ${res.statusCode} answer is not JSON: ${text.slice(0, 200)}`);
+    }
+    return json as T;
+  }
+
+  /**
+   * A GET whose answer is read as it comes (a pod's log, `follow=true`): the response once it is a 2xx, else
+   * the KubeApiError with the Status, as request gives. No idle timeout (a followed log may be quiet for
+   * long); `signal` ends it.
+   */
+  async stream(path: string, query?: Query, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return (await this.#open("GET", path, { query, signal, accept: "*/*" })).res;
+  }
+
+  /** Sends one request; resolves with a 2xx response unread, rejects with the error of any other. */
+  async #open(
+    method: string,
+    path: string,
+    options: {
+      query?: Query;
+      payload?: Buffer;
+      contentType?: string;
+      accept?: string;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ res: http.IncomingMessage; what: string }> {
     const url = new URL(path, this.#server);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -74,44 +114,39 @@ export class KubeClient {
           servername: opts.servername,
         })
       : new http.Agent({ keepAlive: true, maxSockets: 64 });
-    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const { payload } = options;
     const headers: http.OutgoingHttpHeaders = {
       ...(opts.headers as http.OutgoingHttpHeaders),
-      accept: "application/json",
+      accept: options.accept ?? "application/json",
     };
     if (payload) {
       headers["content-type"] = options.contentType ?? "application/json";
       headers["content-length"] = payload.length;
     }
     const what = `${method} ${url.pathname}`;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(
         url,
-        { method, headers, agent: this.#agent, auth: opts.auth },
+        { method, headers, agent: this.#agent, auth: opts.auth, signal: options.signal },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let json: unknown;
-            let parsed = true;
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve({ res, what });
+            return;
+          }
+          readText(res).then((text) => {
+            let body: KubeStatus;
             try {
-              json = text ? JSON.parse(text) : undefined;
+              body = JSON.parse(text) as KubeStatus;
             } catch {
-              parsed = false;
+              body = { message: text.slice(0, 200) };
             }
-            const status = res.statusCode ?? 0;
-            // A success that is not JSON (a proxy's page, a text endpoint) is an error, not an empty answer.
-            if (status >= 200 && status < 300) {
-              if (parsed) resolve(json as T);
-              else reject(new Error(`${what}: ${status} answer is not JSON: ${text.slice(0, 200)}`));
-            } else
-              reject(new KubeApiError(status, (json as KubeStatus) ?? { message: text.slice(0, 200) }, what));
-          });
+            reject(new KubeApiError(status, body ?? { message: "" }, what));
+          }, reject);
         },
       );
-      req.setTimeout(60_000, () => req.destroy(new Error(`${what}: timed out`)));
+      if (options.timeoutMs !== undefined)
+        req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`${what}: timed out`)));
       req.on("error", reject);
       req.end(payload);
     });
@@ -146,6 +181,15 @@ export class KubeClient {
   close(): void {
     this.#agent?.destroy();
   }
+}
+
+function readText(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("error", reject);
+    res.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
 }
 
 /** /api/v1[/namespaces/<ns>]/<plural>[/<name>] or /apis/<group>/<version>/…: where a resource lives. */

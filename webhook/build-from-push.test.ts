@@ -102,7 +102,7 @@ describe("buildFromPush", () => {
     const created = buildFromPush(push("refs/heads/main"), repo, "d-2");
     assert.ok(created.kind === "build");
     assert.equal("before" in created.build.spec.revision, false);
-    assert.equal("receivedAt" in created.build.spec.trigger, false);
+    assert.equal("receivedAt" in created.build.spec.trigger!, false);
     const tag = buildFromPush(push("refs/tags/v1", SHA, { before: PARENT }), repoWithTags, "d-3");
     assert.ok(tag.kind === "build");
     assert.equal(tag.build.spec.revision.before, PARENT);
@@ -171,6 +171,6 @@ describe("buildFromPullRequest", () => {
     const outcome = buildFromPullRequest(event, repo, "d-9", "2026-01-01T00:00:00.456Z");
     assert.ok(outcome.kind === "build");
     assert.equal(outcome.build.spec.revision.before, "5".repeat(40));
-    assert.equal(outcome.build.spec.trigger.receivedAt, "2026-01-01T00:00:00.456Z");
+    assert.equal(outcome.build.spec.trigger?.receivedAt, "2026-01-01T00:00:00.456Z");
   });
 });

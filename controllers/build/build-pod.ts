@@ -27,7 +27,7 @@ import {
   volumeMounts,
   WORKSPACE_DIR,
 } from "../../api/pod-protocol.ts";
-import type { Repository } from "../../api/repository.ts";
+import { cloneURL, type Repository } from "../../api/repository.ts";
 import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";
 import type { PipelineResources, PipelineService, PipelineUser, PodPipeline } from "./pipeline.ts";
@@ -48,12 +48,6 @@ const AGENT_TOKEN_VOLUME = "agent-token";
 /** Where client-node's in-cluster config looks for the token, CA and namespace. */
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const MANAGED_BY = "app.kubernetes.io/managed-by";
-
-/** The clone URL of a Repository: its own, or GitHub's for owner/name. */
-export function cloneURL(repository: Repository): string {
-  const { github, cloneURL } = repository.spec;
-  return cloneURL ?? `https://github.com/${github.owner}/${github.name}.git`;
-}
 
 /** Whether the build may use the repository's Secrets (never for pull requests from forks). */
 export function mayUseSecrets(build: Build): boolean {

@@ -7,9 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { BuildReason } from "../../api/reasons.ts";
-import type { Repository } from "../../api/repository.ts";
+import { cloneURL, type Repository } from "../../api/repository.ts";
 import type { GitHubClients } from "../../lib/github.ts";
-import { cloneURL } from "./build-pod.ts";
 import type { PodPipeline } from "./pipeline.ts";
 
 const run = promisify(execFile);

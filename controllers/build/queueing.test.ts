@@ -184,3 +184,26 @@ describe("superseding is per ref", () => {
     );
   });
 });
+
+describe("a Build written by hand, without a ref", () => {
+  test("is of its branch's ref: a push to the branch supersedes it, and it supersedes an older push", (t) => {
+    const repo = sampleRepository({ cancelSuperseded: true });
+    const handMade = (name: string, minute: number) => {
+      const b = build(name, minute);
+      b.spec.revision = { sha: "d".repeat(40), branch: "main" };
+      return b;
+    };
+    const older = build("push-1", 1);
+    const mine = handMade("by-hand", 2);
+    const newer = build("push-3", 3);
+    t.assert.equal(supersededBy(older, [older, mine], repo)?.metadata.name, "by-hand");
+    t.assert.equal(supersededBy(mine, [older, mine, newer], repo)?.metadata.name, "push-3");
+    const bare = build("bare", 4);
+    bare.spec.revision = { sha: "e".repeat(40) };
+    t.assert.equal(
+      supersededBy(bare, [bare, build("push-5", 5)], repo),
+      undefined,
+      "a bare commit is of no branch",
+    );
+  });
+});

@@ -1,7 +1,7 @@
 // Per-repository queueing rules as pure functions over the Repository's builds: concurrency (first come,
 // first served), cancelSuperseded (a newer push to a branch cancels the older one, in push order) and
 // history.keep (finished builds beyond it are deleted).
-import { type Build, isFinished } from "../../api/build.ts";
+import { type Build, isFinished, revisionRef } from "../../api/build.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { pushOrder } from "./push-order.ts";
@@ -21,7 +21,7 @@ export function byAge(a: Build, b: Build): number {
  */
 function branchOf(build: Build): string | undefined {
   if (build.spec.revision.branch === undefined) return undefined;
-  return build.spec.revision.ref;
+  return revisionRef(build.spec.revision);
 }
 
 /** A build someone cancelled by hand, or one already superseded, supersedes nothing. */

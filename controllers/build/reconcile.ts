@@ -1,10 +1,12 @@
 // The build controller's I/O shell: read from the caches → decide (decide.ts, pure) → carry out the one
 // action → write the status once, last of the writes that record → Event and metrics of the transition →
 // history pruning. What creates (the pod) is done before the status that records it; what destroys (the
-// pod, a revival's old pod) after, so a status write refused as stale (409) destroys nothing. Safe to run
-// again at any moment: every step is idempotent.
+// pod, a revival's old pod) after, so a status write refused as stale (409) destroys nothing. Kiln's labels
+// a hand-made Build lacks are added after the status too. Safe to run again at any moment: every step is
+// idempotent.
 import type { V1Pod } from "@kubernetes/client-node";
 import { type Build, isFinished } from "../../api/build.ts";
+import { labelsToMend } from "../../api/new-build.ts";
 import type { Repository } from "../../api/repository.ts";
 import type { KubeClient } from "../../lib/kube.ts";
 import { isNotFound } from "../../lib/kube-errors.ts";
@@ -94,6 +96,10 @@ export function buildReconciler(deps: BuildReconcilerDeps): Reconciler {
     const before = owned(build.status);
     const { status, action } = decision;
     const written = await writeStatus(client, build, before, status);
+    // A Build written by hand has none of Kiln's labels (the COMMIT column is one); after the status,
+    // whose write is guarded by the resourceVersion this moves.
+    const labels = labelsToMend(build);
+    if (labels) await client.mergePatch(buildPath(build), { metadata: { labels } }).catch(notFound);
     if (action.kind === "deletePod") await deletePod(action.pod);
     if (action.kind === "revive") {
       // After the status (which carries the resourceVersion check): a crash in between costs one extra

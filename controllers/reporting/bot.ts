@@ -4,10 +4,9 @@
 // control commands (/rerun, /cancel, /hold, /release, /approve, and the buttons under paused and
 // waiting builds) for the Repository's admins only, and they act through the Build (an annotation or
 // spec.cancel), so `kubectl describe build` shows who did what. Every command is answered.
-import { randomBytes } from "node:crypto";
 import { type Context, Telegraf } from "telegraf";
 import type { Build } from "../../api/build.ts";
-import { rerunOf } from "../../api/new-build.ts";
+import { manualBuildName, rerunOf } from "../../api/new-build.ts";
 import { CONTAINERS } from "../../api/pod-protocol.ts";
 import type { Repository } from "../../api/repository.ts";
 import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
@@ -49,7 +48,7 @@ export interface BotOptions {
 const REPLY_ATTEMPTS = 5;
 
 const defaultName = (original: Build) =>
-  `${original.spec.repository}-${original.spec.revision.sha.slice(0, 7)}-manual-${randomBytes(3).toString("hex")}`;
+  manualBuildName(original.spec.repository, original.spec.revision.sha);
 
 export class KilnBot {
   readonly bot: Telegraf;

@@ -13,8 +13,10 @@ export function commitTitle(build: Build): string {
   return (newline < 0 ? message : message.slice(0, newline)).trim();
 }
 
+/** The branch or tag; else the ref; a bare commit (a Build written by hand with only a sha) has none. */
 export function branchOrTag(build: Build): string {
-  return build.spec.revision.branch ?? build.spec.revision.tag ?? build.spec.revision.ref;
+  const { revision } = build.spec;
+  return revision.branch ?? revision.tag ?? revision.ref ?? "(no branch)";
 }
 
 /** status.duration when the build controller wrote it, else computed from the times; now for running builds. */

@@ -1,8 +1,14 @@
 // Pure halves of the bot commands: who may ask about what, what a rebuild looks like, and replies
 // as Telegram HTML (escaped, under the message limit).
 import type { Build } from "../../api/build.ts";
+import {
+  approvePatch,
+  cancelPatch,
+  cancelRefusal,
+  holdPatch,
+  resumePatch,
+} from "../../api/build-requests.ts";
 import { parseDuration } from "../../api/duration.ts";
-import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { branchOrTag, buildDuration, commitTitle, failingStep, shortSha } from "./build-facts.ts";
 import { escapeHtml, MESSAGE_LIMIT, truncateEscaped } from "./format.ts";
@@ -78,25 +84,28 @@ export function planControl(
   const name = `<code>${escapeHtml(build.metadata.name ?? "")}</code>`;
   const phase = build.status?.phase ?? "Queued";
   const by = `telegram:${who(user)}`;
-  const finished = ["Succeeded", "Failed", "Errored", "Cancelled", "TimedOut"].includes(phase);
   switch (command) {
     case "rerun":
     case "rebuild":
       return { kind: "rerun", reply: "" };
-    case "cancel":
-      if (finished) return { kind: "refuse", reply: `${name} is already over (${escapeHtml(phase)}).` };
-      if (build.spec.cancel) return { kind: "refuse", reply: `${name} is being cancelled already.` };
+    case "cancel": {
+      const refused = cancelRefusal(build);
+      if (refused?.reason === "finished")
+        return { kind: "refuse", reply: `${name} is already over (${escapeHtml(refused.phase)}).` };
+      if (refused?.reason === "cancelling")
+        return { kind: "refuse", reply: `${name} is being cancelled already.` };
       return {
         kind: "patch",
-        patch: { metadata: { annotations: { [ANNOTATIONS.requestedBy]: by } }, spec: { cancel: true } },
+        patch: cancelPatch(by),
         reply: `Cancelling ${name}, as ${escapeHtml(who(user))} asked.`,
       };
+    }
     case "release":
       if (phase !== "Paused")
         return { kind: "refuse", reply: `${name} is not paused (it is ${escapeHtml(phase)}).` };
       return {
         kind: "patch",
-        patch: { metadata: { annotations: { [ANNOTATIONS.resume]: `${Math.floor(now / 1000)} ${by}` } } },
+        patch: resumePatch(by, now),
         reply: `Released ${name}: it goes on now (${escapeHtml(who(user))}).`,
       };
     case "hold": {
@@ -114,7 +123,7 @@ export function planControl(
       const at = new Date(until).toISOString();
       return {
         kind: "patch",
-        patch: { metadata: { annotations: { [ANNOTATIONS.holdUntil]: at, [ANNOTATIONS.requestedBy]: by } } },
+        patch: holdPatch(at, by),
         reply: `Holding ${name} until ${at.slice(11, 16)} UTC${capped ? " (the build's own deadline: it cannot be held longer)" : ""}.`,
       };
     }
@@ -123,7 +132,7 @@ export function planControl(
         return { kind: "refuse", reply: `${name} waits for no approval (it is ${escapeHtml(phase)}).` };
       return {
         kind: "patch",
-        patch: { metadata: { annotations: { [ANNOTATIONS.approvedBy]: by } } },
+        patch: approvePatch(by),
         reply: `Approved ${name} (${escapeHtml(who(user))}): it builds now, without secrets.`,
       };
   }

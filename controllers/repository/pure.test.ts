@@ -239,7 +239,7 @@ describe("catchUp", () => {
   test("after the grace period it is built, with trigger catch-up; unwatched branches never", () => {
     const plan = catchUp({ ...base, firstSeen: new Map([[`main@${A}`, now - 60_000]]) });
     assert.equal(plan.create.length, 1);
-    assert.equal(plan.create[0]!.spec.trigger.event, "catch-up");
+    assert.equal(plan.create[0]!.spec.trigger?.event, "catch-up");
     assert.equal(plan.create[0]!.spec.revision.sha, A);
     assert.equal(plan.create[0]!.spec.revision.message, "m");
   });

@@ -1,5 +1,7 @@
 // The schema engine of Kiln's test Kubernetes API server: what apiextensions-apiserver and kube's
 // printers do with custom resources and tables, as pure functions.
+
+export { humanDuration } from "../../../api/duration.ts";
 export { admitCustomResource } from "./admit.ts";
 export { builtinTable } from "./builtin-table.ts";
 export { defaultObject } from "./defaults.ts";
@@ -25,5 +27,5 @@ export type {
   TableRow,
   TableRowCondition,
 } from "./table.ts";
-export { customResourceTable, humanDuration } from "./table.ts";
+export { customResourceTable } from "./table.ts";
 export { validateObject } from "./validate.ts";

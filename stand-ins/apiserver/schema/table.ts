@@ -1,5 +1,6 @@
 // meta.k8s.io/v1 Table output of custom resources, as kube-apiserver's CRD table convertor renders it
 // for `kubectl get` (Accept: application/json;as=Table;v=v1;g=meta.k8s.io).
+import { humanDuration } from "../../../api/duration.ts";
 import { goJSON, goNumber, goQuote, isPlainObject } from "./go-format.ts";
 import { compileJSONPath } from "./jsonpath.ts";
 
@@ -77,37 +78,6 @@ export const DEFAULT_CRD_COLUMNS: AdditionalPrinterColumn[] = [
     description: CREATION_TIMESTAMP_DESCRIPTION,
   },
 ];
-
-/** apimachinery's duration.HumanDuration: "45s", "5m3s", "3h20m", "6d", "2y30d"… */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < -1) return "<invalid>";
-  if (seconds < 0) return "0s";
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.trunc(seconds / 3600);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const days = Math.trunc(hours / 24) % 365;
-    const years = Math.trunc(hours / 24 / 365);
-    return days === 0 ? `${years}y` : `${years}y${days}d`;
-  }
-  return `${Math.trunc(hours / 24 / 365)}y`;
-}
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
