@@ -148,6 +148,20 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     } finally {
       terminal.kill();
     }
+    // The same through Kiln's CLI, as the README has it: `npx kiln exec` is a terminal too, and
+    // `npx kiln logs` prints what the steps printed, under each step's header.
+    const kilnExec = spawnPty("npx", ["kiln", "exec", pausedBuild!, "--kubeconfig", kubeconfig], {
+      cwd: root,
+    });
+    try {
+      await kilnExec.expect(/[#$] /, 30_000);
+      kilnExec.write("tty; pwd\r");
+      await kilnExec.expect(/\/dev\/pts\/\d+\r*\n\/workspace/);
+      kilnExec.write("exit 4\r");
+      assert.equal(await kilnExec.exit, 4, kilnExec.output);
+    } finally {
+      kilnExec.kill();
+    }
     child.stdin.write(`/release ${pausedBuild}\n`);
     await printed(
       new RegExp(`chat ▸ Released ${pausedBuild}: it goes on now`),
@@ -158,6 +172,11 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       "the failure in the chat",
     );
     await printed(new RegExp(`status ▸ ${failing} kiln failure`), "the failure commit status");
+    const { stdout: log } = await exec("npx", ["kiln", "logs", pausedBuild!, "--kubeconfig", kubeconfig], {
+      cwd: root,
+      timeout: 60_000,
+    });
+    assert.match(log, /==> check\n(.*\n)*checking/);
 
     // A newer push to the branch cancels the running build (cancelSuperseded, on by default).
     writeFileSync(join(work, ".kiln.yaml"), "image: alpine:3\nsteps:\n  - {name: slow, run: sleep 300}\n");
@@ -185,6 +204,20 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       "Cancelled/Superseded",
     );
     await printed(new RegExp(`status ▸ ${quick} kiln success`), "the newer push's success");
+
+    // A Build by hand, of a branch's head: `npx kiln build demo main`, then its log to the end.
+    const kiln = async (...args: string[]) =>
+      (
+        await exec("npx", ["kiln", ...args, "--kubeconfig", kubeconfig], { cwd: root, timeout: 60_000 })
+      ).stdout.trim();
+    const manual = await kiln("build", "demo", "main");
+    assert.match(manual, /^demo-/);
+    await kiln("logs", manual, "-f");
+    assert.match(
+      await kubectl("get", "build", manual),
+      new RegExp(`${manual}\\s+demo\\s+main\\s+${quick}\\s+Succeeded`),
+    );
+    assert.match(await kiln("get", "demo"), new RegExp(manual));
   } finally {
     process.kill(-child.pid!, "SIGINT");
   }
