@@ -13,7 +13,7 @@ import {
   serveApp,
 } from "../test/fixtures/webhook.ts";
 import type { BuildSink } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 
 const SECRET = "It's a Secret to Everybody";
 const hello = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master", "main"] });

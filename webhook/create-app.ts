@@ -2,7 +2,7 @@
 import Koa from "koa";
 import type { WebhookDeps } from "./deps.ts";
 import { handleDelivery } from "./handle-delivery.ts";
-import { HttpError } from "./http-error.ts";
+import { HttpError } from "../lib/http-error.ts";
 
 export const HOOK_PATH = "/hooks/github";
 

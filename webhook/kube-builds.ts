@@ -4,7 +4,7 @@ import type { KubeClient } from "../lib/kube.ts";
 import { isTransient } from "../lib/kube-errors.ts";
 import { builds } from "../lib/kube-objects.ts";
 import type { BuildSink } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 
 export function kubeBuildSink(client: KubeClient): BuildSink {
   const api = builds(client);

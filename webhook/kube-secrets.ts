@@ -7,7 +7,7 @@ import type { KubeClient } from "../lib/kube.ts";
 import { httpStatus, isTransient } from "../lib/kube-errors.ts";
 import { readSecret } from "../lib/kube-secrets.ts";
 import type { SecretSource } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 
 export const PREVIOUS_SUFFIX = ".previous";
 const FRESH_MIN_MS = 1000;

@@ -6,7 +6,7 @@ import type { KubeClient } from "../lib/kube.ts";
 import type { Logger } from "../lib/log.ts";
 import { resourceInformer } from "../lib/runtime/kube-source.ts";
 import type { RepositoryLookup } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 
 export function githubKey(owner: string, name: string): string {
   return `${owner}/${name}`.toLowerCase();

@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import type { Repository } from "../api/repository.ts";
 import { buildFromPullRequest, buildFromPush, type Outcome } from "./build-from-push.ts";
-import { HttpError } from "./http-error.ts";
+import { HttpError } from "../lib/http-error.ts";
 import { pullRequestEvent, pushEvent } from "./payloads.ts";
 
 export type Decision = Outcome | { kind: "pong"; zen?: string };

@@ -6,7 +6,7 @@ import { type FakeGitHub, startFakeGitHub } from "../../stand-ins/github/index.t
 import { MemoryKube } from "../../test/fakes/memory-kube.ts";
 import { makeRepository, memoryRepositories, memorySecrets, serveApp } from "../../test/fixtures/webhook.ts";
 import type { BuildSink } from "../../webhook/deps.ts";
-import { UnavailableError } from "../../webhook/http-error.ts";
+import { UnavailableError } from "../../lib/http-error.ts";
 import { createReconciler } from "./reconcile.ts";
 
 const KEY = { namespace: "default", name: "api" };
