@@ -329,6 +329,7 @@ export class StoreClient {
         if (streamed && status >= 400) (options.body as Readable).unpipe(req);
         resolve(res);
       });
+      req.once("close", () => clearTimeout(timer));
       req.on("error", (err) =>
         reject(err instanceof StoreError ? err : new StoreError(`${method} ${path}: ${err.message}`, undefined, true, { cause: err })),
       );

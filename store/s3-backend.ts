@@ -14,6 +14,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -178,14 +179,23 @@ export class S3Backend implements Backend {
     await this.#client.send(new HeadBucketCommand({ Bucket: this.#s.bucket }));
   }
 
-  /** Aborts multipart uploads a crashed replica left (a bucket lifecycle rule can do the same). */
+  /**
+   * Aborts multipart uploads a crashed replica left. A server that cannot list them (some S3-compatible
+   * ones) needs a lifecycle rule (AbortIncompleteMultipartUpload) instead.
+   */
   async housekeeping(now: number, olderThanMs: number): Promise<void> {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     do {
-      const page = await this.#client.send(
-        new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: this.#s.prefix, KeyMarker, UploadIdMarker }),
-      );
+      let page: ListMultipartUploadsCommandOutput;
+      try {
+        page = await this.#client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: this.#s.prefix, KeyMarker, UploadIdMarker }),
+        );
+      } catch (err) {
+        if ((err as { name?: string }).name === "NotImplemented") return;
+        throw err;
+      }
       for (const u of page.Uploads ?? []) {
         if (u.Key && u.UploadId && u.Initiated && now - u.Initiated.getTime() > olderThanMs) {
           await this.#client.send(

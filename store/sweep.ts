@@ -35,7 +35,10 @@ export class Sweeper {
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Timeout | undefined;
-  #running: Promise<SweepResult> | undefined;
+  /** The sweep under way (or done). */
+  #chain: Promise<unknown> = Promise.resolve();
+  /** A sweep asked for that has not started yet: callers meanwhile share it. */
+  #next: Promise<SweepResult> | undefined;
   #cacheBytes = 0;
 
   constructor(options: SweepOptions) {
@@ -55,7 +58,7 @@ export class Sweeper {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     clearTimeout(this.#soon);
-    await this.#running?.catch(() => {});
+    await this.#chain;
   }
 
   /** A cache of `size` bytes was saved: sweep soon when that takes the caches over the limit. */
@@ -70,12 +73,19 @@ export class Sweeper {
     this.#soon.unref();
   }
 
-  /** One sweep (a sweep already under way is joined, not doubled). */
+  /**
+   * A sweep that starts now, or after the one under way (whose view of the store is already old); callers
+   * meanwhile share that next one, so sweeps never run side by side or pile up.
+   */
   run(): Promise<SweepResult> {
-    this.#running ??= this.#sweep().finally(() => {
-      this.#running = undefined;
+    if (this.#next) return this.#next;
+    const next = this.#chain.then(() => {
+      this.#next = undefined;
+      return this.#sweep();
     });
-    return this.#running;
+    this.#next = next;
+    this.#chain = next.catch(() => {});
+    return next;
   }
 
   async #sweep(): Promise<SweepResult> {
