@@ -25,7 +25,7 @@ const STEP_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_. ]{0,61}[A-Za-z0-9_.])?$/;
 /** A cache key: printable ASCII without "/" (the agent makes it from .kiln.yaml's key and a hash of files). */
 const CACHE_KEY = /^[\x21-\x2e\x30-\x7e]{1,200}$/;
 /** A branch as git allows it, within what one stored name can hold. */
-const BRANCH = /^[^\x00-\x20\x7f~^:?*[\\]{1,200}$/;
+const BRANCH = /^[^\p{Cc} ~^:?*[\\]{1,200}$/u;
 
 export const STORE_NAMES = {
   namespace: { pattern: DNS_LABEL, rule: "a namespace is a DNS label" },

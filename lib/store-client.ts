@@ -67,7 +67,12 @@ export class LogConflictError extends StoreError {
 }
 
 /** Full-jitter exponential backoff: a random wait up to base·2^attempt, capped. */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   return Math.round(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
@@ -134,7 +139,10 @@ export class StoreClient {
   }
 
   /** The step's log from `offset` as it is now, or undefined when the step has no log. */
-  readLog(ref: StepRef, options: { offset?: number; signal?: AbortSignal } = {}): Promise<LogRead | undefined> {
+  readLog(
+    ref: StepRef,
+    options: { offset?: number; signal?: AbortSignal } = {},
+  ): Promise<LogRead | undefined> {
     return this.#retrying(options.signal, async () => {
       const res = await this.#request("GET", logPath(ref), {
         query: { offset: String(options.offset ?? 0) },
@@ -157,7 +165,10 @@ export class StoreClient {
    * The step's log from `offset`, live: what is there, then what is appended, until the log is complete
    * (or `signal` aborts). A dropped connection is picked up again where it stopped.
    */
-  async *followLog(ref: StepRef, options: { offset?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
+  async *followLog(
+    ref: StepRef,
+    options: { offset?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<Buffer> {
     let at = options.offset ?? 0;
     let failures = 0;
     let quiet = 0;
@@ -221,11 +232,17 @@ export class StoreClient {
     query: CacheQuery,
     options: { signal?: AbortSignal } = {},
   ): Promise<(CacheFound & { body: Readable }) | undefined> {
-    return this.#findCache("GET", ref, query, options.signal) as Promise<(CacheFound & { body: Readable }) | undefined>;
+    return this.#findCache("GET", ref, query, options.signal) as Promise<
+      (CacheFound & { body: Readable }) | undefined
+    >;
   }
 
   /** Which cache a restore would get, without its bytes. */
-  lookupCache(ref: RepositoryRef, query: CacheQuery, options: { signal?: AbortSignal } = {}): Promise<CacheFound | undefined> {
+  lookupCache(
+    ref: RepositoryRef,
+    query: CacheQuery,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CacheFound | undefined> {
     return this.#findCache("HEAD", ref, query, options.signal);
   }
 
@@ -331,7 +348,11 @@ export class StoreClient {
       });
       req.once("close", () => clearTimeout(timer));
       req.on("error", (err) =>
-        reject(err instanceof StoreError ? err : new StoreError(`${method} ${path}: ${err.message}`, undefined, true, { cause: err })),
+        reject(
+          err instanceof StoreError
+            ? err
+            : new StoreError(`${method} ${path}: ${err.message}`, undefined, true, { cause: err }),
+        ),
       );
       if (!streamed) {
         req.end(options.body);
@@ -370,7 +391,8 @@ async function readJSON(res: http.IncomingMessage): Promise<unknown> {
   let total = 0;
   for await (const chunk of res as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > 1_048_576) throw new StoreError("the store's answer is larger than 1 MiB", res.statusCode, false);
+    if (total > 1_048_576)
+      throw new StoreError("the store's answer is larger than 1 MiB", res.statusCode, false);
     chunks.push(chunk);
   }
   try {
@@ -393,7 +415,11 @@ async function fail(res: http.IncomingMessage, what: string): Promise<never> {
   } catch {
     // not JSON: the status says enough
   }
-  throw new StoreError(`cannot ${what}: ${res.statusCode}${message ? ` ${message}` : ""}`, res.statusCode, false);
+  throw new StoreError(
+    `cannot ${what}: ${res.statusCode}${message ? ` ${message}` : ""}`,
+    res.statusCode,
+    false,
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -513,7 +539,9 @@ export class LogAppender {
   #take(): Buffer {
     const parts: Buffer[] = [];
     if (this.#unnoted > 0) {
-      parts.push(Buffer.from(`\n[kiln: ${this.#unnoted} bytes of output dropped: the store could not take them]\n`));
+      parts.push(
+        Buffer.from(`\n[kiln: ${this.#unnoted} bytes of output dropped: the store could not take them]\n`),
+      );
       this.#unnoted = 0;
     }
     let room = this.#chunk;
@@ -553,7 +581,10 @@ export class LogAppender {
       const last = this.#closing && this.#queued === 0;
       for (let attempt = 0; !signal.aborted; attempt++) {
         try {
-          const answer = await this.#client.append(this.#ref, this.#offset, chunk, { complete: last, signal });
+          const answer = await this.#client.append(this.#ref, this.#offset, chunk, {
+            complete: last,
+            signal,
+          });
           this.#offset = answer.length;
           this.#complete = answer.complete;
           break;
@@ -565,7 +596,9 @@ export class LogAppender {
             }
             if (err.length < this.#offset) {
               // The store lost bytes it had acknowledged: they are gone from here too. Say so and go on.
-              const lost = Buffer.from(`\n[kiln: ${this.#offset - err.length} bytes of output lost by the store]\n`);
+              const lost = Buffer.from(
+                `\n[kiln: ${this.#offset - err.length} bytes of output lost by the store]\n`,
+              );
               chunk = Buffer.concat([lost, chunk]);
             } else {
               // It holds more than this appender knows of (not ours to resend): carry on after it.

@@ -40,7 +40,13 @@ export interface Backend {
 export function assertKey(key: string): void {
   const parts = key.split("/");
   for (const part of parts) {
-    if (part === "" || part === "." || part === ".." || part.includes("\0") || Buffer.byteLength(part) > 255) {
+    if (
+      part === "" ||
+      part === "." ||
+      part === ".." ||
+      part.includes("\0") ||
+      Buffer.byteLength(part) > 255
+    ) {
       throw new Error(`not a valid store key: ${JSON.stringify(key)}`);
     }
   }

@@ -1,7 +1,12 @@
 import { describe, test } from "node:test";
 import { type CacheQuery, chooseCache, type SavedCache } from "./cache-choice.ts";
 
-const saved = (branch: string, key: string, created: number): SavedCache => ({ branch, key, created, size: 1 });
+const saved = (branch: string, key: string, created: number): SavedCache => ({
+  branch,
+  key,
+  created,
+  size: 1,
+});
 
 const caches = [
   saved("main", "npm-aaa", 10),
@@ -14,11 +19,11 @@ const caches = [
 
 describe("chooseCache: exact key, then the newest of a prefix, branch by branch", () => {
   const table: Array<[string, CacheQuery, [string, string, boolean] | undefined]> = [
-    ["the exact key on the build's branch", { key: "npm-ddd", prefixes: ["npm-"], branches: ["feature", "main"] }, [
-      "feature",
-      "npm-ddd",
-      true,
-    ]],
+    [
+      "the exact key on the build's branch",
+      { key: "npm-ddd", prefixes: ["npm-"], branches: ["feature", "main"] },
+      ["feature", "npm-ddd", true],
+    ],
     [
       "a changed lock file: the newest npm- cache of the build's own branch",
       { key: "npm-zzz", prefixes: ["npm-"], branches: ["feature", "main"] },
@@ -39,9 +44,17 @@ describe("chooseCache: exact key, then the newest of a prefix, branch by branch"
       { key: "npm-aaa", prefixes: ["npm-"], branches: ["feature", "main"] },
       ["feature", "npm-ddd", false],
     ],
-    ["prefixes in order", { key: "x", prefixes: ["pip-", "npm-"], branches: ["feature"] }, ["feature", "pip-eee", false]],
+    [
+      "prefixes in order",
+      { key: "x", prefixes: ["pip-", "npm-"], branches: ["feature"] },
+      ["feature", "pip-eee", false],
+    ],
     ["no prefix: exact only", { key: "npm-zzz", prefixes: [], branches: ["feature", "main"] }, undefined],
-    ["other branches are never looked at", { key: "npm-zzz", prefixes: ["npm-"], branches: ["fresh"] }, undefined],
+    [
+      "other branches are never looked at",
+      { key: "npm-zzz", prefixes: ["npm-"], branches: ["fresh"] },
+      undefined,
+    ],
     ["a miss", { key: "go-1", prefixes: ["go-"], branches: ["main", "feature"] }, undefined],
   ];
   for (const [name, query, expected] of table) {
@@ -52,6 +65,9 @@ describe("chooseCache: exact key, then the newest of a prefix, branch by branch"
   }
   test("saved in the same second: the greater key", (t) => {
     const same = [saved("main", "npm-1", 7), saved("main", "npm-2", 7)];
-    t.assert.equal(chooseCache(same, { key: "npm-3", prefixes: ["npm-"], branches: ["main"] })?.cache.key, "npm-2");
+    t.assert.equal(
+      chooseCache(same, { key: "npm-3", prefixes: ["npm-"], branches: ["main"] })?.cache.key,
+      "npm-2",
+    );
   });
 });

@@ -33,13 +33,16 @@ test("defaults: files on /var/lib/kiln-store, port 8081, metrics 9091, 30 days o
 });
 
 test("flags win over the environment; sizes and durations as people write them", () => {
-  const c = parseStoreConfig(["--log-retention", "48h", "--cache-max-bytes", "1Gi", "--backend", "s3", "--s3-bucket", "kiln-ci"], {
-    KILN_STORE_LOG_RETENTION: "1h",
-    KILN_STORE_S3_ENDPOINT: "http://127.0.0.1:9000",
-    KILN_STORE_S3_FORCE_PATH_STYLE: "true",
-    KILN_STORE_READ_AUDIENCES: "https://kubernetes.default.svc, other",
-    KILN_AGENT_SERVICE_ACCOUNT: "builder",
-  });
+  const c = parseStoreConfig(
+    ["--log-retention", "48h", "--cache-max-bytes", "1Gi", "--backend", "s3", "--s3-bucket", "kiln-ci"],
+    {
+      KILN_STORE_LOG_RETENTION: "1h",
+      KILN_STORE_S3_ENDPOINT: "http://127.0.0.1:9000",
+      KILN_STORE_S3_FORCE_PATH_STYLE: "true",
+      KILN_STORE_READ_AUDIENCES: "https://kubernetes.default.svc, other",
+      KILN_AGENT_SERVICE_ACCOUNT: "builder",
+    },
+  );
   assert.equal(c.logRetentionMs, 48 * 3_600_000);
   assert.equal(c.cacheMaxBytes, 2 ** 30);
   assert.equal(c.maxArchiveBytes, 2 ** 30, "no archive larger than all caches");
@@ -52,14 +55,26 @@ test("flags win over the environment; sizes and durations as people write them",
 });
 
 test("bad input is a clear error naming the flag", () => {
-  assert.throws(() => parseStoreConfig(["--backend", "s3"], {}), /--s3-bucket: the s3 backend needs a bucket/);
-  assert.throws(() => parseStoreConfig(["--log-retention", "30d"], {}), /--log-retention: "30d" is not a duration/);
-  assert.throws(() => parseStoreConfig(["--cache-max-bytes", "lots"], {}), /--cache-max-bytes: "lots" is not a size/);
+  assert.throws(
+    () => parseStoreConfig(["--backend", "s3"], {}),
+    /--s3-bucket: the s3 backend needs a bucket/,
+  );
+  assert.throws(
+    () => parseStoreConfig(["--log-retention", "30d"], {}),
+    /--log-retention: "30d" is not a duration/,
+  );
+  assert.throws(
+    () => parseStoreConfig(["--cache-max-bytes", "lots"], {}),
+    /--cache-max-bytes: "lots" is not a size/,
+  );
   assert.throws(
     () => parseStoreConfig(["--cache-max-bytes", "1Gi", "--max-archive-bytes", "2Gi"], {}),
     /--max-archive-bytes: one archive cannot be larger than all caches/,
   );
   assert.throws(() => parseStoreConfig(["--backend", "ftp"], {}), /--backend/);
-  assert.throws(() => parseStoreConfig(["--s3-prefix", "kiln"], {}), /--s3-prefix: a prefix is empty or ends in "\/"/);
+  assert.throws(
+    () => parseStoreConfig(["--s3-prefix", "kiln"], {}),
+    /--s3-prefix: a prefix is empty or ends in "\/"/,
+  );
   assert.throws(() => parseStoreConfig(["--bogus"], {}), /bogus/);
 });

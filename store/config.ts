@@ -28,7 +28,10 @@ const bytes = (min: number) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const n = typeof value === "number" ? value : parseBytes(value);
     if (n === undefined || !Number.isSafeInteger(n) || n < min) {
-      ctx.addIssue({ code: "custom", message: `"${value}" is not a size of at least ${min} bytes: write it like 512Mi or 10Gi` });
+      ctx.addIssue({
+        code: "custom",
+        message: `"${value}" is not a size of at least ${min} bytes: write it like 512Mi or 10Gi`,
+      });
       return z.NEVER;
     }
     return n;
@@ -78,7 +81,11 @@ export const storeConfig = z
       ctx.addIssue({ code: "custom", path: ["s3Bucket"], message: "the s3 backend needs a bucket" });
     }
     if (c.maxArchiveBytes !== undefined && c.maxArchiveBytes > c.cacheMaxBytes) {
-      ctx.addIssue({ code: "custom", path: ["maxArchiveBytes"], message: "one archive cannot be larger than all caches" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxArchiveBytes"],
+        message: "one archive cannot be larger than all caches",
+      });
     }
   })
   // One archive at most 4 GiB by default, and never more than the caches may hold.
@@ -150,8 +157,10 @@ Options (environment variable in brackets):
 export function parseStoreConfig(args: string[], env: Record<string, string | undefined>): StoreConfig {
   const { values } = parseArgs({ args, strict: true, options: STORE_FLAGS });
   const input: Record<string, unknown> = {};
-  for (const [flag, name, field] of SETTINGS) input[field] = (values[flag] as string | undefined) ?? env[name];
-  input.s3ForcePathStyle = values["s3-force-path-style"] === true || env.KILN_STORE_S3_FORCE_PATH_STYLE === "true";
+  for (const [flag, name, field] of SETTINGS)
+    input[field] = (values[flag] as string | undefined) ?? env[name];
+  input.s3ForcePathStyle =
+    values["s3-force-path-style"] === true || env.KILN_STORE_S3_FORCE_PATH_STYLE === "true";
   const result = storeConfig.safeParse(input);
   if (!result.success) {
     const flagOf = new Map(SETTINGS.map(([flag, , field]) => [field as string, flag]));

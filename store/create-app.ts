@@ -27,8 +27,14 @@ export function createApp(deps: StoreDeps): Koa {
       if (status === 413 || !ctx.req.complete) ctx.set("Connection", "close");
       if (status === 401) ctx.set("WWW-Authenticate", 'Bearer realm="kiln-store"');
       if (status === 401 || status === 403) deps.metrics.denied.inc({ code: String(status) });
-      const fields = { status, route: name, path: ctx.path, err: err instanceof Error ? err.message : String(err) };
-      if (status >= 500) deps.log.error({ ...fields, cause: String((err as Error).cause ?? "") }, "request failed");
+      const fields = {
+        status,
+        route: name,
+        path: ctx.path,
+        err: err instanceof Error ? err.message : String(err),
+      };
+      if (status >= 500)
+        deps.log.error({ ...fields, cause: String((err as Error).cause ?? "") }, "request failed");
       else deps.log.info(fields, "request refused");
     } finally {
       const done = () => {

@@ -11,14 +11,20 @@ import { acceptBody } from "./http.ts";
 
 const MAX_CHOICES = 10;
 
-export async function saveCache(ctx: Koa.Context, ref: RepositoryRef, key: string, deps: StoreDeps): Promise<void> {
+export async function saveCache(
+  ctx: Koa.Context,
+  ref: RepositoryRef,
+  key: string,
+  deps: StoreDeps,
+): Promise<void> {
   const scope = await deps.auth.authorize(ctx.get("authorization"), {
     action: "save-cache",
     namespace: ref.namespace,
     repository: ref.repository,
   });
   // permit() gives save-cache to build scopes with a branch only.
-  if (scope.kind !== "build" || !scope.branch) throw new Error("save-cache permitted without a build's branch");
+  if (scope.kind !== "build" || !scope.branch)
+    throw new Error("save-cache permitted without a build's branch");
   const max = deps.limits.maxArchiveBytes;
   const declared = Number(ctx.get("content-length"));
   if (ctx.get("content-length") !== "" && declared > max) {
@@ -39,7 +45,12 @@ export async function saveCache(ctx: Koa.Context, ref: RepositoryRef, key: strin
   ctx.body = answer;
 }
 
-export async function restoreCache(ctx: Koa.Context, ref: RepositoryRef, head: boolean, deps: StoreDeps): Promise<void> {
+export async function restoreCache(
+  ctx: Koa.Context,
+  ref: RepositoryRef,
+  head: boolean,
+  deps: StoreDeps,
+): Promise<void> {
   const params = ctx.URL.searchParams;
   const key = params.get("key") ?? "";
   const prefixes = params.getAll("prefix");
@@ -62,9 +73,15 @@ export async function restoreCache(ctx: Koa.Context, ref: RepositoryRef, head: b
   const body = hit && !head ? await deps.caches.open(ref, hit) : undefined;
   if (!hit || (!head && !body)) {
     deps.metrics.cacheRestores.inc({ result: "miss" });
-    throw new HttpError(404, `no cache of ${key}${prefixes.length ? ` or ${prefixes.join(", ")}…` : ""} on ${branches.join(", ")}`);
+    throw new HttpError(
+      404,
+      `no cache of ${key}${prefixes.length ? ` or ${prefixes.join(", ")}…` : ""} on ${branches.join(", ")}`,
+    );
   }
-  if (!head) deps.metrics.cacheRestores.inc({ result: hit.exact && hit.cache.branch === branches[0] ? "exact" : "fallback" });
+  if (!head)
+    deps.metrics.cacheRestores.inc({
+      result: hit.exact && hit.cache.branch === branches[0] ? "exact" : "fallback",
+    });
   ctx.set(STORE_HEADERS.cacheKey, hit.cache.key);
   ctx.set(STORE_HEADERS.cacheBranch, encodeURIComponent(hit.cache.branch));
   ctx.set(STORE_HEADERS.cacheExact, String(hit.exact));

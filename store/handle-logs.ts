@@ -15,7 +15,11 @@ export async function appendLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps)
   const offset = valid(parseOffset(ctx.URL.searchParams.get("offset") ?? undefined, "offset", true));
   const complete = valid(parseFlag(ctx.URL.searchParams.get("complete") ?? undefined, "complete"));
   // Authorised before the body is read: a bad token stores nothing and costs no upload.
-  await deps.auth.authorize(ctx.get("authorization"), { action: "append-log", namespace: ref.namespace, build: ref.build });
+  await deps.auth.authorize(ctx.get("authorization"), {
+    action: "append-log",
+    namespace: ref.namespace,
+    build: ref.build,
+  });
   acceptBody(ctx);
   const body = await readBody(ctx.req, deps.limits.maxChunkBytes);
   try {
@@ -29,7 +33,11 @@ export async function appendLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps)
 export async function readLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps): Promise<void> {
   const offset = valid(parseOffset(ctx.URL.searchParams.get("offset") ?? undefined, "offset", false));
   const follow = valid(parseFlag(ctx.URL.searchParams.get("follow") ?? undefined, "follow"));
-  await deps.auth.authorize(ctx.get("authorization"), { action: "read-log", namespace: ref.namespace, build: ref.build });
+  await deps.auth.authorize(ctx.get("authorization"), {
+    action: "read-log",
+    namespace: ref.namespace,
+    build: ref.build,
+  });
   const now = await deps.logs.stat(ref);
   ctx.set("Cache-Control", "no-store");
   ctx.type = "application/octet-stream";
@@ -40,7 +48,8 @@ export async function readLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps): 
     } catch (err) {
       return refusal(ctx, err);
     }
-    if (!read) throw new HttpError(404, `no log of step ${ref.step} of the Build ${ref.namespace}/${ref.build}`);
+    if (!read)
+      throw new HttpError(404, `no log of step ${ref.step} of the Build ${ref.namespace}/${ref.build}`);
     ctx.set(STORE_HEADERS.logLength, String(read.length));
     ctx.set(STORE_HEADERS.logComplete, String(read.complete));
     ctx.length = read.length - offset;
@@ -66,7 +75,11 @@ export async function readLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps): 
 }
 
 export async function listSteps(ctx: Koa.Context, ref: BuildRef, deps: StoreDeps): Promise<void> {
-  await deps.auth.authorize(ctx.get("authorization"), { action: "read-log", namespace: ref.namespace, build: ref.build });
+  await deps.auth.authorize(ctx.get("authorization"), {
+    action: "read-log",
+    namespace: ref.namespace,
+    build: ref.build,
+  });
   const steps = await deps.logs.steps(ref);
   if (steps.length === 0) throw new HttpError(404, `no logs of the Build ${ref.namespace}/${ref.build}`);
   ctx.body = { namespace: ref.namespace, build: ref.build, steps } satisfies StepsAnswer;
@@ -77,4 +90,3 @@ function refusal(ctx: Koa.Context, err: unknown): void {
   ctx.status = REFUSAL_STATUS[err.kind];
   ctx.body = { message: err.message, length: err.length, complete: err.complete };
 }
-

@@ -8,15 +8,15 @@
 import { createHash } from "node:crypto";
 import { API_VERSION, LABELS, RESOURCES } from "../api/group.ts";
 import { HttpError } from "../lib/http-error.ts";
-import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
 import { type KubeClient, resourcePath } from "../lib/kube.ts";
+import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
 import {
   type AgentIdentity,
   accessReview,
   type BuildFacts,
   buildScope,
-  identify,
   type Identity,
+  identify,
   isRefusal,
   type Operation,
   type PodFacts,
@@ -39,7 +39,11 @@ const REVIEW_TTL_MS = 60_000;
 const REFUSED_TTL_MS = 10_000;
 const SCOPE_TTL_MS = 300_000;
 
-export function kubeAuthorizer(client: KubeClient, settings: ScopeSettings, now: () => number = Date.now): Authorizer {
+export function kubeAuthorizer(
+  client: KubeClient,
+  settings: ScopeSettings,
+  now: () => number = Date.now,
+): Authorizer {
   const identities = new TtlCache<Identity | Refusal>(10_000, now);
   const scopes = new TtlCache<Scope | Refusal>(10_000, now);
   const access = new TtlCache<boolean>(10_000, now);
@@ -67,7 +71,11 @@ export function kubeAuthorizer(client: KubeClient, settings: ScopeSettings, now:
       const name = pod?.metadata?.labels?.[LABELS.build];
       const build = name
         ? await kube("Build", () =>
-            orUndefined(client.get<BuildFacts>(resourcePath(API_VERSION, RESOURCES.Build.plural, agent.namespace, name))),
+            orUndefined(
+              client.get<BuildFacts>(
+                resourcePath(API_VERSION, RESOURCES.Build.plural, agent.namespace, name),
+              ),
+            ),
           )
         : undefined;
       const value = buildScope(agent, pod, build, settings);
@@ -77,7 +85,8 @@ export function kubeAuthorizer(client: KubeClient, settings: ScopeSettings, now:
   return {
     async authorize(authorization, op) {
       const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
-      if (!token) throw refused({ status: 401, message: "an Authorization: Bearer <token> header is required" });
+      if (!token)
+        throw refused({ status: 401, message: "an Authorization: Bearer <token> header is required" });
       const identity = await review(token);
       if (isRefusal(identity)) throw refused(identity);
       const scope = identity.kind === "agent" ? await scopeOf(identity) : identity;
@@ -136,6 +145,9 @@ async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
         expose: true,
       });
     }
-    throw new HttpError(503, `cannot check the token: the Kubernetes API failed (${what})`, { cause: err, expose: true });
+    throw new HttpError(503, `cannot check the token: the Kubernetes API failed (${what})`, {
+      cause: err,
+      expose: true,
+    });
   }
 }

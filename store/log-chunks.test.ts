@@ -67,36 +67,52 @@ describe("decideAppend", () => {
   const open = (length: number) => ({ length, complete: false });
   const done = (length: number) => ({ length, complete: true });
   const max = 1000;
-  const table: Array<[string, { length: number; complete: boolean }, [number, number, boolean], AppendDecision]> =
+  const table: Array<
+    [string, { length: number; complete: boolean }, [number, number, boolean], AppendDecision]
+  > = [
+    ["the next bytes", open(10), [10, 5, false], { kind: "store", from: 0, complete: false }],
+    ["the first bytes", open(0), [0, 5, false], { kind: "store", from: 0, complete: false }],
+    ["a retry of stored bytes", open(10), [5, 5, false], { kind: "stored", complete: false }],
     [
-      ["the next bytes", open(10), [10, 5, false], { kind: "store", from: 0, complete: false }],
-      ["the first bytes", open(0), [0, 5, false], { kind: "store", from: 0, complete: false }],
-      ["a retry of stored bytes", open(10), [5, 5, false], { kind: "stored", complete: false }],
-      ["a retry reaching past the end stores the new part", open(10), [5, 10, false], {
+      "a retry reaching past the end stores the new part",
+      open(10),
+      [5, 10, false],
+      {
         kind: "store",
         from: 5,
         complete: false,
-      }],
-      ["a gap: resume at the length", open(10), [12, 5, false], { kind: "gap", length: 10 }],
-      ["the last bytes complete the log", open(10), [10, 5, true], { kind: "store", from: 0, complete: true }],
-      ["an empty final append completes it", open(10), [10, 0, true], { kind: "stored", complete: true }],
-      ["an empty log completes", open(0), [0, 0, true], { kind: "stored", complete: true }],
-      ["complete at a length shorter than stored", open(10), [5, 0, true], {
+      },
+    ],
+    ["a gap: resume at the length", open(10), [12, 5, false], { kind: "gap", length: 10 }],
+    ["the last bytes complete the log", open(10), [10, 5, true], { kind: "store", from: 0, complete: true }],
+    ["an empty final append completes it", open(10), [10, 0, true], { kind: "stored", complete: true }],
+    ["an empty log completes", open(0), [0, 0, true], { kind: "stored", complete: true }],
+    [
+      "complete at a length shorter than stored",
+      open(10),
+      [5, 0, true],
+      {
         kind: "conflict",
         length: 10,
         why: "the log already has 10 bytes; it cannot be complete at 5",
-      }],
-      ["a retry of the final append", done(15), [10, 5, true], { kind: "stored", complete: false }],
-      ["a late retry of an earlier append", done(15), [0, 5, false], { kind: "stored", complete: false }],
-      ["more bytes after completion", done(15), [15, 1, false], {
+      },
+    ],
+    ["a retry of the final append", done(15), [10, 5, true], { kind: "stored", complete: false }],
+    ["a late retry of an earlier append", done(15), [0, 5, false], { kind: "stored", complete: false }],
+    [
+      "more bytes after completion",
+      done(15),
+      [15, 1, false],
+      {
         kind: "conflict",
         length: 15,
         why: "the log is complete",
-      }],
-      ["a gap after completion is still a gap", done(15), [20, 1, false], { kind: "gap", length: 15 }],
-      ["past the size limit", open(990), [990, 20, false], { kind: "too-large", limit: 1000 }],
-      ["up to the size limit", open(990), [990, 10, false], { kind: "store", from: 0, complete: false }],
-    ];
+      },
+    ],
+    ["a gap after completion is still a gap", done(15), [20, 1, false], { kind: "gap", length: 15 }],
+    ["past the size limit", open(990), [990, 20, false], { kind: "too-large", limit: 1000 }],
+    ["up to the size limit", open(990), [990, 10, false], { kind: "store", from: 0, complete: false }],
+  ];
   for (const [name, state, [offset, size, complete], expected] of table) {
     test(name, (t) => t.assert.deepEqual(decideAppend(state, { offset, size, complete }, max), expected));
   }

@@ -8,7 +8,14 @@ import { Readable } from "node:stream";
 import type { BuildRef, LogAppendAnswer, StepLogInfo, StepRef } from "../api/store-protocol.ts";
 import type { Backend } from "./backend.ts";
 import { buildLogPrefix, DATA, parseLogKey, stepLogPrefix } from "./keys.ts";
-import { type Chunk, chunkName, contiguousLength, decideAppend, parseChunkName, readPlan } from "./log-chunks.ts";
+import {
+  type Chunk,
+  chunkName,
+  contiguousLength,
+  decideAppend,
+  parseChunkName,
+  readPlan,
+} from "./log-chunks.ts";
 
 export type LogRefusalKind = "gap" | "conflict" | "too-large" | "past-end";
 
@@ -110,7 +117,11 @@ export class LogStore {
     const state = await this.#state(ref, this.#backend.shared);
     if (!state) return undefined;
     if (offset > state.length) {
-      throw new LogRefusal("past-end", `the log has ${state.length} bytes, fewer than the offset ${offset}`, state);
+      throw new LogRefusal(
+        "past-end",
+        `the log has ${state.length} bytes, fewer than the offset ${offset}`,
+        state,
+      );
     }
     return {
       length: state.length,
@@ -136,7 +147,11 @@ export class LogStore {
       try {
         const state = await this.#state(ref, this.#backend.shared);
         if (state && at > state.length && state.complete) {
-          throw new LogRefusal("past-end", `the log has ${state.length} bytes, fewer than the offset ${at}`, state);
+          throw new LogRefusal(
+            "past-end",
+            `the log has ${state.length} bytes, fewer than the offset ${at}`,
+            state,
+          );
         }
         if (state && at < state.length) {
           for await (const bytes of this.#bytes(ref, state, at, state.length)) {
@@ -197,7 +212,9 @@ export class LogStore {
     const length = current.length;
     await this.#backend.put(
       dataKey,
-      length === 0 ? Buffer.alloc(0) : Readable.from(this.#bytes(ref, current, 0, length), { objectMode: false }),
+      length === 0
+        ? Buffer.alloc(0)
+        : Readable.from(this.#bytes(ref, current, 0, length), { objectMode: false }),
     );
     await this.#backend.delete(current.chunks.map((c) => c.key));
     const done: StepState = { chunks: [], length, complete: true, loadedAt: this.#now() };
@@ -230,7 +247,12 @@ export class LogStore {
     }
   }
 
-  async *#range(key: string, start: number, take: number, advanced: (n: number) => void): AsyncGenerator<Buffer> {
+  async *#range(
+    key: string,
+    start: number,
+    take: number,
+    advanced: (n: number) => void,
+  ): AsyncGenerator<Buffer> {
     const stream = await this.#backend.get(key, start);
     if (!stream) throw new ChunkGone();
     let left = take;

@@ -93,7 +93,11 @@ export async function startStore(config: StoreConfig, options: StoreOptions = {}
     ),
     metrics,
     log,
-    limits: { maxChunkBytes: config.maxChunkBytes, maxArchiveBytes: config.maxArchiveBytes, followMs: FOLLOW_MS },
+    limits: {
+      maxChunkBytes: config.maxChunkBytes,
+      maxArchiveBytes: config.maxArchiveBytes,
+      followMs: FOLLOW_MS,
+    },
     stopping: stopping.signal,
   });
   const handler = app.callback();

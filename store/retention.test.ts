@@ -14,7 +14,10 @@ describe("expiredLogs", () => {
   ];
   for (const [name, lastWritten, expired] of table) {
     test(name, (t) => {
-      t.assert.deepEqual(expiredLogs([{ id: "ns/b", lastWritten }], now, 720 * HOUR), expired ? ["ns/b"] : []);
+      t.assert.deepEqual(
+        expiredLogs([{ id: "ns/b", lastWritten }], now, 720 * HOUR),
+        expired ? ["ns/b"] : [],
+      );
     });
   }
 });
@@ -29,7 +32,12 @@ describe("cachesToEvict", () => {
   const table: Array<[string, StoredCache[], number, string[]]> = [
     ["nothing stored", [], 100, []],
     ["under the limit", [cache("a", 40, 1), cache("b", 60, 2)], 100, []],
-    ["least recently saved goes first", [cache("a", 40, 1), cache("b", 40, 2), cache("c", 40, 3)], 100, ["a"]],
+    [
+      "least recently saved goes first",
+      [cache("a", 40, 1), cache("b", 40, 2), cache("c", 40, 3)],
+      100,
+      ["a"],
+    ],
     [
       "a restore makes an old cache recent",
       [cache("a", 40, 1, 10), cache("b", 40, 2), cache("c", 40, 3)],

@@ -29,7 +29,9 @@ export function cachesToEvict(caches: readonly StoredCache[], maxBytes: number):
   let total = caches.reduce((sum, c) => sum + c.size, 0);
   if (total <= maxBytes) return [];
   const used = (c: StoredCache) => Math.max(c.created, c.lastUsed ?? 0);
-  const order = [...caches].sort((a, b) => used(a) - used(b) || a.created - b.created || (a.id < b.id ? -1 : 1));
+  const order = [...caches].sort(
+    (a, b) => used(a) - used(b) || a.created - b.created || (a.id < b.id ? -1 : 1),
+  );
   const evict: string[] = [];
   for (const c of order) {
     if (total <= maxBytes) break;

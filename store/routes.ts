@@ -1,6 +1,12 @@
 // Which route a request is, with its names decoded and validated (api/store-protocol.ts), or why it is
 // none. Pure.
-import { type BuildRef, invalidName, type RepositoryRef, type StepRef, type StoreName } from "../api/store-protocol.ts";
+import {
+  type BuildRef,
+  invalidName,
+  type RepositoryRef,
+  type StepRef,
+  type StoreName,
+} from "../api/store-protocol.ts";
 
 export type Route =
   | { kind: "append-log"; ref: StepRef }
@@ -44,13 +50,20 @@ export function route(method: string, pathname: string): Route | NoRoute {
   if (parts[1] === "logs") {
     const [namespace, build, step] = names;
     if (names.length === 2) {
-      const problem = check([["namespace", namespace!], ["build", build!]]);
+      const problem = check([
+        ["namespace", namespace!],
+        ["build", build!],
+      ]);
       if (problem) return { status: 400, message: problem };
       if (method !== "GET") return allowOnly("GET");
       return { kind: "list-steps", ref: { namespace: namespace!, build: build! } };
     }
     if (names.length === 3) {
-      const problem = check([["namespace", namespace!], ["build", build!], ["step", step!]]);
+      const problem = check([
+        ["namespace", namespace!],
+        ["build", build!],
+        ["step", step!],
+      ]);
       if (problem) return { status: 400, message: problem };
       const ref = { namespace: namespace!, build: build!, step: step! };
       if (method === "GET") return { kind: "read-log", ref };
@@ -62,13 +75,24 @@ export function route(method: string, pathname: string): Route | NoRoute {
 
   const [namespace, repository, key] = names;
   if (names.length === 2) {
-    const problem = check([["namespace", namespace!], ["repository", repository!]]);
+    const problem = check([
+      ["namespace", namespace!],
+      ["repository", repository!],
+    ]);
     if (problem) return { status: 400, message: problem };
     if (method !== "GET" && method !== "HEAD") return allowOnly("GET, HEAD");
-    return { kind: "restore-cache", ref: { namespace: namespace!, repository: repository! }, head: method === "HEAD" };
+    return {
+      kind: "restore-cache",
+      ref: { namespace: namespace!, repository: repository! },
+      head: method === "HEAD",
+    };
   }
   if (names.length === 3) {
-    const problem = check([["namespace", namespace!], ["repository", repository!], ["key", key!]]);
+    const problem = check([
+      ["namespace", namespace!],
+      ["repository", repository!],
+      ["key", key!],
+    ]);
     if (problem) return { status: 400, message: problem };
     if (method !== "PUT") return allowOnly("PUT");
     return { kind: "save-cache", ref: { namespace: namespace!, repository: repository! }, key: key! };

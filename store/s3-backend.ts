@@ -76,9 +76,11 @@ export class S3Backend implements Backend {
     let size = 0;
     let inFlight: Promise<void> | undefined;
     const upload = (part: Buffer, PartNumber: number) =>
-      this.#client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: part })).then((r) => {
-        uploaded.push({ ETag: r.ETag, PartNumber });
-      });
+      this.#client
+        .send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body: part }))
+        .then((r) => {
+          uploaded.push({ ETag: r.ETag, PartNumber });
+        });
     try {
       let number = 0;
       for (const part of [first.value, second.value] as Buffer[]) {
@@ -111,7 +113,12 @@ export class S3Backend implements Backend {
 
   private async putWhole(key: string, body: Buffer): Promise<BlobInfo> {
     await this.#client.send(
-      new PutObjectCommand({ Bucket: this.#s.bucket, Key: this.objectKey(key), Body: body, ContentLength: body.length }),
+      new PutObjectCommand({
+        Bucket: this.#s.bucket,
+        Key: this.objectKey(key),
+        Body: body,
+        ContentLength: body.length,
+      }),
     );
     return (await this.stat(key)) ?? { key, size: body.length, modified: Date.now() };
   }
@@ -136,7 +143,9 @@ export class S3Backend implements Backend {
 
   async stat(key: string): Promise<BlobInfo | undefined> {
     try {
-      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#s.bucket, Key: this.objectKey(key) }));
+      const head = await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#s.bucket, Key: this.objectKey(key) }),
+      );
       return { key, size: head.ContentLength ?? 0, modified: head.LastModified?.getTime() ?? 0 };
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -148,7 +157,11 @@ export class S3Backend implements Backend {
     let ContinuationToken: string | undefined;
     do {
       const page = await this.#client.send(
-        new ListObjectsV2Command({ Bucket: this.#s.bucket, Prefix: `${this.#s.prefix}${prefix}`, ContinuationToken }),
+        new ListObjectsV2Command({
+          Bucket: this.#s.bucket,
+          Prefix: `${this.#s.prefix}${prefix}`,
+          ContinuationToken,
+        }),
       );
       for (const o of page.Contents ?? []) {
         if (!o.Key) continue;
@@ -170,7 +183,9 @@ export class S3Backend implements Backend {
       );
       const failed = (answer.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
       if (failed.length > 0) {
-        throw new Error(`S3 refused to delete ${failed.length} objects: ${failed[0]?.Code} ${failed[0]?.Message}`);
+        throw new Error(
+          `S3 refused to delete ${failed.length} objects: ${failed[0]?.Code} ${failed[0]?.Message}`,
+        );
       }
     }
   }
@@ -190,7 +205,12 @@ export class S3Backend implements Backend {
       let page: ListMultipartUploadsCommandOutput;
       try {
         page = await this.#client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.#s.bucket, Prefix: this.#s.prefix, KeyMarker, UploadIdMarker }),
+          new ListMultipartUploadsCommand({
+            Bucket: this.#s.bucket,
+            Prefix: this.#s.prefix,
+            KeyMarker,
+            UploadIdMarker,
+          }),
         );
       } catch (err) {
         if ((err as { name?: string }).name === "NotImplemented") return;

@@ -64,7 +64,11 @@ describe("identify", () => {
     ],
     [
       "the agent's API token (another audience) is not its store token",
-      { authenticated: true, user: agentUser(bound), audiences: ["kiln-store", "https://kubernetes.default.svc"] },
+      {
+        authenticated: true,
+        user: agentUser(bound),
+        audiences: ["kiln-store", "https://kubernetes.default.svc"],
+      },
       ["https://kubernetes.default.svc"],
       { status: 401, message: "a build pod's token must have the audience kiln-store" },
     ],
@@ -101,7 +105,10 @@ describe("identify", () => {
       "a reader's token for an audience the store does not accept",
       { authenticated: true, user: { username: "bob" }, audiences: ["kiln-store"] },
       ["something-else"],
-      { status: 401, message: "the token is for none of the audiences kiln-store, https://kubernetes.default.svc" },
+      {
+        status: 401,
+        message: "the token is for none of the audiences kiln-store, https://kubernetes.default.svc",
+      },
     ],
   ];
   for (const [name, status, claimed, expected] of table) {
@@ -110,13 +117,19 @@ describe("identify", () => {
 });
 
 describe("buildScope", () => {
-  const agent: AgentIdentity = { kind: "agent", namespace: "team-a", pod: { name: "app-1-pod", uid: "pod-uid" } };
+  const agent: AgentIdentity = {
+    kind: "agent",
+    namespace: "team-a",
+    pod: { name: "app-1-pod", uid: "pod-uid" },
+  };
   const pod = (over: Partial<NonNullable<PodFacts["metadata"]>> = {}, sa = "kiln-build"): PodFacts => ({
     metadata: {
       name: "app-1-pod",
       uid: "pod-uid",
       labels: { "kiln.dev/build": "app-1" },
-      ownerReferences: [{ apiVersion: "kiln.dev/v1alpha1", kind: "Build", name: "app-1", uid: "build-uid", controller: true }],
+      ownerReferences: [
+        { apiVersion: "kiln.dev/v1alpha1", kind: "Build", name: "app-1", uid: "build-uid", controller: true },
+      ],
       ...over,
     },
     spec: { serviceAccountName: sa },
@@ -126,54 +139,104 @@ describe("buildScope", () => {
     spec: { repository: "app", revision: { branch: "feature/x" }, trigger: {}, ...spec },
   });
   const table: Array<[string, PodFacts | undefined, BuildFacts | undefined, object]> = [
-    ["a build pod and its Build", pod(), build(), {
-      kind: "build",
-      namespace: "team-a",
-      build: "app-1",
-      repository: "app",
-      branch: "feature/x",
-      fork: false,
-    }],
-    ["a fork's pull request", pod(), build({ trigger: { pullRequest: { fork: true } } }), {
-      kind: "build",
-      namespace: "team-a",
-      build: "app-1",
-      repository: "app",
-      branch: "feature/x",
-      fork: true,
-    }],
-    ["a tag's build has no branch", pod(), build({ revision: {} }), {
-      kind: "build",
-      namespace: "team-a",
-      build: "app-1",
-      repository: "app",
-      fork: false,
-    }],
-    ["the pod is gone", undefined, build(), { status: 401, message: "the pod team-a/app-1-pod the token is bound to is gone" }],
-    ["a new pod of the same name", pod({ uid: "other" }), build(), {
-      status: 401,
-      message: "the pod team-a/app-1-pod the token is bound to is gone",
-    }],
-    ["a pod of another account", pod({}, "default"), build(), {
-      status: 403,
-      message: "the pod team-a/app-1-pod does not run as kiln-build",
-    }],
-    ["a pod labelled as a build but owned by none", pod({ ownerReferences: [] }), build(), {
-      status: 403,
-      message: "the pod team-a/app-1-pod is not a build pod (no Build owns it)",
-    }],
-    ["a label naming another Build than its owner", pod({ labels: { "kiln.dev/build": "app-2" } }), build(), {
-      status: 403,
-      message: "the pod team-a/app-1-pod is not a build pod (no Build owns it)",
-    }],
-    ["the Build was replaced (another uid)", pod(), build({}, "new-uid"), {
-      status: 403,
-      message: "the Build team-a/app-1 of the pod team-a/app-1-pod is gone",
-    }],
-    ["the Build is gone", pod(), undefined, {
-      status: 403,
-      message: "the Build team-a/app-1 of the pod team-a/app-1-pod is gone",
-    }],
+    [
+      "a build pod and its Build",
+      pod(),
+      build(),
+      {
+        kind: "build",
+        namespace: "team-a",
+        build: "app-1",
+        repository: "app",
+        branch: "feature/x",
+        fork: false,
+      },
+    ],
+    [
+      "a fork's pull request",
+      pod(),
+      build({ trigger: { pullRequest: { fork: true } } }),
+      {
+        kind: "build",
+        namespace: "team-a",
+        build: "app-1",
+        repository: "app",
+        branch: "feature/x",
+        fork: true,
+      },
+    ],
+    [
+      "a tag's build has no branch",
+      pod(),
+      build({ revision: {} }),
+      {
+        kind: "build",
+        namespace: "team-a",
+        build: "app-1",
+        repository: "app",
+        fork: false,
+      },
+    ],
+    [
+      "the pod is gone",
+      undefined,
+      build(),
+      { status: 401, message: "the pod team-a/app-1-pod the token is bound to is gone" },
+    ],
+    [
+      "a new pod of the same name",
+      pod({ uid: "other" }),
+      build(),
+      {
+        status: 401,
+        message: "the pod team-a/app-1-pod the token is bound to is gone",
+      },
+    ],
+    [
+      "a pod of another account",
+      pod({}, "default"),
+      build(),
+      {
+        status: 403,
+        message: "the pod team-a/app-1-pod does not run as kiln-build",
+      },
+    ],
+    [
+      "a pod labelled as a build but owned by none",
+      pod({ ownerReferences: [] }),
+      build(),
+      {
+        status: 403,
+        message: "the pod team-a/app-1-pod is not a build pod (no Build owns it)",
+      },
+    ],
+    [
+      "a label naming another Build than its owner",
+      pod({ labels: { "kiln.dev/build": "app-2" } }),
+      build(),
+      {
+        status: 403,
+        message: "the pod team-a/app-1-pod is not a build pod (no Build owns it)",
+      },
+    ],
+    [
+      "the Build was replaced (another uid)",
+      pod(),
+      build({}, "new-uid"),
+      {
+        status: 403,
+        message: "the Build team-a/app-1 of the pod team-a/app-1-pod is gone",
+      },
+    ],
+    [
+      "the Build is gone",
+      pod(),
+      undefined,
+      {
+        status: 403,
+        message: "the Build team-a/app-1 of the pod team-a/app-1-pod is gone",
+      },
+    ],
   ];
   for (const [name, p, b, expected] of table) {
     test(name, (t) => t.assert.deepEqual(buildScope(agent, p, b, settings), expected));
@@ -190,7 +253,13 @@ describe("permit", () => {
     fork: false,
   };
   const fork: BuildScope = { ...scope, fork: true };
-  const tag: BuildScope = { kind: "build", namespace: "team-a", build: "app-1", repository: "app", fork: false };
+  const tag: BuildScope = {
+    kind: "build",
+    namespace: "team-a",
+    build: "app-1",
+    repository: "app",
+    fork: false,
+  };
   const reader: Scope = { kind: "reader", user: { username: "alice", groups: [], extra: {} } };
   const ok = { allowed: true };
   const no = (message: string) => ({ allowed: false, message });
@@ -209,7 +278,12 @@ describe("permit", () => {
       { action: "read-log", namespace: "team-b", build: "app-1" },
       no("the token is for the Build team-a/app-1, not team-b/app-1"),
     ],
-    ["restore its repository's caches", scope, { action: "restore-cache", namespace: "team-a", repository: "app" }, ok],
+    [
+      "restore its repository's caches",
+      scope,
+      { action: "restore-cache", namespace: "team-a", repository: "app" },
+      ok,
+    ],
     ["save them", scope, { action: "save-cache", namespace: "team-a", repository: "app" }, ok],
     [
       "another repository's caches",
@@ -230,9 +304,21 @@ describe("permit", () => {
       { action: "save-cache", namespace: "team-a", repository: "app" },
       no("a build of a tag saves no cache (no branch)"),
     ],
-    ["a reader's read asks the API server", reader, { action: "read-log", namespace: "team-a", build: "app-1" }, {
-      review: { namespace: "team-a", verb: "get", group: "kiln.dev", resource: "builds", subresource: "log", name: "app-1" },
-    }],
+    [
+      "a reader's read asks the API server",
+      reader,
+      { action: "read-log", namespace: "team-a", build: "app-1" },
+      {
+        review: {
+          namespace: "team-a",
+          verb: "get",
+          group: "kiln.dev",
+          resource: "builds",
+          subresource: "log",
+          name: "app-1",
+        },
+      },
+    ],
     [
       "a reader never appends",
       reader,

@@ -89,7 +89,10 @@ export function tokenClaims(token: string): TokenClaims | undefined {
   const parts = token.split(".");
   if (parts.length !== 3) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as { aud?: unknown; exp?: unknown };
+    const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as {
+      aud?: unknown;
+      exp?: unknown;
+    };
     if (typeof claims !== "object" || claims === null) return undefined;
     const audiences =
       typeof claims.aud === "string"
@@ -139,7 +142,10 @@ export function identify(
     return { kind: "agent", namespace: sa[1]!, pod: { name, uid } };
   }
   if (!audiences.some((a) => reviewAudiences(s).includes(a))) {
-    return { status: 401, message: `the token is for none of the audiences ${reviewAudiences(s).join(", ")}` };
+    return {
+      status: 401,
+      message: `the token is for none of the audiences ${reviewAudiences(s).join(", ")}`,
+    };
   }
   return { kind: "reader", user };
 }
@@ -149,7 +155,13 @@ interface ObjectMeta {
   namespace?: string;
   uid?: string;
   labels?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }>;
+  ownerReferences?: Array<{
+    apiVersion?: string;
+    kind?: string;
+    name?: string;
+    uid?: string;
+    controller?: boolean;
+  }>;
 }
 export interface PodFacts {
   metadata?: ObjectMeta;
@@ -215,7 +227,10 @@ export interface ResourceAttributes {
   name: string;
 }
 
-export type Permission = { allowed: true } | { allowed: false; message: string } | { review: ResourceAttributes };
+export type Permission =
+  | { allowed: true }
+  | { allowed: false; message: string }
+  | { review: ResourceAttributes };
 
 /** Whether a scope may do an operation, or which access review decides it. */
 export function permit(scope: Scope, op: Operation): Permission {

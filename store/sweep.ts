@@ -92,17 +92,29 @@ export class Sweeper {
     const { backend, metrics, log } = this.#o;
     const now = this.#now();
 
-    const builds = new Map<string, { namespace: string; build: string; lastWritten: number; keys: string[] }>();
+    const builds = new Map<
+      string,
+      { namespace: string; build: string; lastWritten: number; keys: string[] }
+    >();
     for await (const blob of backend.list(LOGS)) {
       const ref = parseLogKey(blob.key);
       if (!ref) continue;
       const id = `${ref.namespace}/${ref.build}`;
-      const entry = builds.get(id) ?? { namespace: ref.namespace, build: ref.build, lastWritten: 0, keys: [] };
+      const entry = builds.get(id) ?? {
+        namespace: ref.namespace,
+        build: ref.build,
+        lastWritten: 0,
+        keys: [],
+      };
       entry.lastWritten = Math.max(entry.lastWritten, blob.modified);
       entry.keys.push(blob.key);
       builds.set(id, entry);
     }
-    const expiredBuilds = expiredLogs([...builds].map(([id, b]) => ({ id, lastWritten: b.lastWritten })), now, this.#o.logRetentionMs);
+    const expiredBuilds = expiredLogs(
+      [...builds].map(([id, b]) => ({ id, lastWritten: b.lastWritten })),
+      now,
+      this.#o.logRetentionMs,
+    );
     for (const id of expiredBuilds) {
       const b = builds.get(id)!;
       await backend.delete(b.keys);
@@ -121,13 +133,22 @@ export class Sweeper {
     }
     const stored = [...entries].flatMap(([id, e]) =>
       e.archive
-        ? [{ id, size: e.archive.size, created: e.archive.modified, ...(e.used ? { lastUsed: e.used.modified } : {}) }]
+        ? [
+            {
+              id,
+              size: e.archive.size,
+              created: e.archive.modified,
+              ...(e.used ? { lastUsed: e.used.modified } : {}),
+            },
+          ]
         : [],
     );
     const evictedCaches = cachesToEvict(stored, this.#o.cacheMaxBytes);
     const evicted = new Set(evictedCaches);
     // A `used` blob whose archive is gone (evicted by another replica) goes too, once it is old.
-    const orphans = [...entries].filter(([, e]) => !e.archive && e.used && now - e.used.modified > ABANDONED_MS);
+    const orphans = [...entries].filter(
+      ([, e]) => !e.archive && e.used && now - e.used.modified > ABANDONED_MS,
+    );
     await backend.delete([
       ...evictedCaches.flatMap((id) => [`${id}${ARCHIVE}`, `${id}${USED}`]),
       ...orphans.map(([id]) => `${id}${USED}`),
@@ -141,7 +162,10 @@ export class Sweeper {
     metrics.swept.inc({ kind: "logs" }, expiredBuilds.length);
     metrics.swept.inc({ kind: "caches" }, evictedCaches.length);
     if (expiredBuilds.length > 0 || evictedCaches.length > 0) {
-      log.info({ expiredBuilds: expiredBuilds.length, evictedCaches: evictedCaches.length, cacheBytes }, "swept");
+      log.info(
+        { expiredBuilds: expiredBuilds.length, evictedCaches: evictedCaches.length, cacheBytes },
+        "swept",
+      );
     }
     return { logBuilds: builds.size - expiredBuilds.length, expiredBuilds, cacheBytes, evictedCaches };
   }

@@ -114,19 +114,25 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
         { groups: ["kiln.dev"], resources: ["builds"], verbs: ["get"] },
       ],
     );
-    const binding = objects.find((o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "kiln-store") as unknown as {
+    const binding = objects.find(
+      (o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "kiln-store",
+    ) as unknown as {
       roleRef: { name: string };
       subjects: Array<{ kind: string; name: string; namespace: string }>;
     };
     t.assert.equal(binding.roleRef.name, "kiln-store");
     t.assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "kiln-store", namespace: "kiln" }]);
     // Reading logs is `get builds/log`, which whoever may view a namespace gets (aggregated into view).
-    const reader = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "kiln-build-log-reader") as unknown as {
+    const reader = objects.find(
+      (o) => o.kind === "ClusterRole" && o.metadata.name === "kiln-build-log-reader",
+    ) as unknown as {
       metadata: { labels: Record<string, string> };
       rules: PolicyRule[];
     };
     t.assert.equal(reader.metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"], "true");
-    t.assert.deepEqual(reader.rules, [{ apiGroups: ["kiln.dev"], resources: ["builds/log"], verbs: ["get"] }]);
+    t.assert.deepEqual(reader.rules, [
+      { apiGroups: ["kiln.dev"], resources: ["builds/log"], verbs: ["get"] },
+    ]);
   });
 
   test("the store keeps its data on its volume, where KILN_STORE_DIR says, and restarts by Recreate", (t) => {
@@ -155,11 +161,18 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
     t.assert.deepEqual(container.args, ["store"]);
     t.assert.equal(pod.serviceAccountName, "kiln-store");
     t.assert.equal(store.replicas, 1);
-    t.assert.equal(store.strategy.type, "Recreate", "a ReadWriteOnce volume cannot be in two pods during a rollout");
+    t.assert.equal(
+      store.strategy.type,
+      "Recreate",
+      "a ReadWriteOnce volume cannot be in two pods during a rollout",
+    );
     t.assert.equal(pod.securityContext.fsGroup, 10001, "the volume is writable for Kiln's user");
     const mount = container.volumeMounts.find((m) => m.mountPath === config.data.KILN_STORE_DIR);
     assert.ok(mount, `a volume at KILN_STORE_DIR (${config.data.KILN_STORE_DIR})`);
-    t.assert.equal(pod.volumes.find((v) => v.name === mount.name)?.persistentVolumeClaim?.claimName, "kiln-store");
+    t.assert.equal(
+      pod.volumes.find((v) => v.name === mount.name)?.persistentVolumeClaim?.claimName,
+      "kiln-store",
+    );
     t.assert.equal(config.data.KILN_STORE_BACKEND, "files");
     t.assert.deepEqual(
       container.ports.map((p) => [p.name, p.containerPort]),
@@ -181,17 +194,34 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       podSelector: { matchLabels: Record<string, string> };
       ingress: Array<{ ports: Array<{ port: string }>; from: Array<Record<string, unknown>> }>;
     };
-    t.assert.deepEqual(policy.podSelector.matchLabels, { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "store" });
+    t.assert.deepEqual(policy.podSelector.matchLabels, {
+      "app.kubernetes.io/name": "kiln",
+      "app.kubernetes.io/component": "store",
+    });
     const [api, metrics] = policy.ingress;
     t.assert.deepEqual(api?.ports, [{ port: "http" }]);
     t.assert.deepEqual(api?.from, [
-      { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "Exists" }] } },
-      { podSelector: { matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "controller" } } },
-      { podSelector: { matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "webhook" } } },
+      {
+        namespaceSelector: {},
+        podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "Exists" }] },
+      },
+      {
+        podSelector: {
+          matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "controller" },
+        },
+      },
+      {
+        podSelector: {
+          matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "webhook" },
+        },
+      },
     ]);
     t.assert.deepEqual(metrics?.ports, [{ port: "metrics" }]);
     t.assert.deepEqual(metrics?.from, [
-      { namespaceSelector: {}, podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "DoesNotExist" }] } },
+      {
+        namespaceSelector: {},
+        podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "DoesNotExist" }] },
+      },
     ]);
     t.assert.equal(policy.ingress.length, 2);
   });

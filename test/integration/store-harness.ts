@@ -15,13 +15,13 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { API_VERSION } from "../../api/group.ts";
 import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
-import { isAlreadyExists } from "../../lib/kube-errors.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
+import { isAlreadyExists } from "../../lib/kube-errors.ts";
 import { type Logger, silentLogger } from "../../lib/log.ts";
+import { writeKubeconfig } from "../../stand-ins/cluster/kubeconfig.ts";
+import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { parseStoreConfig } from "../../store/config.ts";
 import { type RunningStore, startStore } from "../../store/main.ts";
-import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
-import { writeKubeconfig } from "../../stand-ins/cluster/kubeconfig.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const kubectl = resolve(root, ".tools/bin/kubectl");
@@ -42,7 +42,11 @@ export async function startWorld(): Promise<StoreWorld> {
   const cluster = await startTestCluster();
   const scratch = await mkdtemp(join(tmpdir(), "kiln-store-test-"));
   const admin = new KubeClient(cluster.kubeConfig);
-  await ensure(admin, resourcePath("v1", "namespaces"), { apiVersion: "v1", kind: "Namespace", metadata: { name: "kiln" } });
+  await ensure(admin, resourcePath("v1", "namespaces"), {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "kiln" },
+  });
   await promisify(execFile)(kubectl, [
     "--kubeconfig",
     cluster.kubeconfigPath,
@@ -54,7 +58,12 @@ export async function startWorld(): Promise<StoreWorld> {
   ]);
   const token = await requestToken(admin, "kiln", "kiln-store", {});
   const storeKubeconfig = join(scratch, "store.kubeconfig");
-  await writeKubeconfig(storeKubeconfig, { server: cluster.url, caPem: cluster.server.caPem, token, name: "kiln-store" });
+  await writeKubeconfig(storeKubeconfig, {
+    server: cluster.url,
+    caPem: cluster.server.caPem,
+    token,
+    name: "kiln-store",
+  });
   return {
     cluster,
     admin,
@@ -84,7 +93,11 @@ async function requestToken(
 ): Promise<string> {
   const answer = await client.create<{ status: { token: string } }>(
     `${resourcePath("v1", "serviceaccounts", namespace, account)}/token`,
-    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600, ...spec } },
+    {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenRequest",
+      spec: { expirationSeconds: 3600, ...spec },
+    },
   );
   return answer.status.token;
 }
@@ -102,7 +115,10 @@ export interface BuildPodOptions {
 }
 
 /** A Build and its pod (labelled and owned as the build controller makes it), and the agent's token. */
-export async function buildPod(world: StoreWorld, o: BuildPodOptions): Promise<{ token: string; podUID: string }> {
+export async function buildPod(
+  world: StoreWorld,
+  o: BuildPodOptions,
+): Promise<{ token: string; podUID: string }> {
   const account = o.account ?? "kiln-build";
   await ensure(world.admin, resourcePath("v1", "namespaces"), {
     apiVersion: "v1",
@@ -127,7 +143,9 @@ export async function buildPod(world: StoreWorld, o: BuildPodOptions): Promise<{
           ref: o.branch ? `refs/heads/${o.branch}` : "refs/tags/v1",
           ...(o.branch ? { branch: o.branch } : { tag: "v1" }),
         },
-        trigger: o.fork ? { event: "pull_request", pullRequest: { number: 7, fork: true } } : { event: "push" },
+        trigger: o.fork
+          ? { event: "pull_request", pullRequest: { number: 7, fork: true } }
+          : { event: "push" },
       },
     },
   );
@@ -140,7 +158,13 @@ export async function buildPod(world: StoreWorld, o: BuildPodOptions): Promise<{
         name: `${o.build}-pod`,
         labels: { "kiln.dev/build": o.build },
         ownerReferences: [
-          { apiVersion: API_VERSION, kind: "Build", name: o.build, uid: build.metadata.uid, controller: true },
+          {
+            apiVersion: API_VERSION,
+            kind: "Build",
+            name: o.build,
+            uid: build.metadata.uid,
+            controller: true,
+          },
         ],
       },
       spec: {
@@ -162,7 +186,11 @@ let readers = 0;
 /** A reader's token (audience kiln-store); with `mayRead`, bound to kiln-build-log-reader in the namespace. */
 export async function readerToken(world: StoreWorld, namespace: string, mayRead: boolean): Promise<string> {
   const name = `reader-${++readers}`;
-  await ensure(world.admin, resourcePath("v1", "namespaces"), { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  await ensure(world.admin, resourcePath("v1", "namespaces"), {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespace },
+  });
   await world.admin.create(resourcePath("v1", "serviceaccounts", namespace), {
     apiVersion: "v1",
     kind: "ServiceAccount",
@@ -203,7 +231,9 @@ interface S3rverStore {
  * least as strict as the real thing — written to a temporary file beside it, then renamed over it.
  */
 function makeS3rverAtomic(require: NodeJS.Require): void {
-  const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as { prototype: Record<string, unknown> };
+  const FilesystemStore = require("s3rver/lib/stores/filesystem.js") as {
+    prototype: Record<string, unknown>;
+  };
   if (FilesystemStore.prototype.atomic) return;
   FilesystemStore.prototype.atomic = true;
   FilesystemStore.prototype.putObject = async function (this: S3rverStore, object: S3rverObject) {
@@ -250,7 +280,9 @@ export async function startS3(scratch: string): Promise<S3Server> {
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => server.close() };
 }
 
-export type BackendChoice = { kind: "files"; dir: string } | { kind: "s3"; endpoint: string; prefix?: string };
+export type BackendChoice =
+  | { kind: "files"; dir: string }
+  | { kind: "s3"; endpoint: string; prefix?: string };
 
 /** `kiln store` in this process on ports of its own, with the store's kubeconfig and the backend chosen. */
 export async function runStore(

@@ -108,7 +108,10 @@ for (const kind of ["files", "s3"] as const) {
       const whole = await client.readLog(ref);
       assert.deepEqual([whole?.length, whole?.complete], [17, true]);
       assert.equal((await bytesOf(whole!.body)).toString(), "hello world\ndone\n");
-      assert.equal((await bytesOf((await client.readLog(ref, { offset: 6 }))!.body)).toString(), "world\ndone\n");
+      assert.equal(
+        (await bytesOf((await client.readLog(ref, { offset: 6 }))!.body)).toString(),
+        "world\ndone\n",
+      );
       assert.equal((await bytesOf((await client.readLog(ref, { offset: 17 }))!.body)).length, 0);
       await assert.rejects(client.readLog(ref, { offset: 18 }), /416/);
       assert.equal(await client.readLog({ ...ref, step: "lint" }), undefined);
@@ -116,7 +119,9 @@ for (const kind of ["files", "s3"] as const) {
 
     test("a Build's steps, in the order they began, with lengths; a reader with builds/log reads them", async () => {
       const { build, client } = await agent();
-      await client.append({ namespace: "team-a", build, step: "install" }, 0, Buffer.from("ok\n"), { complete: true });
+      await client.append({ namespace: "team-a", build, step: "install" }, 0, Buffer.from("ok\n"), {
+        complete: true,
+      });
       await nextSecond();
       await client.append({ namespace: "team-a", build, step: "test" }, 0, Buffer.from("running"));
       const steps = await client.steps({ namespace: "team-a", build });
@@ -149,7 +154,8 @@ for (const kind of ["files", "s3"] as const) {
         appender.write(line);
         written += line.length;
         // Let the appender ship some of it while the rest is written.
-        if (i % 20 === 0) await waitFor("some of it shipped", () => appender.stats.sent >= written - 4096 || undefined);
+        if (i % 20 === 0)
+          await waitFor("some of it shipped", () => appender.stats.sent >= written - 4096 || undefined);
       }
       const stats = await appender.close();
       assert.deepEqual(stats, { sent: written, dropped: 0, complete: true });
@@ -174,12 +180,36 @@ for (const kind of ["files", "s3"] as const) {
         const hit = await who.client.restoreCache(repo, { key, prefixes, branches });
         return hit && [hit.key, hit.branch, hit.exact, (await bytesOf(hit.body)).toString()];
       };
-      assert.deepEqual(await restore(feature, "npm-ccc", ["feature/x", "main"]), ["npm-ccc", "feature/x", true, "feature ccc"]);
-      assert.deepEqual(await restore(feature, "npm-zzz", ["feature/x", "main"]), ["npm-ccc", "feature/x", false, "feature ccc"]);
-      assert.deepEqual(await restore(feature, "npm-aaa", ["fresh", "main"]), ["npm-aaa", "main", true, "main aaa"]);
-      assert.deepEqual(await restore(feature, "npm-zzz", ["fresh", "main"]), ["npm-bbb", "main", false, "main bbb"]);
+      assert.deepEqual(await restore(feature, "npm-ccc", ["feature/x", "main"]), [
+        "npm-ccc",
+        "feature/x",
+        true,
+        "feature ccc",
+      ]);
+      assert.deepEqual(await restore(feature, "npm-zzz", ["feature/x", "main"]), [
+        "npm-ccc",
+        "feature/x",
+        false,
+        "feature ccc",
+      ]);
+      assert.deepEqual(await restore(feature, "npm-aaa", ["fresh", "main"]), [
+        "npm-aaa",
+        "main",
+        true,
+        "main aaa",
+      ]);
+      assert.deepEqual(await restore(feature, "npm-zzz", ["fresh", "main"]), [
+        "npm-bbb",
+        "main",
+        false,
+        "main bbb",
+      ]);
       assert.equal(await restore(feature, "go-1", ["feature/x", "main"], ["go-"]), undefined);
-      assert.equal(await feature.client.restoreCache(repo, { key: "npm-zzz", branches: ["main"] }), undefined, "no prefix: exact only");
+      assert.equal(
+        await feature.client.restoreCache(repo, { key: "npm-zzz", branches: ["main"] }),
+        undefined,
+        "no prefix: exact only",
+      );
       assert.deepEqual(await feature.client.lookupCache(repo, { key: "npm-bbb", branches: ["main"] }), {
         key: "npm-bbb",
         branch: "main",
@@ -218,7 +248,9 @@ for (const kind of ["files", "s3"] as const) {
       assert.equal(got.length, 12 * 1024 * 1024);
       assert.ok(got.equals(big(1)) || got.equals(big(2)), "one save's bytes, whole");
       // A restore reading while a new save replaces the archive still gets one archive whole.
-      const reading = a.client.restoreCache(repo, { key: "k", branches: ["main"] }).then((h) => bytesOf(h!.body));
+      const reading = a.client
+        .restoreCache(repo, { key: "k", branches: ["main"] })
+        .then((h) => bytesOf(h!.body));
       await b.client.saveCache({ ...repo, key: "k" }, slow(big(3)));
       const during = await reading;
       assert.ok([1, 2, 3].some((fill) => during.equals(big(fill))));
@@ -229,17 +261,26 @@ for (const kind of ["files", "s3"] as const) {
       const ref: StepRef = { namespace: "team-a", build, step: "s" };
       await client.append(ref, 0, Buffer.from("kept\n"), { complete: true });
       await client.append({ ...ref, step: "open" }, 0, Buffer.from("half"));
-      await client.saveCache({ namespace: "team-a", repository: `keep-${kind}`, key: "k1" }, Readable.from([Buffer.from("cache")]));
+      await client.saveCache(
+        { namespace: "team-a", repository: `keep-${kind}`, key: "k1" },
+        Readable.from([Buffer.from("cache")]),
+      );
       await store.close();
       store = await runStore(world, backend);
       const again = clientOf(store, token);
       assert.equal((await bytesOf((await again.readLog(ref))!.body)).toString(), "kept\n");
       // An open log goes on where it was.
-      assert.deepEqual(await again.append({ ...ref, step: "open" }, 4, Buffer.from(" more"), { complete: true }), {
-        length: 9,
-        complete: true,
-      });
-      const hit = await again.restoreCache({ namespace: "team-a", repository: `keep-${kind}` }, { key: "k1", branches: ["main"] });
+      assert.deepEqual(
+        await again.append({ ...ref, step: "open" }, 4, Buffer.from(" more"), { complete: true }),
+        {
+          length: 9,
+          complete: true,
+        },
+      );
+      const hit = await again.restoreCache(
+        { namespace: "team-a", repository: `keep-${kind}` },
+        { key: "k1", branches: ["main"] },
+      );
       assert.equal((await bytesOf(hit!.body)).toString(), "cache");
     });
 
@@ -250,7 +291,9 @@ for (const kind of ["files", "s3"] as const) {
         kind === "files"
           ? { kind, dir: await mkdtemp(join(world.scratch, "sweep-")) }
           : { kind, endpoint: s3.endpoint, prefix: `sweep-${Date.now()}/` };
-      const swept = await runStore(world, fresh, ["--log-retention", "1h", "--cache-max-bytes", "1Mi"], { now });
+      const swept = await runStore(world, fresh, ["--log-retention", "1h", "--cache-max-bytes", "1Mi"], {
+        now,
+      });
       try {
         const { build, token } = await agent({ repository: `sweep-${kind}` });
         const client = clientOf(swept, token);
@@ -292,7 +335,12 @@ describe("the store's edges", () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(world.scratch, "edges-"));
-    store = await runStore(world, { kind: "files", dir }, ["--max-chunk-bytes", "64k", "--max-archive-bytes", "1Mi"]);
+    store = await runStore(world, { kind: "files", dir }, [
+      "--max-chunk-bytes",
+      "64k",
+      "--max-archive-bytes",
+      "1Mi",
+    ]);
   });
   after(() => store?.close());
 
@@ -308,8 +356,17 @@ describe("the store's edges", () => {
         for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024);
       })(),
     );
-    await assert.rejects(client.saveCache({ namespace: "team-a", repository: "app", key: "big" }, endless), /413|socket|reset|EPIPE/);
-    assert.equal(await client.lookupCache({ namespace: "team-a", repository: "app" }, { key: "big", branches: ["main"] }), undefined);
+    await assert.rejects(
+      client.saveCache({ namespace: "team-a", repository: "app", key: "big" }, endless),
+      /413|socket|reset|EPIPE/,
+    );
+    assert.equal(
+      await client.lookupCache(
+        { namespace: "team-a", repository: "app" },
+        { key: "big", branches: ["main"] },
+      ),
+      undefined,
+    );
     await waitFor("the interrupted upload's temporary file to go", async () => {
       const { readdir } = await import("node:fs/promises");
       return (await readdir(join(dir, ".tmp"))).length === 0 || undefined;
@@ -319,11 +376,20 @@ describe("the store's edges", () => {
   test("bad requests get clear 400s, unknown paths 404, wrong methods 405", async () => {
     const { token } = await buildPod(world, { namespace: "team-a", build: "edges-2", branch: "main" });
     const call = async (method: string, path: string) => {
-      const res = await fetch(`${store.url}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${store.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}` },
+      });
       return [res.status, ((await res.json()) as { message: string }).message];
     };
-    assert.deepEqual(await call("PUT", "/v1/logs/team-a/edges-2/s"), [400, "offset is required (a byte offset)"]);
-    assert.deepEqual(await call("PUT", "/v1/logs/team-a/edges-2/s?offset=-1"), [400, 'offset must be a non-negative integer, not "-1"']);
+    assert.deepEqual(await call("PUT", "/v1/logs/team-a/edges-2/s"), [
+      400,
+      "offset is required (a byte offset)",
+    ]);
+    assert.deepEqual(await call("PUT", "/v1/logs/team-a/edges-2/s?offset=-1"), [
+      400,
+      'offset must be a non-negative integer, not "-1"',
+    ]);
     assert.match(String((await call("GET", "/v1/logs/Team_A/edges-2/s"))[1]), /not a valid namespace/);
     assert.match(String((await call("GET", "/v1/logs/team-a/edges-2/..%2Fetc"))[1]), /not a valid step/);
     assert.deepEqual((await call("GET", "/v1/caches/team-a/app"))[0], 400);
