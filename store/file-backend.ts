@@ -77,7 +77,8 @@ export class FileBackend implements Backend {
   async get(key: string, start = 0): Promise<Readable | undefined> {
     try {
       const file = await open(this.path(key), "r");
-      return file.createReadStream({ start, autoClose: true });
+      // Large reads: a cache is read whole, and each read is a syscall and an event.
+      return file.createReadStream({ start, autoClose: true, highWaterMark: 1024 * 1024 });
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
