@@ -358,7 +358,7 @@ export class StoreClient {
         req.end(options.body);
         return;
       }
-      // Upload once the store says continue (or, from a server that never does, after a second).
+      // Upload once the store says continue (or, from a server that never does, after three seconds).
       let started = false;
       const start = () => {
         if (started) return;
@@ -366,7 +366,7 @@ export class StoreClient {
         clearTimeout(fallback);
         pipeline(options.body as Readable, req).catch((err) => req.destroy(err));
       };
-      const fallback = setTimeout(start, 1000);
+      const fallback = setTimeout(start, 3000);
       req.once("continue", start);
       req.once("response", () => clearTimeout(fallback));
     });
