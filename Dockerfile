@@ -1,4 +1,4 @@
-# The one Kiln image: controller, webhook, build agent and the build pod's fetch step are all
+# The one Kiln image: controller, webhook, store, build agent and the build pod's fetch step are all
 # `kiln <command>`, run by name (`kiln` is on PATH), as the build pod's containers do.
 #
 #   docker build -t registry.example.com/kiln:0.1.0 .      # on a machine that reaches Docker Hub
@@ -29,6 +29,7 @@ COPY lib ./lib
 COPY agent ./agent
 COPY controllers ./controllers
 COPY webhook ./webhook
+COPY store ./store
 COPY cli ./cli
 COPY bin ./bin
 # `kiln` on PATH: the build pod's fetch and agent containers are `command: ["kiln"]`.

@@ -7,7 +7,7 @@ import { test } from "node:test";
 const kiln = (...args: string[]) =>
   spawnSync(process.execPath, [resolve(import.meta.dirname, "kiln.ts"), ...args], { encoding: "utf8" });
 
-const COMMANDS = ["run", "agent", "fetch", "controller", "webhook", "sandbox"];
+const COMMANDS = ["run", "agent", "fetch", "controller", "webhook", "store", "sandbox"];
 const PEOPLE_COMMANDS = ["build", "get", "logs", "exec", "rerun", "cancel"];
 
 test("kiln --help lists every command", () => {

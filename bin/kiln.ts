@@ -35,6 +35,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "receive GitHub deliveries on POST /hooks/github and create Builds",
     load: () => import("../webhook/main.ts"),
   },
+  store: {
+    summary: "keep build logs and caches for build pods, the CLI and the chat (files or S3)",
+    load: () => import("../store/main.ts"),
+  },
   sandbox: {
     summary:
       "all of Kiln on one machine, no cluster: API server, process kubelet, controllers, webhook, a demo",

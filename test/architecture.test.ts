@@ -1,16 +1,27 @@
-// The shape of the codebase, checked: product code (api agent controllers webhook lib bin cli, and the
-// sandbox with the stand-ins it runs) never imports from test/ (the image carries no test code); the
+// The shape of the codebase, checked: product code (api agent controllers webhook store lib bin cli, and
+// the sandbox with the stand-ins it runs) never imports from test/ (the image carries no test code); the
 // product's import graph has no cycle; the layers go one way (api imports nothing of Kiln's but api; lib
-// only api and lib; agent, controllers and webhook never each other; the people's commands in cli/ only
-// api and lib; the stand-ins know nothing of Kiln but api and lib, so they stay stand-ins for the real
-// thing and not mirrors of Kiln's code).
+// only api and lib; agent, controllers, webhook and store never each other; the people's commands in
+// cli/ only api and lib; the stand-ins know nothing of Kiln but api and lib, so they stay stand-ins for
+// the real thing and not mirrors of Kiln's code).
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { test } from "node:test";
 
 const root = resolve(import.meta.dirname, "..");
-const PRODUCT = ["api", "agent", "controllers", "webhook", "lib", "bin", "cli", "sandbox", "stand-ins"];
+const PRODUCT = [
+  "api",
+  "agent",
+  "controllers",
+  "webhook",
+  "store",
+  "lib",
+  "bin",
+  "cli",
+  "sandbox",
+  "stand-ins",
+];
 
 function productFiles(): string[] {
   const out: string[] = [];
@@ -60,17 +71,18 @@ test("the product's import graph has no cycle", () => {
   assert.deepEqual(cycles, []);
 });
 
-test("layers: api depends on nothing of Kiln's, lib on api only, agent/controllers/webhook not on each other, cli and stand-ins on api and lib only", () => {
+test("layers: api depends on nothing of Kiln's, lib on api only, agent/controllers/webhook/store not on each other, cli and stand-ins on api and lib only", () => {
   const allowed: Record<string, string[]> = {
     api: ["api"],
     lib: ["api", "lib"],
     agent: ["api", "lib", "agent"],
     controllers: ["api", "lib", "controllers", "agent"],
     webhook: ["api", "lib", "webhook"],
-    bin: ["bin", "api", "lib", "agent", "controllers", "webhook", "cli", "sandbox"],
+    store: ["api", "lib", "store"],
+    bin: ["bin", "api", "lib", "agent", "controllers", "webhook", "store", "cli", "sandbox"],
     cli: ["cli", "api", "lib"],
     "stand-ins": ["stand-ins", "api", "lib"],
-    sandbox: ["sandbox", "stand-ins", "api", "lib", "agent", "controllers", "webhook"],
+    sandbox: ["sandbox", "stand-ins", "api", "lib", "agent", "controllers", "webhook", "store"],
   };
   const wrong = [...graph].flatMap(([file, deps]) =>
     deps

@@ -46,7 +46,7 @@ const rulesOf = (name: string) =>
     []) as PolicyRule[];
 
 describe("install manifests (kubectl kustomize manifests/)", () => {
-  test("render the CRDs, RBAC and both deployments into the kiln namespace", (t) => {
+  test("render the CRDs, RBAC and the three deployments into the kiln namespace", (t) => {
     const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
     for (const expected of [
       "Namespace/kiln",
@@ -62,6 +62,14 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       "NetworkPolicy/kiln-webhook",
       "NetworkPolicy/kiln-controller",
       "ClusterRole/kiln-build-agent",
+      "Deployment/kiln-store",
+      "Service/kiln-store",
+      "PersistentVolumeClaim/kiln-store",
+      "ServiceAccount/kiln-store",
+      "ClusterRole/kiln-store",
+      "ClusterRoleBinding/kiln-store",
+      "ClusterRole/kiln-build-log-reader",
+      "NetworkPolicy/kiln-store",
     ]) {
       assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
     }
@@ -93,6 +101,129 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
     t.assert.equal(canCreatePods("kiln-controller"), true);
     t.assert.equal(canCreatePods("kiln-webhook"), false);
     t.assert.equal(canCreatePods("kiln-build-agent"), false);
+    t.assert.equal(canCreatePods("kiln-store"), false);
+  });
+
+  test("the store reviews tokens and access, gets pods and Builds, and reads no Secret", (t) => {
+    t.assert.deepEqual(
+      rulesOf("kiln-store").map((r) => ({ groups: r.apiGroups, resources: r.resources, verbs: r.verbs })),
+      [
+        { groups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+        { groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+        { groups: [""], resources: ["pods"], verbs: ["get"] },
+        { groups: ["kiln.dev"], resources: ["builds"], verbs: ["get"] },
+      ],
+    );
+    const binding = objects.find(
+      (o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "kiln-store",
+    ) as unknown as {
+      roleRef: { name: string };
+      subjects: Array<{ kind: string; name: string; namespace: string }>;
+    };
+    t.assert.equal(binding.roleRef.name, "kiln-store");
+    t.assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "kiln-store", namespace: "kiln" }]);
+    // Reading logs is `get builds/log`, which whoever may view a namespace gets (aggregated into view).
+    const reader = objects.find(
+      (o) => o.kind === "ClusterRole" && o.metadata.name === "kiln-build-log-reader",
+    ) as unknown as {
+      metadata: { labels: Record<string, string> };
+      rules: PolicyRule[];
+    };
+    t.assert.equal(reader.metadata.labels["rbac.authorization.k8s.io/aggregate-to-view"], "true");
+    t.assert.deepEqual(reader.rules, [
+      { apiGroups: ["kiln.dev"], resources: ["builds/log"], verbs: ["get"] },
+    ]);
+  });
+
+  test("the store keeps its data on its volume, where KILN_STORE_DIR says, and restarts by Recreate", (t) => {
+    const store = byKind("Deployment").find((d) => d.metadata.name === "kiln-store")!.spec as {
+      replicas: number;
+      strategy: { type: string };
+      template: {
+        spec: {
+          serviceAccountName: string;
+          securityContext: { fsGroup?: number };
+          volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
+          containers: Array<{
+            args: string[];
+            ports: Array<{ name: string; containerPort: number }>;
+            readinessProbe: { httpGet: { path: string; port: string } };
+            volumeMounts: Array<{ name: string; mountPath: string }>;
+          }>;
+        };
+      };
+    };
+    const pod = store.template.spec;
+    const container = pod.containers[0]!;
+    const config = byKind("ConfigMap").find((c) => c.metadata.name === "kiln-config") as unknown as {
+      data: Record<string, string>;
+    };
+    t.assert.deepEqual(container.args, ["store"]);
+    t.assert.equal(pod.serviceAccountName, "kiln-store");
+    t.assert.equal(store.replicas, 1);
+    t.assert.equal(
+      store.strategy.type,
+      "Recreate",
+      "a ReadWriteOnce volume cannot be in two pods during a rollout",
+    );
+    t.assert.equal(pod.securityContext.fsGroup, 10001, "the volume is writable for Kiln's user");
+    const mount = container.volumeMounts.find((m) => m.mountPath === config.data.KILN_STORE_DIR);
+    assert.ok(mount, `a volume at KILN_STORE_DIR (${config.data.KILN_STORE_DIR})`);
+    t.assert.equal(
+      pod.volumes.find((v) => v.name === mount.name)?.persistentVolumeClaim?.claimName,
+      "kiln-store",
+    );
+    t.assert.equal(config.data.KILN_STORE_BACKEND, "files");
+    t.assert.deepEqual(
+      container.ports.map((p) => [p.name, p.containerPort]),
+      [
+        ["http", 8081],
+        ["metrics", 9091],
+      ],
+      "the ports kiln store listens on by default",
+    );
+    t.assert.deepEqual(container.readinessProbe.httpGet, { path: "/readyz", port: "http" });
+    const claim = objects.find((o) => o.kind === "PersistentVolumeClaim") as unknown as {
+      spec: { accessModes: string[]; resources: { requests: { storage: string } } };
+    };
+    t.assert.deepEqual(claim.spec.accessModes, ["ReadWriteOnce"]);
+  });
+
+  test("only build pods, the controller and the webhook reach the store's API; build pods not its metrics", (t) => {
+    const policy = byKind("NetworkPolicy").find((p) => p.metadata.name === "kiln-store")!.spec as {
+      podSelector: { matchLabels: Record<string, string> };
+      ingress: Array<{ ports: Array<{ port: string }>; from: Array<Record<string, unknown>> }>;
+    };
+    t.assert.deepEqual(policy.podSelector.matchLabels, {
+      "app.kubernetes.io/name": "kiln",
+      "app.kubernetes.io/component": "store",
+    });
+    const [api, metrics] = policy.ingress;
+    t.assert.deepEqual(api?.ports, [{ port: "http" }]);
+    t.assert.deepEqual(api?.from, [
+      {
+        namespaceSelector: {},
+        podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "Exists" }] },
+      },
+      {
+        podSelector: {
+          matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "controller" },
+        },
+      },
+      {
+        podSelector: {
+          matchLabels: { "app.kubernetes.io/name": "kiln", "app.kubernetes.io/component": "webhook" },
+        },
+      },
+    ]);
+    t.assert.deepEqual(metrics?.ports, [{ port: "metrics" }]);
+    t.assert.deepEqual(metrics?.from, [
+      {
+        namespaceSelector: {},
+        podSelector: { matchExpressions: [{ key: "kiln.dev/build", operator: "DoesNotExist" }] },
+      },
+    ]);
+    t.assert.equal(policy.ingress.length, 2);
   });
 
   test("the build agent's account can only read Builds and patch their status", (t) => {
@@ -113,6 +244,7 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
   test("the internet-facing webhook reads no Secret; the controller only gets Secrets by name", (t) => {
     const secretRules = (name: string) => rulesOf(name).filter((r) => r.resources.includes("secrets"));
     t.assert.deepEqual(secretRules("kiln-webhook"), []);
+    t.assert.deepEqual(secretRules("kiln-store"), []);
     t.assert.deepEqual(
       secretRules("kiln-controller").map((r) => r.verbs),
       [["get"]],
@@ -196,11 +328,19 @@ describe("the local overlay (kubectl kustomize manifests/overlays/local/)", () =
     execFileSync(kubectl, ["kustomize", resolve(root, "manifests/overlays/local")], { encoding: "utf8" }),
   ).map((doc) => doc.toJS() as K8sObject);
 
-  test("the same objects as the install, with the locally built image and one replica each", (t) => {
+  test("the same objects as the install but the store's volume claim, the locally built image, one replica each", (t) => {
     t.assert.deepEqual(
       local.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-      objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
+      objects
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        // The test API server has no PersistentVolumeClaims: the store keeps its data in an emptyDir there.
+        .filter((name) => name !== "PersistentVolumeClaim/kiln-store")
+        .sort(),
     );
+    const store = local.find((o) => o.kind === "Deployment" && o.metadata.name === "kiln-store")!.spec as {
+      template: { spec: { volumes: Array<{ name: string; emptyDir?: unknown }> } };
+    };
+    t.assert.deepEqual(store.template.spec.volumes, [{ name: "data", emptyDir: { sizeLimit: "2Gi" } }]);
     for (const d of local.filter((o) => o.kind === "Deployment")) {
       const spec = d.spec as {
         replicas: number;

@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import examples from "@octokit/webhooks-examples" with { type: "json" };
 import { sign } from "@octokit/webhooks-methods";
 import type { BuildInput } from "../api/build.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 import {
   deliver,
   makeRepository,
@@ -13,7 +14,6 @@ import {
   serveApp,
 } from "../test/fixtures/webhook.ts";
 import type { BuildSink } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
 
 const SECRET = "It's a Secret to Everybody";
 const hello = makeRepository("hello", "Codertocat", "Hello-World", { branches: ["master", "main"] });

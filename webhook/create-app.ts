@@ -1,8 +1,8 @@
 // The webhook server as a koa app. It never listens: main.ts (or a test, or the bench) does.
 import Koa from "koa";
+import { HttpError } from "../lib/http-error.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { handleDelivery } from "./handle-delivery.ts";
-import { HttpError } from "./http-error.ts";
 
 export const HOOK_PATH = "/hooks/github";
 

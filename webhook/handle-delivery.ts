@@ -4,11 +4,11 @@
 import type { IncomingMessage } from "node:http";
 import { repositoryParam } from "../api/hook-url.ts";
 import type { Repository } from "../api/repository.ts";
+import { HttpError } from "../lib/http-error.ts";
+import { readBody } from "../lib/read-body.ts";
 import type { WebhookDeps } from "./deps.ts";
-import { HttpError } from "./http-error.ts";
 import { decodeBody, parsePayload } from "./parse-payload.ts";
 import { anyEvent } from "./payloads.ts";
-import { readBody } from "./read-body.ts";
 import { type Decision, routeEvent } from "./route-event.ts";
 import { isWellFormedSignature, verifySignature } from "./verify-signature.ts";
 

@@ -1,10 +1,10 @@
 // Creates Builds through the Kubernetes API; an existing Build of the same name is a redelivery.
 import type { BuildInput } from "../api/build.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 import type { KubeClient } from "../lib/kube.ts";
 import { isTransient } from "../lib/kube-errors.ts";
 import { builds } from "../lib/kube-objects.ts";
 import type { BuildSink } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
 
 export function kubeBuildSink(client: KubeClient): BuildSink {
   const api = builds(client);

@@ -3,11 +3,11 @@
 // secret takes effect at once. During rotation keep the old secret under "<key>.previous".
 
 import type { Repository } from "../api/repository.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 import type { KubeClient } from "../lib/kube.ts";
 import { httpStatus, isTransient } from "../lib/kube-errors.ts";
 import { readSecret } from "../lib/kube-secrets.ts";
 import type { SecretSource } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
 
 export const PREVIOUS_SUFFIX = ".previous";
 const FRESH_MIN_MS = 1000;

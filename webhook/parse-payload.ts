@@ -1,6 +1,6 @@
 // Decodes a delivery body. GitHub sends JSON either as is (content type application/json) or as the
 // `payload` field of a form (application/x-www-form-urlencoded); both are signed over the raw bytes.
-import { HttpError } from "./http-error.ts";
+import { HttpError } from "../lib/http-error.ts";
 
 // fatal: invalid UTF-8 is an error, never silently replaced; ignoreBOM: keep every byte, so the text
 // encodes back to exactly the bytes that were signed.

@@ -2,11 +2,11 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { API_VERSION, RESOURCES } from "../api/group.ts";
 import { type Repository, repository as repositorySchema } from "../api/repository.ts";
+import { UnavailableError } from "../lib/http-error.ts";
 import type { KubeClient } from "../lib/kube.ts";
 import type { Logger } from "../lib/log.ts";
 import { resourceInformer } from "../lib/runtime/kube-source.ts";
 import type { RepositoryLookup } from "./deps.ts";
-import { UnavailableError } from "./http-error.ts";
 
 export function githubKey(owner: string, name: string): string {
   return `${owner}/${name}`.toLowerCase();

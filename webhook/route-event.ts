@@ -1,8 +1,8 @@
 // Pure: what Kiln does with one verified delivery for one Repository.
 import type { z } from "zod";
 import type { Repository } from "../api/repository.ts";
+import { HttpError } from "../lib/http-error.ts";
 import { buildFromPullRequest, buildFromPush, type Outcome } from "./build-from-push.ts";
-import { HttpError } from "./http-error.ts";
 import { pullRequestEvent, pushEvent } from "./payloads.ts";
 
 export type Decision = Outcome | { kind: "pong"; zen?: string };

@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { FINALIZERS } from "../../api/group.ts";
+import { UnavailableError } from "../../lib/http-error.ts";
 import { type FakeGitHub, startFakeGitHub } from "../../stand-ins/github/index.ts";
 import { MemoryKube } from "../../test/fakes/memory-kube.ts";
 import { makeRepository, memoryRepositories, memorySecrets, serveApp } from "../../test/fixtures/webhook.ts";
 import type { BuildSink } from "../../webhook/deps.ts";
-import { UnavailableError } from "../../webhook/http-error.ts";
 import { createReconciler } from "./reconcile.ts";
 
 const KEY = { namespace: "default", name: "api" };

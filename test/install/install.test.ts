@@ -120,6 +120,7 @@ before(async () => {
   await kubectl("-n", "kiln", "rollout", "restart", "deployment", "kiln-controller");
   await kubectl("-n", "kiln", "rollout", "status", "deployment", "kiln-controller", "--timeout=150s");
   await kubectl("-n", "kiln", "rollout", "status", "deployment", "kiln-webhook", "--timeout=150s");
+  await kubectl("-n", "kiln", "rollout", "status", "deployment", "kiln-store", "--timeout=150s");
 });
 
 after(() =>
@@ -143,7 +144,7 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
     };
     const running = pods.items.filter((p) => p.status.phase === "Running");
     const components = running.map((p) => p.metadata.labels["app.kubernetes.io/component"]).sort();
-    assert.deepEqual(components, ["controller", "webhook"]);
+    assert.deepEqual(components, ["controller", "store", "webhook"]);
     for (const p of running) {
       assert.equal(p.spec.serviceAccountName, `kiln-${p.metadata.labels["app.kubernetes.io/component"]}`);
       assert.equal(p.spec.containers[0]?.image, "localhost/kiln:dev");
@@ -250,6 +251,7 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
     const webhook = "system:serviceaccount:kiln:kiln-webhook";
     const controller = "system:serviceaccount:kiln:kiln-controller";
     const agent = `system:serviceaccount:${TEAM}:kiln-build`;
+    const store = "system:serviceaccount:kiln:kiln-store";
     const table: Array<[string, string[], "yes" | "no"]> = [
       // The internet-facing webhook: Repositories and new Builds; no Secret but the named webhook Secret.
       [webhook, ["list", "repositories.kiln.dev", "-A"], "yes"],
@@ -282,6 +284,15 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
       [agent, ["get", "secret/app-github", "-n", TEAM], "no"],
       [agent, ["create", "pods", "-n", TEAM], "no"],
       [agent, ["get", "builds.kiln.dev", "-n", "kiln"], "no"],
+      // The store: token and access reviews, a pod and its Build by name; no Secret, nothing listed.
+      [store, ["create", "tokenreviews.authentication.k8s.io"], "yes"],
+      [store, ["create", "subjectaccessreviews.authorization.k8s.io"], "yes"],
+      [store, ["get", "pods", "-n", TEAM], "yes"],
+      [store, ["get", "builds.kiln.dev", "-n", TEAM], "yes"],
+      [store, ["list", "pods", "-A"], "no"],
+      [store, ["get", "secrets", "-n", TEAM], "no"],
+      [store, ["list", "secrets", "-A"], "no"],
+      [store, ["patch", "builds.kiln.dev", "--subresource", "status", "-n", TEAM], "no"],
     ];
     const rows: string[] = [];
     const wrong: string[] = [];

@@ -1,6 +1,8 @@
-// Reads a request body into memory up to a cap. Past the cap it stops reading and answers 413, so a
-// client cannot make the server buffer an arbitrarily large body.
+// Request bodies within a cap: readBody reads one into memory, limitBytes passes a streamed one through.
+// Past the cap they stop and answer 413, so a client cannot make the server buffer or store an
+// arbitrarily large body.
 import type { IncomingMessage } from "node:http";
+import { Transform } from "node:stream";
 import { HttpError } from "./http-error.ts";
 
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -21,4 +23,19 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, `request body is larger than ${maxBytes} bytes`);
+}
+
+/**
+ * Passes a stream through while it stays within `maxBytes`; past that it fails with 413 (the caller's
+ * pipeline then stops reading and discards what it wrote). For bodies streamed, never held whole.
+ */
+export function limitBytes(maxBytes: number): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > maxBytes) done(tooLarge(maxBytes));
+      else done(null, chunk);
+    },
+  });
 }
