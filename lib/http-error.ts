@@ -19,3 +19,14 @@ export class UnavailableError extends HttpError {
     this.name = "UnavailableError";
   }
 }
+
+/**
+ * What a server answers for an error a handler threw: ours (HttpError) or koa's own (http-errors) carry a
+ * status and whether their message may be shown; anything else is a 500 that shows nothing of itself.
+ */
+export function errorAnswer(err: unknown): { status: number; body: { message: string } } {
+  const { status: given, expose: shown } = (err ?? {}) as { status?: unknown; expose?: unknown };
+  const status = typeof given === "number" && given >= 400 && given < 600 ? given : 500;
+  const expose = status < 500 ? shown !== false : shown === true;
+  return { status, body: { message: expose ? (err as Error).message : "internal error" } };
+}

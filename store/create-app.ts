@@ -1,5 +1,6 @@
 // The store's HTTP API as a koa app. It never listens: main.ts (or a test, or the bench) does.
 import Koa from "koa";
+import { errorAnswer } from "../lib/http-error.ts";
 import type { StoreDeps } from "./deps.ts";
 import { restoreCache, saveCache } from "./handle-caches.ts";
 import { appendLog, listSteps, readLog } from "./handle-logs.ts";
@@ -17,12 +18,9 @@ export function createApp(deps: StoreDeps): Koa {
     try {
       await next();
     } catch (err) {
-      // Ours (HttpError) or koa's own (http-errors): both carry status and expose.
-      const { status: given, expose: shown } = (err ?? {}) as { status?: unknown; expose?: unknown };
-      const status = typeof given === "number" && given >= 400 && given < 600 ? given : 500;
-      const expose = status < 500 ? shown !== false : shown === true;
+      const { status, body } = errorAnswer(err);
       ctx.status = status;
-      ctx.body = { message: expose ? (err as Error).message : "internal error" };
+      ctx.body = body;
       // A body not read to its end (too large, refused): close the connection rather than drain it.
       if (status === 413 || !ctx.req.complete) ctx.set("Connection", "close");
       if (status === 401) ctx.set("WWW-Authenticate", 'Bearer realm="kiln-store"');

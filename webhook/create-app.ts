@@ -1,6 +1,6 @@
 // The webhook server as a koa app. It never listens: main.ts (or a test, or the bench) does.
 import Koa from "koa";
-import { HttpError } from "../lib/http-error.ts";
+import { errorAnswer, HttpError } from "../lib/http-error.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { handleDelivery } from "./handle-delivery.ts";
 
@@ -13,12 +13,9 @@ export function createApp(deps: WebhookDeps): Koa {
     try {
       await next();
     } catch (err) {
-      // Ours (HttpError) or koa's own (http-errors): both carry status and expose.
-      const { status: given, expose: shown } = (err ?? {}) as { status?: unknown; expose?: unknown };
-      const status = typeof given === "number" && given >= 400 && given < 600 ? given : 500;
-      const expose = status < 500 ? shown !== false : shown === true;
+      const { status, body } = errorAnswer(err);
       ctx.status = status;
-      ctx.body = { message: expose ? (err as Error).message : "internal error" };
+      ctx.body = body;
       if (status === 413) ctx.set("Connection", "close");
       const fields = {
         status,

@@ -42,6 +42,20 @@ class FakeSource implements InformerSource<Obj> {
 }
 
 describe("Informer", () => {
+  test("stop ends the watch under way, leaving no timer, even when the source does not report the abort", async (t) => {
+    const source = new FakeSource(); // its abort() never calls done, as client-node's watch may not
+    const clock = new FakeClock();
+    const informer = new Informer("test", source, { clock, minBackoffMs: 1, stallMs: 60_000, resyncMs: 0 });
+    informer.start();
+    await informer.synced();
+    await waitFor("the watch", () => source.watches.length === 1, 2000);
+    t.assert.equal(clock.pendingTimers(), 1, "the stall timer of the watch");
+    informer.stop();
+    await settle();
+    t.assert.equal(clock.pendingTimers(), 0, "nothing keeps a process alive after stop()");
+    t.assert.equal(source.watches.length, 1, "and no new watch");
+  });
+
   test("lists, watches, keeps the cache and a label index", async (t) => {
     const source = new FakeSource();
     source.items = [obj("a", 1, { repo: "x" }), obj("b", 1, { repo: "y" })];

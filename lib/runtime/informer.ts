@@ -66,6 +66,8 @@ export class Informer<T extends ObjectWithMeta> {
   #stopped = true;
   #failures = 0;
   #current: { abort(): void } | undefined;
+  /** Ends the watch under way: stop() must not wait for its stall timer (a source may not report an abort). */
+  #endWatch: (() => void) | undefined;
   #wake: (() => void) | undefined;
   #resyncTimer: Timer | undefined;
   #synced = Promise.withResolvers<void>();
@@ -146,6 +148,7 @@ export class Informer<T extends ObjectWithMeta> {
     this.#stopped = true;
     this.#resyncTimer?.cancel();
     this.#current?.abort();
+    this.#endWatch?.();
     this.#wake?.();
   }
 
@@ -156,6 +159,7 @@ export class Informer<T extends ObjectWithMeta> {
         if (this.#stopped) break;
         const began = this.#clock.now();
         await this.#watchOnce();
+        if (this.#stopped) break;
         // A server that closes watches at once must not make us spin.
         if (this.#clock.now() - began < this.#options.minBackoffMs)
           await this.#sleep(this.#options.minBackoffMs);
@@ -223,6 +227,7 @@ export class Informer<T extends ObjectWithMeta> {
       const finish = (err?: unknown) => {
         if (finished) return;
         finished = true;
+        this.#endWatch = undefined;
         stallTimer?.cancel();
         this.#current?.abort();
         this.#current = undefined;
@@ -235,6 +240,7 @@ export class Informer<T extends ObjectWithMeta> {
           finish(new Error(`no watch event for ${this.#options.stallMs}ms`)),
         );
       };
+      this.#endWatch = () => finish();
       armStall();
       const onEvent = (type: WatchEventType, object: T) => {
         if (finished) return;

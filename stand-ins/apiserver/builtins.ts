@@ -253,6 +253,19 @@ export function builtinTypes(): ResourceType[] {
         ...immutableData(o, old, ["data", "binaryData"]),
       ],
     }),
+    // Stored and checked against their schema, never bound: there is no volume controller or StorageClass,
+    // and the process kubelet mounts no claims (the local overlay gives the store an emptyDir instead).
+    builtin({
+      group: "",
+      version: "v1",
+      resource: "persistentvolumeclaims",
+      kind: "PersistentVolumeClaim",
+      singular: "persistentvolumeclaim",
+      namespaced: true,
+      shortNames: ["pvc"],
+      subresources: ["status"],
+      model: "V1PersistentVolumeClaim",
+    }),
     builtin({
       group: "",
       version: "v1",
