@@ -149,7 +149,7 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       terminal.kill();
     }
     // The same through Kiln's CLI, as the README has it: `npx kiln exec` is a terminal too, and
-    // `npx kiln logs` prints what the steps printed, under each step's header.
+    // `npx kiln logs` prints what the steps printed, under each step's header, and `-f` follows.
     const kilnExec = spawnPty("npx", ["kiln", "exec", pausedBuild!, "--kubeconfig", kubeconfig], {
       cwd: root,
     });
@@ -162,6 +162,14 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     } finally {
       kilnExec.kill();
     }
+    // Followed from the pause to the end: the follower's exit code is the build's.
+    const follow = exec("npx", ["kiln", "logs", pausedBuild!, "-f", "--kubeconfig", kubeconfig], {
+      cwd: root,
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, stdout: "", stderr: "" }),
+      (error: { code: number | null; stdout: string; stderr: string }) => error,
+    );
     child.stdin.write(`/release ${pausedBuild}\n`);
     await printed(
       new RegExp(`chat ▸ Released ${pausedBuild}: it goes on now`),
@@ -172,6 +180,13 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       "the failure in the chat",
     );
     await printed(new RegExp(`status ▸ ${failing} kiln failure`), "the failure commit status");
+    const followed = await follow;
+    assert.equal(
+      followed.code,
+      1,
+      `kiln logs -f exits 1, the build failed:\n${followed.stdout}\n${followed.stderr}`,
+    );
+    assert.match(followed.stdout, /==> check\n(.*\n)*checking/);
     const { stdout: log } = await exec("npx", ["kiln", "logs", pausedBuild!, "--kubeconfig", kubeconfig], {
       cwd: root,
       timeout: 60_000,
