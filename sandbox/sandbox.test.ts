@@ -57,6 +57,9 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     });
   const kubectl = async (...args: string[]) =>
     (await exec(kubectlPath, ["--kubeconfig", kubeconfig, "--request-timeout", "5s", ...args])).stdout;
+  // Kiln's CLI as the README has it: npx from the checkout, against the sandbox's kubeconfig.
+  const kiln = (...args: string[]) =>
+    exec("npx", ["kiln", ...args, "--kubeconfig", kubeconfig], { cwd: root, timeout: 60_000 });
   const git = async (cwd: string, ...args: string[]) =>
     (
       await exec("git", args, {
@@ -163,10 +166,7 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       kilnExec.kill();
     }
     // Followed from the pause to the end: the follower's exit code is the build's.
-    const follow = exec("npx", ["kiln", "logs", pausedBuild!, "-f", "--kubeconfig", kubeconfig], {
-      cwd: root,
-      timeout: 60_000,
-    }).then(
+    const follow = kiln("logs", pausedBuild!, "-f").then(
       () => ({ code: 0, stdout: "", stderr: "" }),
       (error: { code: number | null; stdout: string; stderr: string }) => error,
     );
@@ -187,10 +187,7 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
       `kiln logs -f exits 1, the build failed:\n${followed.stdout}\n${followed.stderr}`,
     );
     assert.match(followed.stdout, /==> check\n(.*\n)*checking/);
-    const { stdout: log } = await exec("npx", ["kiln", "logs", pausedBuild!, "--kubeconfig", kubeconfig], {
-      cwd: root,
-      timeout: 60_000,
-    });
+    const { stdout: log } = await kiln("logs", pausedBuild!);
     assert.match(log, /==> check\n(.*\n)*checking/);
 
     // A newer push to the branch cancels the running build (cancelSuperseded, on by default).
@@ -221,18 +218,14 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     await printed(new RegExp(`status ▸ ${quick} kiln success`), "the newer push's success");
 
     // A Build by hand, of a branch's head: `npx kiln build demo main`, then its log to the end.
-    const kiln = async (...args: string[]) =>
-      (
-        await exec("npx", ["kiln", ...args, "--kubeconfig", kubeconfig], { cwd: root, timeout: 60_000 })
-      ).stdout.trim();
-    const manual = await kiln("build", "demo", "main");
+    const manual = (await kiln("build", "demo", "main")).stdout.trim();
     assert.match(manual, /^demo-/);
     await kiln("logs", manual, "-f");
     assert.match(
       await kubectl("get", "build", manual),
       new RegExp(`${manual}\\s+demo\\s+main\\s+${quick}\\s+Succeeded`),
     );
-    assert.match(await kiln("get", "demo"), new RegExp(manual));
+    assert.match((await kiln("get", "demo")).stdout, new RegExp(manual));
   } finally {
     process.kill(-child.pid!, "SIGINT");
   }
