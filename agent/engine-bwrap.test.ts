@@ -64,7 +64,6 @@ describe("bwrapProcess", () => {
   test("services: args after the image's entrypoint; a command replaces it (and its cmd)", (t) => {
     const web = plan(MANIFEST, 1);
     const root = plan(MANIFEST, 2);
-    assert.ok(web.ok && root.ok);
     assert.deepEqual(web.spec.command, ["/bin/entry", "httpd", "-f", "-p", "8080"]);
     assert.deepEqual(root.spec.command, ["sh", "-c", "echo 1"]);
     t.assert.snapshot({ web, root });
@@ -74,12 +73,15 @@ describe("bwrapProcess", () => {
     const build = plan(MANIFEST, 0);
     const root = plan(MANIFEST, 2);
     const asUser = plan(`image: app\nuser: "1234:99"\nsteps: [{name: a, run: x}]\n`, 0);
-    assert.ok(build.ok && root.ok && asUser.ok);
     assert.deepEqual(build.spec.identity, {
       uid: 1000,
       gid: 1000,
       groups: [50, 1000],
-      capabilities: build.spec.identity!.capabilities,
+      // containerd's defaults without NET_RAW, which the build pod drops.
+      capabilities: [
+        ...["chown", "dac_override", "fsetid", "fowner", "mknod", "setgid", "setuid", "setfcap"],
+        ...["setpcap", "net_bind_service", "sys_chroot", "kill", "audit_write"],
+      ].map((name) => CAPABILITY_NUMBERS[name]),
     });
     assert.ok(!(build.spec.identity!.capabilities as number[]).includes(CAPABILITY_NUMBERS.net_raw!));
     assert.ok((build.spec.identity!.capabilities as number[]).includes(CAPABILITY_NUMBERS.chown!));

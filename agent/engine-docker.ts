@@ -116,10 +116,9 @@ export function dockerEngine(kind: CliEngine, runId: string, pod: LocalPod): Eng
     },
     async close(graceMs: number) {
       if (started.length === 0) return;
-      // Services first, as a pod stops its sidecars after the build container.
-      const order = [...started].reverse();
-      await run(kind, stopArgs(runId, order, graceMs)).catch(() => undefined);
-      await run(kind, removeArgs(runId, order)).catch(() => undefined);
+      // One stop for all (the engine stops them at once); the build container has ended by now.
+      await run(kind, stopArgs(runId, started, graceMs)).catch(() => undefined);
+      await run(kind, removeArgs(runId, started)).catch(() => undefined);
     },
   };
 }

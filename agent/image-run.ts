@@ -121,7 +121,11 @@ export async function startImagePod(options: ImagePodOptions): Promise<ImagePodR
       if (up && !finishing) options.say(`service ${name} exited with code ${e.exitCode}${logTail(tail)}`);
     });
     if (service.ready) {
-      const problem = await waitReady(engine, running, service.ready, options.cancel);
+      // A check that cannot even be made (the engine cannot say the port's address) fails the same way,
+      // through fail(), so what was started is stopped.
+      const problem = await waitReady(engine, running, service.ready, options.cancel).catch(
+        (error: Error) => `could not be checked: ${error.message}`,
+      );
       if (problem) return fail(`service ${name} ${problem}${logTail(tail)}`);
     }
     up = true;

@@ -197,3 +197,14 @@ export const build = resource("Build", buildSpec, buildStatus);
 export type Build = z.infer<typeof build>;
 /** A Build as a client writes it: defaulted fields may be left out. */
 export type BuildInput = z.input<typeof build>;
+
+/** Oldest first: by creation time, then name, so every replica orders alike. */
+export function byAge(a: Build, b: Build): number {
+  const ta = a.metadata.creationTimestamp ?? "";
+  const tb = b.metadata.creationTimestamp ?? "";
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
+}
+
+/** Newest first: byAge reversed (the order of `kiln get`). */
+export const newestFirst = (a: Build, b: Build): number => byAge(b, a);

@@ -1,6 +1,6 @@
 // `kiln build <repository> [branch|tag|sha]`: a Build of one commit, asked for by hand; prints its name.
 import { revisionRef } from "../api/build.ts";
-import { DURATION_PATTERN } from "../api/duration.ts";
+import { parseDuration } from "../api/duration.ts";
 import { ANNOTATIONS } from "../api/group.ts";
 import { manualBuildName, newBuild } from "../api/new-build.ts";
 import { cloneURL } from "../api/repository.ts";
@@ -44,7 +44,7 @@ export function parse(args: readonly string[]) {
     "a repository: kiln build <repository> [branch|sha]",
   );
   const timeout = parsed.values.timeout;
-  if (timeout !== undefined && !new RegExp(DURATION_PATTERN).test(timeout))
+  if (timeout !== undefined && parseDuration(timeout) === undefined)
     throw new UsageError(`--timeout "${timeout}" is not a duration: write it like 90s, 10m or 1h30m`);
   return {
     ...parsed,

@@ -1,8 +1,7 @@
 // What `kiln get` prints: a table of builds, newest first, kubectl's way (upper-case headers, columns two
 // spaces apart, ages as kubectl shows them), each with its steps. Pure: the clock comes in.
-import type { Build, StepStatus } from "../api/build.ts";
+import { type Build, newestFirst, type StepStatus } from "../api/build.ts";
 import { formatDuration, humanDuration } from "../api/duration.ts";
-import { newestFirst } from "./resolve-build.ts";
 
 /** Columns two spaces apart, each as wide as its widest cell; the last one is not padded. */
 export function table(rows: readonly (readonly string[])[]): string {
@@ -66,6 +65,7 @@ export interface BuildTableOptions {
   repository?: boolean;
 }
 
+/** The builds as a table, newest first. */
 export function buildTable(builds: readonly Build[], options: BuildTableOptions): string {
   const { now } = options;
   const header = [

@@ -1,9 +1,10 @@
 // `kiln get [repository]`: builds, newest first, with their steps.
+
+import { newestFirst } from "../api/build.ts";
 import { expectPositionals, parseCommand, positiveInt } from "./args.ts";
 import { CONNECTION_HELP, EXIT, runCommand } from "./command.ts";
 import { buildTable } from "./format.ts";
 import { getRepository, listBuilds } from "./kube.ts";
-import { newestFirst } from "./resolve-build.ts";
 
 export const HELP = `Usage: kiln get [repository] [options]
 

@@ -3,8 +3,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Build } from "../api/build.ts";
 import type { Repository } from "../api/repository.ts";
 import { resourcePath } from "../lib/kube.ts";
-import { isNotFound } from "../lib/kube-errors.ts";
-import { builds, repositories } from "../lib/kube-objects.ts";
+import { builds, orUndefined, repositories } from "../lib/kube-objects.ts";
 import { CliError } from "./errors.ts";
 import { resolveBuild } from "./resolve-build.ts";
 import type { Session } from "./session.ts";
@@ -38,13 +37,8 @@ export async function repositoryOf(session: Session, build: Build): Promise<Repo
   return repository;
 }
 
-export async function getPod(session: Session, namespace: string, name: string): Promise<V1Pod | undefined> {
-  try {
-    return await session.client.get<V1Pod>(resourcePath("v1", "pods", namespace, name));
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+export function getPod(session: Session, namespace: string, name: string): Promise<V1Pod | undefined> {
+  return orUndefined(session.client.get<V1Pod>(resourcePath("v1", "pods", namespace, name)));
 }
 
 /**

@@ -34,6 +34,10 @@ const name = (query: string) => {
 
 test("a Build's name is that build", () => {
   assert.equal(name("api-77aa001-333333"), "api-77aa001-333333");
+  // Even when another build's name starts with it (a prefix would be ambiguous).
+  const longer = [...builds, build("api-77aa001-333333-x", "api", "77aa001", 5)];
+  const r = resolveBuild("api-77aa001-333333", longer, "ci");
+  assert.equal("build" in r ? r.build.metadata.name : r.error, "api-77aa001-333333");
 });
 test("a repository's name is its newest build", () => {
   assert.equal(name("api"), "api-4f2c1a9-manual-222222");

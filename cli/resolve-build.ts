@@ -1,17 +1,9 @@
 // Which Build a person means by what they typed, in this order: its name; a repository's name (its newest
 // build, so `kiln logs -f api` follows the build of the push just made); the start of one Build's name;
 // the start of a commit sha (at least 4 hex digits: that commit's newest build). Pure.
-import type { Build } from "../api/build.ts";
+import { type Build, newestFirst } from "../api/build.ts";
 
 export type Resolution = { build: Build } | { error: string };
-
-/** Newest first: by creation time, then name, so the order is the same every time. */
-export function newestFirst(a: Build, b: Build): number {
-  const ta = a.metadata.creationTimestamp ?? "";
-  const tb = b.metadata.creationTimestamp ?? "";
-  if (ta !== tb) return ta < tb ? 1 : -1;
-  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? 1 : -1;
-}
 
 const MIN_SHA = 4;
 

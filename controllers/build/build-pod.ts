@@ -59,6 +59,7 @@ export function timeoutSeconds(build: Build): number {
   return Math.max(1, Math.ceil((parseDuration(build.spec.timeout) ?? 3_600_000) / 1000));
 }
 
+// kiln fetch runs only Kiln's code; a local (file://) clone URL, as in a sandbox, is another user's too.
 const SAFE_ANY = { name: "GIT_CONFIG_PARAMETERS", value: "'safe.directory'='*'" };
 
 /** Whether every user container runs as a non-root user the pipeline names: the pod is then "restricted". */

@@ -2,8 +2,9 @@
 // supersede, history kept by completion. (queueing.test.ts has the rules themselves.)
 import { describe, test } from "node:test";
 import type { Build } from "../../api/build.ts";
+import { byAge } from "../../api/build.ts";
 import { sampleBuild, sampleRepository } from "../../test/fixtures/build.ts";
-import { admit, approvalMessage, beyondHistory, byAge, supersededBy } from "./queueing.ts";
+import { admit, approvalMessage, beyondHistory, supersededBy } from "./queueing.ts";
 
 const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
 /** status null: none yet, as a Build just created. */

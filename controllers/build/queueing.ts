@@ -1,18 +1,10 @@
 // Per-repository queueing rules as pure functions over the Repository's builds: concurrency (first come,
 // first served), cancelSuperseded (a newer push to a branch cancels the older one, in push order) and
 // history.keep (finished builds beyond it are deleted).
-import { type Build, isFinished, revisionRef } from "../../api/build.ts";
+import { type Build, byAge, isFinished, revisionRef } from "../../api/build.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
 import type { Repository } from "../../api/repository.ts";
 import { pushOrder } from "./push-order.ts";
-
-/** Oldest first: by creation time, then name, so every replica orders alike. */
-export function byAge(a: Build, b: Build): number {
-  const ta = a.metadata.creationTimestamp ?? "";
-  const tb = b.metadata.creationTimestamp ?? "";
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return (a.metadata.name ?? "") < (b.metadata.name ?? "") ? -1 : 1;
-}
 
 /**
  * What supersedes what: builds of one branch's ref (refs/heads/<branch>), or of one pull request
