@@ -12,7 +12,7 @@ export class HttpError extends Error {
   }
 }
 
-/** The Kubernetes API (or something else Kiln needs) cannot be reached: 503, so GitHub marks the delivery failed. */
+/** The Kubernetes API (or something else Kiln needs) cannot be reached: 503, so the client tries again (GitHub marks the delivery failed). */
 export class UnavailableError extends HttpError {
   constructor(message: string, options?: ErrorOptions) {
     super(503, message, { ...options, expose: true });

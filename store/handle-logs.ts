@@ -38,7 +38,8 @@ export async function readLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps): 
     namespace: ref.namespace,
     build: ref.build,
   });
-  const now = await deps.logs.stat(ref);
+  // Only a follower needs to know where the log stands; a plain read learns it from the read itself.
+  const now = follow ? await deps.logs.stat(ref) : undefined;
   ctx.set("Cache-Control", "no-store");
   ctx.type = "application/octet-stream";
   if (!follow || now?.complete) {

@@ -7,7 +7,7 @@
 // the caches key them by their SHA-256.
 import { createHash } from "node:crypto";
 import { API_VERSION, LABELS, RESOURCES } from "../api/group.ts";
-import { HttpError } from "../lib/http-error.ts";
+import { HttpError, UnavailableError } from "../lib/http-error.ts";
 import { type KubeClient, resourcePath } from "../lib/kube.ts";
 import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
 import {
@@ -145,9 +145,6 @@ async function kube<T>(what: string, call: () => Promise<T>): Promise<T> {
         expose: true,
       });
     }
-    throw new HttpError(503, `cannot check the token: the Kubernetes API failed (${what})`, {
-      cause: err,
-      expose: true,
-    });
+    throw new UnavailableError(`cannot check the token: the Kubernetes API failed (${what})`, { cause: err });
   }
 }

@@ -279,7 +279,8 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
         );
         return;
       }
-      if (isExecPath(url.pathname)) authorizeExecCreate(acting.user, url);
+      // A POST (SPDY) was authorized as create already; only the WebSocket GET needs the second check.
+      if (isExecPath(url.pathname) && req.method === "GET") authorizeExecCreate(acting.user, url);
     } catch (error) {
       if (error instanceof ApiError) rejectUpgrade(socket, error);
       else socket.destroy();

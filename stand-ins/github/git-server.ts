@@ -116,7 +116,7 @@ async function serveGit(
   // git http-backend serves the bare repository itself, whatever path (or alias) the request used.
   const root = dirname(repo.git!);
   const pathInfo = `/${basename(repo.git!)}/${endpoint}`;
-  if (!(write && endpoint === "git-receive-pack")) {
+  if (endpoint !== "git-receive-pack") {
     await serveGitHttp(root, req, res, { pathInfo, receivePack: write });
     return;
   }
