@@ -85,8 +85,9 @@ describe("a git-backed repository of the fake GitHub", () => {
     gh = await startFakeGitHub();
     gh.addToken("admin-token", { login: "kiln-bot" });
     gh.addToken("read-token", { login: "reader", permission: "read" });
-    await gh.addGitRepository("acme", "app", { alias: "app" });
+    await gh.addGitRepository("acme", "app", { alias: "app", anonymousPush: true });
     await gh.addGitRepository("acme", "private", { private: true });
+    await gh.addGitRepository("acme", "locked");
     octokit = new Octokit({ auth: "admin-token", baseUrl: gh.url });
     receiver.listen(0, "127.0.0.1");
     await once(receiver, "listening");
@@ -247,6 +248,14 @@ describe("a git-backed repository of the fake GitHub", () => {
       /could not read Username|Authentication failed/,
     );
     assert.match(await git(work, "-c", header("read-token"), "ls-remote", "origin"), /refs\/heads\/main/);
+    // Without anonymousPush, as on GitHub: a public repository clones without credentials, a push needs them.
+    const locked = `${gh.url}/acme/locked.git`;
+    await assert.rejects(
+      git(work, "push", "-q", locked, "HEAD:refs/heads/main"),
+      /could not read Username|Authentication failed/,
+    );
+    await git(work, "-c", header("admin-token"), "push", "-q", locked, "HEAD:refs/heads/main");
+    assert.match(await git(work, "ls-remote", locked), /refs\/heads\/main/);
   });
 
   test("a private repository needs a token to clone", async () => {

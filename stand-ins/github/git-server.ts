@@ -109,7 +109,7 @@ async function serveGit(
     if (write && RANK[access.permission] < RANK.write)
       return text(res, 403, `Permission to ${full}.git denied to ${access.login}.`);
     login = access.login;
-  } else if (repo.private) {
+  } else if (repo.private || (write && !repo.anonymousPush)) {
     // git asks its credential helpers, then the terminal, and tries again with credentials.
     return text(res, 401, "Authentication required.", CHALLENGE);
   }
@@ -120,7 +120,7 @@ async function serveGit(
     await serveGitHttp(root, req, res, { pathInfo, receivePack: write });
     return;
   }
-  // An anonymous push is taken (the stand-in's convenience on 127.0.0.1) as the repository owner's.
+  // An anonymous push (allowed only with anonymousPush: the sandbox's convenience) is the owner's.
   const pusher = login ?? repo.owner;
   await oneAtATime(repo, async () => {
     const before = await readRefs(repo.git!);

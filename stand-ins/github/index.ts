@@ -91,6 +91,11 @@ export interface GitRepositoryOptions {
   defaultBranch?: string;
   /** A short path the repository is also served at: "demo" → /demo.git. */
   alias?: string;
+  /**
+   * Take a push without credentials as the owner's: the sandbox's convenience on 127.0.0.1. GitHub (and
+   * the stand-in without this) answers such a push 401.
+   */
+  anonymousPush?: boolean;
 }
 
 export interface PushOptions {
@@ -199,6 +204,7 @@ export class FakeGitHub {
       owner,
       name,
       private: options.private ?? false,
+      anonymousPush: options.anonymousPush ?? false,
       defaultBranch,
       branches: new Map(),
       tags: new Map(),

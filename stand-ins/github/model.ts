@@ -57,6 +57,8 @@ export interface Repo {
   owner: string;
   name: string;
   private: boolean;
+  /** Whether a push without credentials is taken as the owner's (GitRepositoryOptions.anonymousPush). */
+  anonymousPush?: boolean;
   defaultBranch: string;
   branches: Map<string, string>;
   tags: Map<string, string>;
