@@ -13,10 +13,12 @@ import {
   EXIT,
   KILN_DIR,
   MANIFEST_STEP,
+  STORE_TOKEN_FILE,
   TERMINATION_MESSAGE_PATH,
   WORKSPACE_DIR,
 } from "../api/pod-protocol.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
+import { StoreClient } from "../lib/store-client.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import { type RunResult, runPipeline } from "./pipeline-run.ts";
 import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
@@ -37,20 +39,26 @@ export const agentConfig = z
     [AGENT_ENV.branch]: z.string().optional(),
     [AGENT_ENV.pauseOnFailure]: flag,
     [AGENT_ENV.fork]: flag,
+    [AGENT_ENV.storeURL]: z.url().optional(),
+    [AGENT_ENV.storeTokenFile]: z.string().min(1).default(STORE_TOKEN_FILE),
     [AGENT_ENV.kilnDir]: z.string().min(1).default(KILN_DIR),
     [AGENT_ENV.workspace]: z.string().min(1).default(WORKSPACE_DIR),
   })
-  .transform((e) => ({
-    build: e[AGENT_ENV.buildName],
-    namespace: e[AGENT_ENV.namespace],
-    pod: e[AGENT_ENV.podName],
-    manifest: e[AGENT_ENV.manifest],
-    branch: e[AGENT_ENV.branch] || undefined,
-    pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
-    fork: e[AGENT_ENV.fork],
-    kilnDir: e[AGENT_ENV.kilnDir],
-    workspace: e[AGENT_ENV.workspace],
-  }));
+  .transform((e) => {
+    const storeURL = e[AGENT_ENV.storeURL];
+    return {
+      build: e[AGENT_ENV.buildName],
+      namespace: e[AGENT_ENV.namespace],
+      pod: e[AGENT_ENV.podName],
+      manifest: e[AGENT_ENV.manifest],
+      branch: e[AGENT_ENV.branch] || undefined,
+      pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
+      fork: e[AGENT_ENV.fork],
+      store: storeURL ? { url: storeURL, tokenFile: e[AGENT_ENV.storeTokenFile] } : undefined,
+      kilnDir: e[AGENT_ENV.kilnDir],
+      workspace: e[AGENT_ENV.workspace],
+    };
+  });
 export type AgentConfig = z.output<typeof agentConfig>;
 
 /** How long the last status update may take before the agent exits anyway. */
@@ -64,6 +72,8 @@ export interface AgentDeps {
   graceMs?: number;
   /** Where to leave the one-line summary for the build controller (terminationMessagePath). */
   terminationLog?: string;
+  /** `kiln store`, when the pod has one: step logs are shipped there, caches restored and saved. */
+  store?: StoreClient;
 }
 
 export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<number> {
@@ -170,6 +180,14 @@ function manifestFailure(message: string): StepStatus {
   return { name: MANIFEST_STEP, phase: "Failed", startTime: now, completionTime: now, message };
 }
 
+/** The store's client; the token file is read at each request (the kubelet rotates it). */
+export function storeClient(store: { url: string; tokenFile: string }): StoreClient {
+  return new StoreClient({
+    url: store.url,
+    token: () => readFile(store.tokenFile, "utf8").then((t) => t.trim()),
+  });
+}
+
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
@@ -197,6 +215,7 @@ export async function main(args: string[]): Promise<number> {
       patch: buildStatusPatcher(kubeConfig, config.namespace, config.build),
       resume: annotationResume(kubeConfig, config.namespace, config.build, log),
       cancel: cancel.signal,
+      ...(config.store ? { store: storeClient(config.store) } : {}),
       ...(existsSync(TERMINATION_MESSAGE_PATH) ? { terminationLog: TERMINATION_MESSAGE_PATH } : {}),
     });
   } finally {

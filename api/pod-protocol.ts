@@ -29,6 +29,12 @@ export const RESUME_FILE = "resume";
 /** Where the init container reads the git token from (a Secret volume mounted into it only). */
 export const GIT_TOKEN_DIR = "/var/run/secrets/kiln.dev/git";
 export const GIT_TOKEN_FILE = `${GIT_TOKEN_DIR}/token`;
+/**
+ * The agent's token for `kiln store`: a projected token of the pod's account with the audience
+ * STORE_AUDIENCE, bound to the pod, mounted into the agent container only (user code never sees it).
+ */
+export const STORE_TOKEN_DIR = "/var/run/secrets/kiln.dev/store";
+export const STORE_TOKEN_FILE = `${STORE_TOKEN_DIR}/token`;
 /** The agent writes a one-line summary of the pipeline here (the container's terminationMessagePath). */
 export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 
@@ -63,6 +69,10 @@ export const AGENT_ENV = {
   pauseOnFailure: "KILN_PAUSE_ON_FAILURE",
   /** "true" for pull requests from forks: secrets are never given to them. */
   fork: "KILN_FORK",
+  /** Where `kiln store` listens; unset: logs stay in the pod, caches are not used. */
+  storeURL: "KILN_STORE_URL",
+  /** Override of STORE_TOKEN_FILE (tests). */
+  storeTokenFile: "KILN_STORE_TOKEN_FILE",
   /** Overrides of the two mount paths (tests use temporary directories). */
   kilnDir: "KILN_DIR",
   workspace: "KILN_WORKSPACE",
@@ -116,6 +126,7 @@ export interface AgentEnvOptions {
   branch?: string;
   pauseOnFailure?: boolean;
   fork?: boolean;
+  storeURL?: string;
 }
 
 /** The agent container's env. The pod's own name and namespace come from the downward API. */
@@ -131,6 +142,7 @@ export function agentEnv(options: AgentEnvOptions): EnvVar[] {
     { name: AGENT_ENV.fork, value: String(options.fork ?? false) },
   ];
   if (options.branch !== undefined) env.push({ name: AGENT_ENV.branch, value: options.branch });
+  if (options.storeURL !== undefined) env.push({ name: AGENT_ENV.storeURL, value: options.storeURL });
   return env;
 }
 

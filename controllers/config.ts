@@ -25,6 +25,13 @@ export const controllerConfig = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(16),
   /** The service account whose (projected) token only the agent container gets; it may read/patch Builds. */
   agentServiceAccount: z.string().min(1).default("kiln-build"),
+  /**
+   * Where `kiln store` listens (build logs, caches): build pods' agents ship to it, the chat's /log reads
+   * from it. Unset: no store (logs live in the pod only; cache: is not applied).
+   */
+  storeURL: z.url().optional(),
+  /** The controller's own token for reading logs from the store (a projected token, audience kiln-store). */
+  storeTokenFile: z.string().min(1).optional(),
   ...buildConfigShape,
   leaderElection: z
     .object({
@@ -59,6 +66,8 @@ Options (environment variable in brackets):
   --controllers <a,b>            run only these controllers (build, reporting, repository) [KILN_CONTROLLERS]; default all
   --github-api-url <url>         GitHub API root [KILN_GITHUB_API_URL] (https://api.github.com)
   --agent-service-account <sa>   service account of the agent sidecar [KILN_AGENT_SERVICE_ACCOUNT] (kiln-build)
+  --store-url <url>              kiln store: build pods ship logs there, /log reads them [KILN_STORE_URL]
+  --store-token-file <file>      the controller's token for the store (audience kiln-store) [KILN_STORE_TOKEN_FILE]
   --metrics-port <port>          /metrics and /healthz port, 0 for any [KILN_METRICS_PORT] (9090)
   --metrics-host <host>          address to listen on [KILN_METRICS_HOST] (0.0.0.0)
   --workers <n>                  reconciles in parallel per controller [KILN_WORKERS] (16)
@@ -93,6 +102,8 @@ export function parseControllerConfig(
         controllers: { type: "string" },
         "github-api-url": { type: "string" },
         "agent-service-account": { type: "string" },
+        "store-url": { type: "string" },
+        "store-token-file": { type: "string" },
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string" },
         workers: { type: "string" },
@@ -129,6 +140,8 @@ export function parseControllerConfig(
     controllers,
     githubApiURL: str("github-api-url", "KILN_GITHUB_API_URL"),
     agentServiceAccount: str("agent-service-account", "KILN_AGENT_SERVICE_ACCOUNT"),
+    storeURL: str("store-url", "KILN_STORE_URL"),
+    storeTokenFile: str("store-token-file", "KILN_STORE_TOKEN_FILE"),
     metricsPort: str("metrics-port", "KILN_METRICS_PORT"),
     metricsHost: str("metrics-host", "KILN_METRICS_HOST"),
     workers: str("workers", "KILN_WORKERS"),

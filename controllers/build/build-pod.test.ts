@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { GIT_TOKEN_DIR } from "../../api/pod-protocol.ts";
+import { AGENT_ENV, GIT_TOKEN_DIR, STORE_TOKEN_DIR } from "../../api/pod-protocol.ts";
+import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
 import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "../../test/fixtures/build.ts";
 import { buildPod, runsAsNonRoot } from "./build-pod.ts";
 
@@ -45,6 +46,34 @@ describe("buildPod", () => {
     t.assert.equal(fetchMount?.mountPath, GIT_TOKEN_DIR);
     assert.ok(
       pod.spec!.containers.every((c) => !c.env?.some((e) => "valueFrom" in e && e.valueFrom?.secretKeyRef)),
+    );
+  });
+
+  test("with a store: the agent alone gets its URL and a pod-bound token for the store's audience", (t) => {
+    const pod = podOf(sampleBuild(), sampleRepository(), samplePipeline, {
+      ...sampleConfig,
+      storeURL: "http://kiln-store.kiln.svc",
+    });
+    const all = [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers];
+    t.assert.deepEqual(
+      all.filter((c) => c.volumeMounts?.some((m) => m.name === "store-token")).map((c) => c.name),
+      ["agent"],
+    );
+    const volume = pod.spec!.volumes!.find((v) => v.name === "store-token");
+    t.assert.deepEqual(volume?.projected?.sources, [
+      { serviceAccountToken: { path: "token", audience: STORE_AUDIENCE, expirationSeconds: 3600 } },
+    ]);
+    const agent = pod.spec!.containers.find((c) => c.name === "agent")!;
+    t.assert.equal(agent.volumeMounts!.find((m) => m.name === "store-token")?.mountPath, STORE_TOKEN_DIR);
+    t.assert.deepEqual(
+      all.filter((c) => c.env?.some((e) => e.name === AGENT_ENV.storeURL)).map((c) => c.name),
+      ["agent"],
+    );
+    // Without a store, nothing of it.
+    const without = podOf(sampleBuild(), sampleRepository(), samplePipeline, sampleConfig);
+    t.assert.equal(
+      without.spec!.volumes!.find((v) => v.name === "store-token"),
+      undefined,
     );
   });
 

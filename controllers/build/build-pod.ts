@@ -21,6 +21,7 @@ import {
   fetchContainerArgs,
   GIT_TOKEN_DIR,
   runnerCommand,
+  STORE_TOKEN_DIR,
   TERMINATION_MESSAGE_PATH,
   userSecurity,
   VOLUMES,
@@ -28,6 +29,7 @@ import {
   WORKSPACE_DIR,
 } from "../../api/pod-protocol.ts";
 import { cloneURL, type Repository } from "../../api/repository.ts";
+import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
 import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";
 import type { PipelineResources, PipelineService, PipelineUser, PodPipeline } from "./pipeline.ts";
@@ -41,10 +43,12 @@ export type BuildPodConfig = { image: string } & Pick<
   | "serviceResources"
   | "kilnResources"
   | "buildScheduling"
+  | "storeURL"
 >;
 
 const GIT_TOKEN_VOLUME = "git-token";
 const AGENT_TOKEN_VOLUME = "agent-token";
+const STORE_TOKEN_VOLUME = "store-token";
 /** Where client-node's in-cluster config looks for the token, CA and namespace. */
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const MANAGED_BY = "app.kubernetes.io/managed-by";
@@ -196,6 +200,7 @@ export function buildPod(
       branch: build.spec.revision.branch,
       pauseOnFailure: build.spec.pauseOnFailure,
       fork: !mayUseSecrets(build),
+      ...(config.storeURL ? { storeURL: config.storeURL } : {}),
     }),
     volumeMounts: [
       ...volumeMounts(),
@@ -206,6 +211,21 @@ export function buildPod(
     terminationMessagePath: TERMINATION_MESSAGE_PATH,
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
+
+  if (config.storeURL) {
+    // The store's token: bound to this pod (the store checks the pod still exists and is this Build's),
+    // for the store's audience only, rotated by the kubelet; the agent's alone, like its API token.
+    volumes.push({
+      name: STORE_TOKEN_VOLUME,
+      projected: {
+        defaultMode: 0o440,
+        sources: [
+          { serviceAccountToken: { path: "token", audience: STORE_AUDIENCE, expirationSeconds: 3600 } },
+        ],
+      },
+    });
+    agent.volumeMounts!.push({ name: STORE_TOKEN_VOLUME, mountPath: STORE_TOKEN_DIR, readOnly: true });
+  }
 
   const placement = repository.spec.buildPod ?? {};
   const scheduling = config.buildScheduling;

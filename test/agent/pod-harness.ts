@@ -93,6 +93,7 @@ export function agentConfig(dirs: PodDirs, extra: Partial<AgentConfig> = {}): Ag
     branch: "main",
     pauseOnFailure: false,
     fork: false,
+    store: undefined,
     kilnDir: dirs.kilnDir,
     workspace: dirs.workspace,
     ...extra,
