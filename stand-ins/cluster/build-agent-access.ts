@@ -17,7 +17,8 @@ export const AGENT_CLUSTER_ROLE = "kiln-build-agent";
 
 const RBAC = "rbac.authorization.k8s.io";
 
-function put(
+/** Creates or replaces an object in the in-process server's storage, as `kubectl apply` would leave it. */
+export function putObject(
   server: TestApiServer,
   group: string,
   resource: string,
@@ -41,20 +42,20 @@ export function installBuildAgentClusterRole(server: TestApiServer): void {
   );
   const role = docs.find((d) => d?.kind === "ClusterRole" && d.metadata.name === AGENT_CLUSTER_ROLE);
   if (!role) throw new Error(`${BUILD_AGENT_MANIFEST} has no ClusterRole ${AGENT_CLUSTER_ROLE}`);
-  put(server, RBAC, "clusterroles", undefined, role);
+  putObject(server, RBAC, "clusterroles", undefined, role);
 }
 
 /** The ClusterRole, the agent's ServiceAccount in `namespace` and its RoleBinding there. */
 export function grantBuildAgent(server: TestApiServer, namespace: string): void {
   installBuildAgentClusterRole(server);
-  put(server, "", "serviceaccounts", namespace, {
+  putObject(server, "", "serviceaccounts", namespace, {
     apiVersion: "v1",
     kind: "ServiceAccount",
     metadata: { name: AGENT_SERVICE_ACCOUNT, namespace },
     // Only the agent container mounts a token, through its own projected volume (build-pod.ts).
     automountServiceAccountToken: false,
   });
-  put(server, RBAC, "rolebindings", namespace, {
+  putObject(server, RBAC, "rolebindings", namespace, {
     apiVersion: `${RBAC}/v1`,
     kind: "RoleBinding",
     metadata: { name: AGENT_CLUSTER_ROLE, namespace },

@@ -1,5 +1,8 @@
 // Shared set-up of the build controller's integration tests: a test cluster, a local git repository
 // with a .kiln.yaml, a Repository pointing at it (file:// clone URL), and the controller in-process.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Build, BuildInput } from "../../api/build.ts";
 import { API_VERSION } from "../../api/group.ts";
@@ -9,10 +12,12 @@ import { type ControllerConfigInput, controllerConfig } from "../../controllers/
 import { type RunningControllers, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
+import { startLocalStore } from "../../sandbox/local-store.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { grantBuildAgent } from "../../stand-ins/cluster/build-agent-access.ts";
 import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { GitRepo } from "../../stand-ins/git-repo.ts";
+import type { RunningStore } from "../../store/main.ts";
 import { waitFor } from "../wait-for.ts";
 
 export { GitRepo };
@@ -26,6 +31,8 @@ export const PIPELINE =
 
 export interface Harness {
   cluster: TestCluster;
+  /** `kiln store` beside the cluster, when asked for: build pods ship their logs to it. */
+  store: RunningStore | undefined;
   client: KubeClient;
   repo: GitRepo;
   controllers: RunningControllers | undefined;
@@ -44,8 +51,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { kubelet?: boolean } = {}): Promise<Harness> {
+export async function startHarness(options: { kubelet?: boolean; store?: boolean } = {}): Promise<Harness> {
   const cluster = await startTestCluster({ kubelet: options.kubelet ?? false });
+  const storeDir = options.store ? await mkdtemp(join(tmpdir(), "kiln-harness-store-")) : undefined;
+  const store = storeDir ? await startLocalStore(cluster, { dir: storeDir }) : undefined;
   const client = new KubeClient(cluster.kubeConfig);
   const repo = await GitRepo.create();
   const cloneURL = options.kubelet ? await repo.serveHttp() : repo.url;
@@ -57,6 +66,7 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
   };
   const h: Harness = {
     cluster,
+    store,
     client,
     repo,
     controllers: undefined,
@@ -70,6 +80,7 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
         githubApiURL: "http://127.0.0.1:9/",
         image: KILN_IMAGE,
         workers: 4,
+        ...(store ? { storeURL: store.url } : {}),
         ...overrides,
         leaderElection: { enabled: false, identity: "test-controller", ...overrides.leaderElection },
       });
@@ -131,8 +142,10 @@ export async function startHarness(options: { kubelet?: boolean } = {}): Promise
     async stop() {
       await h.stopController();
       client.close();
+      await store?.close();
       await cluster.stop();
       await repo.remove();
+      if (storeDir) await rm(storeDir, { recursive: true, force: true });
     },
   };
   return h;
