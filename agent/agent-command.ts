@@ -18,12 +18,13 @@ import {
   WORKSPACE_DIR,
 } from "../api/pod-protocol.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
-import { StoreClient } from "../lib/store-client.ts";
+import { type StoreClient, storeClientFor } from "../lib/store-client.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import { type RunResult, runPipeline } from "./pipeline-run.ts";
 import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
 import { RunnerLink } from "./runner-link.ts";
 import { buildStatusPatcher, type StatusPatcher, StatusReporter } from "./status-reporter.ts";
+import { StepLogs } from "./step-logs.ts";
 
 const flag = z
   .enum(["true", "false", ""])
@@ -63,6 +64,10 @@ export type AgentConfig = z.output<typeof agentConfig>;
 
 /** How long the last status update may take before the agent exits anyway. */
 const FLUSH_MS = 10_000;
+/** How long the agent waits at the end for the store to take the rest of the logs. */
+const LOG_SHIP_MS = 30_000;
+/** Cancelled (the pod is being deleted, 30 s of grace): less. */
+const CANCELLED_LOG_SHIP_MS = 5_000;
 
 export interface AgentDeps {
   log: Logger;
@@ -79,10 +84,15 @@ export interface AgentDeps {
 export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<number> {
   const log = deps.log;
   const reporter = new StatusReporter({ patch: deps.patch, log });
-  const link = new RunnerLink({ kilnDir: config.kilnDir });
+  const logs = deps.store
+    ? new StepLogs(deps.store, { namespace: config.namespace, build: config.build }, log)
+    : undefined;
+  const link = new RunnerLink({ kilnDir: config.kilnDir, ...(logs ? { logs } : {}) });
   const finish = async (code: number, summary: string) => {
     await reporter.flush(FLUSH_MS);
     reporter.stop();
+    // Bounded: a store that is away does not hold the pod up beyond this.
+    await logs?.close(deps.cancel?.aborted ? CANCELLED_LOG_SHIP_MS : LOG_SHIP_MS);
     if (deps.terminationLog) await writeFile(deps.terminationLog, summary).catch(() => undefined);
     await link.exit(code, deps.cancel);
     link.close();
@@ -180,14 +190,6 @@ function manifestFailure(message: string): StepStatus {
   return { name: MANIFEST_STEP, phase: "Failed", startTime: now, completionTime: now, message };
 }
 
-/** The store's client; the token file is read at each request (the kubelet rotates it). */
-export function storeClient(store: { url: string; tokenFile: string }): StoreClient {
-  return new StoreClient({
-    url: store.url,
-    token: () => readFile(store.tokenFile, "utf8").then((t) => t.trim()),
-  });
-}
-
 export async function main(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
@@ -215,7 +217,7 @@ export async function main(args: string[]): Promise<number> {
       patch: buildStatusPatcher(kubeConfig, config.namespace, config.build),
       resume: annotationResume(kubeConfig, config.namespace, config.build, log),
       cancel: cancel.signal,
-      ...(config.store ? { store: storeClient(config.store) } : {}),
+      ...(config.store ? { store: storeClientFor(config.store) } : {}),
       ...(existsSync(TERMINATION_MESSAGE_PATH) ? { terminationLog: TERMINATION_MESSAGE_PATH } : {}),
     });
   } finally {

@@ -5,18 +5,33 @@
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { Tail } from "./output.ts";
+import { handOver, type Pressure } from "./step-logs.ts";
 
-type PumpRequest = { id: number; out: string; header: string } | { id: number; close: true };
+type PumpRequest =
+  | { id: number; out: string; header: string; pressure?: Pressure }
+  | { id: number; close: true };
 interface PumpResult {
   id: number;
   tail: string;
   bytes: number;
+}
+/** A copied chunk for the step's shipping sink (its buffer is transferred, not copied again). */
+interface PumpChunk {
+  id: number;
+  chunk: Uint8Array;
+}
+
+/** Where a step's output goes besides the build log. */
+export interface PumpSink {
+  pressure: Pressure;
+  write(chunk: Uint8Array): void;
 }
 
 /** The main thread's handle: one worker for the agent's lifetime, one request per step. */
 export class OutputPump {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (r: PumpResult) => void>();
+  readonly #sinks = new Map<number, PumpSink>();
   #next = 0;
   #closed = false;
 
@@ -24,21 +39,32 @@ export class OutputPump {
     this.#worker = new Worker(new URL(import.meta.url), { workerData: { echoPath } });
     // Never what keeps the agent alive: a pump blocked on a dead step must not hold up the exit.
     this.#worker.unref();
-    this.#worker.on("message", (r: PumpResult) => {
-      this.#pending.get(r.id)?.(r);
-      this.#pending.delete(r.id);
+    this.#worker.on("message", (m: PumpResult | PumpChunk) => {
+      if ("chunk" in m) {
+        this.#sinks.get(m.id)?.write(m.chunk);
+        return;
+      }
+      this.#sinks.delete(m.id);
+      this.#pending.get(m.id)?.(m);
+      this.#pending.delete(m.id);
     });
   }
 
   /**
-   * Starts copying the FIFO at `outPath` (after `header`) until its end of file. Resolves with the
-   * tail once every writer closed it.
+   * Starts copying the FIFO at `outPath` (after `header`) until its end of file, each chunk also to
+   * `sink` when given. Resolves with the tail once every writer closed it (and every chunk went to sink).
    */
-  pump(outPath: string, header: string): Promise<{ tail: string; bytes: number }> {
+  pump(outPath: string, header: string, sink?: PumpSink): Promise<{ tail: string; bytes: number }> {
     const id = this.#next++;
+    if (sink) this.#sinks.set(id, sink);
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#worker.postMessage({ id, out: outPath, header } satisfies PumpRequest);
+      this.#worker.postMessage({
+        id,
+        out: outPath,
+        header,
+        ...(sink ? { pressure: sink.pressure } : {}),
+      } satisfies PumpRequest);
     });
   }
 
@@ -103,6 +129,12 @@ if (!isMainThread && parentPort) {
         if (n === 0) break;
         bytes += n;
         tail.write(buf.subarray(0, n));
+        if (req.pressure) {
+          const chunk = new Uint8Array(n);
+          chunk.set(buf.subarray(0, n));
+          port.postMessage({ id: req.id, chunk } satisfies PumpChunk, [chunk.buffer]);
+          handOver(req.pressure, n);
+        }
         if (echoOK) {
           try {
             writeAll(echo, buf, n);

@@ -17,6 +17,7 @@ import {
   stepScript,
   stepScriptPath,
 } from "./runner-protocol.ts";
+import type { StepLogSink } from "./step-logs.ts";
 
 /** Opening O_RDWR never blocks and never sees EOF: right for FIFOs we only write to and keep open. */
 function writer(path: string): Socket {
@@ -38,6 +39,8 @@ function reader(path: string): Socket {
 
 export interface RunnerLinkOptions {
   kilnDir: string;
+  /** Where each step's output goes besides the build log (the store), when the build has one. */
+  logs?: { open(step: string): StepLogSink };
 }
 
 /** How long a step's output may stay open after its shell exited (leftovers) before TERM; KILL at twice. */
@@ -45,6 +48,7 @@ const DRAIN_GRACE_MS = 2000;
 
 export class RunnerLink implements Executor {
   readonly #dir: string;
+  readonly #logs: RunnerLinkOptions["logs"];
   readonly #next: Socket;
   readonly #ctl: Socket;
   readonly #pump: OutputPump;
@@ -56,6 +60,7 @@ export class RunnerLink implements Executor {
 
   constructor(options: RunnerLinkOptions) {
     this.#dir = options.kilnDir;
+    this.#logs = options.logs;
     mkdirSync(join(this.#dir, STEPS_DIR), { recursive: true });
     this.#pump = new OutputPump(join(this.#dir, FIFOS.echo));
     this.#events = reader(join(this.#dir, FIFOS.events));
@@ -134,7 +139,9 @@ export class RunnerLink implements Executor {
     // The pump opens our end of `out` (the runner's open waits for it) and copies the step's output
     // to the build log until the end of file, which is the end of the step's output.
     const outPath = join(this.#dir, FIFOS.out);
-    const pumped = this.#pump.pump(outPath, stepHeader(step.name));
+    const sink = this.#logs?.open(step.name);
+    const pumped = this.#pump.pump(outPath, stepHeader(step.name), sink);
+    if (sink) void pumped.then(() => sink.end());
     const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));
     this.#send({ kind: "step", index });

@@ -85,7 +85,14 @@ export interface StepLogInfo {
 export interface StepsAnswer {
   namespace: string;
   build: string;
+  /** The Build's Repository, as the store recorded it at the first append (logs from before: none). */
+  repository?: string;
   steps: StepLogInfo[];
+}
+
+/** What the store records of a Build with its logs, so they stay attributable once the Build is gone. */
+export interface BuildLogRecord {
+  repository: string;
 }
 
 export interface CacheSaveAnswer {

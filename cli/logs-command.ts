@@ -1,11 +1,13 @@
 // `kiln logs <build> [-f] [--step name]`: the steps' output, which is the build container's log (the
 // agent copies every step's output there under its header; api/pod-protocol.ts).
 import { StringDecoder } from "node:string_decoder";
-import { type Build, isFinished } from "../api/build.ts";
-import { CONTAINERS, MANIFEST_STEP } from "../api/pod-protocol.ts";
+import { type Build, isFinished, type StepStatus } from "../api/build.ts";
+import { CONTAINERS, MANIFEST_STEP, stepHeader } from "../api/pod-protocol.ts";
+import { readBuildLog } from "../lib/build-log.ts";
 import { resourcePath } from "../lib/kube.ts";
 import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
-import { expectPositionals, parseCommand } from "./args.ts";
+import { StoreClient } from "../lib/store-client.ts";
+import { expectPositionals, parseCommand, UsageError } from "./args.ts";
 import { BuildWatch } from "./build-watch.ts";
 import { CONNECTION_HELP, type CommandIO, EXIT, runCommand } from "./command.ts";
 import { CliError, explain } from "./errors.ts";
@@ -18,21 +20,122 @@ export const HELP = `Usage: kiln logs <build> [-f] [--step <name>] [options]
 
 Prints what the steps of a build printed (its build container's log, each step under a "==> <step>"
 line). <build> is a Build's name, the start of one, a repository (its newest build) or the start of a
-commit sha.
+commit sha. With a store (--store or KILN_STORE_URL: kiln store, which keeps logs after the pod and the
+Build are gone), the log is read there, live or finished; else from the build's pod while it exists.
 
 Options:
   -f, --follow              wait for the build's pod and follow the output until the build is over; the
                             exit code is then the build's: 0 Succeeded, 1 anything else
       --step <name>         only that step's output
+      --store <url>         kiln store's URL [KILN_STORE_URL], e.g. after
+                            kubectl -n kiln port-forward svc/kiln-store 8081:80: http://127.0.0.1:8081
+                            (your kubeconfig's bearer token is sent; the store must accept its audience)
 
 ${CONNECTION_HELP}`;
 
-const OPTIONS = { follow: { type: "boolean", short: "f" }, step: { type: "string" } } as const;
+const OPTIONS = {
+  follow: { type: "boolean", short: "f" },
+  step: { type: "string" },
+  store: { type: "string" },
+} as const;
 
-export function parse(args: readonly string[]) {
+export function parse(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseCommand(args, OPTIONS);
   const [build] = expectPositionals(parsed, 1, 1, "a build: kiln logs <build>");
-  return { ...parsed, build: build!, follow: parsed.values.follow === true, step: parsed.values.step };
+  const store = parsed.values.store ?? (env.KILN_STORE_URL || undefined);
+  if (store !== undefined && !URL.canParse(store))
+    throw new UsageError(`--store: "${store}" is not a URL (say http://127.0.0.1:8081)`);
+  return { ...parsed, build: build!, follow: parsed.values.follow === true, step: parsed.values.step, store };
+}
+
+/** The store's client with the kubeconfig's own credentials: a bearer token (a reader's). */
+function storeOf(session: Session, url: string): StoreClient {
+  return new StoreClient({
+    url,
+    token: async () => {
+      // What client-node sends the API server: a static token, a token file, an exec plugin's.
+      const options: { headers?: Record<string, string | string[] | number | undefined> } = {};
+      await session.kubeConfig.applyToHTTPSOptions(options);
+      const auth = String(options.headers?.Authorization ?? options.headers?.authorization ?? "");
+      if (!auth.startsWith("Bearer "))
+        throw new CliError(
+          "the store takes a bearer token, and this kubeconfig's user has none (client certificates?)",
+        );
+      return auth.slice("Bearer ".length);
+    },
+  });
+}
+
+/** A step with output: it began (a skipped one, or one cancelled before it ran, never printed). */
+const printedSomething = (s: StepStatus) => s.startTime !== undefined && s.phase !== "Skipped";
+
+/** Prints the log from the store; false when the store has none of this Build (a build before it). */
+async function printFromStore(store: StoreClient, build: Build, step: string | undefined, io: CommandIO) {
+  const ref = { namespace: build.metadata.namespace!, build: build.metadata.name! };
+  const order = stepNames(build);
+  const log = await readBuildLog(store, ref, {
+    ...(step === undefined ? {} : { step }),
+    ...(order ? { order } : {}),
+  });
+  if (!log) return false;
+  const printer = new Printer(io.out, undefined, () => undefined);
+  let last = 10;
+  for await (const chunk of log) {
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+    await printer.print(chunk);
+  }
+  await printer.end();
+  // A last line left open ends here, as the build container's log ends it.
+  if (last !== 10) await write(io.out, "\n");
+  return true;
+}
+
+/** How long a finished build's last step log may still be completing (the agent ships it at its end). */
+const SETTLE_MS = 15_000;
+
+/** Follows the log in the store, step after step as the Build records them, until the build is over. */
+async function followFromStore(
+  session: Session,
+  store: StoreClient,
+  first: Build,
+  step: string | undefined,
+  io: CommandIO,
+): Promise<number> {
+  const ref = { namespace: first.metadata.namespace!, build: first.metadata.name! };
+  const watch = new BuildWatch(session, ref.namespace, ref.build);
+  const printer = new Printer(io.out, undefined, () => undefined);
+  try {
+    for (let i = 0; ; i++) {
+      // The i-th step once it began, or the build's end.
+      const build = await watch.until((b) => {
+        const s = b.status?.steps?.[i];
+        return (s && printedSomething(s)) || isFinished(b.status?.phase) ? b : undefined;
+      });
+      const record = build.status?.steps?.[i];
+      if (!record) {
+        await printer.end();
+        io.err.write(`${outcome(build)}
+`);
+        return exitCodeOf(build);
+      }
+      if (!printedSomething(record) || (step !== undefined && record.name !== step)) continue;
+      if (step === undefined) await printer.print(Buffer.from(stepHeader(record.name)));
+      const stop = new AbortController();
+      // Once the build is over, its logs complete within moments; a log that never does (its agent was
+      // killed) must not hold the command forever.
+      void watch
+        .until((b) => (isFinished(b.status?.phase) ? b : undefined))
+        .then(
+          () => setTimeout(() => stop.abort(), SETTLE_MS).unref(),
+          () => undefined,
+        );
+      for await (const chunk of store.followLog({ ...ref, step: record.name }, { signal: stop.signal }))
+        await printer.print(chunk);
+      stop.abort();
+    }
+  } finally {
+    watch.stop();
+  }
 }
 
 const stepNames = (build: Build | undefined) => build?.status?.steps?.map((s) => s.name);
@@ -214,7 +317,21 @@ export function main(args: string[]): Promise<number> {
           if (error.code === "EPIPE") process.exit(EXIT.ok);
           io.err.write(`kiln logs: ${explain(error, session.server)}\n`);
         });
-        const build = await findBuild(session, o.build);
+        const store = o.store === undefined ? undefined : storeOf(session, o.store);
+        let build: Build;
+        try {
+          build = await findBuild(session, o.build);
+        } catch (error) {
+          // A Build that is gone may have left its log in the store (under its exact name).
+          if (!(store && error instanceof CliError)) throw error;
+          const gone = { metadata: { name: o.build, namespace: session.namespace } } as Build;
+          try {
+            if (!o.follow && (await printFromStore(store, gone, o.step, io))) return EXIT.ok;
+          } finally {
+            store.close();
+          }
+          throw error;
+        }
         const names = stepNames(build);
         if (o.step !== undefined && names?.length && !names.includes(o.step))
           throw new CliError(
@@ -225,6 +342,12 @@ export function main(args: string[]): Promise<number> {
           const record = build.status?.steps?.find((s) => s.name === MANIFEST_STEP);
           if (record?.message) io.out.write(`${record.message}\n`);
           return EXIT.ok;
+        }
+        try {
+          if (store && o.follow) return await followFromStore(session, store, build, o.step, io);
+          if (store && (await printFromStore(store, build, o.step, io))) return EXIT.ok;
+        } finally {
+          store?.close();
         }
         if (o.follow) return follow(session, build, o.step, io);
         await printOnce(session, build, o.step, io);

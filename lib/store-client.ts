@@ -4,6 +4,7 @@
 // caller resumes there. Caches go up and down as streams, never held whole. LogAppender ships one step's
 // output: writes never wait, a bounded buffer rides out a store outage, and what overflows it is dropped
 // oldest first, with a note in the log saying how much.
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
@@ -38,6 +39,17 @@ export interface StoreClientOptions {
   ca?: string;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+}
+
+/**
+ * The client of a component that holds a token file for the store (a projected token, audience kiln-store):
+ * the file is read at each request, since the kubelet rotates it.
+ */
+export function storeClientFor(store: { url: string; tokenFile: string }): StoreClient {
+  return new StoreClient({
+    url: store.url,
+    token: () => readFile(store.tokenFile, "utf8").then((t) => t.trim()),
+  });
 }
 
 /** A request the store refused or could not answer; `transient` when trying again may help. */
@@ -195,20 +207,26 @@ export class StoreClient {
       } catch (err) {
         if (options.signal?.aborted) return;
         if (!isTransient(err) || failures >= (this.#o.retries ?? 5)) throw err;
-        await this.#sleep(this.#backoff(failures++), options.signal);
+        const after = err instanceof RetryAfter ? err.ms : 0;
+        await this.#sleep(Math.max(after, this.#backoff(failures++)), options.signal);
       }
     }
   }
 
   /** The steps of a Build that have a log (none when it has no log at all). */
   async steps(ref: BuildRef, options: { signal?: AbortSignal } = {}): Promise<StepLogInfo[]> {
+    return (await this.buildLogs(ref, options))?.steps ?? [];
+  }
+
+  /** The Build's logs: its steps and its repository; undefined when it has no log at all. */
+  buildLogs(ref: BuildRef, options: { signal?: AbortSignal } = {}): Promise<StepsAnswer | undefined> {
     return this.#retrying(options.signal, async () => {
       const res = await this.#request("GET", stepsPath(ref), { signal: options.signal });
       if (res.statusCode === 404) {
         res.resume();
-        return [];
+        return undefined;
       }
-      return ((await expectJSON(res, "list steps")) as StepsAnswer).steps;
+      return (await expectJSON(res, "list steps")) as StepsAnswer;
     });
   }
 
@@ -441,6 +459,13 @@ export interface LogAppenderOptions {
   chunkBytes?: number;
   /** How long bytes wait to be sent with those that follow them (default 200 ms). */
   flushMs?: number;
+  /**
+   * Called with the number of written bytes that left the buffer for good: acknowledged by the store, or
+   * dropped. A producer uses it for back-pressure (its bytes in flight are those written, not consumed).
+   */
+  onConsumed?: (bytes: number) => void;
+  /** Called when the store starts failing (false) and when it takes appends again (true). */
+  onHealth?: (healthy: boolean) => void;
 }
 
 export interface AppenderStats {
@@ -448,6 +473,8 @@ export interface AppenderStats {
   sent: number;
   /** Output dropped because the buffer was full. */
   dropped: number;
+  /** Why the appender gave up early: the store refused the log for good (401, 403, 413 …). */
+  refused?: string;
   /** The log was completed. */
   complete: boolean;
 }
@@ -474,6 +501,10 @@ export class LogAppender {
   #unnoted = 0;
   #closing = false;
   #complete = false;
+  #refused: string | undefined;
+  #healthy = true;
+  readonly #onConsumed: (bytes: number) => void;
+  readonly #onHealth: (healthy: boolean) => void;
   #wake: (() => void) | undefined;
   #idle = false;
   readonly #stop = new AbortController();
@@ -494,11 +525,18 @@ export class LogAppender {
     this.#flushMs = options.flushMs ?? 200;
     this.#backoff = options.backoff ?? ((n) => backoffMs(n, 100, 10_000));
     this.#sleep = options.sleep ?? sleep;
+    this.#onConsumed = options.onConsumed ?? (() => undefined);
+    this.#onHealth = options.onHealth ?? (() => undefined);
     this.#done = this.#run();
   }
 
   write(bytes: Uint8Array): void {
-    if (this.#closing || bytes.length === 0) return;
+    if (bytes.length === 0) return;
+    if (this.#closing || this.#refused !== undefined || this.#complete) {
+      // Nothing will take them: they are consumed as far as the producer is concerned.
+      this.#onConsumed(bytes.length);
+      return;
+    }
     let data = Buffer.from(bytes);
     if (data.length > this.#max) {
       this.#drop(data.length - this.#max);
@@ -518,7 +556,12 @@ export class LogAppender {
   }
 
   get stats(): AppenderStats {
-    return { sent: this.#offset, dropped: this.#dropped, complete: this.#complete };
+    return {
+      sent: this.#offset,
+      dropped: this.#dropped,
+      complete: this.#complete,
+      ...(this.#refused === undefined ? {} : { refused: this.#refused }),
+    };
   }
 
   /** Sends what is left and completes the log; gives up after `timeoutMs` (the log stays incomplete). */
@@ -531,12 +574,25 @@ export class LogAppender {
     return this.stats;
   }
 
+  /** Stops at once: what is not acknowledged yet is never sent (close then resolves). */
+  abort(): void {
+    this.#stop.abort();
+  }
+
   #drop(bytes: number): void {
     this.#dropped += bytes;
     this.#unnoted += bytes;
+    this.#onConsumed(bytes);
   }
 
-  #take(): Buffer {
+  #health(ok: boolean): void {
+    if (ok === this.#healthy) return;
+    this.#healthy = ok;
+    this.#onHealth(ok);
+  }
+
+  /** The next chunk to send, and how many of its bytes came from the buffer (not notes). */
+  #take(): { chunk: Buffer; taken: number } {
     const parts: Buffer[] = [];
     if (this.#unnoted > 0) {
       parts.push(
@@ -545,6 +601,7 @@ export class LogAppender {
       this.#unnoted = 0;
     }
     let room = this.#chunk;
+    let taken = 0;
     while (room > 0 && this.#queue.length > 0) {
       const head = this.#queue[0]!;
       const take = Math.min(room, head.length);
@@ -553,8 +610,9 @@ export class LogAppender {
       else this.#queue[0] = head.subarray(take);
       this.#queued -= take;
       room -= take;
+      taken += take;
     }
-    return Buffer.concat(parts);
+    return { chunk: Buffer.concat(parts), taken };
   }
 
   async #run(): Promise<void> {
@@ -577,7 +635,7 @@ export class LogAppender {
         this.#idle = false;
         if (!this.#closing && this.#queued === 0) continue;
       }
-      let chunk = this.#take();
+      let { chunk, taken } = this.#take();
       const last = this.#closing && this.#queued === 0;
       for (let attempt = 0; !signal.aborted; attempt++) {
         try {
@@ -587,11 +645,15 @@ export class LogAppender {
           });
           this.#offset = answer.length;
           this.#complete = answer.complete;
+          this.#onConsumed(taken);
+          taken = 0;
+          this.#health(true);
           break;
         } catch (err) {
           if (err instanceof LogConflictError) {
             if (err.complete) {
               this.#complete = true;
+              this.#onConsumed(taken + this.#queued);
               return;
             }
             if (err.length < this.#offset) {
@@ -607,10 +669,22 @@ export class LogAppender {
             this.#offset = err.length;
             continue;
           }
+          if (err instanceof StoreError && !err.transient) {
+            // Refused for good (a token the store does not accept, a log it will not take): trying again
+            // changes nothing, and what is buffered cannot be sent.
+            this.#refused = err.message;
+            this.#onConsumed(taken + this.#queued);
+            this.#queue.length = 0;
+            this.#queued = 0;
+            return;
+          }
+          this.#health(false);
           await this.#sleep(this.#backoff(attempt), signal);
         }
       }
       if (last || this.#complete) return;
     }
+    // Out of time (close's deadline): what is left will never be sent.
+    this.#onConsumed(this.#queued);
   }
 }

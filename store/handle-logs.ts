@@ -15,13 +15,14 @@ export async function appendLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps)
   const offset = valid(parseOffset(ctx.URL.searchParams.get("offset") ?? undefined, "offset", true));
   const complete = valid(parseFlag(ctx.URL.searchParams.get("complete") ?? undefined, "complete"));
   // Authorised before the body is read: a bad token stores nothing and costs no upload.
-  await deps.auth.authorize(ctx.get("authorization"), {
+  const scope = await deps.auth.authorize(ctx.get("authorization"), {
     action: "append-log",
     namespace: ref.namespace,
     build: ref.build,
   });
   acceptBody(ctx);
   const body = await readBody(ctx.req, deps.limits.maxChunkBytes);
+  if (scope.kind === "build") await deps.logs.record(ref, { repository: scope.repository });
   try {
     ctx.body = await deps.logs.append(ref, offset, body, complete);
     deps.metrics.bytesReceived.inc({ kind: "log" }, body.length);
@@ -83,7 +84,13 @@ export async function listSteps(ctx: Koa.Context, ref: BuildRef, deps: StoreDeps
   });
   const steps = await deps.logs.steps(ref);
   if (steps.length === 0) throw new HttpError(404, `no logs of the Build ${ref.namespace}/${ref.build}`);
-  ctx.body = { namespace: ref.namespace, build: ref.build, steps } satisfies StepsAnswer;
+  const record = await deps.logs.recordOf(ref);
+  ctx.body = {
+    namespace: ref.namespace,
+    build: ref.build,
+    ...(record ? { repository: record.repository } : {}),
+    steps,
+  } satisfies StepsAnswer;
 }
 
 function refusal(ctx: Koa.Context, err: unknown): void {

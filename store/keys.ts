@@ -4,6 +4,7 @@
 //
 //   logs/<namespace>/<build>/<step>/chunk-<start>-<end>    bytes [start, end) of a step's log, as appended
 //   logs/<namespace>/<build>/<step>/data                   the whole log, once complete (the chunks go)
+//   logs/<namespace>/<build>/.kiln/build                    whose Build it was (its repository), at its first append
 //   caches/<namespace>/<repository>/<branch>/<key>/archive a saved cache (size and time from the blob)
 //   caches/<namespace>/<repository>/<branch>/<key>/used    written on each restore: when it was last used
 import type { BuildRef, RepositoryRef, StepRef } from "../api/store-protocol.ts";
@@ -13,6 +14,12 @@ export const CACHES = "caches/";
 export const DATA = "data";
 export const ARCHIVE = "archive";
 export const USED = "used";
+/**
+ * The Build's own record sits where a step would, under a name no step can have (a step's segment has its
+ * "." encoded), so listing, retention and deletion treat it as one more file of the Build's logs.
+ */
+export const RECORD_STEP = ".kiln";
+export const RECORD_FILE = "build";
 
 /** One key segment: URI-encoded, and "." too, so "." and ".." cannot appear. */
 export function segment(name: string): string {
@@ -25,6 +32,7 @@ export function unsegment(text: string): string {
 
 export const buildLogPrefix = (r: BuildRef) => `${LOGS}${segment(r.namespace)}/${segment(r.build)}/`;
 export const stepLogPrefix = (r: StepRef) => `${buildLogPrefix(r)}${segment(r.step)}/`;
+export const buildRecordKey = (r: BuildRef) => `${buildLogPrefix(r)}${RECORD_STEP}/${RECORD_FILE}`;
 export const repositoryCachePrefix = (r: RepositoryRef) =>
   `${CACHES}${segment(r.namespace)}/${segment(r.repository)}/`;
 export const branchCachePrefix = (r: RepositoryRef, branch: string) =>

@@ -5,9 +5,15 @@
 // and a replica re-reads the step before it refuses a gap or completes a log.
 import { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
-import type { BuildRef, LogAppendAnswer, StepLogInfo, StepRef } from "../api/store-protocol.ts";
+import type {
+  BuildLogRecord,
+  BuildRef,
+  LogAppendAnswer,
+  StepLogInfo,
+  StepRef,
+} from "../api/store-protocol.ts";
 import type { Backend } from "./backend.ts";
-import { buildLogPrefix, DATA, parseLogKey, stepLogPrefix } from "./keys.ts";
+import { buildLogPrefix, buildRecordKey, DATA, parseLogKey, RECORD_STEP, stepLogPrefix } from "./keys.ts";
 import {
   type Chunk,
   chunkName,
@@ -173,7 +179,7 @@ export class LogStore {
     const byStep = new Map<string, { chunks: Chunk[]; data?: number; created: number; updated: number }>();
     for await (const blob of this.#backend.list(buildLogPrefix(ref))) {
       const parsed = parseLogKey(blob.key);
-      if (!parsed) continue;
+      if (!parsed || parsed.step === RECORD_STEP) continue;
       const entry = byStep.get(parsed.step) ?? { chunks: [], created: blob.modified, updated: blob.modified };
       entry.created = Math.min(entry.created, blob.modified);
       entry.updated = Math.max(entry.updated, blob.modified);
@@ -193,8 +199,36 @@ export class LogStore {
       .sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.step < b.step ? -1 : 1));
   }
 
+  /**
+   * Records whose the Build's logs are (its repository), once: so they can be told apart after the Build
+   * is gone (the chat shows a log only to the chats of its repository).
+   */
+  async record(ref: BuildRef, record: BuildLogRecord): Promise<void> {
+    const key = buildRecordKey(ref);
+    if (this.#recorded.has(key)) return;
+    if (!(await this.#backend.stat(key))) await this.#backend.put(key, Buffer.from(JSON.stringify(record)));
+    this.#recorded.add(key);
+  }
+
+  /** The Build's record, if its logs have one. */
+  async recordOf(ref: BuildRef): Promise<BuildLogRecord | undefined> {
+    const body = await this.#backend.get(buildRecordKey(ref));
+    if (!body) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    try {
+      const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Partial<BuildLogRecord>;
+      return typeof parsed.repository === "string" ? { repository: parsed.repository } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  readonly #recorded = new Set<string>();
+
   /** Forgets what this process remembers of a Build's logs (after a sweep deleted them). */
   forget(ref: BuildRef): void {
+    this.#recorded.delete(buildRecordKey(ref));
     const prefix = buildLogPrefix(ref);
     for (const id of this.#states.keys()) if (id.startsWith(prefix)) this.#states.delete(id);
   }

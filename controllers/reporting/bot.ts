@@ -9,8 +9,10 @@ import type { Build } from "../../api/build.ts";
 import { manualBuildName, rerunOf } from "../../api/new-build.ts";
 import { CONTAINERS } from "../../api/pod-protocol.ts";
 import type { Repository } from "../../api/repository.ts";
+import { tailBuildLog } from "../../lib/build-log.ts";
 import { httpStatus, isNotFound } from "../../lib/kube-errors.ts";
 import type { Logger } from "../../lib/log.ts";
+import type { StoreClient } from "../../lib/store-client.ts";
 import { parseButtonData } from "./buttons.ts";
 import {
   BOT_COMMANDS,
@@ -42,6 +44,8 @@ export interface BotOptions {
   /** Names new Builds; random by default. */
   newName?: (original: Build) => string;
   logLines?: number;
+  /** `kiln store`: /log reads a build's log there first (it outlives the pod). */
+  store?: StoreClient;
 }
 
 /** Tries of one answer in the chat (waiting out 429s and brief outages in between). */
@@ -264,25 +268,64 @@ export class KilnBot {
     return undefined;
   }
 
+  /**
+   * A Build that is gone may have left its log in the store: shown when the store recorded it as a build of a
+   * repository announced in this chat (and to no other chat).
+   */
+  async #logOfDeletedBuild(ctx: Context): Promise<{ name: string; log: string } | undefined> {
+    const name = commandArgument(ctx.text ?? "");
+    const store = this.#o.store;
+    if (!name || !store) return undefined;
+    for (const repository of this.#allowed(ctx)) {
+      const ref = { namespace: repository.metadata.namespace ?? "default", build: name };
+      try {
+        const logs = await store.buildLogs(ref);
+        if (logs?.repository !== repository.metadata.name) continue;
+        const log = await tailBuildLog(store, ref, this.#o.logLines ?? 50);
+        if (log !== undefined) return { name, log };
+      } catch (err) {
+        this.#o.log.warn({ err: (err as Error).message, build: name }, "cannot read the log from the store");
+      }
+    }
+    return undefined;
+  }
+
   async #log(ctx: Context): Promise<void> {
     const build = await this.#findBuild(ctx);
     if (!build) {
+      const gone = await this.#logOfDeletedBuild(ctx);
+      if (gone) {
+        await this.#reply(ctx, formatLogTail(gone.name, gone.log, this.#o.logLines ?? 50));
+        return;
+      }
       await this.#reply(ctx, "Usage: /log &lt;build&gt; — a build of a repository announced in this chat.");
       return;
     }
     const pod = build.status?.podName;
     const name = build.metadata.name ?? "";
-    if (!pod) {
+    const namespace = build.metadata.namespace ?? "default";
+    const lines = this.#o.logLines ?? 50;
+    let log: string | undefined;
+    if (this.#o.store) {
+      try {
+        const order = build.status?.steps?.map((s) => s.name);
+        log = await tailBuildLog(this.#o.store, { namespace, build: name }, lines, order ? { order } : {});
+      } catch (err) {
+        // The pod's own log may still be there: say why the store's was not, and try that.
+        this.#o.log.warn({ err: (err as Error).message, build: name }, "cannot read the log from the store");
+      }
+    }
+    if (log === undefined && !pod) {
       await this.#reply(ctx, `<code>${escapeHtml(name)}</code> has no pod (yet).`);
       return;
     }
-    const namespace = build.metadata.namespace ?? "default";
-    let log: string | undefined;
-    try {
-      // The build container's stdout is the steps' output (the agent echoes it there).
-      log = await this.#o.api.podLogTail(namespace, pod, CONTAINERS.build, this.#o.logLines ?? 50);
-    } catch (err) {
-      if (!isNotFound(err) && httpStatus(err) !== 400) throw err;
+    if (log === undefined && pod) {
+      try {
+        // The build container's stdout is the steps' output (the agent echoes it there).
+        log = await this.#o.api.podLogTail(namespace, pod, CONTAINERS.build, lines);
+      } catch (err) {
+        if (!isNotFound(err) && httpStatus(err) !== 400) throw err;
+      }
     }
     if (log === undefined) {
       await this.#reply(ctx, `The log of <code>${escapeHtml(name)}</code> is gone (its pod was deleted).`);

@@ -14,6 +14,7 @@ import { type Clock, systemClock } from "../../lib/runtime/clock.ts";
 import { Controller } from "../../lib/runtime/controller.ts";
 import type { ObjectKey } from "../../lib/runtime/keys.ts";
 import { resourceInformer } from "../../lib/runtime/kube-source.ts";
+import type { StoreClient } from "../../lib/store-client.ts";
 import { Announcer } from "./announcer.ts";
 import { KilnBot } from "./bot.ts";
 import type { ChatQueueOptions } from "./chat-queue.ts";
@@ -37,6 +38,8 @@ export interface ReportingControllerOptions {
   clock?: Clock;
   registry?: Registry;
   workers?: number;
+  /** `kiln store`, for /log. */
+  store?: StoreClient;
   /** Tests shorten Telegram's and GitHub's waits. */
   tuning?: {
     queue?: Partial<ChatQueueOptions<never>>;
@@ -177,6 +180,7 @@ export function reportingController(options: ReportingControllerOptions): Report
           api: kube,
           log: log.child({ component: "telegram-bot" }),
           namespaces,
+          ...(options.store ? { store: options.store } : {}),
         })
       : undefined;
 

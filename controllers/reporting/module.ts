@@ -1,5 +1,7 @@
 // The announcer as one of `kiln controller`'s modules (controllers/main.ts MODULES).
+
 import type { ControllerModule } from "../../lib/runtime/module.ts";
+import { storeClientFor } from "../../lib/store-client.ts";
 import type { ControllerConfig } from "../config.ts";
 import { parseReportingConfig, REPORTING_FLAGS } from "./config.ts";
 import { reportingController } from "./controller.ts";
@@ -23,6 +25,9 @@ export const reportingModule: ControllerModule<ControllerConfig> = {
       namespaces: config.namespaces,
       registry,
       workers: config.workers,
+      ...(config.storeURL && config.storeTokenFile
+        ? { store: storeClientFor({ url: config.storeURL, tokenFile: config.storeTokenFile }) }
+        : {}),
     });
     return { start: () => reporting.start(), stop: () => reporting.stop() };
   },

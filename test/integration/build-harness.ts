@@ -54,7 +54,15 @@ export interface Harness {
 export async function startHarness(options: { kubelet?: boolean; store?: boolean } = {}): Promise<Harness> {
   const cluster = await startTestCluster({ kubelet: options.kubelet ?? false });
   const storeDir = options.store ? await mkdtemp(join(tmpdir(), "kiln-harness-store-")) : undefined;
-  const store = storeDir ? await startLocalStore(cluster, { dir: storeDir }) : undefined;
+  const store = storeDir
+    ? await startLocalStore(cluster, {
+        dir: storeDir,
+        log: createLogger("store", {
+          level: process.env.KILN_TEST_LOG ?? "silent",
+          destination: process.stderr,
+        }),
+      })
+    : undefined;
   const client = new KubeClient(cluster.kubeConfig);
   const repo = await GitRepo.create();
   const cloneURL = options.kubelet ? await repo.serveHttp() : repo.url;
