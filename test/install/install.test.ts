@@ -19,6 +19,8 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 import type { Build } from "../../api/build.ts";
+import { tailBuildLog } from "../../lib/build-log.ts";
+import { StoreClient } from "../../lib/store-client.ts";
 import { requireKilnImage } from "../../scripts/image-inputs.ts";
 import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
 import { GitRepo } from "../../stand-ins/git-repo.ts";
@@ -232,6 +234,23 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
     );
     const log = await kubectl("logs", "-n", TEAM, build.status!.podName!, "-c", "build");
     assert.match(log, /hello from team a as 1000/);
+    // The agent shipped the same output to the store pod, which lets the controller's account read it (as
+    // the chat's /log does, with a token of its projected volume: audience kiln-store).
+    const token = (
+      await kubectl("create", "token", "kiln-controller", "-n", "kiln", "--audience", "kiln-store")
+    ).trim();
+    const store = new StoreClient({ url: "http://127.0.0.1:8081", token: () => token });
+    try {
+      const stored = await waitFor("the build's log in the store", async () => {
+        const logs = await store.buildLogs({ namespace: TEAM, build: build.metadata.name! });
+        return logs?.steps.length === 2 && logs.steps.every((x) => x.complete) ? logs : undefined;
+      });
+      assert.equal(stored.repository, "app");
+      const text = await tailBuildLog(store, { namespace: TEAM, build: build.metadata.name! }, 10);
+      assert.match(text ?? "", /==> greet\nhello from team a as 1000/);
+    } finally {
+      store.close();
+    }
 
     await waitFor(
       "the final commit status",
@@ -275,6 +294,7 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
       [controller, ["create", "deployments.apps", "-n", "kiln"], "no"],
       [controller, ["update", "leases.coordination.k8s.io", "-n", "kiln"], "yes"],
       [controller, ["update", "leases.coordination.k8s.io", "-n", TEAM], "no"],
+      [controller, ["get", "builds.kiln.dev", "--subresource", "log", "-n", TEAM], "yes"],
       // The agent: its namespace's Builds and their status; no Secret, no pod, nothing elsewhere.
       [agent, ["watch", "builds.kiln.dev", "-n", TEAM], "yes"],
       [agent, ["patch", "builds.kiln.dev", "--subresource", "status", "-n", TEAM], "yes"],
@@ -284,6 +304,7 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
       [agent, ["get", "secret/app-github", "-n", TEAM], "no"],
       [agent, ["create", "pods", "-n", TEAM], "no"],
       [agent, ["get", "builds.kiln.dev", "-n", "kiln"], "no"],
+      [agent, ["get", "builds.kiln.dev", "--subresource", "log", "-n", TEAM], "no"],
       // The store: token and access reviews, a pod and its Build by name; no Secret, nothing listed.
       [store, ["create", "tokenreviews.authentication.k8s.io"], "yes"],
       [store, ["create", "subjectaccessreviews.authorization.k8s.io"], "yes"],
