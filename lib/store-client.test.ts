@@ -139,4 +139,50 @@ describe("LogAppender", () => {
     t.assert.deepEqual(stats, { sent: 0, dropped: 0, complete: false });
     t.assert.equal(store.complete, false);
   });
+
+  test("every written byte is reported consumed once: acknowledged, dropped, or past a refusal", async (t) => {
+    const store = new ScriptedStore();
+    store.down = true;
+    let consumed = 0;
+    const health: boolean[] = [];
+    const appender = new LogAppender(store, ref, {
+      chunkBytes: 8,
+      maxBufferBytes: 16,
+      flushMs: 1,
+      onConsumed: (n) => (consumed += n),
+      onHealth: (ok) => health.push(ok),
+      ...immediate,
+    });
+    appender.write(Buffer.from("0123456789"));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    appender.write(Buffer.from("abcdefghijKLMNOPQRST"));
+    store.down = false;
+    await appender.close();
+    t.assert.equal(consumed, 30, "acknowledged and dropped bytes add up to all written");
+    t.assert.deepEqual(health, [false, true]);
+  });
+
+  test("a refusal for good (403) ends the appender at once: no retries, the rest counted consumed", async (t) => {
+    let calls = 0;
+    let consumed = 0;
+    const refusing = {
+      append: async () => {
+        calls++;
+        throw new StoreError("cannot append: 403 not this Build's", 403, false);
+      },
+    };
+    const appender = new LogAppender(refusing, ref, {
+      flushMs: 1,
+      onConsumed: (n) => (consumed += n),
+      ...immediate,
+    });
+    appender.write(Buffer.from("secret-free output"));
+    const stats = await appender.close(60_000);
+    t.assert.equal(calls, 1);
+    t.assert.equal(stats.refused, "cannot append: 403 not this Build's");
+    t.assert.equal(stats.complete, false);
+    appender.write(Buffer.from("late"));
+    t.assert.equal(consumed, 22);
+  });
 });
+
