@@ -10,7 +10,7 @@ import type { Logger } from "../lib/log.ts";
 import { type AppenderStats, LogAppender, type StoreClient } from "../lib/store-client.ts";
 
 /** Unacknowledged bytes above which the worker waits for the store (half the appender's buffer). */
-export const HIGH_WATER = 4 * 1024 * 1024;
+export const HIGH_WATER = 16 * 1024 * 1024;
 const BUFFER_BYTES = 2 * HIGH_WATER;
 /** The store's largest append: a flood goes out in as few requests as it allows. */
 const CHUNK_BYTES = 1024 * 1024;

@@ -1,16 +1,25 @@
 // Output throughput of the agent: a step writing 200 MB of log lines through the agent (local mode:
 // prefixed lines to stdout; pod mode: out FIFO → agent → echo FIFO → the build container's stdout),
-// against the same command piped straight to /dev/null. Each agent run is a fresh process so its
-// peak RSS is its own; an idle Node process gives the memory floor. Medians of ROUNDS.
+// against the same command piped straight to /dev/null; and pod mode shipping every byte to a real
+// `kiln store` (files backend, tokens checked by the test API server) against pod mode without. Each agent
+// run is a fresh process so its peak RSS is its own; an idle Node process gives the memory floor. Medians
+// of ROUNDS.
 //   node bench/agent-throughput.ts
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { localExecutor } from "../agent/local-executor.ts";
 import type { RunStep } from "../agent/manifest-schema.ts";
 import { RunnerLink } from "../agent/runner-link.ts";
+import { StepLogs } from "../agent/step-logs.ts";
+import { silentLogger } from "../lib/log.ts";
+import { StoreClient } from "../lib/store-client.ts";
 import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
+import { buildPod, runStore, startWorld } from "../test/integration/store-harness.ts";
 
 const MB = 200;
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const LINE = "2026-11-22T00:00:00Z INFO building module kiln/agent: compiled 42 files, 0 warnings ....";
 const STEP = `yes '${LINE}' | head -c ${MB * 1024 * 1024}`;
 const step: RunStep = { name: "loud", run: STEP };
@@ -27,30 +36,85 @@ async function child(mode: string): Promise<void> {
     const c = spawn("sh", ["-c", STEP], { stdio: ["ignore", "pipe", "ignore"] });
     c.stdout.on("data", () => undefined);
     await new Promise((r) => c.on("close", r));
-  } else if (mode === "pod") {
+  } else if (mode === "store") {
+    // The store's side, in a process of its own as in a cluster: a test API server, kiln store (files),
+    // a Build with its pod and the agent's token. Says where and with what on stdout; ends with stdin.
+    const world = await startWorld();
+    const scratch = await mkdtemp(join(tmpdir(), "kiln-bench-store-"));
+    const store = await runStore(world, { kind: "files", dir: scratch });
+    const { token } = await buildPod(world, { namespace: "bench", build: "bench-1", branch: "main" });
+    process.stdout.write(`${JSON.stringify({ url: store.url, token })}\n`);
+    process.stdin.resume();
+    await new Promise((r) => process.stdin.on("end", r));
+    await store.close();
+    await world.stop();
+    await rm(scratch, { recursive: true, force: true });
+    return;
+  } else if (mode === "pod" || mode === "pod-store") {
+    const server = mode === "pod-store" ? await storeProcess() : undefined;
+    const client = server ? new StoreClient({ url: server.url, token: () => server.token }) : undefined;
+    const logs = client
+      ? new StepLogs(client, { namespace: "bench", build: "bench-1" }, silentLogger())
+      : undefined;
     const dirs = await podDirs();
     const runner = startRunner(dirs, ["dash"], { captureLog: false });
-    const link = new RunnerLink({ kilnDir: dirs.kilnDir });
+    const link = new RunnerLink({ kilnDir: dirs.kilnDir, ...(logs ? { logs } : {}) });
     await link.ready();
     const s = performance.now();
     const r = await (await link.start(0, step, {})).exited;
+    const stepMs = performance.now() - s;
+    // The step's time, and with shipping until the store holds the whole log (what "shipped" means).
+    await logs?.close(120_000);
     const ms = performance.now() - s;
     if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
+    if (client) {
+      const [info] = await client.steps({ namespace: "bench", build: "bench-1" });
+      if (!info?.complete || info.length < MB * 1024 * 1024)
+        throw new Error(`the store holds ${info?.length} bytes, complete: ${info?.complete}`);
+    }
     await link.exit(0);
     link.close();
     await runner.exited;
     dirs.cleanup();
+    client?.close();
+    await server?.stop();
+    if (process.env.BENCH_DEBUG) console.error(JSON.stringify({ stepMs }));
     console.error(JSON.stringify({ ms, maxRSSkB: process.resourceUsage().maxRSS }));
     return;
   }
   console.error(JSON.stringify({ ms: performance.now() - t, maxRSSkB: process.resourceUsage().maxRSS }));
 }
 
+/** `kiln store` and its API server in a child process; its URL and the agent's token. */
+async function storeProcess(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const c = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), import.meta.filename, "--child", "store"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let out = "";
+  const line = await new Promise<string>((resolve, reject) => {
+    c.stdout.setEncoding("utf8").on("data", (t: string) => {
+      out += t;
+      if (out.includes("\n")) resolve(out.split("\n")[0]!);
+    });
+    c.on("exit", (code) => reject(new Error(`the store process ended (${code})`)));
+  });
+  const { url, token } = JSON.parse(line) as { url: string; token: string };
+  return {
+    url,
+    token,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        c.on("close", () => resolve());
+        c.stdin.end();
+      }),
+  };
+}
+
 function runChild(mode: string): { ms: number; maxRSSkB: number } {
   const r = spawnSync(process.execPath, [import.meta.filename, "--child", mode], {
     encoding: "utf8",
     stdio: ["ignore", "ignore", "pipe"],
-    timeout: 60_000,
+    timeout: 180_000,
   });
   if (r.status !== 0) throw new Error(`${mode}: exit ${r.status} ${r.signal ?? ""} ${r.stderr}`);
   return JSON.parse(r.stderr.trim().split("\n").at(-1)!);
@@ -65,14 +129,21 @@ function raw(hops = ""): number {
 if (process.argv[2] === "--child") {
   await child(process.argv[3]!);
 } else {
-  const times: Record<string, number[]> = { raw: [], cat2: [], read: [], local: [], pod: [] };
-  const rss: Record<string, number[]> = { idle: [], local: [], pod: [] };
+  const times: Record<string, number[]> = {
+    raw: [],
+    cat2: [],
+    read: [],
+    local: [],
+    pod: [],
+    "pod-store": [],
+  };
+  const rss: Record<string, number[]> = { idle: [], local: [], pod: [], "pod-store": [] };
   for (let i = 0; i < ROUNDS; i++) {
     times.raw!.push(raw());
     // What two more pipe hops cost in C (pod mode has two: out → agent, echo → the log).
     times.cat2!.push(raw(" | cat | cat"));
     times.read!.push(runChild("read").ms);
-    for (const mode of ["local", "pod"]) {
+    for (const mode of ["local", "pod", "pod-store"]) {
       const r = runChild(mode);
       times[mode]!.push(r.ms);
       rss[mode]!.push(r.maxRSSkB);
@@ -84,19 +155,24 @@ if (process.argv[2] === "--child") {
   const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
   const [r, n, l, p] = [median(times.raw!), median(times.read!), median(times.local!), median(times.pod!)];
   const c2 = median(times.cat2!);
+  const ps = median(times["pod-store"]!);
   const rows: [string, string][] = [
     [`raw: ${MB} MB piped to /dev/null (baseline)`, `${r.toFixed(0)} ms, ${speed(r)}`],
     ["same through `| cat | cat` (two C pipe hops)", `${c2.toFixed(0)} ms, ${speed(c2)}`],
     ["Node reading the pipe and dropping it (floor)", `${n.toFixed(0)} ms, ${speed(n)}`],
     ["agent, local mode (prefixed lines to stdout)", `${l.toFixed(0)} ms, ${speed(l)}`],
     ["agent, pod mode (FIFO → agent → build log)", `${p.toFixed(0)} ms, ${speed(p)}`],
+    ["agent, pod mode shipping to kiln store (until stored)", `${ps.toFixed(0)} ms, ${speed(ps)}`],
     ["throughput ratio local / raw", `${(r / l).toFixed(2)}`],
     ["throughput ratio pod / raw", `${(r / p).toFixed(2)}`],
+    ["throughput ratio pod shipping / pod without", `${(p / ps).toFixed(2)}`],
+    ["throughput ratio pod shipping / raw", `${(r / ps).toFixed(2)}`],
     ["throughput ratio two C hops / raw", `${(r / c2).toFixed(2)}`],
     ["throughput ratio Node floor / raw", `${(r / n).toFixed(2)}`],
     ["peak RSS, idle Node process (floor)", mb(median(rss.idle!))],
     ["peak RSS, agent in local mode", mb(median(rss.local!))],
     ["peak RSS, agent in pod mode", mb(median(rss.pod!))],
+    ["peak RSS, agent in pod mode shipping", mb(median(rss["pod-store"]!))],
   ];
   console.log(`A step writing ${MB} MB of ${LINE.length + 1}-byte lines, median of ${ROUNDS} rounds\n`);
   const w = Math.max(...rows.map((x) => x[0].length));
