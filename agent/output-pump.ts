@@ -1,11 +1,17 @@
 // Copies each step's output from the `out` FIFO to the `echo` FIFO (the build container's log) on a
 // worker thread with plain blocking reads and writes into one reused buffer: no stream machinery and
 // no allocation per chunk, so the copy runs near pipe speed and memory stays flat. It keeps a bounded
-// tail of each step's output for the step record.
+// tail of each step's output for the step record. Secret values are masked on the worker right after
+// each read (mask.ts), so everything downstream of the read sees masked bytes only.
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { Masker } from "./mask.ts";
 import { Tail } from "./output.ts";
 
+interface PumpData {
+  echoPath: string;
+  secrets: readonly string[];
+}
 type PumpRequest = { id: number; out: string; header: string } | { id: number; close: true };
 interface PumpResult {
   id: number;
@@ -20,8 +26,11 @@ export class OutputPump {
   #next = 0;
   #closed = false;
 
-  constructor(echoPath: string) {
-    this.#worker = new Worker(new URL(import.meta.url), { workerData: { echoPath } });
+  /** `secrets`: the values to mask in every step's output. */
+  constructor(echoPath: string, secrets: readonly string[] = []) {
+    this.#worker = new Worker(new URL(import.meta.url), {
+      workerData: { echoPath, secrets } satisfies PumpData,
+    });
     // Never what keeps the agent alive: a pump blocked on a dead step must not hold up the exit.
     this.#worker.unref();
     this.#worker.on("message", (r: PumpResult) => {
@@ -67,7 +76,7 @@ export class OutputPump {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, length: number): void {
+function writeAll(fd: number, buf: Buffer, length = buf.length): void {
   let off = 0;
   while (off < length) off += writeSync(fd, buf, off, length - off);
 }
@@ -85,7 +94,8 @@ if (!isMainThread && parentPort) {
       port.postMessage({ id: req.id, tail: "", bytes: 0 } satisfies PumpResult);
       return;
     }
-    if (echo === -1) echo = openSync((workerData as { echoPath: string }).echoPath, constants.O_WRONLY);
+    const data = workerData as PumpData;
+    if (echo === -1) echo = openSync(data.echoPath, constants.O_WRONLY);
     const head = Buffer.from(req.header);
     let echoOK = true;
     try {
@@ -94,7 +104,19 @@ if (!isMainThread && parentPort) {
       echoOK = false;
     }
     const tail = new Tail();
+    const masker = new Masker(data.secrets);
     let bytes = 0;
+    const copy = (chunk: Buffer) => {
+      tail.write(chunk);
+      if (echoOK) {
+        try {
+          writeAll(echo, chunk);
+        } catch {
+          // The log reader went away: keep draining the step so it is not blocked.
+          echoOK = false;
+        }
+      }
+    };
     // Blocks until the runner opens its end: a rendezvous, not a poll.
     const fd = openSync(req.out, constants.O_RDONLY);
     try {
@@ -102,19 +124,12 @@ if (!isMainThread && parentPort) {
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         bytes += n;
-        tail.write(buf.subarray(0, n));
-        if (echoOK) {
-          try {
-            writeAll(echo, buf, n);
-          } catch {
-            // The log reader went away: keep draining the step so it is not blocked.
-            echoOK = false;
-          }
-        }
+        copy(masker.write(buf.subarray(0, n)));
       }
     } finally {
       closeSync(fd);
     }
+    copy(masker.flush());
     port.postMessage({ id: req.id, tail: tail.text(5), bytes } satisfies PumpResult);
   });
 }
