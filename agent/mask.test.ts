@@ -51,6 +51,7 @@ describe("maskPatterns", () => {
       { values: ["tok", "longer-token", "tok"], patterns: ["longer-token", "tok"] },
       { values: ["line one\n}\nline two\n"], patterns: ["line one\n}\nline two\n", "line one", "line two"] },
       { values: ["abcd\r\nxyz\r\n"], patterns: ["abcd\r\nxyz\r\n", "abcd"] },
+      { values: ["é\néé"], patterns: ["é\néé", "éé"] },
     ];
     for (const c of cases) {
       assert.deepEqual(
@@ -106,6 +107,14 @@ describe("Masker", () => {
     assert.equal(m.write(Buffer.from("se")).toString(), "");
     assert.equal(m.flush().toString(), "se");
     assert.equal(m.flush().toString(), "");
+  });
+
+  test("a value that is not UTF-8 is masked by its bytes", () => {
+    const value = Buffer.from([0xff, 0xfe, 0x41, 0x0a, 0x80, 0x81, 0x82, 0x83]);
+    const text = Buffer.concat([Buffer.from("a "), value, Buffer.from(" b "), value.subarray(4)]);
+    const m = new Masker([value]);
+    const out = Buffer.concat([m.write(text.subarray(0, 5)), m.write(text.subarray(5)), m.flush()]);
+    assert.equal(out.toString(), "a *** b ***");
   });
 
   test("without values every chunk comes back as it is", () => {

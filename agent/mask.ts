@@ -18,23 +18,28 @@ export const MIN_LINE = 4;
 
 const MASK_BYTES = Buffer.from(MASK);
 
+/** A secret's value: text, or the exact bytes of a Secret's key (which need not be UTF-8). */
+export type SecretValue = string | Uint8Array;
+
 /** The byte strings to mask for these secret values: longest first, no duplicates, none empty. */
-export function maskPatterns(values: readonly string[]): Buffer[] {
+export function maskPatterns(values: readonly SecretValue[]): Buffer[] {
+  // Latin-1 strings stand for the bytes one to one, so lines split and compare bytewise.
   const texts = new Set<string>();
   for (const value of values) {
-    if (value === "") continue;
-    texts.add(value);
-    if (!value.includes("\n")) continue;
-    for (const line of value.split("\n")) {
+    const bytes = (typeof value === "string" ? Buffer.from(value) : Buffer.from(value)).toString("latin1");
+    if (bytes === "") continue;
+    texts.add(bytes);
+    if (!bytes.includes("\n")) continue;
+    for (const line of bytes.split("\n")) {
       const l = line.endsWith("\r") ? line.slice(0, -1) : line;
-      if (Buffer.byteLength(l) >= MIN_LINE) texts.add(l);
+      if (l.length >= MIN_LINE) texts.add(l);
     }
   }
-  return [...texts].map((t) => Buffer.from(t)).sort((a, b) => b.length - a.length);
+  return [...texts].map((t) => Buffer.from(t, "latin1")).sort((a, b) => b.length - a.length);
 }
 
 export class Masker {
-  readonly #values: readonly string[];
+  readonly #values: readonly SecretValue[];
   readonly #patterns: Buffer[];
   readonly #longest: number;
   /** Whether some pattern starts with this byte. */
@@ -44,7 +49,7 @@ export class Masker {
   /** How many leading bytes of the context were given out already (inside a `***`). */
   #emitted = 0;
 
-  constructor(values: readonly string[]) {
+  constructor(values: readonly SecretValue[]) {
     this.#values = values;
     this.#patterns = maskPatterns(values);
     this.#longest = this.#patterns[0]?.length ?? 0;

@@ -5,14 +5,12 @@
 // each read (mask.ts), so everything downstream of the read sees masked bytes only.
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
-import { Masker } from "./mask.ts";
+import { Masker, type SecretValue } from "./mask.ts";
 import { Tail } from "./output.ts";
 
-interface PumpData {
-  echoPath: string;
-  secrets: readonly string[];
-}
-type PumpRequest = { id: number; out: string; header: string } | { id: number; close: true };
+type PumpRequest =
+  | { id: number; out: string; header: string; secrets: readonly SecretValue[] }
+  | { id: number; close: true };
 interface PumpResult {
   id: number;
   tail: string;
@@ -26,11 +24,8 @@ export class OutputPump {
   #next = 0;
   #closed = false;
 
-  /** `secrets`: the values to mask in every step's output. */
-  constructor(echoPath: string, secrets: readonly string[] = []) {
-    this.#worker = new Worker(new URL(import.meta.url), {
-      workerData: { echoPath, secrets } satisfies PumpData,
-    });
+  constructor(echoPath: string) {
+    this.#worker = new Worker(new URL(import.meta.url), { workerData: { echoPath } });
     // Never what keeps the agent alive: a pump blocked on a dead step must not hold up the exit.
     this.#worker.unref();
     this.#worker.on("message", (r: PumpResult) => {
@@ -40,14 +35,18 @@ export class OutputPump {
   }
 
   /**
-   * Starts copying the FIFO at `outPath` (after `header`) until its end of file. Resolves with the
-   * tail once every writer closed it.
+   * Starts copying the FIFO at `outPath` (after `header`) until its end of file, masking `secrets`.
+   * Resolves with the tail once every writer closed it.
    */
-  pump(outPath: string, header: string): Promise<{ tail: string; bytes: number }> {
+  pump(
+    outPath: string,
+    header: string,
+    secrets: readonly SecretValue[] = [],
+  ): Promise<{ tail: string; bytes: number }> {
     const id = this.#next++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      this.#worker.postMessage({ id, out: outPath, header } satisfies PumpRequest);
+      this.#worker.postMessage({ id, out: outPath, header, secrets } satisfies PumpRequest);
     });
   }
 
@@ -94,8 +93,7 @@ if (!isMainThread && parentPort) {
       port.postMessage({ id: req.id, tail: "", bytes: 0 } satisfies PumpResult);
       return;
     }
-    const data = workerData as PumpData;
-    if (echo === -1) echo = openSync(data.echoPath, constants.O_WRONLY);
+    if (echo === -1) echo = openSync((workerData as { echoPath: string }).echoPath, constants.O_WRONLY);
     const head = Buffer.from(req.header);
     let echoOK = true;
     try {
@@ -104,7 +102,7 @@ if (!isMainThread && parentPort) {
       echoOK = false;
     }
     const tail = new Tail();
-    const masker = new Masker(data.secrets);
+    const masker = new Masker(req.secrets);
     let bytes = 0;
     const copy = (chunk: Buffer) => {
       tail.write(chunk);

@@ -6,6 +6,7 @@ import { Socket } from "node:net";
 import { join } from "node:path";
 import { FIFOS, STEPS_DIR, stepHeader } from "../api/pod-protocol.ts";
 import type { RunStep } from "./manifest-schema.ts";
+import type { SecretValue } from "./mask.ts";
 import { OutputPump } from "./output-pump.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 import {
@@ -53,6 +54,7 @@ export class RunnerLink implements Executor {
   readonly #waiters = new Set<(event: RunnerEvent | undefined) => void>();
   #gone = false;
   #ready: Promise<number>;
+  #secrets: readonly SecretValue[] = [];
 
   constructor(options: RunnerLinkOptions) {
     this.#dir = options.kilnDir;
@@ -96,6 +98,11 @@ export class RunnerLink implements Executor {
     return this.#gone;
   }
 
+  /** From the next step on, these values are masked in the steps' output (log, tail, all of it). */
+  maskSecrets(values: readonly SecretValue[]): void {
+    this.#secrets = values;
+  }
+
   /** Bytes for the build container's log (kubectl logs -c build). */
   echo(text: string): void {
     this.#echo.write(text);
@@ -134,7 +141,7 @@ export class RunnerLink implements Executor {
     // The pump opens our end of `out` (the runner's open waits for it) and copies the step's output
     // to the build log until the end of file, which is the end of the step's output.
     const outPath = join(this.#dir, FIFOS.out);
-    const pumped = this.#pump.pump(outPath, stepHeader(step.name));
+    const pumped = this.#pump.pump(outPath, stepHeader(step.name), this.#secrets);
     const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));
     this.#send({ kind: "step", index });
