@@ -144,7 +144,8 @@ describe("Masker", () => {
           );
           assert.equal(out, reference(values, text));
           // No value survives (the values have no '*', so the mask cannot make one).
-          for (const v of values) assert.ok(!out.includes(v), `${JSON.stringify(v)} in ${JSON.stringify(out)}`);
+          for (const v of values)
+            assert.ok(!out.includes(v), `${JSON.stringify(v)} in ${JSON.stringify(out)}`);
         },
       ),
       { numRuns: 2000 },

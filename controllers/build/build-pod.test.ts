@@ -120,32 +120,42 @@ describe("buildPod", () => {
       ]);
       // Never a plain value.
       for (const c of containers(pod))
-        for (const e of c.env ?? []) assert.ok(!withSecrets.secrets!.some((s) => s.env === e.name && e.value));
+        for (const e of c.env ?? [])
+          assert.ok(!withSecrets.secrets!.some((s) => s.env === e.name && e.value));
       t.assert.deepEqual(
         containers(pod)
           .filter((c) => c.volumeMounts?.some((m) => m.name === "secrets"))
           .map((c) => [c.name, c.volumeMounts!.find((m) => m.name === "secrets")]),
         [["agent", { name: "secrets", mountPath: SECRETS_DIR, readOnly: true }]],
       );
-      t.assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === "secrets"), {
-        name: "secrets",
-        projected: {
-          defaultMode: 0o440,
-          sources: [
-            {
-              secret: {
-                name: "npm",
-                items: [
-                  { key: "token", path: "NPM_TOKEN" },
-                  { key: "user", path: "NPM_USER" },
-                ],
-                optional: true,
+      t.assert.deepEqual(
+        pod.spec!.volumes!.find((v) => v.name === "secrets"),
+        {
+          name: "secrets",
+          projected: {
+            defaultMode: 0o440,
+            sources: [
+              {
+                secret: {
+                  name: "npm",
+                  items: [
+                    { key: "token", path: "NPM_TOKEN" },
+                    { key: "user", path: "NPM_USER" },
+                  ],
+                  optional: true,
+                },
               },
-            },
-            { secret: { name: "deploy", items: [{ key: "id_ed25519", path: "DEPLOY_KEY" }], optional: true } },
-          ],
+              {
+                secret: {
+                  name: "deploy",
+                  items: [{ key: "id_ed25519", path: "DEPLOY_KEY" }],
+                  optional: true,
+                },
+              },
+            ],
+          },
         },
-      });
+      );
     });
 
     test("a fork's pull request gets none, and its rerun (/rerun, kiln rerun) stays a fork's", (t) => {
@@ -153,7 +163,10 @@ describe("buildPod", () => {
         spec: { trigger: { event: "pull_request", pullRequest: { number: 7, fork: true } } },
       });
       const rerun = rerunOf(fork, sampleRepository(), "api-rerun", "telegram:42", true);
-      const again = buildSchema.parse({ ...rerun, metadata: { ...rerun.metadata, namespace: "ci", uid: "u" } });
+      const again = buildSchema.parse({
+        ...rerun,
+        metadata: { ...rerun.metadata, namespace: "ci", uid: "u" },
+      });
       t.assert.equal(mayUseSecrets(again), false);
       for (const build of [fork, again]) {
         const pod = podOf(build, sampleRepository(), withSecrets, sampleConfig);

@@ -429,7 +429,10 @@ const podRows: Row[] = [
     build: sampleBuild({ status: pending }),
     pod: withSecrets({
       phase: "Pending",
-      containerStatuses: [wait("build", "CreateContainerConfigError", 'secret "npm" not found'), run("agent")],
+      containerStatuses: [
+        wait("build", "CreateContainerConfigError", 'secret "npm" not found'),
+        run("agent"),
+      ],
     }),
     now: at(1),
     phase: "Failed",

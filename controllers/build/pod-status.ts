@@ -107,7 +107,9 @@ export function missingSecret(pod: V1Pod, status: V1ContainerStatus): string | u
   const name = noSecret?.[1] ?? noKey?.[2];
   if (name === undefined) return undefined;
   const spec = pod.spec?.containers ?? [];
-  const refs = (spec.find((c) => c.name === CONTAINERS.build)?.env ?? []).filter((e) => e.valueFrom?.secretKeyRef);
+  const refs = (spec.find((c) => c.name === CONTAINERS.build)?.env ?? []).filter(
+    (e) => e.valueFrom?.secretKeyRef,
+  );
   const file =
     spec.find((c) => c.name === CONTAINERS.agent)?.env?.find((e) => e.name === AGENT_ENV.manifest)?.value ??
     ".kiln.yaml";

@@ -278,7 +278,10 @@ steps:
     writeFileSync(join(secretsDir, "NPM_TOKEN"), token);
     writeFileSync(join(secretsDir, "DEPLOY_KEY"), key);
     const status = recorder();
-    const code = await runAgent(agentConfig(dirs, { secretsDir }), { log: silentLogger(), patch: status.patch });
+    const code = await runAgent(agentConfig(dirs, { secretsDir }), {
+      log: silentLogger(),
+      patch: status.patch,
+    });
     assert.equal(code, 1);
     await runner.exited;
     const log = runner.log();
@@ -321,7 +324,10 @@ steps:
       shell,
     );
     const status = recorder();
-    const code = await runAgent(agentConfig(dirs, { fork: true }), { log: silentLogger(), patch: status.patch });
+    const code = await runAgent(agentConfig(dirs, { fork: true }), {
+      log: silentLogger(),
+      patch: status.patch,
+    });
     assert.equal(code, 0);
     await runner.exited;
     assert.match(runner.log(), /set: \n/);
