@@ -320,7 +320,7 @@ steps:
   test("secrets: a fork's build reads none and runs (the pod gives it none)", async (t) => {
     const { dirs, runner } = await startPod(
       t,
-      "secrets:\n  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}\nsteps:\n  - {name: a, run: 'echo \"set: ${NPM_TOKEN+yes}\"'}\n",
+      `secrets:\n  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}\nsteps:\n  - {name: a, run: 'echo "set: \${NPM_TOKEN+yes}"'}\n`,
       shell,
     );
     const status = recorder();

@@ -157,6 +157,18 @@ steps:
     assert.match(r.stderr, /step "who" failed with exit code 7/);
   });
 
+  test("secrets from kiln run's environment reach the build container, masked in its log", async () => {
+    const dir = repo(
+      `image: ${image}\nsecrets:\n  - {env: API_TOKEN, secretRef: {name: api, key: token}}\nsteps:\n  - {name: show, run: 'echo "token=$API_TOKEN"; exit 5'}\n`,
+    );
+    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "500ms"], {
+      env: { ...process.env, API_TOKEN: "img-s3cr3t-value" },
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^==> show\ntoken=\*\*\*$/m);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes("s3cr3t"), r.stdout);
+  });
+
   test("SIGINT cancels the running step in the container: exit 130, nothing left", async () => {
     const marker = 800_000 + Math.floor(Math.random() * 99_999);
     const dir = repo(`image: ${image}\nsteps:\n  - {name: slow, run: "touch started; sleep ${marker}"}\n`);

@@ -21,7 +21,7 @@ const MANIFEST = [
   "  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}",
   "  - {env: DEPLOY_KEY, secretRef: {name: npm, key: deploy-key}}",
   "steps:",
-  '  - {name: show, run: \'echo "set: ${NPM_TOKEN+yes}"; echo "token=$NPM_TOKEN"; printf "%s" "$DEPLOY_KEY"\'}',
+  `  - {name: show, run: 'echo "set: \${NPM_TOKEN+yes}"; echo "token=$NPM_TOKEN"; printf "%s" "$DEPLOY_KEY"'}`,
   "  - {name: leak, run: 'echo \"again: $NPM_TOKEN\"; exit 4'}",
   "",
 ].join("\n");
