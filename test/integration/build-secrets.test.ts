@@ -9,6 +9,7 @@ import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
+import { requireKilnImage } from "../../scripts/image-inputs.ts";
 import { AGENT_SERVICE_ACCOUNT } from "../../stand-ins/cluster/build-agent-access.ts";
 import { type Harness, NS, podPath, startHarness } from "./build-harness.ts";
 
@@ -29,6 +30,8 @@ const MANIFEST = [
 let h: Harness;
 
 before(async () => {
+  // The masking is the agent's, which runs from Kiln's image: one older than this checkout would test old code.
+  requireKilnImage();
   h = await startHarness({ kubelet: true });
   await h.createRepository("app", { concurrency: 4, cancelSuperseded: false });
   await h.client.create(resourcePath("v1", "secrets", NS), {
