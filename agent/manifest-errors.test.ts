@@ -231,6 +231,11 @@ describe("errors, exactly", () => {
       [".kiln.yaml:3:11: secrets[1].env: secrets[0] is T too; each secret needs a variable of its own"],
     ],
     [
+      "a secret's variable that Kiln sets",
+      `secrets: [{env: KILN_STEP, secretRef: {name: a, key: k}}]\n${STEP}`,
+      [".kiln.yaml:1:17: secrets[0].env: KILN_STEP is set by Kiln for every step; use another name"],
+    ],
+    [
       "a secret's variable also set by env",
       `env: {T: x}\nsecrets: [{env: T, secretRef: {name: a, key: k}}]\nsteps:\n  - {name: a, run: x, env: {T: y}}\n`,
       [

@@ -127,9 +127,13 @@ export function parsePipeline(text: string, file = ".kiln.yaml"): ParseResult {
   };
 }
 
+/** Variables Kiln itself sets for every step (or the build container), which would replace a secret. */
+const KILN_SET = /^(CI|KILN|KILN_[A-Z0-9_]*|GIT_CONFIG_PARAMETERS)$/;
+
 /**
  * A secret's variable is the container's: two secrets of one name would be one file in the agent's
- * secrets volume (the pod is refused), and an `env:` of the same name would silently replace it.
+ * secrets volume (the pod is refused), and an `env:` of the same name, or one Kiln sets, would silently
+ * replace it.
  */
 function secretClashes(
   m: { env?: Record<string, string>; secrets?: { env: string }[] },
@@ -149,6 +153,13 @@ function secretClashes(
       return;
     }
     seen.set(secret.env, i);
+    if (KILN_SET.test(secret.env)) {
+      errors.push({
+        ...here(),
+        message: `secrets[${i}].env: ${secret.env} is set by Kiln for every step; use another name`,
+      });
+      return;
+    }
     const where = [
       ...(m.env && secret.env in m.env ? ["env"] : []),
       ...steps.flatMap((step, j) =>
