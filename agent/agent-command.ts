@@ -13,6 +13,7 @@ import {
   EXIT,
   KILN_DIR,
   MANIFEST_STEP,
+  SECRETS_DIR,
   STORE_TOKEN_FILE,
   TERMINATION_MESSAGE_PATH,
   WORKSPACE_DIR,
@@ -20,6 +21,8 @@ import {
 import { createLogger, type Logger } from "../lib/log.ts";
 import { type StoreClient, storeClientFor } from "../lib/store-client.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
+import type { Pipeline } from "./manifest-schema.ts";
+import { Masker } from "./mask.ts";
 import { type RunResult, runPipeline } from "./pipeline-run.ts";
 import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
 import { RunnerLink } from "./runner-link.ts";
@@ -42,6 +45,7 @@ export const agentConfig = z
     [AGENT_ENV.fork]: flag,
     [AGENT_ENV.storeURL]: z.url().optional(),
     [AGENT_ENV.storeTokenFile]: z.string().min(1).default(STORE_TOKEN_FILE),
+    [AGENT_ENV.secretsDir]: z.string().min(1).default(SECRETS_DIR),
     [AGENT_ENV.kilnDir]: z.string().min(1).default(KILN_DIR),
     [AGENT_ENV.workspace]: z.string().min(1).default(WORKSPACE_DIR),
   })
@@ -56,6 +60,7 @@ export const agentConfig = z
       pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
       fork: e[AGENT_ENV.fork],
       store: storeURL ? { url: storeURL, tokenFile: e[AGENT_ENV.storeTokenFile] } : undefined,
+      secretsDir: e[AGENT_ENV.secretsDir],
       kilnDir: e[AGENT_ENV.kilnDir],
       workspace: e[AGENT_ENV.workspace],
     };
@@ -88,7 +93,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     ? new StepLogs(deps.store, { namespace: config.namespace, build: config.build }, log)
     : undefined;
   const link = new RunnerLink({ kilnDir: config.kilnDir, ...(logs ? { logs } : {}) });
-  const finish = async (code: number, summary: string) => {
+  // The secrets' values, once read: masked in steps' output (the pump) and in the agent's own words.
+  let masker = new Masker([]);
+  const finish = async (code: number, said: string) => {
+    const summary = masker.maskText(said);
     await reporter.flush(FLUSH_MS);
     reporter.stop();
     // Bounded: a store that is away does not hold the pod up beyond this.
@@ -121,12 +129,17 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
   }
   const pipeline = parsed.pipeline;
   if (pipeline.cache) log.warn("cache is designed but not applied yet");
-  if (pipeline.secrets.length) {
-    log.warn(
-      { fork: config.fork },
-      config.fork ? "secrets are never given to builds of forks" : "secrets are designed but not applied yet",
-    );
+  if (pipeline.secrets.length && config.fork) log.warn("secrets are never given to builds of forks");
+  const secrets = config.fork ? { values: [] } : await readSecrets(pipeline, config);
+  if ("missing" in secrets) {
+    link.echo(`${secrets.missing}\n`);
+    reporter.update([manifestFailure(secrets.missing)]);
+    return finish(EXIT.invalidManifest, secrets.missing);
   }
+  masker = new Masker(secrets.values);
+  link.maskSecrets(secrets.values);
+  const report = (steps: StepStatus[]) =>
+    reporter.update(steps.map((s) => (s.message ? { ...s, message: masker.maskText(s.message) } : s)));
   try {
     const cancelled = new Promise<"cancelled">((resolve) => {
       if (deps.cancel?.aborted) resolve("cancelled");
@@ -154,7 +167,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
         log,
         ...(deps.resume ? { resume: deps.resume } : {}),
       }),
-      onUpdate: (steps) => reporter.update(steps),
+      onUpdate: report,
       onStep: ({ record }) =>
         log.info({ step: record.name, phase: record.phase, exitCode: record.exitCode }, "step"),
       ...(config.branch === undefined ? {} : { branch: config.branch }),
@@ -169,8 +182,9 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
       ...(deps.graceMs === undefined ? {} : { graceMs: deps.graceMs }),
     });
   } catch (error) {
-    log.error({ err: (error as Error).message }, "the pipeline could not run");
-    return finish(EXIT.agentLost, (error as Error).message);
+    const message = masker.maskText((error as Error).message);
+    log.error({ err: message }, "the pipeline could not run");
+    return finish(EXIT.agentLost, message);
   }
   const f = result.failedStep;
   switch (result.outcome) {
@@ -183,6 +197,33 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     case "Cancelled":
       return finish(EXIT.cancelled, "cancelled");
   }
+}
+
+/**
+ * The secrets' values from the agent's volume (SECRETS_DIR: the kubelet wrote them there), as exact
+ * bytes. A file that is not there means the agent could not mask that value, so no step may run: the
+ * volume is optional (a missing Secret fails the build container with CreateContainerConfigError first,
+ * as a rule), and a Secret made between the volume's setup and the build container's start would
+ * otherwise reach the steps unmasked.
+ */
+async function readSecrets(
+  pipeline: Pipeline,
+  config: AgentConfig,
+): Promise<{ values: Buffer[] } | { missing: string }> {
+  const values: Buffer[] = [];
+  for (const [i, s] of pipeline.secrets.entries()) {
+    try {
+      values.push(await readFile(join(config.secretsDir, s.env)));
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code ?? String(error);
+      return {
+        missing:
+          `${config.manifest}: secrets[${i}] (${s.env}): key "${s.secretRef.key}" of Secret "${s.secretRef.name}" ` +
+          `could not be read (${why}): is the Secret there, with that key? No step ran.`,
+      };
+    }
+  }
+  return { values };
 }
 
 function manifestFailure(message: string): StepStatus {

@@ -69,7 +69,11 @@ export function bwrapProcess(c: LocalContainer, image: BwrapImage, run: BwrapRun
       id: run.id,
       command: argv.value,
       identity: { uid, gid, groups, capabilities },
-      env: withHome(processEnv(image.config, c.env, run.hostname), uid, image.files),
+      env: withHome(
+        processEnv(image.config, [...c.env, ...(c.secrets ?? [])], run.hostname),
+        uid,
+        image.files,
+      ),
       mounts: [
         ...c.mounts.map((m) => ({ ...m, readOnly: false })),
         { containerPath: "/etc/hosts", hostPath: run.hostsFile, readOnly: false },

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   containerName,
+  engineEnv,
   execArgs,
   parsePort,
   portArgs,
@@ -102,6 +103,22 @@ describe("docker and podman command lines", () => {
       remove: removeArgs(RUN, [p.build, ...p.services]),
       shell: shellHint("podman", RUN, p.build),
     });
+  });
+
+  test("secrets reach the build container by name only: their values are in the engine's env, not its argv", () => {
+    const r = parsePipeline(MANIFEST, ".kiln.yaml");
+    assert.ok(r.ok);
+    const p = localPod({ ...r.pipeline, image: "node:24" }, { workspace: "/w", kilnDir: "/k" }, [
+      ["NPM_TOKEN", "s3cr3t"],
+    ]);
+    const args = runArgs(RUN, p, p.build);
+    assert.equal(args[args.indexOf("NPM_TOKEN") - 1], "--env");
+    assert.ok(!args.some((a) => a.includes("s3cr3t")));
+    assert.equal(engineEnv(p.build, { PATH: "/bin" }).NPM_TOKEN, "s3cr3t");
+    for (const s of p.services) {
+      assert.ok(!runArgs(RUN, p, s).includes("NPM_TOKEN"), "services get none");
+      assert.equal(engineEnv(s, {}).NPM_TOKEN, undefined);
+    }
   });
 
   test("names carry the run, so two runs never share a container", () => {

@@ -24,6 +24,8 @@ export function runArgs(runId: string, pod: LocalPod, c: LocalContainer): string
   if (c.user) args.push("--user", c.user.gid === undefined ? `${c.user.uid}` : `${c.user.uid}:${c.user.gid}`);
   if (c.workingDir) args.push("--workdir", c.workingDir);
   for (const [name, value] of c.env) args.push("--env", `${name}=${value}`);
+  // A name alone: the engine takes the value from its own environment (engineEnv), off the command line.
+  for (const [name] of c.secrets ?? []) args.push("--env", name);
   for (const m of c.mounts) args.push("--volume", `${m.hostPath}:${m.containerPath}`);
   if (isBuild) {
     for (const port of pod.ports) args.push("--publish", `127.0.0.1::${port}`);
@@ -33,6 +35,11 @@ export function runArgs(runId: string, pod: LocalPod, c: LocalContainer): string
   if (c.command) args.push("--entrypoint", c.command[0]!);
   args.push(c.image, ...(c.command?.slice(1) ?? []), ...(c.args ?? []));
   return args;
+}
+
+/** The engine's own environment for `run`: ours, with the container's secrets (see runArgs). */
+export function engineEnv(c: LocalContainer, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...base, ...Object.fromEntries(c.secrets ?? []) };
 }
 
 /** Prints `true` once the container runs (fails while it does not exist yet). */

@@ -9,6 +9,7 @@ import type { Engine, RunningContainer } from "./engine.ts";
 import {
   type CliEngine,
   containerName,
+  engineEnv,
   execArgs,
   parsePort,
   portArgs,
@@ -45,6 +46,7 @@ export function dockerEngine(kind: CliEngine, runId: string, pod: LocalPod): Eng
       // Its own process group: a Ctrl-C at the terminal is kiln run's to handle (stop the step, then the
       // services in order), not for docker to pass to every container at once.
       const child = spawn(kind, runArgs(runId, pod, c), {
+        env: engineEnv(c, process.env),
         stdio: ["ignore", "pipe", "pipe"],
         detached: true,
       });

@@ -36,6 +36,8 @@ export interface ImagePodOptions {
   say: (line: string) => void;
   cancel: AbortSignal;
   graceMs: number;
+  /** The build container's secret variables; masked in the steps' output. */
+  secrets?: [string, string][];
 }
 
 /** The containers could not be set up (an image or the engine failing, a service not up in time). */
@@ -59,9 +61,11 @@ export async function startImagePod(options: ImagePodOptions): Promise<ImagePodR
   const kilnDir = join(runDir, "kiln");
   await prepareKilnDir(kilnDir, "0666");
   chmodSync(kilnDir, 0o777);
-  const pod = localPod(options.pipeline, { workspace: options.dir, kilnDir });
+  const secrets = options.secrets ?? [];
+  const pod = localPod(options.pipeline, { workspace: options.dir, kilnDir }, secrets);
   const engine = makeEngine(options.engine, runId, runDir, pod);
   const link = new RunnerLink({ kilnDir });
+  link.maskSecrets(secrets.map(([, value]) => value));
   let finishing = false;
   let build: RunningContainer | undefined;
   let runnerUp = false;

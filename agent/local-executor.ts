@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 import type { RunStep } from "./manifest-schema.ts";
+import { Masker, type SecretValue } from "./mask.ts";
 import { LinePrefixer, Tail } from "./output.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 
@@ -15,6 +16,8 @@ export interface LocalExecutorOptions {
   /** Width the step name is padded to in the prefix. */
   nameWidth?: number;
   graceMs?: number;
+  /** Values masked in the steps' output (console and tail) before anything else sees it. */
+  secrets?: readonly SecretValue[];
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
@@ -41,7 +44,9 @@ export function localExecutor(options: LocalExecutorOptions): Executor {
       const name = options.nameWidth ? step.name.padEnd(options.nameWidth) : step.name;
       const pump = (stream: NodeJS.ReadableStream) => {
         const prefixer = new LinePrefixer(`${name} | `);
-        stream.on("data", (chunk: Buffer) => {
+        const masker = new Masker(options.secrets ?? []);
+        stream.on("data", (raw: Buffer) => {
+          const chunk = masker.write(raw);
           tail.write(chunk);
           if (!options.out.write(prefixer.transform(chunk))) {
             stream.pause();
@@ -50,6 +55,9 @@ export function localExecutor(options: LocalExecutorOptions): Executor {
         });
         return new Promise<void>((resolve) =>
           stream.on("close", () => {
+            const held = masker.flush();
+            tail.write(held);
+            if (held.length) options.out.write(prefixer.transform(held));
             const rest = prefixer.flush();
             if (rest.length) options.out.write(rest);
             resolve();

@@ -33,6 +33,8 @@ export interface LocalContainer {
   args?: string[];
   /** The container's own env, in order; the image's goes under it. */
   env: [string, string][];
+  /** Env after `env` whose values are secrets: engines never put them on a command line. */
+  secrets?: [string, string][];
   user?: ContainerUser;
   security: UserSecurityContext;
   workingDir?: string;
@@ -57,7 +59,12 @@ export interface LocalPaths {
   kilnDir: string;
 }
 
-export function localPod(pipeline: Pipeline & { image: string }, paths: LocalPaths): LocalPod {
+/** `secrets`: the build container's secret variables (kiln run takes them from its own environment). */
+export function localPod(
+  pipeline: Pipeline & { image: string },
+  paths: LocalPaths,
+  secrets: [string, string][] = [],
+): LocalPod {
   const mounts: LocalMount[] = [
     { hostPath: paths.workspace, containerPath: WORKSPACE_DIR },
     { hostPath: paths.kilnDir, containerPath: KILN_DIR },
@@ -67,6 +74,7 @@ export function localPod(pipeline: Pipeline & { image: string }, paths: LocalPat
     image: pipeline.image,
     command: runnerCommand(),
     env: buildContainerEnv().map(({ name, value }) => [name, value]),
+    ...(secrets.length > 0 && { secrets }),
     ...(pipeline.user && { user: pipeline.user }),
     security: userSecurity(pipeline.user),
     workingDir: WORKSPACE_DIR,

@@ -226,6 +226,23 @@ describe("errors, exactly", () => {
       [".kiln.yaml:1:17: secrets[0].env: env must be an environment variable name"],
     ],
     [
+      "two secrets of one variable",
+      `secrets:\n  - {env: T, secretRef: {name: a, key: k}}\n  - {env: T, secretRef: {name: b, key: k}}\n${STEP}`,
+      [".kiln.yaml:3:11: secrets[1].env: secrets[0] is T too; each secret needs a variable of its own"],
+    ],
+    [
+      "a secret's variable that Kiln sets",
+      `secrets: [{env: KILN_STEP, secretRef: {name: a, key: k}}]\n${STEP}`,
+      [".kiln.yaml:1:17: secrets[0].env: KILN_STEP is set by Kiln for every step; use another name"],
+    ],
+    [
+      "a secret's variable also set by env",
+      `env: {T: x}\nsecrets: [{env: T, secretRef: {name: a, key: k}}]\nsteps:\n  - {name: a, run: x, env: {T: y}}\n`,
+      [
+        ".kiln.yaml:2:17: secrets[0].env: T is also set in env, steps[0].env, which would replace the secret; use another name",
+      ],
+    ],
+    [
       "a file of comments only",
       "# nothing\n",
       [".kiln.yaml:1:1: the file is empty: it needs at least a list of steps"],

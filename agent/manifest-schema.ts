@@ -153,7 +153,7 @@ export interface Pipeline {
   timeout?: number;
   /** Designed, validated, not applied yet. */
   cache?: z.output<typeof cache>;
-  /** Designed, validated, not applied yet (and never for forks). */
+  /** Keys of Secrets as env vars of the build container, masked in the log (never for forks). */
   secrets: z.output<typeof secret>[];
 }
 

@@ -3,6 +3,7 @@
 import { type Document, isMap, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import {
+  isPause,
   manifestShape,
   type Pipeline,
   pauseStep,
@@ -107,6 +108,7 @@ export function parsePipeline(text: string, file = ".kiln.yaml"): ParseResult {
       steps.push(parsed.data as Step);
     });
   }
+  if (top.success) errors.push(...secretClashes(top.data, steps, locate));
   if (errors.length > 0 || !top.success) return { ok: false, errors: sortErrors(errors) };
   const m = top.data;
   return {
@@ -123,6 +125,55 @@ export function parsePipeline(text: string, file = ".kiln.yaml"): ParseResult {
       secrets: m.secrets ?? [],
     },
   };
+}
+
+/** Variables Kiln itself sets for every step (or the build container), which would replace a secret. */
+const KILN_SET = /^(CI|KILN|KILN_[A-Z0-9_]*|GIT_CONFIG_PARAMETERS)$/;
+
+/**
+ * A secret's variable is the container's: two secrets of one name would be one file in the agent's
+ * secrets volume (the pod is refused), and an `env:` of the same name, or one Kiln sets, would silently
+ * replace it.
+ */
+function secretClashes(
+  m: { env?: Record<string, string>; secrets?: { env: string }[] },
+  steps: Step[],
+  locate: (path: Path, key?: string) => ManifestError,
+): ManifestError[] {
+  const errors: ManifestError[] = [];
+  const seen = new Map<string, number>();
+  (m.secrets ?? []).forEach((secret, i) => {
+    const here = () => locate(["secrets", i, "env"]);
+    const first = seen.get(secret.env);
+    if (first !== undefined) {
+      errors.push({
+        ...here(),
+        message: `secrets[${i}].env: secrets[${first}] is ${secret.env} too; each secret needs a variable of its own`,
+      });
+      return;
+    }
+    seen.set(secret.env, i);
+    if (KILN_SET.test(secret.env)) {
+      errors.push({
+        ...here(),
+        message: `secrets[${i}].env: ${secret.env} is set by Kiln for every step; use another name`,
+      });
+      return;
+    }
+    const where = [
+      ...(m.env && secret.env in m.env ? ["env"] : []),
+      ...steps.flatMap((step, j) =>
+        !isPause(step) && step.env && secret.env in step.env ? [`steps[${j}].env`] : [],
+      ),
+    ];
+    if (where.length > 0) {
+      errors.push({
+        ...here(),
+        message: `secrets[${i}].env: ${secret.env} is also set in ${where.join(", ")}, which would replace the secret; use another name`,
+      });
+    }
+  });
+  return errors;
 }
 
 function fail(file: string, line: number, column: number, message: string): ParseResult {

@@ -1,14 +1,18 @@
 // Copies each step's output from the `out` FIFO to the `echo` FIFO (the build container's log) on a
 // worker thread with plain blocking reads and writes into one reused buffer: no stream machinery and
 // no allocation per chunk, so the copy runs near pipe speed and memory stays flat. It keeps a bounded
-// tail of each step's output for the step record.
+// tail of each step's output for the step record. Secret values are masked on the worker right after
+// each read (mask.ts), so everything downstream of the read sees masked bytes only: the build log, the
+// tail, and, when the build has a store, the chunks handed to the main thread for shipping (step-logs.ts;
+// the worker waits while the store is behind).
 import { closeSync, constants, openSync, readSync, writeSync } from "node:fs";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { Masker, type SecretValue } from "./mask.ts";
 import { Tail } from "./output.ts";
 import { handOver, type Pressure } from "./step-logs.ts";
 
 type PumpRequest =
-  | { id: number; out: string; header: string; pressure?: Pressure }
+  | { id: number; out: string; header: string; secrets: readonly SecretValue[]; pressure?: Pressure }
   | { id: number; close: true };
 interface PumpResult {
   id: number;
@@ -51,11 +55,17 @@ export class OutputPump {
   }
 
   /**
-   * Starts copying the FIFO at `outPath` (after `header`) until its end of file, each chunk also to
-   * `sink` when given. Resolves with the tail once every writer closed it (and every chunk went to sink).
+   * Starts copying the FIFO at `outPath` (after `header`) until its end of file, masking `secrets`, each
+   * chunk also to `sink` when given. Resolves with the tail once every writer closed it (and every chunk
+   * went to the sink).
    */
-  pump(outPath: string, header: string, sink?: PumpSink): Promise<{ tail: string; bytes: number }> {
+  pump(
+    outPath: string,
+    header: string,
+    options: { secrets?: readonly SecretValue[]; sink?: PumpSink } = {},
+  ): Promise<{ tail: string; bytes: number }> {
     const id = this.#next++;
+    const sink = options.sink;
     if (sink) this.#sinks.set(id, sink);
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
@@ -63,6 +73,7 @@ export class OutputPump {
         id,
         out: outPath,
         header,
+        secrets: options.secrets ?? [],
         ...(sink ? { pressure: sink.pressure } : {}),
       } satisfies PumpRequest);
     });
@@ -93,7 +104,7 @@ export class OutputPump {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, length: number): void {
+function writeAll(fd: number, buf: Buffer, length = buf.length): void {
   let off = 0;
   while (off < length) off += writeSync(fd, buf, off, length - off);
 }
@@ -120,7 +131,26 @@ if (!isMainThread && parentPort) {
       echoOK = false;
     }
     const tail = new Tail();
+    const masker = new Masker(req.secrets);
     let bytes = 0;
+    const copy = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      tail.write(chunk);
+      if (req.pressure) {
+        const shipped = new Uint8Array(chunk.length);
+        shipped.set(chunk);
+        port.postMessage({ id: req.id, chunk: shipped } satisfies PumpChunk, [shipped.buffer]);
+        handOver(req.pressure, chunk.length);
+      }
+      if (echoOK) {
+        try {
+          writeAll(echo, chunk);
+        } catch {
+          // The log reader went away: keep draining the step so it is not blocked.
+          echoOK = false;
+        }
+      }
+    };
     // Blocks until the runner opens its end: a rendezvous, not a poll.
     const fd = openSync(req.out, constants.O_RDONLY);
     try {
@@ -128,25 +158,12 @@ if (!isMainThread && parentPort) {
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         bytes += n;
-        tail.write(buf.subarray(0, n));
-        if (req.pressure) {
-          const chunk = new Uint8Array(n);
-          chunk.set(buf.subarray(0, n));
-          port.postMessage({ id: req.id, chunk } satisfies PumpChunk, [chunk.buffer]);
-          handOver(req.pressure, n);
-        }
-        if (echoOK) {
-          try {
-            writeAll(echo, buf, n);
-          } catch {
-            // The log reader went away: keep draining the step so it is not blocked.
-            echoOK = false;
-          }
-        }
+        copy(masker.write(buf.subarray(0, n)));
       }
     } finally {
       closeSync(fd);
     }
+    copy(masker.flush());
     port.postMessage({ id: req.id, tail: tail.text(5), bytes } satisfies PumpResult);
   });
 }

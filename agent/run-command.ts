@@ -83,7 +83,9 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kiln run: --image runs the pipeline's image, and ${file} names none (image: …)`);
     return 2;
   }
-  for (const note of localNotes(pipeline, inImage ? "image" : "shell")) console.error(`kiln run: ${note}`);
+  for (const note of localNotes(pipeline, inImage ? "image" : "shell", process.env))
+    console.error(`kiln run: ${note}`);
+  const secrets = localSecrets(pipeline, process.env);
   const branch = parsed.values.branch ?? currentBranch(dir);
   const cancel = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -107,6 +109,7 @@ export async function main(args: string[]): Promise<number> {
         say: (line) => console.error(`kiln run: ${line}`),
         cancel: cancel.signal,
         graceMs: grace,
+        secrets,
       });
       if (!started.ok) {
         console.error(`kiln run: ${started.message}`);
@@ -122,6 +125,7 @@ export async function main(args: string[]): Promise<number> {
         env: process.env,
         nameWidth,
         graceMs: grace,
+        secrets: secrets.map(([, value]) => value),
       });
     }
     let run: RunResult;
@@ -184,8 +188,19 @@ function parse(args: string[]) {
   });
 }
 
+/**
+ * The pipeline's secrets as kiln run has them: each from the variable of the same name in its own
+ * environment (`NPM_TOKEN=… kiln run`); unset ones stay unset (localNotes says so).
+ */
+export function localSecrets(pipeline: Pipeline, env: NodeJS.ProcessEnv): [string, string][] {
+  return pipeline.secrets.flatMap((s) => {
+    const value = env[s.env];
+    return value === undefined ? [] : [[s.env, value] as [string, string]];
+  });
+}
+
 /** What differs from a build pod, said once. */
-export function localNotes(pipeline: Pipeline, mode: "shell" | "image"): string[] {
+export function localNotes(pipeline: Pipeline, mode: "shell" | "image", env: NodeJS.ProcessEnv): string[] {
   const notes: string[] = [];
   if (mode === "shell") {
     if (pipeline.image)
@@ -200,12 +215,12 @@ export function localNotes(pipeline: Pipeline, mode: "shell" | "image"): string[
   }
   if (pipeline.cache)
     notes.push("cache: is not applied yet (designed and validated; nothing is restored or saved)");
-  if (pipeline.secrets.length) {
-    const names = pipeline.secrets.map((s) => s.env).join(", ");
+  const unset = pipeline.secrets.filter((s) => env[s.env] === undefined).map((s) => s.env);
+  if (unset.length) {
+    const one = unset.length === 1;
     notes.push(
-      mode === "shell"
-        ? `secrets: are not applied yet (${names}): export them in your shell if steps need them`
-        : `secrets: are not applied yet (${names} ${pipeline.secrets.length === 1 ? "stays" : "stay"} unset in the steps)`,
+      `secrets: ${unset.join(", ")} ${one ? "is" : "are"} not set in kiln run's environment, so ${one ? "it stays" : "they stay"} ` +
+        `unset in the steps (secrets come from variables of the same name: ${unset[0]}=… kiln run)`,
     );
   }
   return notes;

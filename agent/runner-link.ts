@@ -6,6 +6,7 @@ import { Socket } from "node:net";
 import { join } from "node:path";
 import { FIFOS, STEPS_DIR, stepHeader } from "../api/pod-protocol.ts";
 import type { RunStep } from "./manifest-schema.ts";
+import type { SecretValue } from "./mask.ts";
 import { OutputPump } from "./output-pump.ts";
 import type { Executor, StepProcess, StopSignal } from "./pipeline-run.ts";
 import {
@@ -57,6 +58,7 @@ export class RunnerLink implements Executor {
   readonly #waiters = new Set<(event: RunnerEvent | undefined) => void>();
   #gone = false;
   #ready: Promise<number>;
+  #secrets: readonly SecretValue[] = [];
 
   constructor(options: RunnerLinkOptions) {
     this.#dir = options.kilnDir;
@@ -101,6 +103,11 @@ export class RunnerLink implements Executor {
     return this.#gone;
   }
 
+  /** From the next step on, these values are masked in the steps' output (log, tail, all of it). */
+  maskSecrets(values: readonly SecretValue[]): void {
+    this.#secrets = values;
+  }
+
   /** Bytes for the build container's log (kubectl logs -c build). */
   echo(text: string): void {
     this.#echo.write(text);
@@ -140,7 +147,10 @@ export class RunnerLink implements Executor {
     // to the build log until the end of file, which is the end of the step's output.
     const outPath = join(this.#dir, FIFOS.out);
     const sink = this.#logs?.open(step.name);
-    const pumped = this.#pump.pump(outPath, stepHeader(step.name), sink);
+    const pumped = this.#pump.pump(outPath, stepHeader(step.name), {
+      secrets: this.#secrets,
+      ...(sink ? { sink } : {}),
+    });
     if (sink) void pumped.then(() => sink.end());
     const started = this.#waitFor((e) => (e.kind === "start" && e.index === index ? true : undefined));
     const done = this.#waitFor((e) => (e.kind === "done" && e.index === index ? e.exitCode : undefined));

@@ -35,6 +35,13 @@ export const GIT_TOKEN_FILE = `${GIT_TOKEN_DIR}/token`;
  */
 export const STORE_TOKEN_DIR = "/var/run/secrets/kiln.dev/store";
 export const STORE_TOKEN_FILE = `${STORE_TOKEN_DIR}/token`;
+/**
+ * The values of the build's secrets, for the agent alone, to mask them in the log: a projected volume of
+ * the Secrets' keys (one file per `.kiln.yaml` entry, named by its `env`), mounted read-only into the
+ * agent container only. The kubelet reads the Secrets; the agent's account may not (it has no Secret
+ * access). The build container gets the same values as env vars through `secretKeyRef`.
+ */
+export const SECRETS_DIR = "/var/run/secrets/kiln.dev/secrets";
 /** The agent writes a one-line summary of the pipeline here (the container's terminationMessagePath). */
 export const TERMINATION_MESSAGE_PATH = "/dev/termination-log";
 
@@ -73,6 +80,8 @@ export const AGENT_ENV = {
   storeURL: "KILN_STORE_URL",
   /** Override of STORE_TOKEN_FILE (tests). */
   storeTokenFile: "KILN_STORE_TOKEN_FILE",
+  /** Override of SECRETS_DIR (tests). */
+  secretsDir: "KILN_SECRETS_DIR",
   /** Overrides of the two mount paths (tests use temporary directories). */
   kilnDir: "KILN_DIR",
   workspace: "KILN_WORKSPACE",

@@ -29,6 +29,7 @@ export const BUILD_REASONS = [
   "StepFailed",
   "FetchFailed",
   "InvalidManifest",
+  "SecretMissing",
   "ManifestNotFound",
   "InvalidPod",
   "PodSecurity",

@@ -87,9 +87,18 @@ async function child(mode: string): Promise<void> {
 
 /** `kiln store` and its API server in a child process; its URL and the agent's token. */
 async function storeProcess(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
-  const c = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []), import.meta.filename, "--child", "store"], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const c = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
+      import.meta.filename,
+      "--child",
+      "store",
+    ],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   let out = "";
   const line = await new Promise<string>((resolve, reject) => {
     c.stdout.setEncoding("utf8").on("data", (t: string) => {

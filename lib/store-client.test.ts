@@ -185,4 +185,3 @@ describe("LogAppender", () => {
     t.assert.equal(consumed, 22);
   });
 });
-

@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AGENT_ENV, GIT_TOKEN_DIR, STORE_TOKEN_DIR } from "../../api/pod-protocol.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import { build as buildSchema } from "../../api/build.ts";
+import { rerunOf } from "../../api/new-build.ts";
+import { AGENT_ENV, GIT_TOKEN_DIR, SECRETS_DIR, STORE_TOKEN_DIR } from "../../api/pod-protocol.ts";
 import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
 import { sampleBuild, sampleConfig, samplePipeline, sampleRepository } from "../../test/fixtures/build.ts";
-import { buildPod, runsAsNonRoot } from "./build-pod.ts";
+import { buildPod, mayUseSecrets, runsAsNonRoot } from "./build-pod.ts";
+import type { PodPipeline } from "./pipeline.ts";
 
 const podOf = (...args: Parameters<typeof buildPod>) => buildPod(...args);
 
@@ -85,6 +89,101 @@ describe("buildPod", () => {
     const pod = podOf(build, repo, samplePipeline, sampleConfig);
     t.assert.equal(pod.spec!.volumes!.filter((v) => v.secret).length, 0);
     assert.ok(!pod.spec!.initContainers![0]!.args!.includes("--token-file"));
+  });
+
+  describe("secrets", () => {
+    const withSecrets: PodPipeline = {
+      ...samplePipeline,
+      secrets: [
+        { env: "NPM_TOKEN", secretRef: { name: "npm", key: "token" } },
+        { env: "DEPLOY_KEY", secretRef: { name: "deploy", key: "id_ed25519" } },
+        { env: "NPM_USER", secretRef: { name: "npm", key: "user" } },
+      ],
+    };
+    const containers = (pod: V1Pod) => [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers];
+    const secretEnv = (pod: V1Pod) =>
+      containers(pod).flatMap((c) =>
+        (c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => ({ container: c.name, ...e })),
+      );
+
+    test("the build container alone gets them, by secretKeyRef; the agent alone mounts them", (t) => {
+      const pod = podOf(sampleBuild(), sampleRepository(), withSecrets, sampleConfig);
+      t.assert.snapshot(pod);
+      t.assert.deepEqual(secretEnv(pod), [
+        { container: "build", name: "NPM_TOKEN", valueFrom: { secretKeyRef: { name: "npm", key: "token" } } },
+        {
+          container: "build",
+          name: "DEPLOY_KEY",
+          valueFrom: { secretKeyRef: { name: "deploy", key: "id_ed25519" } },
+        },
+        { container: "build", name: "NPM_USER", valueFrom: { secretKeyRef: { name: "npm", key: "user" } } },
+      ]);
+      // Never a plain value.
+      for (const c of containers(pod))
+        for (const e of c.env ?? [])
+          assert.ok(!withSecrets.secrets!.some((s) => s.env === e.name && e.value));
+      t.assert.deepEqual(
+        containers(pod)
+          .filter((c) => c.volumeMounts?.some((m) => m.name === "secrets"))
+          .map((c) => [c.name, c.volumeMounts!.find((m) => m.name === "secrets")]),
+        [["agent", { name: "secrets", mountPath: SECRETS_DIR, readOnly: true }]],
+      );
+      t.assert.deepEqual(
+        pod.spec!.volumes!.find((v) => v.name === "secrets"),
+        {
+          name: "secrets",
+          projected: {
+            defaultMode: 0o440,
+            sources: [
+              {
+                secret: {
+                  name: "npm",
+                  items: [
+                    { key: "token", path: "NPM_TOKEN" },
+                    { key: "user", path: "NPM_USER" },
+                  ],
+                  optional: true,
+                },
+              },
+              {
+                secret: {
+                  name: "deploy",
+                  items: [{ key: "id_ed25519", path: "DEPLOY_KEY" }],
+                  optional: true,
+                },
+              },
+            ],
+          },
+        },
+      );
+    });
+
+    test("a fork's pull request gets none, and its rerun (/rerun, kiln rerun) stays a fork's", (t) => {
+      const fork = sampleBuild({
+        spec: { trigger: { event: "pull_request", pullRequest: { number: 7, fork: true } } },
+      });
+      const rerun = rerunOf(fork, sampleRepository(), "api-rerun", "telegram:42", true);
+      const again = buildSchema.parse({
+        ...rerun,
+        metadata: { ...rerun.metadata, namespace: "ci", uid: "u" },
+      });
+      t.assert.equal(mayUseSecrets(again), false);
+      for (const build of [fork, again]) {
+        const pod = podOf(build, sampleRepository(), withSecrets, sampleConfig);
+        t.assert.deepEqual(secretEnv(pod), []);
+        t.assert.equal(
+          pod.spec!.volumes!.find((v) => v.name === "secrets"),
+          undefined,
+        );
+        const agent = pod.spec!.containers.find((c) => c.name === "agent")!;
+        t.assert.equal(agent.env!.find((e) => e.name === AGENT_ENV.fork)?.value, "true");
+      }
+      // A pull request from the repository itself is no fork.
+      const own = sampleBuild({
+        spec: { trigger: { event: "pull_request", pullRequest: { number: 8, fork: false } } },
+      });
+      t.assert.equal(secretEnv(podOf(own, sampleRepository(), withSecrets, sampleConfig)).length, 3);
+    });
   });
 
   test("long build names still give a valid pod name and label", (t) => {

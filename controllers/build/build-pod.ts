@@ -21,6 +21,7 @@ import {
   fetchContainerArgs,
   GIT_TOKEN_DIR,
   runnerCommand,
+  SECRETS_DIR,
   STORE_TOKEN_DIR,
   TERMINATION_MESSAGE_PATH,
   userSecurity,
@@ -32,7 +33,13 @@ import { cloneURL, type Repository } from "../../api/repository.ts";
 import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
 import type { ControllerConfig, Resources } from "../config.ts";
 import { labelValue, podName } from "./names.ts";
-import type { PipelineResources, PipelineService, PipelineUser, PodPipeline } from "./pipeline.ts";
+import type {
+  PipelineResources,
+  PipelineSecret,
+  PipelineService,
+  PipelineUser,
+  PodPipeline,
+} from "./pipeline.ts";
 
 export type BuildPodConfig = { image: string } & Pick<
   ControllerConfig,
@@ -49,6 +56,7 @@ export type BuildPodConfig = { image: string } & Pick<
 const GIT_TOKEN_VOLUME = "git-token";
 const AGENT_TOKEN_VOLUME = "agent-token";
 const STORE_TOKEN_VOLUME = "store-token";
+const SECRETS_VOLUME = "secrets";
 /** Where client-node's in-cluster config looks for the token, CA and namespace. */
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const MANAGED_BY = "app.kubernetes.io/managed-by";
@@ -89,6 +97,29 @@ function resources(defaults: Resources, own?: PipelineResources): V1Container["r
   if (own?.requests) merged.requests = { ...merged.requests, ...own.requests };
   if (own?.limits) merged.limits = { ...merged.limits, ...own.limits };
   return merged as V1Container["resources"];
+}
+
+/**
+ * The agent's copy of the secrets (to mask them): one projected volume, a source per Secret, an item per
+ * `.kiln.yaml` entry at the path of its variable. Optional, so that a missing Secret or key does not hold
+ * the whole pod in ContainerCreating: the build container's secretKeyRef then fails it with the
+ * kubelet's CreateContainerConfigError, which the controller turns into a Failed build naming the entry
+ * (pod-status.ts); the agent refuses to run steps whose secrets it cannot read.
+ */
+function secretsVolume(secrets: PipelineSecret[]): V1Volume {
+  const byName = new Map<string, { key: string; path: string }[]>();
+  for (const s of secrets) {
+    const items = byName.get(s.secretRef.name) ?? [];
+    items.push({ key: s.secretRef.key, path: s.env });
+    byName.set(s.secretRef.name, items);
+  }
+  return {
+    name: SECRETS_VOLUME,
+    projected: {
+      defaultMode: 0o440,
+      sources: [...byName].map(([name, items]) => ({ secret: { name, items, optional: true } })),
+    },
+  };
 }
 
 function serviceContainer(service: PipelineService, config: BuildPodConfig): V1Container {
@@ -178,12 +209,17 @@ export function buildPod(
     fetch.volumeMounts!.push({ name: GIT_TOKEN_VOLUME, mountPath: GIT_TOKEN_DIR, readOnly: true });
   }
 
+  // Never for forks; never a plain value in the pod spec: the kubelet resolves the reference.
+  const secrets = mayUseSecrets(build) ? (pipeline.secrets ?? []) : [];
   const buildContainer: V1Container = {
     name: CONTAINERS.build,
     image: pipeline.image,
     command: runnerCommand(),
     workingDir: WORKSPACE_DIR,
-    env: buildContainerEnv(),
+    env: [
+      ...buildContainerEnv(),
+      ...secrets.map((s) => ({ name: s.env, valueFrom: { secretKeyRef: { ...s.secretRef } } })),
+    ],
     volumeMounts: volumeMounts(),
     securityContext: userSecurity(pipeline.user),
     resources: resources(config.buildResources, pipeline.resources),
@@ -225,6 +261,11 @@ export function buildPod(
       },
     });
     agent.volumeMounts!.push({ name: STORE_TOKEN_VOLUME, mountPath: STORE_TOKEN_DIR, readOnly: true });
+  }
+
+  if (secrets.length > 0) {
+    volumes.push(secretsVolume(secrets));
+    agent.volumeMounts!.push({ name: SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: true });
   }
 
   const placement = repository.spec.buildPod ?? {};

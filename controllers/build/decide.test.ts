@@ -56,6 +56,28 @@ const wait = (name: string, reason: string, message?: string) => ({
   imageID: "",
   state: { waiting: { reason, message } },
 });
+const secretEnv = (name: string, secret: string, key: string) => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secret, key } },
+});
+/** A pod whose build container has three .kiln.yaml secrets (two of Secret npm), its manifest ci/kiln.yaml. */
+const withSecrets = (status: V1Pod["status"]): V1Pod => ({
+  ...pod(status),
+  spec: {
+    containers: [
+      {
+        name: "build",
+        env: [
+          { name: "GIT_CONFIG_PARAMETERS", value: "x" },
+          secretEnv("NPM_TOKEN", "npm", "token"),
+          secretEnv("DEPLOY_KEY", "deploy", "key"),
+          secretEnv("NPM_USER", "npm", "user"),
+        ],
+      },
+      { name: "agent", env: [{ name: "KILN_MANIFEST", value: "ci/kiln.yaml" }] },
+    ],
+  },
+});
 const run = (name: string) => ({
   name,
   ready: true,
@@ -400,6 +422,52 @@ const podRows: Row[] = [
     now: at(1),
     phase: "Errored",
     reason: "CreateContainerConfigError",
+    action: "deletePod",
+  },
+  {
+    name: "a .kiln.yaml secret's Secret is not there (the kubelet's word): Failed, naming the entries",
+    build: sampleBuild({ status: pending }),
+    pod: withSecrets({
+      phase: "Pending",
+      containerStatuses: [
+        wait("build", "CreateContainerConfigError", 'secret "npm" not found'),
+        run("agent"),
+      ],
+    }),
+    now: at(1),
+    phase: "Failed",
+    reason: "SecretMissing",
+    message:
+      /^ci\/kiln\.yaml: secrets\[0\] \(NPM_TOKEN\), secrets\[2\] \(NPM_USER\) need Secret "npm", which is not in namespace ci; no step ran$/,
+    action: "deletePod",
+  },
+  {
+    name: "a .kiln.yaml secret's key is not in its Secret: Failed, naming the entry and the key",
+    build: sampleBuild({ status: pending }),
+    pod: withSecrets({
+      phase: "Pending",
+      containerStatuses: [
+        wait("build", "CreateContainerConfigError", "couldn't find key key in Secret ci/deploy"),
+      ],
+    }),
+    now: at(1),
+    phase: "Failed",
+    reason: "SecretMissing",
+    message:
+      /^ci\/kiln\.yaml: secrets\[1\] \(DEPLOY_KEY\) needs key "key" of Secret "deploy", which has no such key; no step ran$/,
+    action: "deletePod",
+  },
+  {
+    name: "a Secret no .kiln.yaml entry names (nor the build container's): the kubelet's error, Errored",
+    build: sampleBuild({ status: pending }),
+    pod: withSecrets({
+      phase: "Pending",
+      containerStatuses: [wait("build", "CreateContainerConfigError", 'secret "other" not found')],
+    }),
+    now: at(1),
+    phase: "Errored",
+    reason: "CreateContainerConfigError",
+    message: /^container "build": secret "other" not found$/,
     action: "deletePod",
   },
   {

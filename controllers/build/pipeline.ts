@@ -19,10 +19,18 @@ export interface PipelineService {
   ready?: ReadyCheck;
 }
 
+/** A `.kiln.yaml` secret: the variable `env` of the build container is key `key` of Secret `name`. */
+export interface PipelineSecret {
+  env: string;
+  secretRef: { name: string; key: string };
+}
+
 export interface PodPipeline {
   image: string;
   /** The build container's user; unset: the image's own. */
   user?: User;
   resources?: Resources;
   services: PipelineService[];
+  /** In `.kiln.yaml` order (a missing one is named by its index there); never given to forks. */
+  secrets?: PipelineSecret[];
 }

@@ -7,7 +7,7 @@
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
 import type { Build, BuildPhase } from "../../api/build.ts";
 import { formatDuration } from "../../api/duration.ts";
-import { CONTAINERS, EXIT, MANIFEST_STEP } from "../../api/pod-protocol.ts";
+import { AGENT_ENV, CONTAINERS, EXIT, MANIFEST_STEP } from "../../api/pod-protocol.ts";
 import { type BuildReason, isReason } from "../../api/reasons.ts";
 import { finish, type OwnedStatus, owned, progress } from "./owned-status.ts";
 
@@ -92,6 +92,39 @@ const FATAL_WAITING = new Set<BuildReason>([
 ]);
 const PULLING = new Set<BuildReason>(["ErrImagePull", "ImagePullBackOff"]);
 
+/**
+ * A `.kiln.yaml` secret whose Secret (or key) is not there, as the kubelet says it when it cannot make the
+ * build container's env (CreateContainerConfigError; the messages are the kubelet's own): the entries
+ * that name it, by their index in `.kiln.yaml` (the build container's secretKeyRef variables are in that
+ * order). The controller may not read Secrets itself, so the kubelet's word is how it knows.
+ */
+export function missingSecret(pod: V1Pod, status: V1ContainerStatus): string | undefined {
+  const waiting = status.state?.waiting;
+  if (status.name !== CONTAINERS.build || waiting?.reason !== "CreateContainerConfigError") return undefined;
+  const text = waiting.message ?? "";
+  const noSecret = /^secrets? "([^"]+)" not found$/.exec(text);
+  const noKey = /^couldn't find key (.+) in Secret [^/]+\/(.+)$/.exec(text);
+  const name = noSecret?.[1] ?? noKey?.[2];
+  if (name === undefined) return undefined;
+  const spec = pod.spec?.containers ?? [];
+  const refs = (spec.find((c) => c.name === CONTAINERS.build)?.env ?? []).filter(
+    (e) => e.valueFrom?.secretKeyRef,
+  );
+  const file =
+    spec.find((c) => c.name === CONTAINERS.agent)?.env?.find((e) => e.name === AGENT_ENV.manifest)?.value ??
+    ".kiln.yaml";
+  const entries = refs
+    .map((e, i) => ({ i, env: e.name, ref: e.valueFrom!.secretKeyRef! }))
+    .filter((x) => x.ref.name === name && (noKey === null || x.ref.key === noKey[1]));
+  if (entries.length === 0) return undefined;
+  const which = entries.map((x) => `secrets[${x.i}] (${x.env})`).join(", ");
+  const namespace = pod.metadata?.namespace ?? "";
+  const needs = entries.length === 1 ? "needs" : "need";
+  return noKey
+    ? `${file}: ${which} ${needs} key "${noKey[1]}" of Secret "${name}", which has no such key; no step ran`
+    : `${file}: ${which} ${needs} Secret "${name}", which is not in namespace ${namespace}; no step ran`;
+}
+
 /** An infrastructure failure while the pod is not running yet (or any more): Errored, the pod stopped. */
 function errored(build: Build, reason: BuildReason, message: string, now: number): PodVerdict {
   return { status: finish(build, "Errored", reason, message, now), deletePod: true };
@@ -116,6 +149,9 @@ function podPending(build: Build, pod: V1Pod, now: number, limits: StatusLimits)
   }
   const statuses = allStatuses(pod);
   for (const s of statuses) {
+    const secret = missingSecret(pod, s);
+    // The pipeline's own mistake, not the cluster's: Failed, saying which entry to fix.
+    if (secret) return { status: finish(build, "Failed", "SecretMissing", secret, now), deletePod: true };
     const waiting = s.state?.waiting;
     if (waiting && isReason(FATAL_WAITING, waiting.reason))
       return errored(

@@ -56,7 +56,12 @@ function keyFiles(
     const content = data[item.key];
     if (content === undefined) {
       if (optional) continue;
-      throw new VolumeError(`configmap references non-existent config key: ${item.key}`);
+      // The kubelet's own words, which differ by kind (pkg/volume/secret and pkg/volume/configmap).
+      throw new VolumeError(
+        kind === "secret"
+          ? `references non-existent secret key: ${item.key}`
+          : `configmap references non-existent config key: ${item.key}`,
+      );
     }
     files.push({ path: item.path, content, mode: item.mode ?? defaultMode });
   }

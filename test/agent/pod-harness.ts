@@ -39,11 +39,13 @@ export interface RunnerProcess {
 export function startRunner(
   dirs: PodDirs,
   shell: string[],
-  options: { captureLog?: boolean } = {},
+  options: { captureLog?: boolean; env?: Record<string, string> } = {},
 ): RunnerProcess {
   const [cmd, ...args] = shell;
   const child = spawn(cmd!, [...args, join(dirs.kilnDir, RUNNER_FILE)], {
     env: {
+      // The build container's own env (its secretKeyRef variables, say).
+      ...options.env,
       PATH: process.env.PATH,
       [RUNNER_ENV.kilnDir]: dirs.kilnDir,
       [RUNNER_ENV.workspace]: dirs.workspace,
@@ -75,9 +77,10 @@ export async function startPod(
   t: Pick<TestContext, "after">,
   manifest: string,
   shell: string[],
+  env?: Record<string, string>,
 ): Promise<{ dirs: PodDirs; runner: RunnerProcess }> {
   const dirs = await podDirs(manifest);
-  const runner = startRunner(dirs, shell);
+  const runner = startRunner(dirs, shell, env ? { env } : {});
   t.after(runner.killAll);
   t.after(dirs.cleanup);
   return { dirs, runner };
@@ -94,6 +97,7 @@ export function agentConfig(dirs: PodDirs, extra: Partial<AgentConfig> = {}): Ag
     pauseOnFailure: false,
     fork: false,
     store: undefined,
+    secretsDir: join(dirs.kilnDir, "no-secrets"),
     kilnDir: dirs.kilnDir,
     workspace: dirs.workspace,
     ...extra,

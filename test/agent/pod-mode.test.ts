@@ -1,7 +1,7 @@
 // Pod mode without a cluster: the runner (under dash and under busybox sh) and the agent complete
 // pipelines through a shared temporary directory; status patches are captured in memory.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { runAgent } from "../../agent/agent-command.ts";
@@ -255,5 +255,81 @@ describe("pod mode: pauses, deadlines and errors", () => {
       status.last().map((s) => [s.name, s.phase]),
       [["a", "Cancelled"]],
     );
+  });
+
+  test("secrets: the steps have them; the log and the step records show *** instead", async (t) => {
+    const token = "s3cr3t-t0ken";
+    const key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkq\n-----END KEY-----\n";
+    const { dirs, runner } = await startPod(
+      t,
+      `secrets:
+  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}
+  - {env: DEPLOY_KEY, secretRef: {name: deploy, key: key}}
+steps:
+  # The token in two writes with a pause between: two reads of the pump, one value.
+  - {name: print, run: "echo \\"token=$NPM_TOKEN\\"; printf 's3cr3t'; sleep 0.2; printf -- '-t0ken\\\\n'; echo \\"$DEPLOY_KEY\\""}
+  - {name: fail, run: "echo \\"again $NPM_TOKEN\\"; grep MII <<EOF\\n$DEPLOY_KEY\\nEOF\\nexit 3"}
+`,
+      shell,
+      { NPM_TOKEN: token, DEPLOY_KEY: key },
+    );
+    const secretsDir = join(dirs.base, "secrets");
+    mkdirSync(secretsDir);
+    writeFileSync(join(secretsDir, "NPM_TOKEN"), token);
+    writeFileSync(join(secretsDir, "DEPLOY_KEY"), key);
+    const status = recorder();
+    const code = await runAgent(agentConfig(dirs, { secretsDir }), {
+      log: silentLogger(),
+      patch: status.patch,
+    });
+    assert.equal(code, 1);
+    await runner.exited;
+    const log = runner.log();
+    assert.match(log, /==> print\ntoken=\*\*\*\n\*\*\*\n\*\*\*\n/);
+    assert.match(log, /again \*\*\*\n\*\*\*\n/);
+    const failed = status.last()[1]!;
+    assert.equal(failed.phase, "Failed");
+    assert.match(failed.message ?? "", /again \*\*\*\n\*\*\*/);
+    for (const leak of [token, "s3cr3t", "MIIEvQIBADANBgkq"]) {
+      assert.ok(!log.includes(leak), `${leak} in the log:\n${log}`);
+      assert.ok(!JSON.stringify(status.patches).includes(leak), `${leak} in a step record`);
+    }
+  });
+
+  test("secrets: one the agent cannot read fails the build before any step, naming it", async (t) => {
+    const { dirs, runner } = await startPod(
+      t,
+      "secrets:\n  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}\nsteps:\n  - {name: a, run: echo ran}\n",
+      shell,
+    );
+    const status = recorder();
+    const code = await runAgent(agentConfig(dirs), { log: silentLogger(), patch: status.patch });
+    assert.equal(code, 2);
+    assert.equal(await runner.exited, 2);
+    assert.deepEqual(
+      status.last().map((s) => [s.name, s.phase]),
+      [[MANIFEST_STEP, "Failed"]],
+    );
+    assert.match(
+      status.last()[0]!.message!,
+      /^\.kiln\.yaml: secrets\[0\] \(NPM_TOKEN\): key "token" of Secret "npm" could not be read \(ENOENT\).*No step ran\.$/,
+    );
+    assert.doesNotMatch(runner.log(), /==> a/);
+  });
+
+  test("secrets: a fork's build reads none and runs (the pod gives it none)", async (t) => {
+    const { dirs, runner } = await startPod(
+      t,
+      `secrets:\n  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}\nsteps:\n  - {name: a, run: 'echo "set: \${NPM_TOKEN+yes}"'}\n`,
+      shell,
+    );
+    const status = recorder();
+    const code = await runAgent(agentConfig(dirs, { fork: true }), {
+      log: silentLogger(),
+      patch: status.patch,
+    });
+    assert.equal(code, 0);
+    await runner.exited;
+    assert.match(runner.log(), /set: \n/);
   });
 });

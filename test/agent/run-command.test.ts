@@ -26,9 +26,13 @@ interface Run {
   stderr: string;
 }
 
-function kilnRun(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function kilnRun(
+  args: string[],
+  onStart?: (child: ReturnType<typeof spawn>) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KILN, "run", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [KILN, "run", ...args], { stdio: ["ignore", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {
@@ -87,7 +91,7 @@ steps:
     assert.match(r.stderr, /^deploy\s+Skipped$/m);
   });
 
-  test("says that cache: and secrets: are not applied yet, and what else a pod would do differently", async () => {
+  test("says that cache: is not applied yet, and what else a pod would do differently", async () => {
     const dir = sampleRepo(`image: node:24
 user: 1000
 services: [{name: db, image: postgres:17}]
@@ -96,7 +100,8 @@ secrets: [{env: NPM_TOKEN, secretRef: {name: npm, key: token}}]
 steps:
   - {name: a, run: 'true'}
 `);
-    const r = await kilnRun([dir]);
+    const { NPM_TOKEN: _, ...env } = process.env;
+    const r = await kilnRun([dir], undefined, env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stderr,
@@ -104,13 +109,39 @@ steps:
     );
     assert.match(
       r.stderr,
-      /^kiln run: secrets: are not applied yet \(NPM_TOKEN\): export them in your shell/m,
+      /^kiln run: secrets: NPM_TOKEN is not set in kiln run's environment, so it stays unset in the steps \(secrets come from variables of the same name: NPM_TOKEN=… kiln run\)$/m,
     );
     assert.match(
       r.stderr,
       /^kiln run: services are not started \(db\): start them yourself, or use --image$/m,
     );
     assert.match(r.stderr, /^kiln run: user: is ignored: steps run as you$/m);
+  });
+
+  test("secrets come from kiln run's environment, masked in the output; an unset one is said once", async () => {
+    const token = "tok-3xyz-s3cret";
+    const dir = sampleRepo(`secrets:
+  - {env: NPM_TOKEN, secretRef: {name: npm, key: token}}
+  - {env: NOT_SET_HERE, secretRef: {name: other, key: k}}
+steps:
+  - name: show
+    run: |
+      echo "token=$NPM_TOKEN"
+      printf '%s' "$NPM_TOKEN" | head -c 7; sleep 0.2; printf '%s\\n' "$NPM_TOKEN" | tail -c +8
+      echo "other: \${NOT_SET_HERE-unset}"
+      echo "on stderr: $NPM_TOKEN" >&2
+      exit 3
+`);
+    const { NOT_SET_HERE: _, ...env } = process.env;
+    const r = await kilnRun([dir], undefined, { ...env, NPM_TOKEN: token });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^show \| token=\*\*\*$/m);
+    assert.match(r.stdout, /^show \| \*\*\*$/m, "a value printed in two writes is masked whole");
+    assert.match(r.stdout, /^show \| other: unset$/m);
+    assert.match(r.stdout, /^show \| on stderr: \*\*\*$/m);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes("3xyz"), `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stderr.match(/NOT_SET_HERE is not set/g)?.length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /NPM_TOKEN is not set/);
   });
 
   test("a failing step stops the pipeline and is named with its exit code; exit 1", async () => {
