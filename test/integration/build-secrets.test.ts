@@ -8,10 +8,12 @@ import { after, before, describe, test } from "node:test";
 import { KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
 import { ANNOTATIONS } from "../../api/group.ts";
+import { readBuildLog } from "../../lib/build-log.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
+import { StoreClient } from "../../lib/store-client.ts";
 import { requireKilnImage } from "../../scripts/image-inputs.ts";
 import { AGENT_SERVICE_ACCOUNT } from "../../stand-ins/cluster/build-agent-access.ts";
-import { type Harness, NS, podPath, startHarness } from "./build-harness.ts";
+import { type Harness, NS, podPath, startHarness, waitFor } from "./build-harness.ts";
 
 const TOKEN = "npm_s3cr3t-T0ken-value";
 const KEY = "-----BEGIN TEST KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n-----END TEST KEY-----\n";
@@ -32,7 +34,7 @@ let h: Harness;
 before(async () => {
   // The masking is the agent's, which runs from Kiln's image: one older than this checkout would test old code.
   requireKilnImage();
-  h = await startHarness({ kubelet: true });
+  h = await startHarness({ kubelet: true, store: true });
   await h.createRepository("app", { concurrency: 4, cancelSuperseded: false });
   await h.client.create(resourcePath("v1", "secrets", NS), {
     apiVersion: "v1",
@@ -81,8 +83,22 @@ describe("secrets through the process kubelet", { timeout: 120_000 }, () => {
     assert.match(log, /==> leak\nagain: \*\*\*\n/);
     const leak = build.status!.steps!.find((s) => s.name === "leak")!;
     assert.match(leak.message ?? "", /last output:\nagain: \*\*\*/);
+    // The store's copy of the log: the same masked bytes (the pump masks before it hands chunks over).
+    const reader = new StoreClient({ url: h.store!.url, token: () => h.cluster.server.tokens.adminToken });
+    const stored = await waitFor("the log complete in the store", async () => {
+      const steps = await reader.steps({ namespace: NS, build: "secrets-ok" });
+      if (steps.length !== 2 || !steps.every((s) => s.complete)) return undefined;
+      const whole = await readBuildLog(reader, { namespace: NS, build: "secrets-ok" });
+      let text = "";
+      for await (const chunk of whole!) text += chunk;
+      return text;
+    });
+    reader.close();
+    assert.match(stored, /==> show\nset: yes\ntoken=\*\*\*\n\*\*\*/);
+    assert.match(stored, /==> leak\nagain: \*\*\*\n/);
     for (const value of [TOKEN, "MIIBOgIBAAJBAKj34GkxFhD9"]) {
       assert.ok(!log.includes(value), `the value is in the log:\n${log}`);
+      assert.ok(!stored.includes(value), `the value is in the store's log:\n${stored}`);
       assert.ok(!JSON.stringify(build.status).includes(value), "the value is in the Build's status");
       assert.ok(!JSON.stringify(pod).includes(value), "the value is in the pod");
     }
