@@ -15,6 +15,8 @@ Options:
   --webhook-port <port>      webhook server port on 127.0.0.1 (8080; 0 for any)
   --github-port <port>       GitHub stand-in port on 127.0.0.1: git, REST API, pages (8081; 0 for any)
   --telegram-port <port>     Telegram stand-in port on 127.0.0.1 (0: any)
+  --store-port <port>        kiln store port on 127.0.0.1: build logs and caches (8082; 0 for any)
+  --store-dir <dir>          where the store keeps them (kiln-sandbox-store; kept between runs)
   --telegram-token <token>   use real Telegram with this bot token instead of the stand-in
                              (or KILN_TELEGRAM_TOKEN); needs --telegram-chat; no console chat then
   --telegram-chat <id>       the Telegram chat the demo announces to (with --telegram-token); a
@@ -33,6 +35,8 @@ export interface SandboxOptions {
   webhookPort: number;
   githubPort: number;
   telegramPort: number;
+  storePort: number;
+  storeDir: string;
   /** Real Telegram: the bot's token, the chat, its admins. */
   telegram?: { token: string; chat: string; admins: string[] };
   demo: boolean;
@@ -49,6 +53,8 @@ export function parseOptions(args: string[], env: NodeJS.ProcessEnv): SandboxOpt
       "webhook-port": { type: "string", default: "8080" },
       "github-port": { type: "string", default: "8081" },
       "telegram-port": { type: "string", default: "0" },
+      "store-port": { type: "string", default: "8082" },
+      "store-dir": { type: "string", default: "kiln-sandbox-store" },
       "telegram-token": { type: "string" },
       "telegram-chat": { type: "string" },
       "telegram-admin": { type: "string", multiple: true, default: [] },
@@ -83,6 +89,8 @@ export function parseOptions(args: string[], env: NodeJS.ProcessEnv): SandboxOpt
     webhookPort: parsePort("webhook-port", values["webhook-port"]),
     githubPort: parsePort("github-port", values["github-port"]),
     telegramPort: parsePort("telegram-port", values["telegram-port"]),
+    storePort: parsePort("store-port", values["store-port"]),
+    storeDir: resolve(values["store-dir"]),
     ...(token !== undefined && chat !== undefined && { telegram: { token, chat, admins } }),
     demo: !values["no-demo"],
     logLevel: values["log-level"],

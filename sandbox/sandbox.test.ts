@@ -30,6 +30,7 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     [
       ...["start", "--silent", "--", "--port", "0", "--webhook-port", "0"],
       ...["--github-port", "0", "--telegram-port", "0", "--kubeconfig", kubeconfig],
+      ...["--store-port", "0", "--store-dir", join(dir, "store")],
     ],
     { cwd: root, stdio: ["pipe", "pipe", "pipe"], detached: true, env: { ...process.env, NO_COLOR: "1" } },
   );
@@ -189,6 +190,14 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     assert.match(followed.stdout, /==> check\n(.*\n)*checking/);
     const { stdout: log } = await kiln("logs", pausedBuild!);
     assert.match(log, /==> check\n(.*\n)*checking/);
+    // The same log from the store, as the banner says to read it.
+    const [, storeURL] = /store +(http:\/\/127\.0\.0\.1:\d+)/.exec(output) ?? [];
+    assert.ok(storeURL, `the banner names the store:\n${output}`);
+    const stored = await waitFor("the failed build's log in the store", async () => {
+      const { stdout } = await kiln("logs", pausedBuild!, "--store", storeURL!);
+      return /==> check\n(.*\n)*checking/.test(stdout) ? stdout : undefined;
+    });
+    assert.equal(stored, log);
 
     // A newer push to the branch cancels the running build (cancelSuperseded, on by default).
     writeFileSync(join(work, ".kiln.yaml"), "image: alpine:3\nsteps:\n  - {name: slow, run: sleep 300}\n");

@@ -12,6 +12,7 @@ import { KILN_IMAGE } from "../scripts/image-inputs.ts";
 import { installBuildAgentClusterRole } from "../stand-ins/cluster/build-agent-access.ts";
 import { untilSignal } from "../stand-ins/cluster/main.ts";
 import { startTestCluster, type TestCluster } from "../stand-ins/cluster/start.ts";
+import { storeReaderTokenFile } from "../stand-ins/cluster/store-access.ts";
 import { FakeGitHub } from "../stand-ins/github/index.ts";
 import { stopAll } from "../stand-ins/teardown.ts";
 import { FakeTelegram } from "../stand-ins/telegram/server.ts";
@@ -20,6 +21,7 @@ import { startWebhook } from "../webhook/main.ts";
 import { type ChatConsole, startChatConsole } from "./chat-console.ts";
 import { CONSOLE, PRESS_HINT, renderDelivery, renderStatus } from "./console.ts";
 import { createDemo, DEMO, type Demo, pushDemoPipeline } from "./demo.ts";
+import { startLocalStore } from "./local-store.ts";
 import { parseOptions, type SandboxOptions, USAGE } from "./options.ts";
 
 const NAMESPACE = "default";
@@ -79,7 +81,17 @@ async function startEverything(options: SandboxOptions, log: Logger) {
     );
     stops.push(() => webhook.close());
 
+    // The store, as the install runs it beside the controller: build logs outlive their pods, caches.
+    const store = await startLocalStore(cluster, {
+      dir: options.storeDir,
+      port: options.storePort,
+      log: createLogger("store", { level: options.logLevel, destination: process.stderr }),
+    });
+    stops.push(() => store.close());
+    const storeToken = await storeReaderTokenFile(cluster, options.storeDir, "kiln-controller");
+
     const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
+    args.push("--store-url", store.url, "--store-token-file", storeToken);
     args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);
     args.push("--github-api-url", github.url, "--webhook-url", `${webhook.url}/hooks/github`);
     // The token goes through the environment, never into argv.
@@ -110,6 +122,7 @@ async function startEverything(options: SandboxOptions, log: Logger) {
       : undefined;
     const sandbox = {
       cluster,
+      store,
       controllers,
       webhook,
       github,
@@ -129,13 +142,14 @@ async function startEverything(options: SandboxOptions, log: Logger) {
 type Sandbox = Awaited<ReturnType<typeof startEverything>>;
 
 function banner(sandbox: Sandbox, options: SandboxOptions): string[] {
-  const { cluster, controllers, webhook, github, telegram, demo } = sandbox;
+  const { cluster, store, controllers, webhook, github, telegram, demo } = sandbox;
   const commitPage = `${github.url}/${DEMO.owner}/${DEMO.name}/commit/<sha>`;
   return [
     "Kiln sandbox is running:",
     `  Kubernetes API  ${cluster.url} (test API server, Kiln's CRDs, process kubelet)`,
     `  controllers     /metrics and /healthz on http://127.0.0.1:${controllers.port}`,
     `  webhook         ${webhook.url}/hooks/github`,
+    `  store           ${store.url} (kiln store: build logs and caches, in ${options.storeDir})`,
     `  GitHub          ${github.url} (stand-in: git over HTTP, REST API, webhook deliveries, commit pages)`,
     telegram
       ? `  Telegram        ${telegram.apiRoot} (stand-in: its chat is this console)`
@@ -152,6 +166,7 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string[] {
           `  export KUBECONFIG=${cluster.kubeconfigPath} PATH=$PWD/.tools/bin:$PATH   # kubectl v1.34`,
           "  kubectl get builds -w",
           "  kubectl logs -l kiln.dev/repository=demo -c build",
+          `  npx kiln logs demo --store ${store.url}   (from the store: also once the pod is gone)`,
           `  ${commitPage}   (the commit's statuses)`,
           `  ${github.url}/${DEMO.owner}/${DEMO.name}   (branches)`,
           "",
