@@ -4,6 +4,9 @@
 // buttons under Kiln's messages; a member who is no admin is refused, politely. Everything acts through
 // the Build, so the cluster shows what happened.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Build } from "../../api/build.ts";
 import { ANNOTATIONS, API_VERSION } from "../../api/group.ts";
@@ -12,13 +15,16 @@ import { parseControllerConfig } from "../../controllers/config.ts";
 import { MODULES, type RunningControllers, runControllers } from "../../controllers/main.ts";
 import { KubeClient, resourcePath } from "../../lib/kube.ts";
 import { createLogger } from "../../lib/log.ts";
+import { startLocalStore } from "../../sandbox/local-store.ts";
 import { KILN_IMAGE } from "../../scripts/image-inputs.ts";
 import { installBuildAgentClusterRole } from "../../stand-ins/cluster/build-agent-access.ts";
 import { startTestCluster, type TestCluster } from "../../stand-ins/cluster/start.ts";
+import { storeReaderTokenFile } from "../../stand-ins/cluster/store-access.ts";
 import { GitRepo } from "../../stand-ins/git-repo.ts";
 import { FakeGitHub } from "../../stand-ins/github/index.ts";
 import { stopAll } from "../../stand-ins/teardown.ts";
 import { FakeTelegram, type SentMessage } from "../../stand-ins/telegram/server.ts";
+import type { RunningStore } from "../../store/main.ts";
 import { webhookConfig } from "../../webhook/config.ts";
 import { type RunningWebhook, startWebhook } from "../../webhook/main.ts";
 import { waitFor } from "../wait-for.ts";
@@ -35,6 +41,10 @@ let telegram: FakeTelegram;
 let repo: GitRepo;
 let webhook: RunningWebhook;
 let controllers: RunningControllers;
+let store: RunningStore;
+const scratch = mkdtempSync(join(tmpdir(), "kiln-chat-control-"));
+/** A secret's value the pipelines print: the chat must only ever show *** for it. */
+const TOKEN = "npm_9f8e7d6c5b4a3f2e1d0c";
 
 const getBuild = (name: string) => client.get<Build>(resourcePath(API_VERSION, "builds", NS, name));
 
@@ -92,7 +102,10 @@ before(async () => {
       logLevel: "silent",
     }),
   );
+  store = await startLocalStore(cluster, { dir: join(scratch, "store") });
+  const storeToken = await storeReaderTokenFile(cluster, scratch, "kiln-controller");
   const args = [
+    ...["--store-url", store.url, "--store-token-file", storeToken],
     ...[
       "--kubeconfig",
       cluster.kubeconfigPath,
@@ -120,6 +133,12 @@ before(async () => {
     metadata: { name: "app-github", namespace: NS },
     stringData: { token: "ghp_chat", "webhook-secret": "chat-secret" },
   });
+  await client.create(resourcePath("v1", "secrets", NS), {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "npm", namespace: NS },
+    stringData: { token: TOKEN },
+  });
   const repository: RepositoryInput = {
     apiVersion: API_VERSION,
     kind: "Repository",
@@ -143,6 +162,8 @@ before(async () => {
 after(() =>
   stopAll(
     () => controllers?.stop(),
+    () => store?.close(),
+    () => rmSync(scratch, { recursive: true, force: true }),
     () => webhook?.close(),
     () => cluster?.stop(),
     () => telegram?.stop(),
@@ -204,6 +225,36 @@ describe("the chat controls builds", () => {
       ["Succeeded", "Succeeded", "Succeeded"],
     );
     await said(/^✅ Passed: acme\/app/, "the final message");
+  });
+
+  test("/log: the tail of a build's log, its secret masked; still there once the pod and the Build are gone", async () => {
+    const sha = await push(
+      [
+        "image: alpine:3",
+        "secrets: [{env: NPM_TOKEN, secretRef: {name: npm, key: token}}]",
+        "steps:",
+        '  - {name: publish, run: \'echo "publishing with $NPM_TOKEN"; echo "registry said no"; exit 3\'}',
+      ].join("\n"),
+      "Publish",
+    );
+    const failed = await buildOf(sha, (b) => b.status?.phase === "Failed", "the publish build to fail");
+    const name = failed.metadata.name!;
+    await said(new RegExp(`Failed: acme/app[\\s\\S]*${sha.slice(0, 7)}`), "the failure message");
+    const live = await command(`/log ${name}`);
+    assert.match(live, /publishing with \*\*\*\nregistry said no/);
+    assert.ok(!live.includes(TOKEN), live);
+
+    await client.delete(resourcePath("v1", "pods", NS, failed.status!.podName!));
+    await client.delete(resourcePath(API_VERSION, "builds", NS, name));
+    await waitFor("the Build gone", async () => {
+      const list = await client.get<{ items: Build[] }>(resourcePath(API_VERSION, "builds", NS));
+      return list.items.some((b) => b.metadata.name === name) ? undefined : true;
+    });
+    const gone = await command(`/log ${name}`);
+    assert.match(gone, /publishing with \*\*\*\nregistry said no/);
+    assert.ok(!gone.includes(TOKEN), gone);
+    // A name the store has nothing of: the usage, as before.
+    assert.match(await command("/log app-0000000-nothing"), /^Usage: \/log/);
   });
 
   test("/cancel stops a running build; /rerun builds the commit again", async () => {
