@@ -53,9 +53,13 @@ export function reviewKinds(tokens: Tokens, authorizer: Authorizer): ReviewKind[
       answer: (body, ctx) => {
         const spec = (body.spec ?? {}) as { token?: string; audiences?: string[] };
         if (!spec.token) throw badRequest("spec.token: Required value");
-        const who = tokens.authenticate(`Bearer ${spec.token}`, Math.floor(ctx.now.getTime() / 1000));
+        const who = tokens.review(
+          `Bearer ${spec.token}`,
+          Math.floor(ctx.now.getTime() / 1000),
+          spec.audiences ?? [],
+        );
         const status = who
-          ? { authenticated: true, user: userInfo(who), audiences: spec.audiences ?? [] }
+          ? { authenticated: true, user: userInfo(who.user), audiences: who.audiences }
           : { authenticated: false, error: "invalid bearer token" };
         return review(body, "authentication.k8s.io/v1", "TokenReview", status);
       },

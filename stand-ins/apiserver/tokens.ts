@@ -59,14 +59,47 @@ export class Tokens {
     return `${header}.${payload}.${signature}`;
   }
 
-  /** Who a bearer token belongs to (kube's user.Info), or undefined when it is not valid (now: seconds since the epoch). */
-  authenticate(authorization: string | undefined, now: number): UserInfo | undefined {
+  /**
+   * Who a bearer token belongs to (kube's user.Info), or undefined when it is not valid (now: seconds since
+   * the epoch) — as kube-apiserver does, also when it is meant for none of `audiences` (by default the API
+   * server's own): a token for another audience (say kiln-store) is no credential here.
+   */
+  authenticate(
+    authorization: string | undefined,
+    now: number,
+    audiences: readonly string[] = [ISSUER],
+  ): UserInfo | undefined {
+    return this.review(authorization, now, audiences)?.user;
+  }
+
+  /**
+   * A TokenReview's answer: the user and the audiences the token is valid for among those asked (none
+   * asked: the API server's). The admin token is audience-agnostic, as kube's static tokens are: valid for
+   * the API server's audience only (kube's WrapAudienceAgnosticToken).
+   */
+  review(
+    authorization: string | undefined,
+    now: number,
+    asked: readonly string[] = [ISSUER],
+  ): { user: UserInfo; audiences: string[] } | undefined {
+    const wanted = asked.length > 0 ? asked : [ISSUER];
+    const within = (held: readonly string[]) => wanted.filter((a) => held.includes(a));
+    const user = this.#authenticate(authorization, now);
+    if (!user) return undefined;
+    const audiences = within(user.audiences ?? [ISSUER]);
+    return audiences.length > 0 ? { user: user.info, audiences } : undefined;
+  }
+
+  #authenticate(
+    authorization: string | undefined,
+    now: number,
+  ): { info: UserInfo; audiences?: string[] } | undefined {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!m) return undefined;
     const token = m[1]!;
     const a = Buffer.from(token);
     const b = Buffer.from(this.adminToken);
-    if (a.length === b.length && timingSafeEqual(a, b)) return adminUser();
+    if (a.length === b.length && timingSafeEqual(a, b)) return { info: adminUser() };
     const parts = token.split(".");
     if (parts.length !== 3) return undefined;
     const expected = createHmac("sha256", this.key).update(`${parts[0]}.${parts[1]}`).digest();
@@ -74,6 +107,7 @@ export class Tokens {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8")) as {
+        aud: string[];
         exp: number;
         "kubernetes.io": {
           namespace: string;
@@ -93,7 +127,7 @@ export class Tokens {
           "authentication.kubernetes.io/pod-name": [k.pod.name],
           "authentication.kubernetes.io/pod-uid": [k.pod.uid],
         };
-      return user;
+      return { info: user, audiences: claims.aud };
     } catch {
       return undefined;
     }

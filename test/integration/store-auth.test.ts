@@ -76,7 +76,11 @@ describe("who may do what", () => {
     assert.equal(await put(own.token, "/v1/logs/team-a/theirs/s?offset=0", "not mine\n"), 403);
     await buildPod(world, { namespace: "team-b", build: "mine", branch: "main" });
     assert.equal(await put(own.token, "/v1/logs/team-b/mine/s?offset=0", "same name elsewhere\n"), 403);
-    assert.deepEqual(await stored(), ["logs/team-a/mine/s/chunk-0000000000000000-0000000000000005"]);
+    // The chunk, and the Build's record (its repository), written with its first append.
+    assert.deepEqual((await stored()).toSorted(), [
+      "logs/team-a/mine/.kiln/build",
+      "logs/team-a/mine/s/chunk-0000000000000000-0000000000000005",
+    ]);
     // It reads its own log; not another's.
     assert.ok(await clientOf(own.token).readLog({ namespace: "team-a", build: "mine", step: "s" }));
     await assert.rejects(
@@ -133,7 +137,10 @@ describe("who may do what", () => {
       },
     );
     assert.equal(await put(impostor.status.token, "/v1/logs/team-a/mine/s?offset=5", "impostor\n"), 403);
-    assert.deepEqual(await stored(), ["logs/team-a/mine/s/chunk-0000000000000000-0000000000000005"]);
+    assert.deepEqual((await stored()).toSorted(), [
+      "logs/team-a/mine/.kiln/build",
+      "logs/team-a/mine/s/chunk-0000000000000000-0000000000000005",
+    ]);
   });
 
   test("readers: with get builds/log they read (its namespace only); without it, or to write, 403", async () => {
