@@ -104,6 +104,40 @@ export class OutputPump {
   }
 }
 
+/** How much of a flood goes to the main thread at once: few hand-overs, few appends, little garbage. */
+const SHIP_BATCH = 1 << 20;
+
+/**
+ * Gathers the chunks to ship into batches (on the worker). A full batch's buffer is handed over whole
+ * (transferred, not copied); a short one as a copy of its size, so a slow step's lines do not each hold a
+ * whole batch's memory until they are sent.
+ */
+class ShipBatch {
+  readonly #send: (chunk: Uint8Array<ArrayBuffer>) => void;
+  #buf = new Uint8Array(SHIP_BATCH);
+  #length = 0;
+  constructor(send: (chunk: Uint8Array<ArrayBuffer>) => void) {
+    this.#send = send;
+  }
+  add(chunk: Uint8Array): void {
+    for (let at = 0; at < chunk.length; ) {
+      const take = Math.min(chunk.length - at, SHIP_BATCH - this.#length);
+      this.#buf.set(chunk.subarray(at, at + take), this.#length);
+      this.#length += take;
+      at += take;
+      if (this.#length === SHIP_BATCH) this.flush();
+    }
+  }
+  flush(): void {
+    if (this.#length === 0) return;
+    if (this.#length >= SHIP_BATCH / 2) {
+      this.#send(new Uint8Array(this.#buf.buffer, 0, this.#length));
+      this.#buf = new Uint8Array(SHIP_BATCH);
+    } else this.#send(this.#buf.slice(0, this.#length));
+    this.#length = 0;
+  }
+}
+
 function writeAll(fd: number, buf: Buffer, length = buf.length): void {
   let off = 0;
   while (off < length) off += writeSync(fd, buf, off, length - off);
@@ -133,15 +167,17 @@ if (!isMainThread && parentPort) {
     const tail = new Tail();
     const masker = new Masker(req.secrets);
     let bytes = 0;
+    const pressure = req.pressure;
+    const batch =
+      pressure &&
+      new ShipBatch((chunk) => {
+        port.postMessage({ id: req.id, chunk } satisfies PumpChunk, [chunk.buffer]);
+        handOver(pressure, chunk.length);
+      });
     const copy = (chunk: Buffer) => {
       if (chunk.length === 0) return;
       tail.write(chunk);
-      if (req.pressure) {
-        const shipped = new Uint8Array(chunk.length);
-        shipped.set(chunk);
-        port.postMessage({ id: req.id, chunk: shipped } satisfies PumpChunk, [shipped.buffer]);
-        handOver(req.pressure, chunk.length);
-      }
+      batch?.add(chunk);
       if (echoOK) {
         try {
           writeAll(echo, chunk);
@@ -159,11 +195,14 @@ if (!isMainThread && parentPort) {
         if (n === 0) break;
         bytes += n;
         copy(masker.write(buf.subarray(0, n)));
+        // A short read: the step is not writing faster than this copies, so nothing is gained by waiting.
+        if (n < buf.length) batch?.flush();
       }
     } finally {
       closeSync(fd);
     }
     copy(masker.flush());
+    batch?.flush();
     port.postMessage({ id: req.id, tail: tail.text(5), bytes } satisfies PumpResult);
   });
 }

@@ -8,7 +8,7 @@ import { silentLogger } from "../lib/log.ts";
 import { type StoreClient, StoreError } from "../lib/store-client.ts";
 import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
 import { RunnerLink } from "./runner-link.ts";
-import { HIGH_WATER, StepLogs } from "./step-logs.ts";
+import { HIGH_WATER, StepLogs, type StepLogsOptions } from "./step-logs.ts";
 
 /** Keeps each step's log; `delayMs` per append, or `down` (every append fails as unreachable). */
 class ScriptedStore {
@@ -24,9 +24,16 @@ class ScriptedStore {
     ref: StepRef,
     offset: number,
     bytes: Uint8Array,
-    options: { complete?: boolean } = {},
+    options: { complete?: boolean; signal?: AbortSignal } = {},
   ): Promise<LogAppendAnswer> {
-    await new Promise((r) => setTimeout(r, this.delayMs));
+    // As the real client: an aborted request (the appender's deadline) ends at once.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, this.delayMs);
+      options.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new Error("aborted"));
+      });
+    });
     if (this.down) throw new StoreError("connect ECONNREFUSED", undefined, true);
     const log = this.logs.get(ref.step) ?? { bytes: [], length: 0, complete: false };
     assert.equal(offset, log.length, "appends come in order, each at the length acknowledged");
@@ -44,10 +51,19 @@ class ScriptedStore {
   }
 }
 
-async function runSteps(store: ScriptedStore, steps: Array<{ name: string; run: string }>) {
+async function runSteps(
+  store: ScriptedStore,
+  steps: Array<{ name: string; run: string }>,
+  options: StepLogsOptions = {},
+) {
   const dirs = await podDirs();
   const runner = startRunner(dirs, ["dash"], { captureLog: false });
-  const logs = new StepLogs(store as unknown as StoreClient, { namespace: "ns", build: "b" }, silentLogger());
+  const logs = new StepLogs(
+    store as unknown as StoreClient,
+    { namespace: "ns", build: "b" },
+    silentLogger(),
+    options,
+  );
   const link = new RunnerLink({ kilnDir: dirs.kilnDir, logs });
   await link.ready();
   const started = performance.now();
@@ -68,12 +84,17 @@ describe("StepLogs", { timeout: 60_000 }, () => {
   test("a slow store gets every byte of a flood, in order: the step waits for it", async () => {
     const store = new ScriptedStore(5);
     const mb = 3 * (HIGH_WATER / (1024 * 1024));
-    await runSteps(store, [
-      {
-        name: "flood",
-        run: `i=0; yes 'a line of output, numbered by nothing' | head -c ${mb * 1024 * 1024}`,
-      },
-    ]);
+    await runSteps(
+      store,
+      [
+        {
+          name: "flood",
+          run: `yes 'a line of output, numbered by nothing' | head -c ${mb * 1024 * 1024}`,
+        },
+      ],
+      // A loaded test machine must not pass for a stalled store here (that is the next test's case).
+      { stallMs: 60_000 },
+    );
     const log = store.logs.get("flood")!;
     assert.equal(log.complete, true);
     assert.equal(log.length, mb * 1024 * 1024, "nothing dropped");
@@ -89,6 +110,19 @@ describe("StepLogs", { timeout: 60_000 }, () => {
     // Not waiting on the store: the step ran at pipe speed (well under the seconds a blocked one would take).
     assert.ok(stepsMs < 5000, `the step took ${stepsMs} ms`);
     assert.equal(store.logs.size, 0);
+  });
+
+  test("a store that takes appends but never answers: after the stall time the step no longer waits", async () => {
+    const store = new ScriptedStore(600_000);
+    const mb = 3 * (HIGH_WATER / (1024 * 1024));
+    const { stepsMs } = await runSteps(
+      store,
+      [{ name: "flood", run: `yes 'x' | head -c ${mb * 1024 * 1024}` }],
+      {
+        stallMs: 300,
+      },
+    );
+    assert.ok(stepsMs < 5000, `the step took ${stepsMs} ms`);
   });
 
   test("logs complete in step order, whatever their sizes", async () => {

@@ -16,6 +16,11 @@ const BUFFER_BYTES = 2 * HIGH_WATER;
 const CHUNK_BYTES = 1024 * 1024;
 /** No acknowledgement for this long while the worker waits: the store is not keeping up; stop waiting. */
 const STALL_MS = 2000;
+
+export interface StepLogsOptions {
+  /** No acknowledgement for this long while the worker waits: stop waiting (default 2 s). */
+  stallMs?: number;
+}
 /** setTimeout's longest delay (about 24 days): "no deadline". */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
@@ -56,7 +61,10 @@ export class StepLogs {
   readonly #log: Logger;
   readonly #closing: Promise<void>[] = [];
 
-  constructor(client: StoreClient, build: BuildRef, log: Logger) {
+  readonly #stallMs: number;
+
+  constructor(client: StoreClient, build: BuildRef, log: Logger, options: StepLogsOptions = {}) {
+    this.#stallMs = options.stallMs ?? STALL_MS;
     this.#client = client;
     this.#build = build;
     this.#log = log;
@@ -105,7 +113,7 @@ export class StepLogs {
           stalled = true;
           setWait();
         }
-      }, STALL_MS);
+      }, this.#stallMs);
       stallTimer.unref();
     };
     return {

@@ -7,6 +7,8 @@
 //   node bench/agent-throughput.ts
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localExecutor } from "../agent/local-executor.ts";
@@ -50,8 +52,38 @@ async function child(mode: string): Promise<void> {
     await world.stop();
     await rm(scratch, { recursive: true, force: true });
     return;
-  } else if (mode === "pod" || mode === "pod-store") {
-    const server = mode === "pod-store" ? await storeProcess() : undefined;
+  } else if (mode === "sink") {
+    // A store that always keeps up (no disk, no token check): what shipping costs the agent itself.
+    const lengths = new Map<string, number>();
+    const server = createServer(async (req, res) => {
+      let n = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) n += chunk.length;
+      const url = new URL(req.url ?? "/", "http://sink");
+      const length = (lengths.get(url.pathname) ?? 0) + n;
+      lengths.set(url.pathname, length);
+      res.setHeader("content-type", "application/json");
+      if (req.method === "GET") {
+        const step = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+        const total = [...lengths].find(([p]) => p.endsWith(`/${encodeURIComponent(step)}`))?.[1] ?? 0;
+        res.end(JSON.stringify({ steps: [{ step, length: total, complete: true }] }));
+        return;
+      }
+      res.end(JSON.stringify({ length, complete: url.searchParams.get("complete") === "true" }));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address() as AddressInfo;
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${port}`, token: "none" })}\n`);
+    process.stdin.resume();
+    await new Promise((r) => process.stdin.on("end", r));
+    server.close();
+    return;
+  } else if (mode === "pod" || mode === "pod-store" || mode === "pod-sink") {
+    const server =
+      mode === "pod-store"
+        ? await storeProcess("store")
+        : mode === "pod-sink"
+          ? await storeProcess("sink")
+          : undefined;
     const client = server ? new StoreClient({ url: server.url, token: () => server.token }) : undefined;
     const logs = client
       ? new StepLogs(client, { namespace: "bench", build: "bench-1" }, silentLogger())
@@ -67,7 +99,7 @@ async function child(mode: string): Promise<void> {
     await logs?.close(120_000);
     const ms = performance.now() - s;
     if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}`);
-    if (client) {
+    if (client && mode === "pod-store") {
       const [info] = await client.steps({ namespace: "bench", build: "bench-1" });
       if (!info?.complete || info.length < MB * 1024 * 1024)
         throw new Error(`the store holds ${info?.length} bytes, complete: ${info?.complete}`);
@@ -85,15 +117,17 @@ async function child(mode: string): Promise<void> {
   console.error(JSON.stringify({ ms: performance.now() - t, maxRSSkB: process.resourceUsage().maxRSS }));
 }
 
-/** `kiln store` and its API server in a child process; its URL and the agent's token. */
-async function storeProcess(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+/** `kiln store` and its API server (or the sink) in a child process; its URL and the agent's token. */
+async function storeProcess(
+  kind: "store" | "sink",
+): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const c = spawn(
     process.execPath,
     [
       ...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
       import.meta.filename,
       "--child",
-      "store",
+      kind,
     ],
     {
       stdio: ["pipe", "pipe", "inherit"],
@@ -152,7 +186,7 @@ if (process.argv[2] === "--child") {
     // What two more pipe hops cost in C (pod mode has two: out → agent, echo → the log).
     times.cat2!.push(raw(" | cat | cat"));
     times.read!.push(runChild("read").ms);
-    for (const mode of ["local", "pod", "pod-store"]) {
+    for (const mode of ["local", "pod", "pod-sink", "pod-store"]) {
       const r = runChild(mode);
       times[mode]!.push(r.ms);
       rss[mode]!.push(r.maxRSSkB);
@@ -165,23 +199,28 @@ if (process.argv[2] === "--child") {
   const [r, n, l, p] = [median(times.raw!), median(times.read!), median(times.local!), median(times.pod!)];
   const c2 = median(times.cat2!);
   const ps = median(times["pod-store"]!);
+  const pk = median(times["pod-sink"]!);
   const rows: [string, string][] = [
     [`raw: ${MB} MB piped to /dev/null (baseline)`, `${r.toFixed(0)} ms, ${speed(r)}`],
     ["same through `| cat | cat` (two C pipe hops)", `${c2.toFixed(0)} ms, ${speed(c2)}`],
     ["Node reading the pipe and dropping it (floor)", `${n.toFixed(0)} ms, ${speed(n)}`],
     ["agent, local mode (prefixed lines to stdout)", `${l.toFixed(0)} ms, ${speed(l)}`],
     ["agent, pod mode (FIFO → agent → build log)", `${p.toFixed(0)} ms, ${speed(p)}`],
+    ["agent, pod mode shipping to a store that keeps up (a sink)", `${pk.toFixed(0)} ms, ${speed(pk)}`],
     ["agent, pod mode shipping to kiln store (until stored)", `${ps.toFixed(0)} ms, ${speed(ps)}`],
     ["throughput ratio local / raw", `${(r / l).toFixed(2)}`],
     ["throughput ratio pod / raw", `${(r / p).toFixed(2)}`],
-    ["throughput ratio pod shipping / pod without", `${(p / ps).toFixed(2)}`],
-    ["throughput ratio pod shipping / raw", `${(r / ps).toFixed(2)}`],
+    ["throughput ratio pod shipping to a sink / pod without", `${(p / pk).toFixed(2)}`],
+    ["throughput ratio pod shipping to a sink / raw", `${(r / pk).toFixed(2)}`],
+    ["throughput ratio pod shipping to kiln store / pod without", `${(p / ps).toFixed(2)}`],
+    ["throughput ratio pod shipping to kiln store / raw", `${(r / ps).toFixed(2)}`],
     ["throughput ratio two C hops / raw", `${(r / c2).toFixed(2)}`],
     ["throughput ratio Node floor / raw", `${(r / n).toFixed(2)}`],
     ["peak RSS, idle Node process (floor)", mb(median(rss.idle!))],
     ["peak RSS, agent in local mode", mb(median(rss.local!))],
     ["peak RSS, agent in pod mode", mb(median(rss.pod!))],
-    ["peak RSS, agent in pod mode shipping", mb(median(rss["pod-store"]!))],
+    ["peak RSS, agent in pod mode shipping to a sink", mb(median(rss["pod-sink"]!))],
+    ["peak RSS, agent in pod mode shipping to kiln store", mb(median(rss["pod-store"]!))],
   ];
   console.log(`A step writing ${MB} MB of ${LINE.length + 1}-byte lines, median of ${ROUNDS} rounds\n`);
   const w = Math.max(...rows.map((x) => x[0].length));

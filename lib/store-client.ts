@@ -530,6 +530,7 @@ export class LogAppender {
     this.#done = this.#run();
   }
 
+  /** Queues `bytes` (kept as they are, not copied: the caller must not change them afterwards). */
   write(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     if (this.#closing || this.#refused !== undefined || this.#complete) {
@@ -537,7 +538,7 @@ export class LogAppender {
       this.#onConsumed(bytes.length);
       return;
     }
-    let data = Buffer.from(bytes);
+    let data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (data.length > this.#max) {
       this.#drop(data.length - this.#max);
       data = data.subarray(data.length - this.#max);
@@ -612,7 +613,7 @@ export class LogAppender {
       room -= take;
       taken += take;
     }
-    return { chunk: Buffer.concat(parts), taken };
+    return { chunk: parts.length === 1 ? parts[0]! : Buffer.concat(parts), taken };
   }
 
   async #run(): Promise<void> {
