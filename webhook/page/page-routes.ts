@@ -4,7 +4,7 @@
 //   GET /builds/<ns>/<name>              one Build: its facts, steps, the failing step's tail, its log
 //   GET /builds/<ns>/<name>/events       the Build's log as server-sent events (live while it runs)
 //   GET /builds/<ns>/<name>/log?step=s   one step's log as plain text
-//   GET /assets/page.css, /assets/build-page.js
+//   GET /assets/page.css, /assets/build-page.js, /assets/favicon.svg
 // The list and the build have JSON twins (?format=json, or Accept: application/json): the same views.
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
@@ -43,6 +43,7 @@ export const CONTENT_SECURITY_POLICY =
 const ASSET_FILES: Record<string, { file: string; type: string }> = {
   [ASSETS.css]: { file: "page.css", type: "text/css; charset=utf-8" },
   [ASSETS.script]: { file: "build-page.js", type: "text/javascript; charset=utf-8" },
+  [ASSETS.icon]: { file: "favicon.svg", type: "image/svg+xml" },
 };
 
 export function pageRoutes(deps: PageDeps): Koa.Middleware {

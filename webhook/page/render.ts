@@ -5,7 +5,11 @@ import { type Html, html } from "./html.ts";
 import type { BuildSummary, BuildView, ListView, StepView } from "./views.ts";
 import { buildHref, listHref } from "./views.ts";
 
-export const ASSETS = { css: "/assets/page.css", script: "/assets/build-page.js" } as const;
+export const ASSETS = {
+  css: "/assets/page.css",
+  script: "/assets/build-page.js",
+  icon: "/assets/favicon.svg",
+} as const;
 
 function layout(title: string, body: Html, options: { script?: boolean } = {}): string {
   return `<!doctype html>\n${
@@ -15,6 +19,7 @@ function layout(title: string, body: Html, options: { script?: boolean } = {}): 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Kiln</title>
 <link rel="stylesheet" href="${ASSETS.css}">
+<link rel="icon" href="${ASSETS.icon}" type="image/svg+xml">
 ${options.script ? html`<script src="${ASSETS.script}" defer></script>` : ""}
 </head>
 <body>
