@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { HttpError } from "../../lib/http-error.ts";
+import { StoreError } from "../../lib/store-client.ts";
 import { sampleBuild, sampleRepository } from "../../test/fixtures/build.ts";
 import { memoryRepositories, memorySecrets, serveApp } from "../../test/fixtures/webhook.ts";
 import { MemoryBuildIndex } from "./build-index.ts";
@@ -176,5 +177,44 @@ describe("--page-auth (the check stood in for)", () => {
     assert.equal(withCookie.status, 200);
     assert.equal(seen.at(-1), "good");
     assert.equal((await fetch(`${origin}/assets/page.css`)).status, 200, "the assets need no token");
+  });
+});
+
+describe("the store's answers", () => {
+  let served: Awaited<ReturnType<typeof serveApp>>;
+  let origin: string;
+  before(async () => {
+    served = await serveApp({
+      repositories: memoryRepositories([sampleRepository()]),
+      secrets: memorySecrets({}),
+      page: {
+        builds: index,
+        store: {
+          steps: async () => [],
+          followLog: async function* () {},
+          readLog: async (ref) => {
+            if (ref.step === "refused") throw new StoreError("cannot read the log: 403 no", 403, false);
+            return undefined;
+          },
+        },
+      },
+    });
+    origin = new URL(served.url).origin;
+  });
+  after(() => served.close());
+
+  test("a step without a log is a 404; the store refusing the webhook is a 502, not the reader's 403", async () => {
+    const none = await fetch(`${origin}/builds/ci/api-003/log?step=test`);
+    assert.equal(none.status, 404);
+    assert.match(await none.text(), /Step &quot;test&quot; of ci\/api-003 has no log/);
+    const refused = await fetch(`${origin}/builds/ci/api-003/log?step=refused`, {
+      headers: { accept: "application/json" },
+    });
+    assert.equal(refused.status, 502);
+    assert.match(
+      ((await refused.json()) as { message: string }).message,
+      /the store could not give the log: cannot read the log: 403/,
+    );
+    assert.equal((await fetch(`${origin}/builds/ci/api-003/log`)).status, 400, "which step?");
   });
 });

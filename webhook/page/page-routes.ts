@@ -149,7 +149,13 @@ export function pageRoutes(deps: PageDeps): Koa.Middleware {
       if (tail === "log" && deps.store) {
         const step = ctx.query.step;
         if (typeof step !== "string" || !step) throw new HttpError(400, "which step? /log?step=<name>");
-        const read = await deps.store.readLog({ namespace, build: name, step });
+        const read = await deps.store.readLog({ namespace, build: name, step }).catch((err: unknown) => {
+          // The store's refusal is the webhook's problem (its token, its RBAC), not the reader's: a 502.
+          throw new HttpError(502, `the store could not give the log: ${(err as Error).message}`, {
+            cause: err,
+            expose: true,
+          });
+        });
         if (!read) throw notFound(`Step ${JSON.stringify(step)} of ${namespace}/${name} has no log.`);
         ctx.type = "text/plain; charset=utf-8";
         ctx.body = read.body;
