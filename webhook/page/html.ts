@@ -19,8 +19,12 @@ const ENTITIES: Record<string, string> = {
 };
 
 /** Text as HTML, safe in element content and in quoted attribute values. */
+const SPECIAL = /[&<>"']/;
+const SPECIALS = /[&<>"']/g;
+
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  // Most values (names, shas, phases, times) have nothing to escape: a test is cheaper than a replace.
+  return SPECIAL.test(text) ? text.replace(SPECIALS, (c) => ENTITIES[c]!) : text;
 }
 
 type Value = Html | string | number | boolean | null | undefined | readonly Value[];

@@ -94,5 +94,10 @@ describe("pages", () => {
       '<time datetime="2026-12-02T20:54:11Z">2026-12-02 20:54:11 UTC</time>',
     );
     assert.equal(timeText(undefined).text, "");
+    assert.equal(
+      timeText("2026-12-02T21:54:11.5+01:00").text,
+      '<time datetime="2026-12-02T21:54:11.5+01:00">2026-12-02 20:54:11 UTC</time>',
+    );
+    assert.equal(timeText("soon <b>").text, "soon &lt;b&gt;");
   });
 });

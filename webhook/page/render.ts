@@ -38,12 +38,20 @@ export function badge(phase: string): Html {
   return html`<span class="badge phase-${phase.toLowerCase()}">${phase}</span>`;
 }
 
+const UTC_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
 /** An RFC 3339 time as "2026-12-02 20:54:11 UTC", in a <time> element. */
 export function timeText(iso: string | undefined): Html {
   if (!iso) return html``;
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return html`${iso}`;
-  const text = `${new Date(t).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  // The API server writes UTC to the second ("…T20:54:11Z"): shown as it is, without a Date (a list
+  // renders 50); any other form goes through one.
+  let text: string;
+  if (UTC_SECONDS.test(iso)) text = `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+  else {
+    const t = Date.parse(iso);
+    if (Number.isNaN(t)) return html`${iso}`;
+    text = `${new Date(t).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  }
   return html`<time datetime="${iso}">${text}</time>`;
 }
 
