@@ -91,6 +91,7 @@ async function kiln(sinkName: string): Promise<number> {
       maxBodyBytes: MAX_BODY,
       namespaces: ["default"],
       secretCacheSeconds: 30,
+      pageAuth: false,
       logLevel: "silent",
     });
     await waitFor("the webhook's Repository cache", async () => (await fetch(`${running.url}/readyz`)).ok);

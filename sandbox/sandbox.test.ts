@@ -115,6 +115,19 @@ test("npm start: git push → webhook → Build → chat → commit status; exec
     assert.match(table, new RegExp(`${build}\\s+demo\\s+main\\s+${sha}\\s+Succeeded`));
     const logs = await kubectl("logs", "-l", `kiln.dev/build=${build}`, "-c", "build");
     assert.match(logs, /pushed by the sandbox test/);
+    // The build page the banner names lists it, and its log from the store ends with the step's line.
+    const [, pages] = /build pages\s+(http:\/\/127\.0\.0\.1:\d+)\/repositories\/default\/demo/.exec(output)!;
+    const list = (await (await fetch(`${pages}/repositories/default/demo?format=json`)).json()) as {
+      builds: { name: string }[];
+    };
+    assert.ok(
+      list.builds.some((b) => b.name === build),
+      `${build} on the build page`,
+    );
+    assert.match(
+      await (await fetch(`${pages}/builds/default/${build}/log?step=greet`)).text(),
+      /pushed by the sandbox test/,
+    );
 
     // The console is the chat: a line on stdin is a message from the demo's admin; the bot answers.
     child.stdin.write("/builds\r\n");

@@ -69,18 +69,6 @@ async function startEverything(options: SandboxOptions, log: Logger) {
         });
     if (telegram) stops.push(() => telegram.stop());
 
-    const webhook = await startWebhook(
-      webhookConfig.parse({
-        kubeconfig: cluster.kubeconfigPath,
-        host: "127.0.0.1",
-        port: options.webhookPort,
-        logLevel: options.logLevel,
-      }),
-      // Its logs go where the sandbox's go: stdout is the console's.
-      { log: createLogger("webhook", { level: options.logLevel, destination: process.stderr }) },
-    );
-    stops.push(() => webhook.close());
-
     // The store, as the install runs it beside the controller: build logs outlive their pods, caches.
     const store = await startLocalStore(cluster, {
       dir: options.storeDir,
@@ -88,6 +76,21 @@ async function startEverything(options: SandboxOptions, log: Logger) {
       log: createLogger("store", { level: options.logLevel, destination: process.stderr }),
     });
     stops.push(() => store.close());
+
+    // The webhook, with the build pages reading logs from the store as the install's does (its own token).
+    const webhook = await startWebhook(
+      webhookConfig.parse({
+        kubeconfig: cluster.kubeconfigPath,
+        host: "127.0.0.1",
+        port: options.webhookPort,
+        storeURL: store.url,
+        storeTokenFile: await storeReaderTokenFile(cluster, options.storeDir, "kiln-webhook"),
+        logLevel: options.logLevel,
+      }),
+      // Its logs go where the sandbox's go: stdout is the console's.
+      { log: createLogger("webhook", { level: options.logLevel, destination: process.stderr }) },
+    );
+    stops.push(() => webhook.close());
     const storeToken = await storeReaderTokenFile(cluster, options.storeDir, "kiln-controller");
 
     const args = ["--kubeconfig", cluster.kubeconfigPath, "--no-leader-elect", "--image", KILN_IMAGE];
@@ -149,6 +152,7 @@ function banner(sandbox: Sandbox, options: SandboxOptions): string[] {
     `  Kubernetes API  ${cluster.url} (test API server, Kiln's CRDs, process kubelet)`,
     `  controllers     /metrics and /healthz on http://127.0.0.1:${controllers.port}`,
     `  webhook         ${webhook.url}/hooks/github`,
+    `  build pages     ${webhook.url}/repositories/${NAMESPACE}/${DEMO.name} (each build: ${webhook.url}/builds/${NAMESPACE}/<build>)`,
     `  store           ${store.url} (kiln store: build logs and caches, in ${options.storeDir})`,
     `  GitHub          ${github.url} (stand-in: git over HTTP, REST API, webhook deliveries, commit pages)`,
     telegram

@@ -10,6 +10,7 @@ import { API_VERSION, LABELS, RESOURCES } from "../api/group.ts";
 import { HttpError, UnavailableError } from "../lib/http-error.ts";
 import { type KubeClient, resourcePath } from "../lib/kube.ts";
 import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
+import { TtlCache } from "../lib/ttl-cache.ts";
 import {
   type AgentIdentity,
   accessReview,
@@ -28,7 +29,6 @@ import {
   type TokenReviewStatus,
   tokenClaims,
 } from "./scope.ts";
-import { TtlCache } from "./ttl-cache.ts";
 
 export interface Authorizer {
   /** The scope of a request's Authorization header, if it may do `op`; throws HttpError 401, 403 or 503. */

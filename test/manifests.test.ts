@@ -69,6 +69,7 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       "ClusterRole/kiln-store",
       "ClusterRoleBinding/kiln-store",
       "ClusterRole/kiln-build-log-reader",
+      "ClusterRoleBinding/kiln-webhook-build-logs",
       "NetworkPolicy/kiln-store",
     ]) {
       assert.ok(names.includes(expected), `${expected} missing from ${names.join(", ")}`);
@@ -256,6 +257,57 @@ describe("install manifests (kubectl kustomize manifests/)", () => {
       [{ resources: ["clusterroles"], names: ["kiln-build-agent"] }],
     );
     assert.ok(rulesOf("kiln-controller").some((r) => r.resources.includes("builds/finalizers")));
+  });
+
+  test("the webhook's build pages: Builds listed and watched, logs read as kiln-build-log-reader with its own store token", (t) => {
+    t.assert.deepEqual(
+      rulesOf("kiln-webhook").map((r) => ({ groups: r.apiGroups, resources: r.resources, verbs: r.verbs })),
+      [
+        { groups: ["kiln.dev"], resources: ["repositories"], verbs: ["get", "list", "watch"] },
+        { groups: ["kiln.dev"], resources: ["builds"], verbs: ["get", "list", "watch", "create"] },
+        { groups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+        { groups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+      ],
+    );
+    const binding = objects.find(
+      (o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "kiln-webhook-build-logs",
+    ) as unknown as { roleRef: { name: string }; subjects: Array<{ name: string; namespace: string }> };
+    t.assert.equal(binding.roleRef.name, "kiln-build-log-reader");
+    t.assert.deepEqual(
+      binding.subjects.map((s) => `${s.namespace}/${s.name}`),
+      ["kiln/kiln-webhook"],
+    );
+    const pod = (
+      byKind("Deployment").find((d) => d.metadata.name === "kiln-webhook")!.spec as {
+        template: { spec: Record<string, unknown> };
+      }
+    ).template.spec as {
+      volumes: Array<{
+        name: string;
+        projected?: { sources: Array<{ serviceAccountToken?: { audience: string; path: string } }> };
+      }>;
+      containers: Array<{ volumeMounts?: Array<{ name: string; mountPath: string }> }>;
+    };
+    const token = pod.volumes.find((v) => v.projected)!;
+    t.assert.deepEqual(
+      {
+        audience: token.projected!.sources[0]!.serviceAccountToken!.audience,
+        path: token.projected!.sources[0]!.serviceAccountToken!.path,
+      },
+      { audience: "kiln-store", path: "token" },
+    );
+    const mount = pod.containers[0]!.volumeMounts!.find((m) => m.name === token.name)!;
+    const config = objects.find(
+      (o) => o.kind === "ConfigMap" && o.metadata.name === "kiln-config",
+    ) as unknown as {
+      data: Record<string, string>;
+    };
+    t.assert.equal(
+      config.data.KILN_STORE_TOKEN_FILE,
+      `${mount.mountPath}/token`,
+      "where KILN_STORE_TOKEN_FILE says",
+    );
+    t.assert.equal(config.data.KILN_PAGE_AUTH, "false");
   });
 
   test("every setting comes from the kiln-config ConfigMap: no env entry shadows it", (t) => {

@@ -29,3 +29,23 @@ test("bad input is a clear error naming the field", () => {
   assert.throws(() => parseWebhookConfig(["--max-body-bytes", "10"], {}), /maxBodyBytes/);
   assert.throws(() => parseWebhookConfig(["--bogus"], {}), /bogus/);
 });
+
+test("the build pages: the store's URL and token file, and --page-auth, by flag or environment", () => {
+  const off = parseWebhookConfig([], {});
+  assert.equal(off.pageAuth, false);
+  assert.equal(off.storeURL, undefined);
+  const env = parseWebhookConfig([], {
+    KILN_STORE_URL: "http://kiln-store.kiln.svc",
+    KILN_STORE_TOKEN_FILE: "/var/run/secrets/kiln.dev/store/token",
+    KILN_PAGE_AUTH: "true",
+  });
+  assert.equal(env.storeURL, "http://kiln-store.kiln.svc");
+  assert.equal(env.storeTokenFile, "/var/run/secrets/kiln.dev/store/token");
+  assert.equal(env.pageAuth, true);
+  assert.equal(parseWebhookConfig(["--page-auth"], { KILN_PAGE_AUTH: "false" }).pageAuth, true);
+  assert.throws(() => parseWebhookConfig([], { KILN_PAGE_AUTH: "yes" }), /pageAuth/);
+  assert.throws(
+    () => parseWebhookConfig(["--store-url", "http://127.0.0.1:1"], {}),
+    /storeTokenFile: --store-url needs --store-token-file/,
+  );
+});

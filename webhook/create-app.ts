@@ -1,8 +1,9 @@
-// The webhook server as a koa app. It never listens: main.ts (or a test, or the bench) does.
+// The webhook server as a koa app: GitHub's deliveries, probes, and the build pages (page/). It never listens: main.ts (or a test, or the bench) does.
 import Koa from "koa";
 import { errorAnswer, HttpError } from "../lib/http-error.ts";
 import type { WebhookDeps } from "./deps.ts";
 import { handleDelivery } from "./handle-delivery.ts";
+import { pageRoutes } from "./page/page-routes.ts";
 
 export const HOOK_PATH = "/hooks/github";
 
@@ -46,5 +47,6 @@ export function createApp(deps: WebhookDeps): Koa {
     ctx.status = result.status;
     ctx.body = result.body;
   });
+  if (deps.page) app.use(pageRoutes({ ...deps.page, repositories: deps.repositories, log: deps.log }));
   return app;
 }

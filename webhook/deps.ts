@@ -3,6 +3,7 @@
 import type { BuildInput } from "../api/build.ts";
 import type { Repository } from "../api/repository.ts";
 import type { Logger } from "../lib/log.ts";
+import type { PageDeps } from "./page/page-routes.ts";
 
 export interface RepositoryLookup {
   /** Repositories watching GitHub's owner/name (case-insensitive). Throws UnavailableError until synced. */
@@ -28,6 +29,8 @@ export interface WebhookDeps {
   builds: BuildSink;
   log: Logger;
   maxBodyBytes: number;
+  /** The build pages (page/page-routes.ts), when served: the Builds, the store, who may read. */
+  page?: Omit<PageDeps, "repositories" | "log">;
   /** The clock that stamps when a delivery arrived (a Build's spec.trigger.receivedAt); Date.now by default. */
   now?: () => number;
 }

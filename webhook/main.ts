@@ -1,13 +1,17 @@
 // `kiln webhook`: wires configuration, logger and Kubernetes clients once, then listens.
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
+import { StoreClient } from "../lib/store-client.ts";
 import { parseWebhookConfig, USAGE, type WebhookConfig } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
 import { kubeBuildSink } from "./kube-builds.ts";
 import { cachedSecretSource, kubeSecretReader } from "./kube-secrets.ts";
+import { kubeBuildIndex } from "./page/build-index.ts";
+import { kubePageAuth } from "./page/page-auth.ts";
 import { kubeRepositoryIndex } from "./repository-index.ts";
 
 export interface RunningWebhook {
@@ -26,6 +30,13 @@ export async function startWebhook(
   else kubeConfig.loadFromDefault();
   const client = new KubeClient(kubeConfig);
   const repositories = kubeRepositoryIndex(client, config.namespaces, log);
+  const builds = kubeBuildIndex(client, config.namespaces, log);
+  const tokenFile = config.storeTokenFile;
+  // The token file is read at every request: the kubelet rotates a projected token in place.
+  const store =
+    config.storeURL && tokenFile
+      ? new StoreClient({ url: config.storeURL, token: () => readFile(tokenFile, "utf8") })
+      : undefined;
   const app = createApp({
     repositories,
     secrets: cachedSecretSource(kubeSecretReader(client), {
@@ -35,8 +46,15 @@ export async function startWebhook(
     builds: kubeBuildSink(client),
     log,
     maxBodyBytes: config.maxBodyBytes,
+    page: {
+      builds,
+      ...(store ? { store } : {}),
+      ...(config.pageAuth ? { auth: kubePageAuth(client) } : {}),
+      secureCookie: config.publicURL?.startsWith("https:") ?? false,
+    },
   });
   void repositories.start();
+  void builds.start();
   const server = createServer(app.callback());
   server.listen(config.port, config.host);
   await once(server, "listening");
@@ -44,13 +62,21 @@ export async function startWebhook(
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   log.info(
-    { url, hookURL: `${config.publicURL ?? url}${HOOK_PATH}`, namespaces: config.namespaces },
+    {
+      url,
+      hookURL: `${config.publicURL ?? url}${HOOK_PATH}`,
+      namespaces: config.namespaces,
+      store: config.storeURL ?? "none",
+      pageAuth: config.pageAuth,
+    },
     "listening",
   );
   return {
     url,
     async close() {
       repositories.stop();
+      builds.stop();
+      store?.close();
       client.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -282,6 +282,10 @@ describe("kubectl apply -k installs Kiln, and a team's push builds in its own na
       [webhook, ["create", "pods", "-n", TEAM], "no"],
       [webhook, ["delete", "builds.kiln.dev", "-n", TEAM], "no"],
       [webhook, ["update", "builds.kiln.dev", "--subresource", "status", "-n", TEAM], "no"],
+      // … and the build pages: Builds listed and watched, their logs read from the store; nothing of pods.
+      [webhook, ["watch", "builds.kiln.dev", "-A"], "yes"],
+      [webhook, ["get", "builds.kiln.dev", "--subresource", "log", "-n", TEAM], "yes"],
+      [webhook, ["get", "pods", "-n", TEAM], "no"],
       // The controller: pods, Secrets by name only, the agent's binding and nothing it does not hold.
       [controller, ["create", "pods", "-n", TEAM], "yes"],
       [controller, ["get", "secrets", "-n", TEAM], "yes"],

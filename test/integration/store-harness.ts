@@ -85,7 +85,7 @@ async function ensure(client: KubeClient, collection: string, body: unknown): Pr
   }
 }
 
-async function requestToken(
+export async function requestToken(
   client: KubeClient,
   namespace: string,
   account: string,

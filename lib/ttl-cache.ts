@@ -1,4 +1,4 @@
-// A small map of answers that expire, for the store's token and access reviews: one load per key at a
+// A small map of answers that expire, for token and access reviews (the store's, the build page's): one load per key at a
 // time (concurrent requests with one token wait for the same review), failures not remembered, the
 // oldest entries dropped past `max`.
 export class TtlCache<V> {
