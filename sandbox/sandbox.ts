@@ -97,6 +97,8 @@ async function startEverything(options: SandboxOptions, log: Logger) {
     args.push("--store-url", store.url, "--store-token-file", storeToken);
     args.push("--metrics-host", "127.0.0.1", "--metrics-port", "0", "--log-level", options.logLevel);
     args.push("--github-api-url", github.url, "--webhook-url", `${webhook.url}/hooks/github`);
+    // Chat messages and commit statuses link to the build pages, which the webhook serves here.
+    if (!process.env.KILN_PUBLIC_URL) args.push("--public-url", webhook.url);
     // The token goes through the environment, never into argv.
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.KILN_TELEGRAM_TOKEN_FILE;
