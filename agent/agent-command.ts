@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { StepStatus } from "../api/build.ts";
+import { CACHE_MOUNT_DIR, DEFAULT_BRANCH } from "../api/cache.ts";
 import {
   AGENT_ENV,
   EXIT,
@@ -19,6 +20,7 @@ import {
 } from "../api/pod-protocol.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { StoreClient } from "../lib/store-client.ts";
+import { BuildCache, type CacheSpec, remoteCacheStore } from "./cache.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import { type RunResult, runPipeline } from "./pipeline-run.ts";
 import { annotationResume, podPauser, type ResumeSignal } from "./pod-pauser.ts";
@@ -39,6 +41,9 @@ export const agentConfig = z
     [AGENT_ENV.branch]: z.string().optional(),
     [AGENT_ENV.pauseOnFailure]: flag,
     [AGENT_ENV.fork]: flag,
+    [AGENT_ENV.repository]: z.string().optional(),
+    [AGENT_ENV.defaultBranch]: z.string().min(1).default(DEFAULT_BRANCH),
+    [AGENT_ENV.cacheDir]: z.string().min(1).default(CACHE_MOUNT_DIR),
     [AGENT_ENV.storeURL]: z.url().optional(),
     [AGENT_ENV.storeTokenFile]: z.string().min(1).default(STORE_TOKEN_FILE),
     [AGENT_ENV.kilnDir]: z.string().min(1).default(KILN_DIR),
@@ -54,6 +59,9 @@ export const agentConfig = z
       branch: e[AGENT_ENV.branch] || undefined,
       pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
       fork: e[AGENT_ENV.fork],
+      repository: e[AGENT_ENV.repository] || undefined,
+      defaultBranch: e[AGENT_ENV.defaultBranch],
+      cacheDir: e[AGENT_ENV.cacheDir],
       store: storeURL ? { url: storeURL, tokenFile: e[AGENT_ENV.storeTokenFile] } : undefined,
       kilnDir: e[AGENT_ENV.kilnDir],
       workspace: e[AGENT_ENV.workspace],
@@ -110,7 +118,6 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     );
   }
   const pipeline = parsed.pipeline;
-  if (pipeline.cache) log.warn("cache is designed but not applied yet");
   if (pipeline.secrets.length) {
     log.warn(
       { fork: config.fork },
@@ -132,6 +139,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     reporter.update([]);
     return finish(EXIT.agentLost, "the build container's runner went away before the first step");
   }
+  const cache = await openCache(config, deps, pipeline.cache, (line) => {
+    link.echo(`${line}\n`);
+    log.info({ cache: line }, "cache");
+  });
+  await cache?.restore(config.branch, config.defaultBranch, deps.cancel);
   let result: RunResult;
   try {
     result = await runPipeline(pipeline, {
@@ -162,6 +174,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     log.error({ err: (error as Error).message }, "the pipeline could not run");
     return finish(EXIT.agentLost, (error as Error).message);
   }
+  if (result.outcome === "Succeeded") await cache?.save({ fork: config.fork, branch: config.branch }, deps.cancel);
   const f = result.failedStep;
   switch (result.outcome) {
     case "Succeeded":
@@ -173,6 +186,24 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     case "Cancelled":
       return finish(EXIT.cancelled, "cancelled");
   }
+}
+
+/** The build's cache, when the pipeline has one and the pod a store (a note in the log when it has none). */
+async function openCache(
+  config: AgentConfig,
+  deps: AgentDeps,
+  spec: CacheSpec | undefined,
+  say: (line: string) => void,
+): Promise<BuildCache | undefined> {
+  if (!spec) return undefined;
+  if (!deps.store || !config.repository) {
+    say("cache: not used (this cluster's Kiln has no store)");
+    return undefined;
+  }
+  const store = remoteCacheStore(deps.store, { namespace: config.namespace, repository: config.repository });
+  // Paths outside the workspace are there only when the pod mounted them (build-pod.ts).
+  const outside = existsSync(config.cacheDir) ? config.cacheDir : undefined;
+  return BuildCache.open({ spec, dirs: { workspace: config.workspace, ...(outside && { outside }) }, store, say });
 }
 
 function manifestFailure(message: string): StepStatus {
@@ -202,6 +233,9 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = env.data;
+  // The pod's volumes are shared with the build container's user through the fsGroup: what the agent
+  // makes there (restored caches above all) is group-writable.
+  process.umask(0o002);
   const log = createLogger("agent").child({ namespace: config.namespace, name: config.build });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();

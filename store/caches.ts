@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import type { CacheSaveAnswer, RepositoryRef } from "../api/store-protocol.ts";
 import type { Backend } from "./backend.ts";
-import { type CacheChoice, type CacheQuery, chooseCache, type SavedCache } from "./cache-choice.ts";
+import { type CacheChoice, type CacheQuery, chooseCache, type SavedCache } from "../api/cache-choice.ts";
 import { ARCHIVE, branchCachePrefix, cacheEntryPrefix, parseCacheKey, USED } from "./keys.ts";
 
 export interface CacheHit extends CacheChoice<SavedCache> {}

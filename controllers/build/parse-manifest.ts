@@ -1,5 +1,5 @@
 // The controller's reading of .kiln.yaml: the agent's parser (the same validation and located errors
-// the agent applies inside the pod), reduced to what the pod needs — the build image and the services.
+// the agent applies inside the pod), reduced to what the pod needs — the build image, the services and where caches are mounted.
 import { formatError, parsePipeline } from "../../agent/manifest.ts";
 import { readyCheck } from "../../agent/services.ts";
 import type { ParsedManifest } from "./manifest-source.ts";
@@ -19,7 +19,7 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       message: more > 0 ? `${shown.join("; ")} (and ${more} more)` : shown.join("; "),
     };
   }
-  const { image, services, user, resources } = result.pipeline;
+  const { image, services, user, resources, cache } = result.pipeline;
   if (!image) {
     // `kiln run` ignores images; a cluster needs one.
     return {
@@ -34,6 +34,7 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       image,
       ...(user && { user }),
       ...(resources && { resources }),
+      ...(cache && { cachePaths: cache.paths }),
       services: services.map((s): PipelineService => {
         const ready = readyCheck(s);
         return {

@@ -25,4 +25,6 @@ export interface PodPipeline {
   user?: User;
   resources?: Resources;
   services: PipelineService[];
+  /** `cache.paths` as written: those outside the workspace are mounted (api/cache.ts cacheMounts). */
+  cachePaths?: string[];
 }
