@@ -174,7 +174,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     log.error({ err: (error as Error).message }, "the pipeline could not run");
     return finish(EXIT.agentLost, (error as Error).message);
   }
-  if (result.outcome === "Succeeded") await cache?.save({ fork: config.fork, branch: config.branch }, deps.cancel);
+  if (result.outcome === "Succeeded")
+    await cache?.save({ fork: config.fork, branch: config.branch }, deps.cancel);
   const f = result.failedStep;
   switch (result.outcome) {
     case "Succeeded":
@@ -203,7 +204,12 @@ async function openCache(
   const store = remoteCacheStore(deps.store, { namespace: config.namespace, repository: config.repository });
   // Paths outside the workspace are there only when the pod mounted them (build-pod.ts).
   const outside = existsSync(config.cacheDir) ? config.cacheDir : undefined;
-  return BuildCache.open({ spec, dirs: { workspace: config.workspace, ...(outside && { outside }) }, store, say });
+  return BuildCache.open({
+    spec,
+    dirs: { workspace: config.workspace, ...(outside && { outside }) },
+    store,
+    say,
+  });
 }
 
 function manifestFailure(message: string): StepStatus {

@@ -210,22 +210,34 @@ function mapper(paths: readonly Located[], from: "name" | "dir") {
   }));
   return (path: string): string | undefined => {
     const clean = path.replace(/\/+$/, "");
+    const slash = clean.length < path.length ? "/" : "";
     for (const { from, to } of pairs) {
-      if (clean === from) return to;
-      if (clean.startsWith(`${from}/`)) return to + clean.slice(from.length);
+      if (clean === from) return to + slash;
+      if (clean.startsWith(`${from}/`)) return to + clean.slice(from.length) + slash;
     }
     return undefined;
   };
 }
 
-/** Whether this process may read a file or list a directory, from its stat alone (no syscall each). */
-function readable(stat: { mode: number; uid: number; gid: number; isDirectory(): boolean }): boolean {
-  const uid = process.getuid?.() ?? 0;
-  if (uid === 0) return true;
+export interface Ids {
+  uid: number;
+  groups: readonly number[];
+}
+
+const ownIds = (): Ids => ({
+  uid: process.getuid?.() ?? 0,
+  groups: [process.getgid?.() ?? 0, ...(process.getgroups?.() ?? [])],
+});
+
+/** Whether a user may read a file or list a directory, from its stat alone (no syscall each). Pure. */
+export function readable(
+  stat: { mode: number; uid: number; gid: number; isDirectory(): boolean },
+  ids: Ids,
+): boolean {
+  if (ids.uid === 0) return true;
   const need = stat.isDirectory() ? 0o5 : 0o4;
-  if (stat.uid === uid) return ((stat.mode >> 6) & need) === need;
-  const groups = process.getgroups?.() ?? [];
-  if (groups.includes(stat.gid) || stat.gid === process.getgid?.()) return ((stat.mode >> 3) & need) === need;
+  if (stat.uid === ids.uid) return ((stat.mode >> 6) & need) === need;
+  if (ids.groups.includes(stat.gid)) return ((stat.mode >> 3) & need) === need;
   return (stat.mode & need) === need;
 }
 
@@ -239,11 +251,12 @@ export function packArchive(paths: readonly Located[]): {
   const toName = mapper(paths, "dir");
   let skipped = 0;
   let bytes = 0;
+  const ids = ownIds();
   const pack = new Pack({
     cwd: "/",
     portable: true,
     filter: (_path, stat) => {
-      const ok = readable(stat as never);
+      const ok = readable(stat as never, ids);
       if (!ok) skipped++;
       return ok;
     },

@@ -47,10 +47,20 @@ export function localCacheStore(dir: string, branch: string | undefined): CacheS
           saved.push({ branch: b, key, created: s.mtimeMs, size: s.size, file });
         }
       }
-      const choice = chooseCache(saved, { key: query.key, prefixes: query.prefixes ?? [], branches: query.branches });
+      const choice = chooseCache(saved, {
+        key: query.key,
+        prefixes: query.prefixes ?? [],
+        branches: query.branches,
+      });
       if (!choice) return undefined;
       const { cache } = choice;
-      return { key: cache.key, branch: cache.branch, exact: choice.exact, size: cache.size, body: createReadStream(cache.file) };
+      return {
+        key: cache.key,
+        branch: cache.branch,
+        exact: choice.exact,
+        size: cache.size,
+        body: createReadStream(cache.file),
+      };
     },
     async save(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
       if (!branch) throw new Error("no branch to save under");

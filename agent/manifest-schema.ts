@@ -137,7 +137,10 @@ const cache = z
       .array(checked(cachePathProblem))
       .min(1, "list at least one path to cache")
       .max(MAX_CACHE_PATHS, `at most ${MAX_CACHE_PATHS} paths`),
-    files: z.array(checked(cacheFileProblem)).max(MAX_CACHE_FILES, `at most ${MAX_CACHE_FILES} files`).optional(),
+    files: z
+      .array(checked(cacheFileProblem))
+      .max(MAX_CACHE_FILES, `at most ${MAX_CACHE_FILES} files`)
+      .optional(),
   })
   .superRefine((c, ctx) => {
     // Only once each path is valid by itself: one error for one mistake.

@@ -39,8 +39,10 @@ export function cachePathProblem(written: string): string | undefined {
   if (problem) return problem;
   const path = resolveCachePath(written);
   if (path.workspace !== undefined) {
-    if (path.workspace === "") return "the workspace itself cannot be cached: name what to keep in it, such as node_modules";
-    if (path.workspace === ".git" || path.workspace.startsWith(".git/")) return "the checkout's .git cannot be cached";
+    if (path.workspace === "")
+      return "the workspace itself cannot be cached: name what to keep in it, such as node_modules";
+    if (path.workspace === ".git" || path.workspace.startsWith(".git/"))
+      return "the checkout's .git cannot be cached";
     return undefined;
   }
   const forbidden = FORBIDDEN.find((f) => path.path === f || path.path.startsWith(`${f}/`));
@@ -55,7 +57,8 @@ export function cacheFileProblem(written: string): string | undefined {
   const problem = pathSyntax(written);
   if (problem) return problem;
   const path = resolveCachePath(written);
-  if (path.workspace === undefined) return "a file hashed into the key must be in the workspace (write it relative to it)";
+  if (path.workspace === undefined)
+    return "a file hashed into the key must be in the workspace (write it relative to it)";
   if (path.workspace === "") return "name a file in the workspace, such as package-lock.json";
   return undefined;
 }
@@ -65,14 +68,19 @@ export function cacheKeyProblem(key: string): string | undefined {
 }
 
 /** Why a list of cache paths cannot be together: the same path twice, or one inside another. */
-export function cachePathsProblem(written: readonly string[]): { index: number; message: string } | undefined {
+export function cachePathsProblem(
+  written: readonly string[],
+): { index: number; message: string } | undefined {
   const paths = written.map(resolveCachePath);
   for (let i = 0; i < paths.length; i++) {
     for (let j = 0; j < i; j++) {
       const [a, b] = [paths[j]!.path, paths[i]!.path];
       if (a === b) return { index: i, message: `${written[i]} is the same path as paths[${j}]` };
       if (b.startsWith(`${a}/`) || a.startsWith(`${b}/`))
-        return { index: i, message: `${written[i]} and paths[${j}] (${written[j]}) overlap: list one of them` };
+        return {
+          index: i,
+          message: `${written[i]} and paths[${j}] (${written[j]}) overlap: list one of them`,
+        };
     }
   }
   return undefined;

@@ -79,7 +79,10 @@ describe("buildPod", () => {
   });
 
   test("cache paths outside the workspace: a subPath each in the build container, the whole volume in the agent", (t) => {
-    const pipeline = { ...samplePipeline, cachePaths: ["node_modules", "/root/.npm", "/usr/local/share/.cache/"] };
+    const pipeline = {
+      ...samplePipeline,
+      cachePaths: ["node_modules", "/root/.npm", "/usr/local/share/.cache/"],
+    };
     const config = { ...sampleConfig, storeURL: "http://kiln-store.kiln.svc" };
     const repo = sampleRepository({ defaultBranch: "trunk" });
     const pod = podOf(sampleBuild(), repo, pipeline, config);
@@ -105,11 +108,17 @@ describe("buildPod", () => {
     t.assert.deepEqual(env(AGENT_ENV.repository), { name: AGENT_ENV.repository, value: repo.metadata.name });
     // No store: no cache either, so nothing hides what the image has at those paths.
     const without = podOf(sampleBuild(), repo, pipeline, sampleConfig);
-    t.assert.equal(without.spec!.volumes!.find((v) => v.name === CACHE_VOLUME), undefined);
+    t.assert.equal(
+      without.spec!.volumes!.find((v) => v.name === CACHE_VOLUME),
+      undefined,
+    );
     assert.ok(without.spec!.containers.every((c) => !c.volumeMounts!.some((m) => m.name === CACHE_VOLUME)));
     // Only workspace paths: no volume.
     const inside = podOf(sampleBuild(), repo, { ...samplePipeline, cachePaths: ["node_modules"] }, config);
-    t.assert.equal(inside.spec!.volumes!.find((v) => v.name === CACHE_VOLUME), undefined);
+    t.assert.equal(
+      inside.spec!.volumes!.find((v) => v.name === CACHE_VOLUME),
+      undefined,
+    );
   });
 
   test("a pull request from a fork gets no token at all", (t) => {
