@@ -19,7 +19,7 @@ const ARCHIVE = ".tar.zst";
 /** `--cache-dir`'s default: $XDG_CACHE_HOME/kiln, else ~/.cache/kiln. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
-  return xdg && xdg.startsWith("/") ? join(xdg, "kiln") : join(homedir(), ".cache", "kiln");
+  return xdg?.startsWith("/") ? join(xdg, "kiln") : join(homedir(), ".cache", "kiln");
 }
 
 /** The folder of one repository directory's caches: its name and a hash of its absolute path. */
