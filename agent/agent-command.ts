@@ -239,9 +239,6 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const config = env.data;
-  // The pod's volumes are shared with the build container's user through the fsGroup: what the agent
-  // makes there (restored caches above all) is group-writable.
-  process.umask(0o002);
   const log = createLogger("agent").child({ namespace: config.namespace, name: config.build });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();

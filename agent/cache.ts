@@ -7,12 +7,12 @@
 // named as the build container sees them (api/cache.ts). It is streamed both ways, never held whole.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, readdir, rm } from "node:fs/promises";
 import { posix } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createZstdCompress, createZstdDecompress } from "node:zlib";
-import { Pack, Unpack } from "tar";
+import { Pack } from "tar";
 import {
   archiveName,
   type CachePath,
@@ -23,6 +23,7 @@ import {
 } from "../api/cache.ts";
 import type { RepositoryRef } from "../api/store-protocol.ts";
 import type { CacheFound, CacheQuery, StoreClient } from "../lib/store-client.ts";
+import { UntarWorker } from "./untar.ts";
 
 export interface CacheSpec {
   key: string;
@@ -146,6 +147,7 @@ export class BuildCache {
       else this.#o.say(`cache: ${p.path} is already there and not restored over`);
     }
     if (targets.length === 0) return;
+    let unpacking = false;
     try {
       const found = await this.#o.store.restore(
         { key: this.key, prefixes: [`${this.#o.spec.key}-`], branches: cacheBranches(branch, defaultBranch) },
@@ -155,14 +157,17 @@ export class BuildCache {
         this.#o.say(`cache: miss (${this.key})`);
         return;
       }
+      unpacking = true;
       const skipped = await unpackArchive(found.body, targets, signal);
       this.#restoredExact = found.exact;
       const how = found.exact ? "exact" : `fallback from branch ${found.branch}`;
-      const left = skipped ? `; ${skipped} entries could not be written` : "";
+      const left = skipped ? `; ${skipped} entries left out (links out of it, devices)` : "";
       this.#o.say(
         `cache: restored ${found.key} (${how}, ${formatBytes(found.size)}, ${seconds(now() - started)}${left})`,
       );
     } catch (error) {
+      // Half a cache is worse than none: the paths go back to what they were (absent or empty).
+      if (unpacking) for (const p of targets) await emptyOut(p.dir).catch(() => undefined);
       this.#o.say(`cache: not restored: ${why(error)}`);
     }
   }
@@ -193,6 +198,14 @@ export class BuildCache {
       this.#o.say(`cache: not saved: ${why(error)}`);
     }
   }
+}
+
+/** Removes what a path holds, keeping the directory itself when it is one (a mount point, in the pod). */
+async function emptyOut(dir: string): Promise<void> {
+  const stat = await lstat(dir).catch(() => undefined);
+  if (!stat) return;
+  if (!stat.isDirectory()) return rm(dir, { force: true });
+  for (const name of await readdir(dir)) await rm(posix.join(dir, name), { recursive: true, force: true });
 }
 
 async function isEmpty(dir: string): Promise<boolean> {
@@ -280,53 +293,23 @@ export function packArchive(paths: readonly Located[]): {
 }
 
 /**
- * Extracts an archive's entries of `paths` where this process keeps them; entries of other paths (a
- * fallback saved with other paths) are left out. Files come out group-writable like their owner's bits,
- * so the build container's user (in the pod's fsGroup) may change them. Returns how many entries
- * could not be written.
- *
- * The targets are absolute (tar's own containment works under one directory, and the workspace and the
- * cache mount are two), so containment is ours: only names under a cache path, no `..`, and nothing
- * written through a symbolic link — the paths were absent or empty, so the only links are the archive's.
+ * Extracts an archive's entries of `paths` where this process keeps them (untar.ts); entries of other
+ * paths (a fallback saved with other paths) are left out. Files come out group-writable like their
+ * owner's bits, so the build container's user (in the pod's fsGroup) may change them. Returns what was
+ * left out that a cache should not hold (links climbing out, devices), counted.
  */
 export async function unpackArchive(
   body: Readable,
   paths: readonly Located[],
   signal?: AbortSignal,
 ): Promise<number> {
-  const toDir = mapper(paths, "name");
-  const links = new Set<string>();
-  const throughLink = (path: string) => {
-    for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1))
-      if (links.has(path.slice(0, i))) return true;
-    return false;
-  };
-  let failed = 0;
-  const unpack = new Unpack({
-    cwd: "/",
-    preservePaths: true,
-    preserveOwner: false,
-    filter: (path, entry) => {
-      const e = entry as unknown as { path: string; linkpath?: string; type: string; mode?: number };
-      const target = toDir(path);
-      if (target === undefined || path.split("/").includes("..") || throughLink(path)) return false;
-      if (e.type === "SymbolicLink") links.add(path.replace(/\/+$/, ""));
-      e.path = `/${target}`;
-      if (e.type === "Link") {
-        const link = e.linkpath && !e.linkpath.split("/").includes("..") ? toDir(e.linkpath) : undefined;
-        if (link === undefined || throughLink(e.linkpath!)) return false;
-        e.linkpath = `/${link}`;
-      }
-      if (typeof e.mode === "number") e.mode |= (e.mode & 0o700) >> 3;
-      return true;
-    },
-    onwarn: (code) => {
-      if (code === "TAR_ENTRY_ERROR") failed++;
-    },
-  });
   const decompress = await decompressor(body);
-  await pipeline(body, decompress, unpack as unknown as NodeJS.WritableStream, signal ? { signal } : {});
-  return failed;
+  const untar = new UntarWorker(paths.map((p) => ({ name: p.name, dir: p.dir })));
+  await pipeline(body, decompress, untar, signal ? { signal } : {});
+  let odd = 0;
+  for (const [reason, n] of untar.skipped)
+    if (reason !== "not a path of this cache" && reason !== "global header") odd += n;
+  return odd;
 }
 
 /** zstd or gzip, by the archive's first bytes (peeked, then put back). */
@@ -356,8 +339,9 @@ async function decompressor(body: Readable): Promise<Transform> {
     body.on("end", onEnd);
     body.on("error", onError);
   });
-  if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return createZstdDecompress();
-  if (head.subarray(0, 2).equals(GZIP_MAGIC)) return createGunzip();
+  // Larger output chunks than zlib's 16 KiB: fewer, larger writes into the files.
+  if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return createZstdDecompress({ chunkSize: 256 * 1024 });
+  if (head.subarray(0, 2).equals(GZIP_MAGIC)) return createGunzip({ chunkSize: 256 * 1024 });
   throw new Error("the archive is neither zstd nor gzip");
 }
 
