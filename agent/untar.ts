@@ -419,16 +419,17 @@ if (!isMainThread && parentPort && (workerData as { untar?: Place[] } | undefine
   const port = parentPort;
   const places = (workerData as { untar: Place[] }).untar;
   const untar = new Untar({ place: (name) => placeOf(places, name), mode: groupLikeOwner });
-  untar.on("error", (error) => {
-    port.postMessage({ error: error.message });
+  let over = false;
+  const finish = (error?: Error | null) => {
+    if (over) return;
+    over = true;
+    port.postMessage(error ? { error: error.message } : { done: [...untar.skipped] });
     port.close();
-  });
+  };
+  untar.on("error", finish);
   port.on("message", (m: Uint8Array | "end") => {
     if (m === "end") {
-      untar.end(() => {
-        port.postMessage({ done: [...untar.skipped] });
-        port.close();
-      });
+      untar.end(finish);
       return;
     }
     const bytes = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
