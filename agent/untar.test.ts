@@ -103,6 +103,22 @@ describe("Untar", () => {
     });
   });
 
+  test("a directory that was there (a mount point) keeps its mode; the ones it makes get theirs", async (t) => {
+    const d = scratch(t);
+    const src = join(d, "src");
+    mkdirSync(join(src, "w/sub"), { recursive: true, mode: 0o700 });
+    execFileSync("chmod", ["700", join(src, "w"), join(src, "w/sub")]);
+    const out = join(d, "out");
+    mkdirSync(out, { mode: 0o755 });
+    execFileSync("chmod", ["755", out]);
+    await extract(
+      tarOf(src, ["w"]),
+      new Untar({ place: (n) => placeOf([{ name: "w", dir: out }], n), mode: groupLikeOwner }),
+    );
+    assert.equal(statSync(out).mode & 0o777, 0o755);
+    assert.equal(statSync(join(out, "sub")).mode & 0o777, 0o770);
+  });
+
   test("an entry made twice replaces the first: a file where the archive made a link is not written through it", async (t) => {
     const d = scratch(t);
     const target = join(d, "target");

@@ -6,8 +6,10 @@
 // symbolic and hard links; skips devices, FIFOs and anything else. Each entry's place is the caller's
 // choice (`place`: an absolute path, or undefined to skip it); nothing is written through a symbolic link
 // the archive made, an entry whose name was made before replaces it (as tar does), and modes are set
-// explicitly (no umask; no setuid, setgid or sticky bits). Owners are not restored: files are the
-// extracting user's.
+// explicitly (no umask; no setuid, setgid or sticky bits) on what the extraction makes — a directory that
+// was there (the cache path's mount point) keeps its own. Owners are not restored: files are the
+// extracting user's. File calls are synchronous: no thread-pool round trip each (twice as fast here), in
+// a worker thread of their own (UntarWorker, below).
 import {
   chmodSync,
   closeSync,
@@ -112,6 +114,8 @@ export class Untar extends Writable {
   #longLink: string | undefined;
   #ended = false;
   readonly #dirs = new Set<string>();
+  /** Directories this extraction made (the others, such as a mount point, keep their modes). */
+  readonly #ours = new Set<string>();
   /** Names the archive made links of (nothing goes through them) and names it made at all. */
   readonly #links = new Set<string>();
   readonly #made = new Set<string>();
@@ -310,12 +314,14 @@ export class Untar extends Writable {
     return target;
   }
 
+  /** A directory and its parents; `mode` is given only to one this extraction made (not a mount point). */
   async #mkdirp(dir: string, mode?: number): Promise<void> {
     if (!this.#dirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
+      const first = mkdirSync(dir, { recursive: true });
       this.#dirs.add(dir);
+      if (first !== undefined) for (let d = dir; d.length >= first.length; d = dirname(d)) this.#ours.add(d);
     }
-    if (mode !== undefined) chmodSync(dir, mode);
+    if (mode !== undefined && this.#ours.has(dir)) chmodSync(dir, mode);
   }
 }
 
