@@ -117,6 +117,15 @@ describe("Untar", () => {
     );
     assert.equal(statSync(out).mode & 0o777, 0o755);
     assert.equal(statSync(join(out, "sub")).mode & 0o777, 0o770);
+    // Under a setgid directory (a pod's volume), what it makes stays setgid.
+    const shared = join(d, "shared");
+    mkdirSync(shared);
+    execFileSync("chmod", ["2777", shared]);
+    await extract(
+      tarOf(src, ["w"]),
+      new Untar({ place: (n) => placeOf([{ name: "w", dir: join(shared, "w") }], n), mode: groupLikeOwner }),
+    );
+    assert.equal(statSync(join(shared, "w/sub")).mode & 0o7777, 0o2770);
   });
 
   test("an entry made twice replaces the first: a file where the archive made a link is not written through it", async (t) => {

@@ -19,6 +19,7 @@ import {
   mkdirSync,
   openSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeSync,
 } from "node:fs";
@@ -321,7 +322,8 @@ export class Untar extends Writable {
       this.#dirs.add(dir);
       if (first !== undefined) for (let d = dir; d.length >= first.length; d = dirname(d)) this.#ours.add(d);
     }
-    if (mode !== undefined && this.#ours.has(dir)) chmodSync(dir, mode);
+    // setgid that mkdir gave it under a setgid parent (the pod's volumes) is kept: files in it stay the fsGroup's.
+    if (mode !== undefined && this.#ours.has(dir)) chmodSync(dir, mode | (statSync(dir).mode & 0o2000));
   }
 }
 
@@ -399,10 +401,12 @@ export class UntarWorker extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     if (this.#failure) return done(this.#failure);
     this.#inFlight += chunk.length;
-    // A copy, handed over (not cloned again): the decompressor may reuse the rest of the buffer this
-    // chunk is a slice of.
-    const copy = Uint8Array.prototype.slice.call(chunk);
-    this.#worker.postMessage(copy, [copy.buffer]);
+    // Handed over, not cloned: a chunk that is its whole buffer as it is (the decompressor starts a new
+    // one when it fills one), else a copy (it may reuse the rest of the buffer a slice is of).
+    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const bytes =
+      whole && chunk.buffer instanceof ArrayBuffer ? chunk : Uint8Array.prototype.slice.call(chunk);
+    this.#worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
     if (this.#inFlight < IN_FLIGHT) return done();
     this.#waiting = () => done(this.#failure);
   }
