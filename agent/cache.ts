@@ -23,7 +23,7 @@ import {
 } from "../api/cache.ts";
 import type { RepositoryRef } from "../api/store-protocol.ts";
 import type { CacheFound, CacheQuery, StoreClient } from "../lib/store-client.ts";
-import { UntarWorker } from "./untar.ts";
+import { type Share, UntarWorker } from "./untar.ts";
 
 export interface CacheSpec {
   key: string;
@@ -105,6 +105,11 @@ export interface BuildCacheOptions {
   store: CacheStore;
   /** Says one line in the build's log (and wherever else the caller wants). */
   say: (line: string) => void;
+  /**
+   * Who may change restored files besides this process's user: its group (the pod's fsGroup, which the
+   * build container's user is in: the default), or everyone (`kiln run --image`, into a private directory).
+   */
+  share?: Share;
   now?: () => number;
 }
 
@@ -158,7 +163,7 @@ export class BuildCache {
         return;
       }
       unpacking = true;
-      const skipped = await unpackArchive(found.body, targets, signal);
+      const skipped = await unpackArchive(found.body, targets, { share: this.#o.share ?? "group", signal });
       this.#restoredExact = found.exact;
       const how = found.exact ? "exact" : `fallback from branch ${found.branch}`;
       const left = skipped ? `; ${skipped} entries left out (links out of it, devices)` : "";
@@ -294,18 +299,22 @@ export function packArchive(paths: readonly Located[]): {
 
 /**
  * Extracts an archive's entries of `paths` where this process keeps them (untar.ts); entries of other
- * paths (a fallback saved with other paths) are left out. Files come out group-writable like their
- * owner's bits, so the build container's user (in the pod's fsGroup) may change them. Returns what was
+ * paths (a fallback saved with other paths) are left out. Files come out writable like their owner's
+ * bits for the group (or everyone: `share`), so the build container's user (in the pod's fsGroup) may
+ * change them. Returns what was
  * left out that a cache should not hold (links climbing out, devices), counted.
  */
 export async function unpackArchive(
   body: Readable,
   paths: readonly Located[],
-  signal?: AbortSignal,
+  options: { share: Share; signal?: AbortSignal | undefined },
 ): Promise<number> {
   const decompress = await decompressor(body);
-  const untar = new UntarWorker(paths.map((p) => ({ name: p.name, dir: p.dir })));
-  await pipeline(body, decompress, untar, signal ? { signal } : {});
+  const untar = new UntarWorker(
+    paths.map((p) => ({ name: p.name, dir: p.dir })),
+    options.share,
+  );
+  await pipeline(body, decompress, untar, options.signal ? { signal: options.signal } : {});
   let odd = 0;
   for (const [reason, n] of untar.skipped)
     if (reason !== "not a path of this cache" && reason !== "global header") odd += n;

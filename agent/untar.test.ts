@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, test } from "node:test";
-import { groupLikeOwner, parsePax, placeOf, Untar, UntarWorker } from "./untar.ts";
+import { allLikeOwner, groupLikeOwner, parsePax, placeOf, Untar, UntarWorker } from "./untar.ts";
 
 function scratch(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), "kiln-untar-"));
@@ -199,7 +199,7 @@ test("placeOf: a name is its place or under it", () => {
   assert.equal(placeOf(places, "etc/passwd"), undefined);
 });
 
-test("parsePax and groupLikeOwner", () => {
+test("parsePax, groupLikeOwner, allLikeOwner", () => {
   const rec = (k: string, v: string) => {
     const body = ` ${k}=${v}\n`;
     const bytes = Buffer.byteLength(body);
@@ -216,4 +216,6 @@ test("parsePax and groupLikeOwner", () => {
   assert.equal(groupLikeOwner(entry(0o644)), 0o664);
   assert.equal(groupLikeOwner(entry(0o700)), 0o770);
   assert.equal(groupLikeOwner(entry(0o4755)), 0o775, "no setuid");
+  assert.equal(allLikeOwner(entry(0o644)), 0o666);
+  assert.equal(allLikeOwner(entry(0o750)), 0o777);
 });

@@ -353,10 +353,19 @@ export function groupLikeOwner(entry: TarEntry): number {
   return mode | ((mode & 0o700) >> 3);
 }
 
+/** Owner's bits for everyone (`kiln run --image`: the container's user shares no group with ours). Pure. */
+export function allLikeOwner(entry: TarEntry): number {
+  const mode = entry.mode & 0o777;
+  return mode | ((mode & 0o700) >> 3) | ((mode & 0o700) >> 6);
+}
+
+/** Who besides the extracting user may change what is extracted: its group, or everyone. */
+export type Share = "group" | "everyone";
+
 /** How many bytes may be on their way to the worker before writes wait. */
 const IN_FLIGHT = 8 * 1024 * 1024;
 
-/** A Writable whose bytes a worker thread extracts into `places` (modes: groupLikeOwner). */
+/** A Writable whose bytes a worker thread extracts into `places` (modes: groupLikeOwner or allLikeOwner). */
 export class UntarWorker extends Writable {
   readonly #worker: Worker;
   #inFlight = 0;
@@ -365,9 +374,9 @@ export class UntarWorker extends Writable {
   #failure: Error | undefined;
   skipped = new Map<string, number>();
 
-  constructor(places: readonly Place[]) {
+  constructor(places: readonly Place[], share: Share = "group") {
     super({ highWaterMark: 1 << 20 });
-    this.#worker = new Worker(new URL(import.meta.url), { workerData: { untar: places } });
+    this.#worker = new Worker(new URL(import.meta.url), { workerData: { untar: places, share } });
     this.#worker.on("message", (m: { acked?: number; done?: [string, number][]; error?: string }) => {
       if (m.acked !== undefined) {
         this.#inFlight -= m.acked;
@@ -427,8 +436,9 @@ export class UntarWorker extends Writable {
 
 if (!isMainThread && parentPort && (workerData as { untar?: Place[] } | undefined)?.untar) {
   const port = parentPort;
-  const places = (workerData as { untar: Place[] }).untar;
-  const untar = new Untar({ place: (name) => placeOf(places, name), mode: groupLikeOwner });
+  const { untar: places, share } = workerData as { untar: Place[]; share: Share };
+  const mode = share === "everyone" ? allLikeOwner : groupLikeOwner;
+  const untar = new Untar({ place: (name) => placeOf(places, name), mode });
   let over = false;
   const finish = (error?: Error | null) => {
     if (over) return;
