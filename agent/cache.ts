@@ -106,10 +106,12 @@ export interface BuildCacheOptions {
   /** Says one line in the build's log (and wherever else the caller wants). */
   say: (line: string) => void;
   /**
-   * Who may change restored files besides this process's user: its group (the pod's fsGroup, which the
-   * build container's user is in: the default), or everyone (`kiln run --image`, into a private directory).
+   * Who may change restored files of the paths outside the workspace besides this process's user: its
+   * group (the pod's fsGroup, which the build container's user is in: the default), or everyone
+   * (`kiln run --image`: a private directory of the run, and an image user in no group of ours).
+   * Workspace paths are always shared with the group.
    */
-  share?: Share;
+  shareOutside?: Share;
   now?: () => number;
 }
 
@@ -163,7 +165,10 @@ export class BuildCache {
         return;
       }
       unpacking = true;
-      const skipped = await unpackArchive(found.body, targets, { share: this.#o.share ?? "group", signal });
+      const skipped = await unpackArchive(found.body, targets, {
+        shareOutside: this.#o.shareOutside ?? "group",
+        signal,
+      });
       this.#restoredExact = found.exact;
       const how = found.exact ? "exact" : `fallback from branch ${found.branch}`;
       const left = skipped ? `; ${skipped} entries left out (links out of it, devices)` : "";
@@ -300,20 +305,18 @@ export function packArchive(paths: readonly Located[]): {
 /**
  * Extracts an archive's entries of `paths` where this process keeps them (untar.ts); entries of other
  * paths (a fallback saved with other paths) are left out. Files come out writable like their owner's
- * bits for the group (or everyone: `share`), so the build container's user (in the pod's fsGroup) may
+ * bits for the group (or everyone: `shareOutside`), so the build container's user (in the pod's fsGroup) may
  * change them. Returns what was
  * left out that a cache should not hold (links climbing out, devices), counted.
  */
 export async function unpackArchive(
   body: Readable,
   paths: readonly Located[],
-  options: { share: Share; signal?: AbortSignal | undefined },
+  options: { shareOutside: Share; signal?: AbortSignal | undefined },
 ): Promise<number> {
   const decompress = await decompressor(body);
-  const untar = new UntarWorker(
-    paths.map((p) => ({ name: p.name, dir: p.dir })),
-    options.share,
-  );
+  const share = (p: Located): Share => (p.workspace === undefined ? options.shareOutside : "group");
+  const untar = new UntarWorker(paths.map((p) => ({ name: p.name, dir: p.dir, share: share(p) })));
   await pipeline(body, decompress, untar, options.signal ? { signal: options.signal } : {});
   let odd = 0;
   for (const [reason, n] of untar.skipped)

@@ -138,8 +138,8 @@ export async function main(args: string[]): Promise<number> {
             branch,
           ),
           say: (line) => console.error(`kiln run: ${line}`),
-          // The image's user shares no group with this one; the directories are the run's own.
-          ...(pod && { share: "everyone" as const }),
+          // The image's user shares no group with this one; those directories are the run's own.
+          ...(pod && { shareOutside: "everyone" as const }),
         })
       : undefined;
     await cache?.restore(branch, defaultBranch(dir), cancel.signal);

@@ -332,19 +332,22 @@ export class Untar extends Writable {
 // restore); in a worker they leave the agent's thread free to read the store's answer and decompress it
 // meanwhile, as `tar --zstd -x` runs zstd and tar side by side.
 
-/** A cache path's archive name and where it goes (absolute). */
+/** A cache path's archive name, where it goes (absolute), and who may change what it holds (group). */
 export interface Place {
   name: string;
   dir: string;
+  share?: Share;
 }
 
-/** Where an archive name goes among `places` (a name is its place or under it), or undefined. Pure. */
+/** The place an archive name is in (it is the place's name or under it), or undefined. Pure. */
+export function placeFor(places: readonly Place[], name: string): Place | undefined {
+  return places.find((p) => name === p.name || name.startsWith(`${p.name}/`));
+}
+
+/** Where an archive name goes among `places`, or undefined. Pure. */
 export function placeOf(places: readonly Place[], name: string): string | undefined {
-  for (const p of places) {
-    if (name === p.name) return p.dir;
-    if (name.startsWith(`${p.name}/`)) return p.dir + name.slice(p.name.length);
-  }
-  return undefined;
+  const p = placeFor(places, name);
+  return p && p.dir + name.slice(p.name.length);
 }
 
 /** Owner's bits for the group too (the pod's fsGroup shares the files with the build's user). Pure. */
@@ -365,7 +368,7 @@ export type Share = "group" | "everyone";
 /** How many bytes may be on their way to the worker before writes wait. */
 const IN_FLIGHT = 8 * 1024 * 1024;
 
-/** A Writable whose bytes a worker thread extracts into `places` (modes: groupLikeOwner or allLikeOwner). */
+/** A Writable whose bytes a worker thread extracts into `places` (modes: by each place's `share`). */
 export class UntarWorker extends Writable {
   readonly #worker: Worker;
   #inFlight = 0;
@@ -374,9 +377,9 @@ export class UntarWorker extends Writable {
   #failure: Error | undefined;
   skipped = new Map<string, number>();
 
-  constructor(places: readonly Place[], share: Share = "group") {
+  constructor(places: readonly Place[]) {
     super({ highWaterMark: 1 << 20 });
-    this.#worker = new Worker(new URL(import.meta.url), { workerData: { untar: places, share } });
+    this.#worker = new Worker(new URL(import.meta.url), { workerData: { untar: places } });
     this.#worker.on("message", (m: { acked?: number; done?: [string, number][]; error?: string }) => {
       if (m.acked !== undefined) {
         this.#inFlight -= m.acked;
@@ -436,8 +439,9 @@ export class UntarWorker extends Writable {
 
 if (!isMainThread && parentPort && (workerData as { untar?: Place[] } | undefined)?.untar) {
   const port = parentPort;
-  const { untar: places, share } = workerData as { untar: Place[]; share: Share };
-  const mode = share === "everyone" ? allLikeOwner : groupLikeOwner;
+  const places = (workerData as { untar: Place[] }).untar;
+  const mode = (entry: TarEntry) =>
+    (placeFor(places, entry.name)?.share === "everyone" ? allLikeOwner : groupLikeOwner)(entry);
   const untar = new Untar({ place: (name) => placeOf(places, name), mode });
   let over = false;
   const finish = (error?: Error | null) => {
