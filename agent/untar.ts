@@ -411,7 +411,10 @@ export class UntarWorker extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    if (this.#failure) return done(this.#failure);
+    if (this.#failure) {
+      done(this.#failure);
+      return;
+    }
     this.#inFlight += chunk.length;
     // Handed over, not cloned: a chunk that is its whole buffer as it is (the decompressor starts a new
     // one when it fills one), else a copy (it may reuse the rest of the buffer a slice is of).
@@ -419,12 +422,15 @@ export class UntarWorker extends Writable {
     const bytes =
       whole && chunk.buffer instanceof ArrayBuffer ? chunk : Uint8Array.prototype.slice.call(chunk);
     this.#worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
-    if (this.#inFlight < IN_FLIGHT) return done();
-    this.#waiting = () => done(this.#failure);
+    if (this.#inFlight < IN_FLIGHT) done();
+    else this.#waiting = () => done(this.#failure);
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    if (this.#failure) return done(this.#failure);
+    if (this.#failure) {
+      done(this.#failure);
+      return;
+    }
     this.#finished = (error) => done(error);
     this.#worker.postMessage("end");
   }
