@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { describe, test } from "node:test";
 import { createGzip, zstdCompressSync } from "node:zlib";
 import { list } from "tar";
@@ -246,6 +246,38 @@ describe("BuildCache", () => {
       "cache: not restored: connect ECONNREFUSED 127.0.0.1:9",
       "cache: not saved: the store answered 413: too large",
     ]);
+  });
+
+  test("a store gone quiet mid-stream: given up after the stall time, what was restored taken back", async (t) => {
+    const d = dirs(t);
+    write(join(d.workspace, "dist/f"), "f".repeat(100_000));
+    const good = await open(d, { key: "k", paths: ["dist"] });
+    await good.cache.save({ fork: false, branch: "main" });
+    rmSync(join(d.workspace, "dist"), { recursive: true });
+    const archive = readFileSync(join(d.store, "main", `${good.cache.key}.tar.zst`));
+    const quiet: CacheStore = {
+      restore: async (q) => {
+        const body = new PassThrough();
+        body.write(archive.subarray(0, archive.length - 100)); // all but the end, then nothing
+        return { key: q.key, branch: "main", exact: true, size: archive.length, body };
+      },
+      save: (_key, _body, signal) =>
+        new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+    };
+    const lines: string[] = [];
+    const cache = await BuildCache.open({
+      spec: { key: "k", paths: ["dist"] },
+      dirs: { workspace: d.workspace },
+      store: quiet,
+      say: (l) => lines.push(l),
+      stallMs: 300,
+    });
+    await cache.restore("main", "main");
+    assert.deepEqual(lines, ["cache: not restored: no byte moved for 0.3 s: given up"]);
+    assert.equal(existsSync(join(d.workspace, "dist/f")), false, "no half cache left");
+    write(join(d.workspace, "dist/f"), "f".repeat(5_000_000));
+    await cache.save({ fork: false, branch: "main" });
+    assert.deepEqual(lines.slice(1), ["cache: not saved: no byte moved for 0.3 s: given up"]);
   });
 
   test("nothing to save: forks, tags, no path there", async (t) => {

@@ -105,6 +105,8 @@ export interface BuildCacheOptions {
   store: CacheStore;
   /** Says one line in the build's log (and wherever else the caller wants). */
   say: (line: string) => void;
+  /** How long a restore or save may move no byte before it is given up (default 60 s): a store gone quiet. */
+  stallMs?: number;
   /**
    * Who may change restored files of the paths outside the workspace besides this process's user: its
    * group (the pod's fsGroup, which the build container's user is in: the default), or everyone
@@ -155,19 +157,20 @@ export class BuildCache {
     }
     if (targets.length === 0) return;
     let unpacking = false;
+    const stall = new Stall(this.#o.stallMs ?? STALL_MS, signal);
     try {
       const found = await this.#o.store.restore(
         { key: this.key, prefixes: [`${this.#o.spec.key}-`], branches: cacheBranches(branch, defaultBranch) },
-        signal,
+        stall.signal,
       );
       if (!found) {
         this.#o.say(`cache: miss (${this.key})`);
         return;
       }
       unpacking = true;
-      const skipped = await unpackArchive(found.body, targets, {
+      const skipped = await unpackArchive(stall.watch(found.body), targets, {
         shareOutside: this.#o.shareOutside ?? "group",
-        signal,
+        signal: stall.signal,
       });
       this.#restoredExact = found.exact;
       const how = found.exact ? "exact" : `fallback from branch ${found.branch}`;
@@ -178,7 +181,9 @@ export class BuildCache {
     } catch (error) {
       // Half a cache is worse than none: the paths go back to what they were (absent or empty).
       if (unpacking) for (const p of targets) await emptyOut(p.dir).catch(() => undefined);
-      this.#o.say(`cache: not restored: ${why(error)}`);
+      this.#o.say(`cache: not restored: ${why(stall.reason ?? error)}`);
+    } finally {
+      stall.stop();
     }
   }
 
@@ -197,16 +202,71 @@ export class BuildCache {
       this.#o.say("cache: not saved (none of its paths exist)");
       return;
     }
+    const stall = new Stall(this.#o.stallMs ?? STALL_MS, signal);
     try {
       const packed = packArchive(present);
-      await Promise.all([this.#o.store.save(this.key, packed.body, signal), packed.done]);
+      const body = stall.watch(packed.body);
+      try {
+        await Promise.all([this.#o.store.save(this.key, body, stall.signal), packed.done]);
+      } finally {
+        // A refused or failed upload stops the packing too (no archive is left half read).
+        body.destroy();
+      }
       const left = packed.skipped() ? `; ${packed.skipped()} unreadable entries left out` : "";
       this.#o.say(
         `cache: saved ${this.key} (${formatBytes(packed.bytes())}, ${seconds(now() - started)}${left})`,
       );
     } catch (error) {
-      this.#o.say(`cache: not saved: ${why(error)}`);
+      this.#o.say(`cache: not saved: ${why(stall.reason ?? error)}`);
+    } finally {
+      stall.stop();
     }
+  }
+}
+
+const STALL_MS = 60_000;
+
+/** Aborts when no byte moved for `ms` (a store that stopped mid-stream), or when `outer` aborts. */
+class Stall {
+  readonly #controller = new AbortController();
+  readonly #ms: number;
+  #timer: NodeJS.Timeout | undefined;
+  /** Why it gave up, when it did so on its own. */
+  reason: Error | undefined;
+
+  constructor(ms: number, outer: AbortSignal | undefined) {
+    this.#ms = ms;
+    if (outer?.aborted) this.#controller.abort(outer.reason);
+    outer?.addEventListener("abort", () => this.#controller.abort(outer.reason), { once: true });
+    this.#poke();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  #poke(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.reason = new Error(`no byte moved for ${seconds(this.#ms)}: given up`);
+      this.#controller.abort(this.reason);
+    }, this.#ms);
+  }
+
+  /** `source` through a pass-through whose bytes count as progress (its errors and ends carried on). */
+  watch(source: Readable): Transform {
+    const watched = new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        this.#poke();
+        done(null, chunk);
+      },
+    });
+    pipeline(source, watched).catch(() => undefined);
+    return watched;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
   }
 }
 
