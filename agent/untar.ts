@@ -365,13 +365,16 @@ export function allLikeOwner(entry: TarEntry): number {
 /** Who besides the extracting user may change what is extracted: its group, or everyone. */
 export type Share = "group" | "everyone";
 
-/** How many bytes may be on their way to the worker before writes wait. */
+/** How many bytes may be on their way to the worker before writes wait, and how many go in one message. */
 const IN_FLIGHT = 8 * 1024 * 1024;
+const BATCH = 1024 * 1024;
 
 /** A Writable whose bytes a worker thread extracts into `places` (modes: by each place's `share`). */
 export class UntarWorker extends Writable {
   readonly #worker: Worker;
   #inFlight = 0;
+  #batch = Buffer.allocUnsafeSlow(BATCH);
+  #fill = 0;
   #waiting: (() => void) | undefined;
   #finished: ((error?: Error) => void) | undefined;
   #failure: Error | undefined;
@@ -415,15 +418,27 @@ export class UntarWorker extends Writable {
       done(this.#failure);
       return;
     }
-    this.#inFlight += chunk.length;
-    // Handed over, not cloned: a chunk that is its whole buffer as it is (the decompressor starts a new
-    // one when it fills one), else a copy (it may reuse the rest of the buffer a slice is of).
-    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
-    const bytes =
-      whole && chunk.buffer instanceof ArrayBuffer ? chunk : Uint8Array.prototype.slice.call(chunk);
-    this.#worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    // Batched into 1 MiB messages: a socket's chunks are often a few KiB, and a message per chunk (with
+    // its acknowledgement) cost more than the copy into a batch.
+    let at = 0;
+    while (at < chunk.length) {
+      const n = chunk.copy(this.#batch, this.#fill, at);
+      this.#fill += n;
+      at += n;
+      if (this.#fill === BATCH) this.#send();
+    }
     if (this.#inFlight < IN_FLIGHT) done();
     else this.#waiting = () => done(this.#failure);
+  }
+
+  /** Hands the batch over (not cloned) and starts another. */
+  #send(): void {
+    if (this.#fill === 0) return;
+    const bytes = this.#batch.subarray(0, this.#fill);
+    this.#inFlight += bytes.length;
+    this.#worker.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    this.#batch = Buffer.allocUnsafeSlow(BATCH);
+    this.#fill = 0;
   }
 
   override _final(done: (error?: Error | null) => void): void {
@@ -431,6 +446,7 @@ export class UntarWorker extends Writable {
       done(this.#failure);
       return;
     }
+    this.#send();
     this.#finished = (error) => done(error);
     this.#worker.postMessage("end");
   }
