@@ -204,11 +204,15 @@ async function openCache(
   const store = remoteCacheStore(deps.store, { namespace: config.namespace, repository: config.repository });
   // Paths outside the workspace are there only when the pod mounted them (build-pod.ts).
   const outside = existsSync(config.cacheDir) ? config.cacheDir : undefined;
+  // Hashing the files can fail (one unreadable): that is no reason to fail the build either.
   return BuildCache.open({
     spec,
     dirs: { workspace: config.workspace, ...(outside && { outside }) },
     store,
     say,
+  }).catch((error: Error) => {
+    say(`cache: not used: ${error.message}`);
+    return undefined;
   });
 }
 
