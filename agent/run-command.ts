@@ -140,6 +140,9 @@ export async function main(args: string[]): Promise<number> {
           say: (line) => console.error(`kiln run: ${line}`),
           // The image's user shares no group with this one; those directories are the run's own.
           ...(pod && { shareOutside: "everyone" as const }),
+        }).catch((error: Error) => {
+          console.error(`kiln run: cache: not used: ${error.message}`);
+          return undefined;
         })
       : undefined;
     await cache?.restore(branch, defaultBranch(dir), cancel.signal);
