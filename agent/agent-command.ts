@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { z } from "zod";
 import type { StepStatus } from "../api/build.ts";
+import { CACHE_MOUNT_DIR, DEFAULT_BRANCH } from "../api/cache.ts";
 import {
   AGENT_ENV,
   EXIT,
@@ -20,6 +21,7 @@ import {
 } from "../api/pod-protocol.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { type StoreClient, storeClientFor } from "../lib/store-client.ts";
+import { BuildCache, type CacheSpec, remoteCacheStore } from "./cache.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import type { Pipeline } from "./manifest-schema.ts";
 import { Masker } from "./mask.ts";
@@ -43,6 +45,9 @@ export const agentConfig = z
     [AGENT_ENV.branch]: z.string().optional(),
     [AGENT_ENV.pauseOnFailure]: flag,
     [AGENT_ENV.fork]: flag,
+    [AGENT_ENV.repository]: z.string().optional(),
+    [AGENT_ENV.defaultBranch]: z.string().min(1).default(DEFAULT_BRANCH),
+    [AGENT_ENV.cacheDir]: z.string().min(1).default(CACHE_MOUNT_DIR),
     [AGENT_ENV.storeURL]: z.url().optional(),
     [AGENT_ENV.storeTokenFile]: z.string().min(1).default(STORE_TOKEN_FILE),
     [AGENT_ENV.secretsDir]: z.string().min(1).default(SECRETS_DIR),
@@ -59,6 +64,9 @@ export const agentConfig = z
       branch: e[AGENT_ENV.branch] || undefined,
       pauseOnFailure: e[AGENT_ENV.pauseOnFailure],
       fork: e[AGENT_ENV.fork],
+      repository: e[AGENT_ENV.repository] || undefined,
+      defaultBranch: e[AGENT_ENV.defaultBranch],
+      cacheDir: e[AGENT_ENV.cacheDir],
       store: storeURL ? { url: storeURL, tokenFile: e[AGENT_ENV.storeTokenFile] } : undefined,
       secretsDir: e[AGENT_ENV.secretsDir],
       kilnDir: e[AGENT_ENV.kilnDir],
@@ -128,7 +136,6 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     );
   }
   const pipeline = parsed.pipeline;
-  if (pipeline.cache) log.warn("cache is designed but not applied yet");
   if (pipeline.secrets.length && config.fork) log.warn("secrets are never given to builds of forks");
   const secrets = config.fork ? { values: [] } : await readSecrets(pipeline, config);
   if ("missing" in secrets) {
@@ -155,6 +162,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     reporter.update([]);
     return finish(EXIT.agentLost, "the build container's runner went away before the first step");
   }
+  const cache = await openCache(config, deps, pipeline.cache, (line) => {
+    link.echo(`${line}\n`);
+    log.info({ cache: line }, "cache");
+  });
+  await cache?.restore(config.branch, config.defaultBranch, deps.cancel);
   let result: RunResult;
   try {
     result = await runPipeline(pipeline, {
@@ -186,6 +198,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     log.error({ err: message }, "the pipeline could not run");
     return finish(EXIT.agentLost, message);
   }
+  if (result.outcome === "Succeeded")
+    await cache?.save({ fork: config.fork, branch: config.branch }, deps.cancel);
   const f = result.failedStep;
   switch (result.outcome) {
     case "Succeeded":
@@ -224,6 +238,33 @@ async function readSecrets(
     }
   }
   return { values };
+}
+
+/** The build's cache, when the pipeline has one and the pod a store (a note in the log when it has none). */
+async function openCache(
+  config: AgentConfig,
+  deps: AgentDeps,
+  spec: CacheSpec | undefined,
+  say: (line: string) => void,
+): Promise<BuildCache | undefined> {
+  if (!spec) return undefined;
+  if (!deps.store || !config.repository) {
+    say("cache: not used (this cluster's Kiln has no store)");
+    return undefined;
+  }
+  const store = remoteCacheStore(deps.store, { namespace: config.namespace, repository: config.repository });
+  // Paths outside the workspace are there only when the pod mounted them (build-pod.ts).
+  const outside = existsSync(config.cacheDir) ? config.cacheDir : undefined;
+  // Hashing the files can fail (one unreadable): that is no reason to fail the build either.
+  return BuildCache.open({
+    spec,
+    dirs: { workspace: config.workspace, ...(outside && { outside }) },
+    store,
+    say,
+  }).catch((error: Error) => {
+    say(`cache: not used: ${error.message}`);
+    return undefined;
+  });
 }
 
 function manifestFailure(message: string): StepStatus {

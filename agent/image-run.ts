@@ -4,11 +4,12 @@
 // stop protocol as in a pod (RunnerLink). Services start in order, each one up (its readiness check, one
 // try a second, as the pod's startup probe) before the next, and all before the first step.
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { cacheMounts } from "../api/cache.ts";
 import { formatDuration } from "../api/duration.ts";
 import { EXIT } from "../api/pod-protocol.ts";
 import type { ContainerLog } from "../lib/container/process.ts";
@@ -48,6 +49,8 @@ export interface ImagePod {
   executor: RunnerLink;
   /** A shell in the build container (said at a pause). */
   shell: string;
+  /** Where the cache paths outside the workspace are, as the agent sees them in a pod (CACHE_MOUNT_DIR). */
+  cacheDir: string;
   /** Ends the runner with the pipeline's exit code, stops the services, removes the run's files. */
   finish(code: number): Promise<void>;
 }
@@ -62,7 +65,13 @@ export async function startImagePod(options: ImagePodOptions): Promise<ImagePodR
   await prepareKilnDir(kilnDir, "0666");
   chmodSync(kilnDir, 0o777);
   const secrets = options.secrets ?? [];
-  const pod = localPod(options.pipeline, { workspace: options.dir, kilnDir }, secrets);
+  // The pod's "cache" volume: a directory per cache path outside the workspace, open to the containers' user.
+  const cacheDir = join(runDir, "cache");
+  for (const m of cacheMounts(options.pipeline.cache?.paths ?? [])) {
+    mkdirSync(join(cacheDir, m.subPath), { recursive: true });
+    chmodSync(join(cacheDir, m.subPath), 0o777);
+  }
+  const pod = localPod(options.pipeline, { workspace: options.dir, kilnDir, cacheDir }, secrets);
   const engine = makeEngine(options.engine, runId, runDir, pod);
   const link = new RunnerLink({ kilnDir });
   link.maskSecrets(secrets.map(([, value]) => value));
@@ -141,6 +150,7 @@ export async function startImagePod(options: ImagePodOptions): Promise<ImagePodR
     pod: {
       executor: link,
       shell: build.shell,
+      cacheDir,
       finish: teardown,
     },
   };

@@ -5,6 +5,8 @@
 // user, the same securityContext) with the same readiness check. All of them share one network, as a
 // pod's containers do: a service is on localhost for the steps. The agent's part is played by
 // `kiln run` itself, on the host, through the same FIFOs.
+import { join } from "node:path";
+import { cacheMounts } from "../api/cache.ts";
 import {
   buildContainerEnv,
   CONTAINERS,
@@ -57,6 +59,8 @@ export interface LocalPaths {
   workspace: string;
   /** The runner, its FIFOs and the step scripts: the pod's /kiln. */
   kilnDir: string;
+  /** The pod's "cache" volume: cache paths outside the workspace are mounted from under it. */
+  cacheDir?: string;
 }
 
 /** `secrets`: the build container's secret variables (kiln run takes them from its own environment). */
@@ -69,6 +73,10 @@ export function localPod(
     { hostPath: paths.workspace, containerPath: WORKSPACE_DIR },
     { hostPath: paths.kilnDir, containerPath: KILN_DIR },
   ];
+  if (paths.cacheDir !== undefined) {
+    for (const m of cacheMounts(pipeline.cache?.paths ?? []))
+      mounts.push({ hostPath: join(paths.cacheDir, m.subPath), containerPath: m.mountPath });
+  }
   const build: LocalContainer = {
     name: CONTAINERS.build,
     image: pipeline.image,

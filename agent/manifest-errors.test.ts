@@ -216,6 +216,41 @@ describe("errors, exactly", () => {
       [".kiln.yaml:1:26: cache.paths: list at least one path to cache"],
     ],
     [
+      "cache paths that go up, into Kiln's own, or at the system",
+      `cache:\n  key: npm\n  paths:\n    - ../up\n    - /kiln/x\n    - /usr\n    - ~/.npm\n    - /proc/1\n${STEP}`,
+      [
+        ".kiln.yaml:4:7: cache.paths[0]: a path cannot go up with ..",
+        ".kiln.yaml:5:7: cache.paths[1]: /kiln cannot hold a cache path",
+        ".kiln.yaml:6:7: cache.paths[2]: /usr is a directory of the image's system: cache something inside it, such as /root/.npm",
+        ".kiln.yaml:7:7: cache.paths[3]: ~ is not expanded: write the absolute path (the build container's home is its image's, often /root)",
+        ".kiln.yaml:8:7: cache.paths[4]: /proc cannot hold a cache path",
+      ],
+    ],
+    [
+      "the workspace itself, its .git, and a glob",
+      `cache: {key: npm, paths: [/workspace, .git, "dist/*"]}\n${STEP}`,
+      [
+        ".kiln.yaml:1:27: cache.paths[0]: the workspace itself cannot be cached: name what to keep in it, such as node_modules",
+        ".kiln.yaml:1:39: cache.paths[1]: the checkout's .git cannot be cached",
+        ".kiln.yaml:1:45: cache.paths[2]: globs are not supported: name a directory or a file",
+      ],
+    ],
+    [
+      "cache paths that overlap",
+      `cache:\n  key: npm\n  paths: [node_modules, /workspace/node_modules/.cache]\n${STEP}`,
+      [
+        ".kiln.yaml:3:25: cache.paths[1]: /workspace/node_modules/.cache and paths[0] (node_modules) overlap: list one of them",
+      ],
+    ],
+    [
+      "a cache key with a slash, a file outside the workspace",
+      `cache: {key: "npm/x", paths: [a], files: [/etc/passwd]}\n${STEP}`,
+      [
+        ".kiln.yaml:1:14: cache.key: a cache key has letters, digits, '.', '_' or '-', at most 100",
+        ".kiln.yaml:1:43: cache.files[0]: a file hashed into the key must be in the workspace (write it relative to it)",
+      ],
+    ],
+    [
       "an empty service command",
       `services:\n  - {name: pg, image: p, command: []}\n${STEP}`,
       [".kiln.yaml:2:35: services[0].command: the command is empty"],

@@ -1,6 +1,14 @@
 // The .kiln.yaml schema. Objects are strict so a misspelt key is an error (with a suggestion), not
 // something silently ignored. Steps are checked one by one against the schema their `type` picks.
 import { z } from "zod";
+import {
+  cacheFileProblem,
+  cacheKeyProblem,
+  cachePathProblem,
+  cachePathsProblem,
+  MAX_CACHE_FILES,
+  MAX_CACHE_PATHS,
+} from "../api/cache.ts";
 import { durationMs as durationMsSchema } from "../api/duration.ts";
 
 const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_. ]{0,61}[A-Za-z0-9_.])?$/;
@@ -112,11 +120,34 @@ const service = z
   })
   .describe("A container that runs beside the build on localhost.");
 
-const cache = z.strictObject({
-  key: z.string().min(1),
-  paths: z.array(z.string().min(1)).min(1, "list at least one path to cache"),
-  files: z.array(z.string().min(1)).optional(),
-});
+/** Checks a string with one of api/cache.ts's rules (the message is the rule broken). */
+const checked = (problem: (value: string) => string | undefined) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const message = problem(value);
+      if (message) ctx.addIssue({ code: "custom", message });
+    });
+
+const cache = z
+  .strictObject({
+    key: checked(cacheKeyProblem),
+    paths: z
+      .array(checked(cachePathProblem))
+      .min(1, "list at least one path to cache")
+      .max(MAX_CACHE_PATHS, `at most ${MAX_CACHE_PATHS} paths`),
+    files: z
+      .array(checked(cacheFileProblem))
+      .max(MAX_CACHE_FILES, `at most ${MAX_CACHE_FILES} files`)
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    // Only once each path is valid by itself: one error for one mistake.
+    if (c.paths.some((p) => cachePathProblem(p) !== undefined)) return;
+    const overlap = cachePathsProblem(c.paths);
+    if (overlap) ctx.addIssue({ code: "custom", path: ["paths", overlap.index], message: overlap.message });
+  });
 
 const secret = z.strictObject({
   env: z.string().regex(ENV_NAME, "env must be an environment variable name"),
@@ -151,7 +182,7 @@ export interface Pipeline {
   steps: Step[];
   /** Overall deadline in ms, if the manifest sets one. */
   timeout?: number;
-  /** Designed, validated, not applied yet. */
+  /** Restored before the first step, saved after a successful build (agent/cache.ts). */
   cache?: z.output<typeof cache>;
   /** Keys of Secrets as env vars of the build container, masked in the log (never for forks). */
   secrets: z.output<typeof secret>[];

@@ -6,10 +6,13 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_BRANCH, resolveCachePath } from "../api/cache.ts";
 import { parseDuration } from "../api/duration.ts";
 import { EXIT } from "../api/pod-protocol.ts";
+import { BuildCache } from "./cache.ts";
 import { chooseEngine, ENGINES, onPath } from "./engine.ts";
 import { type ImagePod, SETUP_FAILED, startImagePod } from "./image-run.ts";
+import { defaultCacheDir, localCacheStore, repositoryCacheDir } from "./local-cache.ts";
 import { localExecutor } from "./local-executor.ts";
 import { formatError, parsePipeline } from "./manifest.ts";
 import type { Pipeline } from "./manifest-schema.ts";
@@ -28,6 +31,8 @@ Options:
       --engine <name>     for --image (implies it): ${ENGINES.join(", ")} (default: docker, else podman)
       --pause-on-failure  pause at a failed step until Enter (or SIGUSR1), as builds can in a pod
       --grace <duration>  time between TERM and KILL when stopping a step (default 5s)
+      --cache-dir <dir>   where cache: archives are kept, a folder per repository directory
+                          (default $XDG_CACHE_HOME/kiln, else ~/.cache/kiln)
   -h, --help`;
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -128,6 +133,23 @@ export async function main(args: string[]): Promise<number> {
         secrets: secrets.map(([, value]) => value),
       });
     }
+    const cache = pipeline.cache
+      ? await BuildCache.open({
+          spec: pipeline.cache,
+          dirs: { workspace: dir, ...(pod && { outside: pod.cacheDir }) },
+          store: localCacheStore(
+            repositoryCacheDir(resolve(parsed.values["cache-dir"] ?? defaultCacheDir()), dir),
+            branch,
+          ),
+          say: (line) => console.error(`kiln run: ${line}`),
+          // The image's user shares no group with this one; those directories are the run's own.
+          ...(pod && { shareOutside: "everyone" as const }),
+        }).catch((error: Error) => {
+          console.error(`kiln run: cache: not used: ${error.message}`);
+          return undefined;
+        })
+      : undefined;
+    await cache?.restore(branch, defaultBranch(dir), cancel.signal);
     let run: RunResult;
     try {
       run = await runPipeline(pipeline, {
@@ -147,6 +169,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(`kiln run: the pipeline could not run: ${(error as Error).message}`);
       return SETUP_FAILED;
     }
+    if (run.outcome === "Succeeded") await cache?.save({ fork: false, branch }, cancel.signal);
     const { code, message } = verdict(run);
     await pod?.finish(code);
     console.error(`\n${summaryTable(run.steps)}`);
@@ -183,6 +206,7 @@ function parse(args: string[]) {
       engine: { type: "string" },
       "pause-on-failure": { type: "boolean" },
       grace: { type: "string" },
+      "cache-dir": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -213,8 +237,10 @@ export function localNotes(pipeline: Pipeline, mode: "shell" | "image", env: Nod
   } else if (pipeline.resources || pipeline.services.some((s) => s.resources)) {
     notes.push("resources: are not applied (no requests or limits locally)");
   }
-  if (pipeline.cache)
-    notes.push("cache: is not applied yet (designed and validated; nothing is restored or saved)");
+  if (mode === "shell" && pipeline.cache?.paths.some((p) => resolveCachePath(p).workspace === undefined))
+    notes.push(
+      "cache: paths outside the workspace are your machine's own in your shell: not cached (--image caches them)",
+    );
   const unset = pipeline.secrets.filter((s) => env[s.env] === undefined).map((s) => s.env);
   if (unset.length) {
     const one = unset.length === 1;
@@ -234,6 +260,27 @@ function currentBranch(dir: string): string | undefined {
     return out.toString().trim() || undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The default branch of dir's origin (refs/remotes/origin/HEAD), else DEFAULT_BRANCH. */
+function defaultBranch(dir: string): string {
+  try {
+    const out = execFileSync(
+      "git",
+      ["-C", dir, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    return (
+      out
+        .toString()
+        .trim()
+        .replace(/^origin\//, "") || DEFAULT_BRANCH
+    );
+  } catch {
+    return DEFAULT_BRANCH;
   }
 }
 

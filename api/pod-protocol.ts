@@ -76,6 +76,12 @@ export const AGENT_ENV = {
   pauseOnFailure: "KILN_PAUSE_ON_FAILURE",
   /** "true" for pull requests from forks: secrets are never given to them. */
   fork: "KILN_FORK",
+  /** The Build's Repository (the store keeps caches per repository). */
+  repository: "KILN_REPOSITORY",
+  /** The repository's default branch: where a cache restore looks after the build's own branch. */
+  defaultBranch: "KILN_DEFAULT_BRANCH",
+  /** Override of CACHE_MOUNT_DIR (api/cache.ts), where the agent sees cache paths outside the workspace. */
+  cacheDir: "KILN_CACHE_DIR",
   /** Where `kiln store` listens; unset: logs stay in the pod, caches are not used. */
   storeURL: "KILN_STORE_URL",
   /** Override of STORE_TOKEN_FILE (tests). */
@@ -136,6 +142,9 @@ export interface AgentEnvOptions {
   pauseOnFailure?: boolean;
   fork?: boolean;
   storeURL?: string;
+  /** The Build's Repository and its default branch (caches). */
+  repository?: string;
+  defaultBranch?: string;
 }
 
 /** The agent container's env. The pod's own name and namespace come from the downward API. */
@@ -152,6 +161,9 @@ export function agentEnv(options: AgentEnvOptions): EnvVar[] {
   ];
   if (options.branch !== undefined) env.push({ name: AGENT_ENV.branch, value: options.branch });
   if (options.storeURL !== undefined) env.push({ name: AGENT_ENV.storeURL, value: options.storeURL });
+  if (options.repository !== undefined) env.push({ name: AGENT_ENV.repository, value: options.repository });
+  if (options.defaultBranch !== undefined)
+    env.push({ name: AGENT_ENV.defaultBranch, value: options.defaultBranch });
   return env;
 }
 

@@ -41,6 +41,13 @@ export const repositorySpec = z
       })
       .optional()
       .describe("The GitHub webhook Kiln registers for this repository."),
+    defaultBranch: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "The repository's default branch (main when unset): a build's cache restore falls back to its caches.",
+      ),
     branches: z
       .array(z.string().min(1))
       .default(["**"])

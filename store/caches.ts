@@ -3,9 +3,9 @@
 // for the other), and a small `used` blob rewritten on each restore for least-recently-used eviction.
 // The archive's bytes are the client's (a tar stream, zstd- or gzip-compressed): the store never reads them.
 import type { Readable } from "node:stream";
+import { type CacheChoice, type CacheQuery, chooseCache, type SavedCache } from "../api/cache-choice.ts";
 import type { CacheSaveAnswer, RepositoryRef } from "../api/store-protocol.ts";
 import type { Backend } from "./backend.ts";
-import { type CacheChoice, type CacheQuery, chooseCache, type SavedCache } from "./cache-choice.ts";
 import { ARCHIVE, branchCachePrefix, cacheEntryPrefix, parseCacheKey, USED } from "./keys.ts";
 
 export interface CacheHit extends CacheChoice<SavedCache> {}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
 import { build as buildSchema } from "../../api/build.ts";
+import { CACHE_MOUNT_DIR, CACHE_VOLUME } from "../../api/cache.ts";
 import { rerunOf } from "../../api/new-build.ts";
 import { AGENT_ENV, GIT_TOKEN_DIR, SECRETS_DIR, STORE_TOKEN_DIR } from "../../api/pod-protocol.ts";
 import { STORE_AUDIENCE } from "../../api/store-protocol.ts";
@@ -77,6 +78,49 @@ describe("buildPod", () => {
     const without = podOf(sampleBuild(), sampleRepository(), samplePipeline, sampleConfig);
     t.assert.equal(
       without.spec!.volumes!.find((v) => v.name === "store-token"),
+      undefined,
+    );
+  });
+
+  test("cache paths outside the workspace: a subPath each in the build container, the whole volume in the agent", (t) => {
+    const pipeline = {
+      ...samplePipeline,
+      cachePaths: ["node_modules", "/root/.npm", "/usr/local/share/.cache/"],
+    };
+    const config = { ...sampleConfig, storeURL: "http://kiln-store.kiln.svc" };
+    const repo = sampleRepository({ defaultBranch: "trunk" });
+    const pod = podOf(sampleBuild(), repo, pipeline, config);
+    const [build, agent] = pod.spec!.containers;
+    t.assert.deepEqual(
+      build!.volumeMounts!.filter((m) => m.name === CACHE_VOLUME),
+      [
+        { name: CACHE_VOLUME, mountPath: "/root/.npm", subPath: "root/.npm" },
+        { name: CACHE_VOLUME, mountPath: "/usr/local/share/.cache", subPath: "usr/local/share/.cache" },
+      ],
+      "node_modules is in the workspace: no mount of its own",
+    );
+    t.assert.deepEqual(
+      agent!.volumeMounts!.filter((m) => m.name === CACHE_VOLUME),
+      [{ name: CACHE_VOLUME, mountPath: CACHE_MOUNT_DIR }],
+    );
+    t.assert.deepEqual(
+      pod.spec!.volumes!.find((v) => v.name === CACHE_VOLUME),
+      { name: CACHE_VOLUME, emptyDir: {} },
+    );
+    const env = (name: string) => agent!.env!.find((e) => e.name === name);
+    t.assert.deepEqual(env(AGENT_ENV.defaultBranch), { name: AGENT_ENV.defaultBranch, value: "trunk" });
+    t.assert.deepEqual(env(AGENT_ENV.repository), { name: AGENT_ENV.repository, value: repo.metadata.name });
+    // No store: no cache either, so nothing hides what the image has at those paths.
+    const without = podOf(sampleBuild(), repo, pipeline, sampleConfig);
+    t.assert.equal(
+      without.spec!.volumes!.find((v) => v.name === CACHE_VOLUME),
+      undefined,
+    );
+    assert.ok(without.spec!.containers.every((c) => !c.volumeMounts!.some((m) => m.name === CACHE_VOLUME)));
+    // Only workspace paths: no volume.
+    const inside = podOf(sampleBuild(), repo, { ...samplePipeline, cachePaths: ["node_modules"] }, config);
+    t.assert.equal(
+      inside.spec!.volumes!.find((v) => v.name === CACHE_VOLUME),
       undefined,
     );
   });

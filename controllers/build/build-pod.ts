@@ -11,6 +11,7 @@
 // The pod's fsGroup keeps the shared emptyDirs writable for every container.
 import type { V1Container, V1Pod, V1SecurityContext, V1Volume } from "@kubernetes/client-node";
 import type { Build } from "../../api/build.ts";
+import { CACHE_MOUNT_DIR, CACHE_VOLUME, cacheMounts, DEFAULT_BRANCH } from "../../api/cache.ts";
 import { parseDuration } from "../../api/duration.ts";
 import { API_VERSION, LABELS } from "../../api/group.ts";
 import {
@@ -237,6 +238,8 @@ export function buildPod(
       pauseOnFailure: build.spec.pauseOnFailure,
       fork: !mayUseSecrets(build),
       ...(config.storeURL ? { storeURL: config.storeURL } : {}),
+      repository: repository.metadata.name!,
+      defaultBranch: repository.spec.defaultBranch ?? DEFAULT_BRANCH,
     }),
     volumeMounts: [
       ...volumeMounts(),
@@ -261,6 +264,14 @@ export function buildPod(
       },
     });
     agent.volumeMounts!.push({ name: STORE_TOKEN_VOLUME, mountPath: STORE_TOKEN_DIR, readOnly: true });
+    // Cache paths outside the workspace: one emptyDir, a subPath of it at each path in the build
+    // container, the whole of it in the agent's (which restores and saves them there).
+    const mounts = cacheMounts(pipeline.cachePaths ?? []);
+    if (mounts.length > 0) {
+      volumes.push({ name: CACHE_VOLUME, emptyDir: {} });
+      for (const m of mounts) buildContainer.volumeMounts!.push({ name: CACHE_VOLUME, ...m });
+      agent.volumeMounts!.push({ name: CACHE_VOLUME, mountPath: CACHE_MOUNT_DIR });
+    }
   }
 
   if (secrets.length > 0) {

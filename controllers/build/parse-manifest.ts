@@ -1,6 +1,6 @@
 // The controller's reading of .kiln.yaml: the agent's parser (the same validation and located errors
-// the agent applies inside the pod), reduced to what the pod needs — the build image, the services and
-// the secrets.
+// the agent applies inside the pod), reduced to what the pod needs — the build image, the services, the
+// secrets and where caches are mounted.
 import { formatError, parsePipeline } from "../../agent/manifest.ts";
 import { readyCheck } from "../../agent/services.ts";
 import type { ParsedManifest } from "./manifest-source.ts";
@@ -20,7 +20,7 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       message: more > 0 ? `${shown.join("; ")} (and ${more} more)` : shown.join("; "),
     };
   }
-  const { image, services, user, resources, secrets } = result.pipeline;
+  const { image, services, user, resources, secrets, cache } = result.pipeline;
   if (!image) {
     // `kiln run` ignores images; a cluster needs one.
     return {
@@ -36,6 +36,7 @@ export function parseManifest(text: string, file: string): ParsedManifest {
       ...(user && { user }),
       ...(resources && { resources }),
       ...(secrets.length > 0 && { secrets }),
+      ...(cache && { cachePaths: cache.paths }),
       services: services.map((s): PipelineService => {
         const ready = readyCheck(s);
         return {

@@ -33,4 +33,6 @@ export interface PodPipeline {
   services: PipelineService[];
   /** In `.kiln.yaml` order (a missing one is named by its index there); never given to forks. */
   secrets?: PipelineSecret[];
+  /** `cache.paths` as written: those outside the workspace are mounted (api/cache.ts cacheMounts). */
+  cachePaths?: string[];
 }

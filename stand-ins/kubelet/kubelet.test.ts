@@ -685,7 +685,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
             command: [
               "sh",
               "-c",
-              "id -u; id -g; id -G; echo $HOME; touch /w/file; touch /tmp/x 2>/dev/null || echo tmp-ro",
+              "id -u; id -g; id -G; echo $HOME; touch /w/file; touch /tmp/x 2>/dev/null || echo tmp-ro; touch /deep/f && echo subpath-rw",
             ],
             securityContext: {
               runAsUser: 65532,
@@ -694,7 +694,12 @@ describe("process kubelet", { timeout: 120_000 }, () => {
               readOnlyRootFilesystem: true,
               allowPrivilegeEscalation: false,
             },
-            volumeMounts: [{ name: "w", mountPath: "/w" }],
+            // A missing subPath is made as the kubelet makes it: with the volume root's mode, so the
+            // fsGroup (and here anyone) may write there.
+            volumeMounts: [
+              { name: "w", mountPath: "/w" },
+              { name: "w", mountPath: "/deep", subPath: "a/b" },
+            ],
           },
         ],
         containers: [
@@ -714,7 +719,7 @@ describe("process kubelet", { timeout: 120_000 }, () => {
       }),
     );
     await phase("security", "Succeeded");
-    assert.equal(await logOf("security", "as-user"), "65532\n65532\n65532\n/\ntmp-ro\n");
+    assert.equal(await logOf("security", "as-user"), "65532\n65532\n65532\n/\ntmp-ro\nsubpath-rw\n");
     assert.equal(await logOf("security", "root"), "0\n65532 65532\ntmp-rw\nno-chown\n");
     await create(
       pod("non-root", {

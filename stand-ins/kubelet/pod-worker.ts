@@ -561,8 +561,18 @@ export class PodWorker {
       if (m.subPath) {
         hostPath = path.resolve(v.hostPath, m.subPath);
         if (!hostPath.startsWith(`${v.hostPath}/`)) return `invalid subPath ${JSON.stringify(m.subPath)}`;
-        // The kubelet creates a missing subPath as a directory.
-        if (!fs.existsSync(hostPath)) fs.mkdirSync(hostPath, { recursive: true, mode: 0o777 });
+        // The kubelet creates a missing subPath as directories, each chmod-ed to the volume root's mode
+        // (umask undone, setgid kept: subpath_linux.go doSafeMakeDir), so the fsGroup may write there.
+        if (!fs.existsSync(hostPath)) {
+          const mode = fs.statSync(v.hostPath).mode & 0o7777;
+          let dir = v.hostPath;
+          for (const part of path.relative(v.hostPath, hostPath).split(path.sep)) {
+            dir = path.join(dir, part);
+            if (fs.existsSync(dir)) continue;
+            fs.mkdirSync(dir);
+            fs.chmodSync(dir, mode);
+          }
+        }
       }
       mounts.push({ containerPath: m.mountPath, hostPath, readOnly: v.readOnly || m.readOnly === true });
     }

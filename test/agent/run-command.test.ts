@@ -91,7 +91,7 @@ steps:
     assert.match(r.stderr, /^deploy\s+Skipped$/m);
   });
 
-  test("says that cache: is not applied yet, and what else a pod would do differently", async () => {
+  test("says what a pod would do differently: unset secrets, services, user", async () => {
     const dir = sampleRepo(`image: node:24
 user: 1000
 services: [{name: db, image: postgres:17}]
@@ -101,12 +101,9 @@ steps:
   - {name: a, run: 'true'}
 `);
     const { NPM_TOKEN: _, ...env } = process.env;
-    const r = await kilnRun([dir], undefined, env);
+    const r = await kilnRun([dir, "--cache-dir", join(dir, ".cache")], undefined, env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(
-      r.stderr,
-      /^kiln run: cache: is not applied yet \(designed and validated; nothing is restored or saved\)$/m,
-    );
+    assert.match(r.stderr, /^kiln run: cache: miss \(npm-[0-9a-f]{32}\)$/m);
     assert.match(
       r.stderr,
       /^kiln run: secrets: NPM_TOKEN is not set in kiln run's environment, so it stays unset in the steps \(secrets come from variables of the same name: NPM_TOKEN=… kiln run\)$/m,
@@ -142,6 +139,51 @@ steps:
     assert.ok(!`${r.stdout}${r.stderr}`.includes("3xyz"), `${r.stdout}\n${r.stderr}`);
     assert.equal(r.stderr.match(/NOT_SET_HERE is not set/g)?.length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /NPM_TOKEN is not set/);
+  });
+
+  test("cache: the second run restores what the first saved; a changed lock file misses; only successes save", async () => {
+    const dir = sampleRepo(`cache: {key: npm, paths: [node_modules, /root/.npm], files: [package-lock.json]}
+steps:
+  - name: install
+    run: |
+      if [ -f node_modules/x ]; then echo "found $(cat node_modules/x)"; else echo absent; mkdir -p node_modules; echo "$RUN" > node_modules/x; fi
+      test "$FAIL" != yes
+`);
+    writeFileSync(join(dir, "package-lock.json"), "v1");
+    const cacheDir = join(dir, ".kiln-cache");
+    const run = (n: string, fail = "no", where = cacheDir) => {
+      rmSync(join(dir, "node_modules"), { recursive: true, force: true }); // a fresh checkout
+      return kilnRun([dir, "--branch", "main", "--cache-dir", where], undefined, {
+        ...process.env,
+        RUN: n,
+        FAIL: fail,
+      });
+    };
+    const first = await run("1");
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^install \| absent$/m);
+    assert.match(first.stderr, /^kiln run: cache: miss \(npm-[0-9a-f]{32}\)$/m);
+    assert.match(first.stderr, /^kiln run: cache: saved npm-[0-9a-f]{32} \(/m);
+    assert.match(
+      first.stderr,
+      /^kiln run: cache: paths outside the workspace are your machine's own in your shell/m,
+    );
+
+    const second = await run("2");
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^install \| found 1$/m, "restored before the first step");
+    assert.match(second.stderr, /^kiln run: cache: restored npm-[0-9a-f]{32} \(exact, /m);
+    assert.match(second.stderr, /^kiln run: cache: not saved \(npm-[0-9a-f]{32} was restored exactly\)$/m);
+
+    writeFileSync(join(dir, "package-lock.json"), "v2");
+    const failed = await run("3", "yes");
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /^install \| found 1$/m, "the newest npm- cache of the branch");
+    assert.match(failed.stderr, /^kiln run: cache: restored npm-[0-9a-f]{32} \(fallback from branch main, /m);
+    assert.doesNotMatch(failed.stderr, /cache: saved/, "a failed run saves nothing");
+
+    const other = await run("4", "no", join(dir, ".elsewhere"));
+    assert.match(other.stderr, /^kiln run: cache: miss /m, "another cache dir has none");
   });
 
   test("a failing step stops the pipeline and is named with its exit code; exit 1", async () => {

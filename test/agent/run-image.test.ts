@@ -34,6 +34,13 @@ function repo(manifest: string): string {
   return dir;
 }
 
+/** A cache directory of the test's own (never the developer's ~/.cache). */
+function cacheDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-run-cache-"));
+  dirs.push(dir);
+  return dir;
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -111,11 +118,11 @@ steps:
       wget -q -O- http://127.0.0.1:${api}/
 `);
     // The declared secret comes from the shell, masked; nothing else of the developer's env gets in.
-    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "1s"], {
+    const r = await kilnRun([dir, "--engine", "bwrap", "--grace", "1s", "--cache-dir", cacheDir()], {
       env: { ...process.env, NPM_TOKEN: "from-the-shell", OTHER_TOKEN: "not-declared" },
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^kiln run: cache: is not applied yet/m);
+    assert.match(r.stderr, /^kiln run: cache: miss \(npm-[0-9a-f]{32}\)$/m);
     assert.doesNotMatch(r.stderr, /secrets:/);
     // The build container's log, as kubectl logs -c build shows it.
     assert.match(
@@ -128,6 +135,32 @@ steps:
     assert.equal(readFileSync(join(dir, "artifact"), "utf8"), "made\n");
     assert.equal(statSync(join(dir, "artifact")).uid, 1000, "written by the image's user");
     assert.deepEqual(pidsWith(`127.0.0.1:${api}`), [], "the services are stopped");
+  });
+
+  test("cache: a path outside the workspace is mounted into the container, saved, and found by the next run", async () => {
+    const dir = repo(`image: ${image}
+cache: {key: deps, paths: [/home/app/.npm]}
+steps:
+  - name: look
+    run: |
+      if [ -f /home/app/.npm/x ]; then read -r v < /home/app/.npm/x; echo "found $v"; else echo absent; fi
+      echo "$(( \${v:-0} + 1 ))" > /home/app/.npm/x
+`);
+    const cache = cacheDir();
+    const runOnce = () =>
+      kilnRun([dir, "--engine", "bwrap", "--grace", "1s", "--cache-dir", cache, "-b", "main"]);
+    const first = await runOnce();
+    assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+    assert.match(first.stdout, /^==> look\nabsent$/m);
+    assert.match(first.stderr, /^kiln run: cache: saved deps-[0-9a-f]{32} \(/m);
+    const second = await runOnce();
+    assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
+    assert.match(second.stderr, /^kiln run: cache: restored deps-[0-9a-f]{32} \(exact, /m);
+    assert.match(
+      second.stdout,
+      /^==> look\nfound 1$/m,
+      `the image's user found it and could overwrite it:\n${second.stdout}`,
+    );
   });
 
   test("a step's timeout stops it inside the container, the run fails (exit 1), nothing is left", async () => {

@@ -120,7 +120,8 @@ describe("the build pages in Chromium", { skip: missing, timeout: 180_000 }, () 
     assert.match((await page.locator("#log-status").textContent()) ?? "", /Log complete/);
 
     const shot = await page.screenshot({ fullPage: true });
-    if (process.env.KILN_SCREENSHOT) (await import("node:fs")).writeFileSync(process.env.KILN_SCREENSHOT, shot);
+    if (process.env.KILN_SCREENSHOT)
+      (await import("node:fs")).writeFileSync(process.env.KILN_SCREENSHOT, shot);
     // Kept where KILN_SCREENSHOT_DIR says (to look at it, or as a CI artifact); else with the test's files.
     await writeFile(join(process.env.KILN_SCREENSHOT_DIR ?? pw.world.scratch, "build-page.png"), shot);
     const image = decodePng(shot);

@@ -1,4 +1,4 @@
-// Which saved cache a restore gets. Pure.
+// Which saved cache a restore gets. Pure; shared by `kiln store` and `kiln run`'s local cache.
 //
 // The client sends the full key (say `npm-<hash of package-lock.json>`), fallback prefixes (`npm-`) and the
 // branches to look on, in order (the Build's branch, then the default branch). On each branch in turn: the
