@@ -367,14 +367,23 @@ describe("http", () => {
         body: { spec: { audiences: ["kiln"] } },
       })
     ).json().status as { token: string };
-    const review = async (token: string) =>
+    const review = async (token: string, audiences?: string[]) =>
       (
         await req("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
-          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token } },
+          body: {
+            apiVersion: "authentication.k8s.io/v1",
+            kind: "TokenReview",
+            spec: { token, ...(audiences ? { audiences } : {}) },
+          },
         })
-      ).json().status as { authenticated: boolean; user?: { username: string } };
-    assert.deepEqual((await review(issued.token)).user?.username, "system:serviceaccount:default:default");
-    assert.equal((await review("forged")).authenticated, false);
+      ).json().status as { authenticated: boolean; user?: { username: string }; audiences?: string[] };
+    const valid = await review(issued.token, ["other", "kiln"]);
+    assert.deepEqual(valid.user?.username, "system:serviceaccount:default:default");
+    assert.deepEqual(valid.audiences, ["kiln"], "the asked audiences the token holds");
+    // As kube: asked for none, the server's own audiences, which a token for "kiln" does not hold.
+    assert.equal((await review(issued.token)).authenticated, false);
+    assert.equal((await review(issued.token, ["elsewhere"])).authenticated, false);
+    assert.equal((await review("forged", ["kiln"])).authenticated, false);
     expectStatus(await req("GET", "/apis/authentication.k8s.io/v1/tokenreviews"), 405, "MethodNotAllowed");
   });
 
@@ -394,8 +403,14 @@ describe("http", () => {
     };
     assert.equal(claims.sub, "system:serviceaccount:default:default");
     assert.deepEqual(claims.aud, ["kiln"]);
-    // Discovery is every authenticated user's (system:discovery): 200 means the token authenticates.
-    assert.equal((await req("GET", "/apis", { token: status.token })).status, 200);
+    // A token for another audience is no credential for the API server (as kube: 401) …
+    assert.equal((await req("GET", "/apis", { token: status.token })).status, 401);
+    // … one for its own (the default) is: discovery is every authenticated user's (system:discovery).
+    const own = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
+      body: { spec: { expirationSeconds: 3600 } },
+    });
+    const ownToken = (own.json().status as { token: string }).token;
+    assert.equal((await req("GET", "/apis", { token: ownToken })).status, 200);
     const short = await req("POST", "/api/v1/namespaces/default/serviceaccounts/default/token", {
       body: { spec: { expirationSeconds: 60 } },
     });
