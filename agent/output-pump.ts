@@ -171,8 +171,10 @@ if (!isMainThread && parentPort) {
     const batch =
       pressure &&
       new ShipBatch((chunk) => {
+        // Counted before it is sent: a transferred buffer is detached here (its length reads 0 after).
+        const length = chunk.length;
         port.postMessage({ id: req.id, chunk } satisfies PumpChunk, [chunk.buffer]);
-        handOver(pressure, chunk.length);
+        handOver(pressure, length);
       });
     const copy = (chunk: Buffer) => {
       if (chunk.length === 0) return;

@@ -8,7 +8,7 @@ import { silentLogger } from "../lib/log.ts";
 import { type StoreClient, StoreError } from "../lib/store-client.ts";
 import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
 import { RunnerLink } from "./runner-link.ts";
-import { HIGH_WATER, StepLogs, type StepLogsOptions } from "./step-logs.ts";
+import { AGENT_BUFFER_BYTES, StepLogs, type StepLogsOptions } from "./step-logs.ts";
 
 /** Keeps each step's log; `delayMs` per append, or `down` (every append fails as unreachable). */
 class ScriptedStore {
@@ -82,8 +82,9 @@ async function runSteps(
 
 describe("StepLogs", { timeout: 60_000 }, () => {
   test("a slow store gets every byte of a flood, in order: the step waits for it", async () => {
-    const store = new ScriptedStore(5);
-    const mb = 3 * (HIGH_WATER / (1024 * 1024));
+    // Slower than any pump (about 30 MB/s), for more than the appender's buffer holds: only waiting keeps it all.
+    const store = new ScriptedStore(30);
+    const mb = 3 * (AGENT_BUFFER_BYTES / 2 / (1024 * 1024));
     await runSteps(
       store,
       [
@@ -103,7 +104,7 @@ describe("StepLogs", { timeout: 60_000 }, () => {
 
   test("a store that is down never holds the step up: the oldest output goes, with a note", async () => {
     const store = new ScriptedStore(1, true);
-    const mb = 3 * (HIGH_WATER / (1024 * 1024));
+    const mb = 3 * (AGENT_BUFFER_BYTES / 2 / (1024 * 1024));
     const { stepsMs } = await runSteps(store, [
       { name: "flood", run: `yes 'x' | head -c ${mb * 1024 * 1024}` },
     ]);
@@ -114,7 +115,7 @@ describe("StepLogs", { timeout: 60_000 }, () => {
 
   test("a store that takes appends but never answers: after the stall time the step no longer waits", async () => {
     const store = new ScriptedStore(600_000);
-    const mb = 3 * (HIGH_WATER / (1024 * 1024));
+    const mb = 3 * (AGENT_BUFFER_BYTES / 2 / (1024 * 1024));
     const { stepsMs } = await runSteps(
       store,
       [{ name: "flood", run: `yes 'x' | head -c ${mb * 1024 * 1024}` }],

@@ -1,48 +1,53 @@
 // Ships each step's output to `kiln store` beside the build container's log (`kubectl logs` keeps working
 // while the pod exists; the store's copy outlives it). The pump's worker thread hands over every chunk it
 // copies; one LogAppender per step sends them in order. Back-pressure without blocking the build on an
-// outage: while the store keeps up, the worker waits when more than HIGH_WATER bytes are unacknowledged (a
-// step cannot outrun the store by more than a bounded buffer); while the store fails, or makes no progress
-// for STALL_MS, the worker does not wait, and the appender's bounded buffer drops the oldest output with a
-// note in the log. What was buffered is sent when the store is back.
+// outage: while the store keeps up, the worker waits when more than a high-water mark of bytes is
+// unacknowledged (a step cannot outrun the store by more than a bounded buffer); while the store fails, or
+// acknowledges nothing for the stall time, the worker does not wait, and the appender's bounded buffer drops
+// the oldest output with a note in the log. What was buffered is sent when the store is back. The buffers
+// of all steps together stay within AGENT_BUFFER_BYTES (earlier steps' logs may still be waiting to go).
 import type { BuildRef } from "../api/store-protocol.ts";
 import type { Logger } from "../lib/log.ts";
 import { type AppenderStats, LogAppender, type StoreClient } from "../lib/store-client.ts";
 
-/** Unacknowledged bytes above which the worker waits for the store (half the appender's buffer). */
-export const HIGH_WATER = 16 * 1024 * 1024;
-const BUFFER_BYTES = 2 * HIGH_WATER;
+/** What the agent holds of unsent output, all steps together (its container's memory limit is 256Mi). */
+export const AGENT_BUFFER_BYTES = 32 * 1024 * 1024;
 /** The store's largest append: a flood goes out in as few requests as it allows. */
 const CHUNK_BYTES = 1024 * 1024;
+/** The least a step's buffer gets, however much earlier steps still hold. */
+const MIN_BUFFER_BYTES = 2 * CHUNK_BYTES;
 /** No acknowledgement for this long while the worker waits: the store is not keeping up; stop waiting. */
 const STALL_MS = 2000;
+/** setTimeout's longest delay (about 24 days): "no deadline". */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export interface StepLogsOptions {
   /** No acknowledgement for this long while the worker waits: stop waiting (default 2 s). */
   stallMs?: number;
 }
-/** setTimeout's longest delay (about 24 days): "no deadline". */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Shared with the worker thread (a SharedArrayBuffer): [0] bytes handed over and not yet acknowledged or
- * dropped, [1] 1 while the worker should wait above HIGH_WATER. The worker waits on [0] with Atomics.wait.
+ * dropped, [1] 1 while the worker should wait above the high-water mark, [2] that mark (half the step's
+ * buffer). The worker waits on [0] with Atomics.wait.
  */
 export type Pressure = Int32Array;
-export const PRESSURE = { inFlight: 0, wait: 1 } as const;
+export const PRESSURE = { inFlight: 0, wait: 1, highWater: 2 } as const;
 
-export function newPressure(): Pressure {
-  const p = new Int32Array(new SharedArrayBuffer(8));
+export function newPressure(highWater: number): Pressure {
+  const p = new Int32Array(new SharedArrayBuffer(12));
   p[PRESSURE.wait] = 1;
+  p[PRESSURE.highWater] = highWater;
   return p;
 }
 
 /** The worker's side: account for `n` bytes handed over, then wait while the store is behind and healthy. */
 export function handOver(p: Pressure, n: number): void {
   Atomics.add(p, PRESSURE.inFlight, n);
+  const highWater = Atomics.load(p, PRESSURE.highWater);
   for (;;) {
     const inFlight = Atomics.load(p, PRESSURE.inFlight);
-    if (inFlight < HIGH_WATER || Atomics.load(p, PRESSURE.wait) === 0) return;
+    if (inFlight < highWater || Atomics.load(p, PRESSURE.wait) === 0) return;
     // Woken by every acknowledgement and by a change of [1]; the timeout only bounds a lost wake-up.
     Atomics.wait(p, PRESSURE.inFlight, inFlight, 1000);
   }
@@ -71,26 +76,48 @@ export class StepLogs {
   }
 
   open(step: string): StepLogSink {
-    const pressure = newPressure();
+    // What earlier steps' logs still hold counts against this one's buffer.
+    let held = 0;
+    for (const a of this.#open) held += a.stats.queued;
+    const buffer = Math.max(MIN_BUFFER_BYTES, AGENT_BUFFER_BYTES - held);
+    const highWater = Math.floor(buffer / 2);
+    const pressure = newPressure(highWater);
     let healthy = true;
     let stalled = false;
-    let progress = 0;
-    let stallTimer: NodeJS.Timeout | undefined;
+    let acknowledged = 0;
+    let watching: NodeJS.Timeout | undefined;
+    const behind = () => Atomics.load(pressure, PRESSURE.inFlight) >= highWater;
     const setWait = () => {
       const wait = healthy && !stalled ? 1 : 0;
       if (Atomics.exchange(pressure, PRESSURE.wait, wait) !== wait)
         Atomics.notify(pressure, PRESSURE.inFlight);
     };
+    // While the worker may be waiting, look every stall period whether the store acknowledged anything.
+    const watch = () => {
+      if (watching || !behind()) return;
+      const seen = acknowledged;
+      watching = setTimeout(() => {
+        watching = undefined;
+        if (acknowledged === seen && behind() && !stalled) {
+          stalled = true;
+          this.#log.warn({ step }, "the store acknowledges nothing: the step goes on, its log is buffered");
+          setWait();
+        }
+        watch();
+      }, this.#stallMs);
+      watching.unref();
+    };
     const appender = new LogAppender(
       this.#client,
       { ...this.#build, step },
       {
-        maxBufferBytes: BUFFER_BYTES,
+        maxBufferBytes: buffer,
         chunkBytes: CHUNK_BYTES,
-        onConsumed: (bytes) => {
-          progress++;
+        onConsumed: (bytes, how) => {
           Atomics.sub(pressure, PRESSURE.inFlight, bytes);
           Atomics.notify(pressure, PRESSURE.inFlight);
+          if (how !== "sent") return;
+          acknowledged++;
           if (stalled) {
             stalled = false;
             setWait();
@@ -104,33 +131,22 @@ export class StepLogs {
         },
       },
     );
-    const watchStall = () => {
-      if (stallTimer || Atomics.load(pressure, PRESSURE.inFlight) < HIGH_WATER) return;
-      const seen = progress;
-      stallTimer = setTimeout(() => {
-        stallTimer = undefined;
-        if (progress === seen && Atomics.load(pressure, PRESSURE.inFlight) >= HIGH_WATER) {
-          stalled = true;
-          setWait();
-        }
-      }, this.#stallMs);
-      stallTimer.unref();
-    };
+    this.#open.add(appender);
     return {
       pressure,
       write: (chunk) => {
         appender.write(chunk);
-        watchStall();
+        watch();
       },
       end: () => {
-        clearTimeout(stallTimer);
+        clearTimeout(watching);
+        watching = undefined;
         this.#closing.push(this.#finish(step, appender, this.#closing.at(-1)));
       },
     };
   }
 
   async #finish(step: string, appender: LogAppender, previous: Promise<void> | undefined): Promise<void> {
-    this.#open.add(appender);
     // Logs are completed in step order: the store lists a Build's steps in the order their logs completed,
     // and that is how they read once the Build (and its list of steps) is gone.
     await previous;
@@ -147,7 +163,10 @@ export class StepLogs {
 
   readonly #open = new Set<LogAppender>();
 
-  /** Waits at most `timeoutMs` for every step's log to be complete, then gives up on the rest. */
+  /**
+   * Waits at most `timeoutMs` for every step's log to be complete, then gives up on the rest (and on any
+   * step whose output never ended: its pump never settled).
+   */
   async close(timeoutMs = 30_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const all = Promise.all(this.#closing);
@@ -158,5 +177,6 @@ export class StepLogs {
     clearTimeout(timer);
     if (late) for (const a of this.#open) a.abort();
     await all;
+    for (const a of this.#open) a.abort();
   }
 }

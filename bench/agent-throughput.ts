@@ -15,7 +15,7 @@ import { localExecutor } from "../agent/local-executor.ts";
 import type { RunStep } from "../agent/manifest-schema.ts";
 import { RunnerLink } from "../agent/runner-link.ts";
 import { StepLogs } from "../agent/step-logs.ts";
-import { silentLogger } from "../lib/log.ts";
+import { createLogger, silentLogger } from "../lib/log.ts";
 import { StoreClient } from "../lib/store-client.ts";
 import { podDirs, startRunner } from "../test/agent/pod-harness.ts";
 import { buildPod, runStore, startWorld } from "../test/integration/store-harness.ts";
@@ -86,7 +86,11 @@ async function child(mode: string): Promise<void> {
           : undefined;
     const client = server ? new StoreClient({ url: server.url, token: () => server.token }) : undefined;
     const logs = client
-      ? new StepLogs(client, { namespace: "bench", build: "bench-1" }, silentLogger())
+      ? new StepLogs(
+          client,
+          { namespace: "bench", build: "bench-1" },
+          process.env.BENCH_DEBUG ? createLogger("bench", { destination: process.stderr }) : silentLogger(),
+        )
       : undefined;
     const dirs = await podDirs();
     const runner = startRunner(dirs, ["dash"], { captureLog: false });
@@ -178,9 +182,10 @@ if (process.argv[2] === "--child") {
     read: [],
     local: [],
     pod: [],
+    "pod-sink": [],
     "pod-store": [],
   };
-  const rss: Record<string, number[]> = { idle: [], local: [], pod: [], "pod-store": [] };
+  const rss: Record<string, number[]> = { idle: [], local: [], pod: [], "pod-sink": [], "pod-store": [] };
   for (let i = 0; i < ROUNDS; i++) {
     times.raw!.push(raw());
     // What two more pipe hops cost in C (pod mode has two: out → agent, echo → the log).

@@ -463,7 +463,7 @@ export interface LogAppenderOptions {
    * Called with the number of written bytes that left the buffer for good: acknowledged by the store, or
    * dropped. A producer uses it for back-pressure (its bytes in flight are those written, not consumed).
    */
-  onConsumed?: (bytes: number) => void;
+  onConsumed?: (bytes: number, how: "sent" | "dropped") => void;
   /** Called when the store starts failing (false) and when it takes appends again (true). */
   onHealth?: (healthy: boolean) => void;
 }
@@ -475,6 +475,8 @@ export interface AppenderStats {
   dropped: number;
   /** Why the appender gave up early: the store refused the log for good (401, 403, 413 …). */
   refused?: string;
+  /** Bytes held, waiting to be sent. */
+  queued: number;
   /** The log was completed. */
   complete: boolean;
 }
@@ -503,7 +505,7 @@ export class LogAppender {
   #complete = false;
   #refused: string | undefined;
   #healthy = true;
-  readonly #onConsumed: (bytes: number) => void;
+  readonly #onConsumed: (bytes: number, how: "sent" | "dropped") => void;
   readonly #onHealth: (healthy: boolean) => void;
   #wake: (() => void) | undefined;
   #idle = false;
@@ -535,7 +537,7 @@ export class LogAppender {
     if (bytes.length === 0) return;
     if (this.#closing || this.#refused !== undefined || this.#complete) {
       // Nothing will take them: they are consumed as far as the producer is concerned.
-      this.#onConsumed(bytes.length);
+      this.#onConsumed(bytes.length, "dropped");
       return;
     }
     let data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -561,6 +563,7 @@ export class LogAppender {
       sent: this.#offset,
       dropped: this.#dropped,
       complete: this.#complete,
+      queued: this.#queued,
       ...(this.#refused === undefined ? {} : { refused: this.#refused }),
     };
   }
@@ -583,7 +586,7 @@ export class LogAppender {
   #drop(bytes: number): void {
     this.#dropped += bytes;
     this.#unnoted += bytes;
-    this.#onConsumed(bytes);
+    this.#onConsumed(bytes, "dropped");
   }
 
   #health(ok: boolean): void {
@@ -601,7 +604,8 @@ export class LogAppender {
       );
       this.#unnoted = 0;
     }
-    let room = this.#chunk;
+    // A note takes room of its own: an append never grows past the chunk size (the store's limit).
+    let room = Math.max(1, this.#chunk - (parts[0]?.length ?? 0));
     let taken = 0;
     while (room > 0 && this.#queue.length > 0) {
       const head = this.#queue[0]!;
@@ -617,6 +621,8 @@ export class LogAppender {
   }
 
   async #run(): Promise<void> {
+    // Bytes of the buffer in the append under way: consumed once it is acknowledged, or never sent.
+    let taken = 0;
     const signal = this.#stop.signal;
     while (!signal.aborted) {
       if (!this.#closing && this.#queued < this.#chunk) {
@@ -636,7 +642,8 @@ export class LogAppender {
         this.#idle = false;
         if (!this.#closing && this.#queued === 0) continue;
       }
-      let { chunk, taken } = this.#take();
+      let chunk: Buffer;
+      ({ chunk, taken } = this.#take());
       const last = this.#closing && this.#queued === 0;
       for (let attempt = 0; !signal.aborted; attempt++) {
         try {
@@ -646,7 +653,7 @@ export class LogAppender {
           });
           this.#offset = answer.length;
           this.#complete = answer.complete;
-          this.#onConsumed(taken);
+          this.#onConsumed(taken, "sent");
           taken = 0;
           this.#health(true);
           break;
@@ -654,7 +661,7 @@ export class LogAppender {
           if (err instanceof LogConflictError) {
             if (err.complete) {
               this.#complete = true;
-              this.#onConsumed(taken + this.#queued);
+              this.#onConsumed(taken + this.#queued, "dropped");
               return;
             }
             if (err.length < this.#offset) {
@@ -674,7 +681,7 @@ export class LogAppender {
             // Refused for good (a token the store does not accept, a log it will not take): trying again
             // changes nothing, and what is buffered cannot be sent.
             this.#refused = err.message;
-            this.#onConsumed(taken + this.#queued);
+            this.#onConsumed(taken + this.#queued, "dropped");
             this.#queue.length = 0;
             this.#queued = 0;
             return;
@@ -685,7 +692,7 @@ export class LogAppender {
       }
       if (last || this.#complete) return;
     }
-    // Out of time (close's deadline): what is left will never be sent.
-    this.#onConsumed(this.#queued);
+    // Out of time (close's deadline): what is left, and the chunk that was being sent, never will be.
+    this.#onConsumed(this.#queued + taken, "dropped");
   }
 }

@@ -58,12 +58,6 @@ describe("build logs in the store", { timeout: 180_000 }, () => {
     const done = await h.waitPhase("logs-1", "Succeeded", 90_000);
     const pod = done.status!.podName!;
     const fromPod = await podLog(pod);
-    {
-      const r = await h.client.stream(`${podPath(pod)}/log`, { container: "agent" });
-      let t = "";
-      for await (const c of r as AsyncIterable<Buffer>) t += c;
-      console.log("AGENT", t);
-    }
     assert.match(fromPod, /line 2999 of many/);
 
     // What the store holds, as a reader (the admin's kubeconfig token) sees it.
