@@ -162,7 +162,9 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps): Promise<nu
     reporter.update([]);
     return finish(EXIT.agentLost, "the build container's runner went away before the first step");
   }
-  const cache = await openCache(config, deps, pipeline.cache, (line) => {
+  const cache = await openCache(config, deps, pipeline.cache, (said) => {
+    // A path or an error may quote what a step wrote: masked like the steps' output.
+    const line = masker.maskText(said);
     link.echo(`${line}\n`);
     log.info({ cache: line }, "cache");
   });

@@ -66,6 +66,15 @@ describe("each command's arguments", () => {
     assert.deepEqual([p.build, p.follow, p.step], ["b", true, "test"]);
     assert.throws(() => parseLogs(["a", "b"]), /unexpected argument "b"/);
   });
+  test("kiln logs --store: a URL, from the flag or KILN_STORE_URL; the token never in the clear off this machine", () => {
+    assert.equal(parseLogs(["b", "--store", "http://127.0.0.1:8081"], {}).store, "http://127.0.0.1:8081");
+    assert.equal(parseLogs(["b"], { KILN_STORE_URL: "https://store.example" }).store, "https://store.example");
+    assert.equal(parseLogs(["b"], { KILN_STORE_URL: "" }).store, undefined);
+    assert.equal(parseLogs(["b", "--store", "http://[::1]:8081"], {}).store, "http://[::1]:8081");
+    assert.throws(() => parseLogs(["b", "--store", "kiln-store"], {}), /is not a URL/);
+    assert.throws(() => parseLogs(["b", "--store", "http://kiln-store.kiln.svc"], {}), /in the clear/);
+    assert.throws(() => parseLogs(["b"], { KILN_STORE_URL: "http://10.0.0.7" }), /in the clear/);
+  });
   test("kiln exec <build> [-- command]: sh unless a command follows --", () => {
     assert.deepEqual(parseExec(["b"]).command, ["sh"]);
     assert.deepEqual(parseExec(["b", "--", "ls", "-la"]).command, ["ls", "-la"]);

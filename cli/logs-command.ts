@@ -45,7 +45,18 @@ export function parse(args: readonly string[], env: NodeJS.ProcessEnv = process.
   const store = parsed.values.store ?? (env.KILN_STORE_URL || undefined);
   if (store !== undefined && !URL.canParse(store))
     throw new UsageError(`--store: "${store}" is not a URL (say http://127.0.0.1:8081)`);
+  if (store !== undefined && !safeForToken(new URL(store)))
+    throw new UsageError(
+      `--store: ${store} would get your kubeconfig's token in the clear: use https, or http to this machine (a port-forward)`,
+    );
   return { ...parsed, build: build!, follow: parsed.values.follow === true, step: parsed.values.step, store };
+}
+
+/** The kubeconfig's token goes only over TLS or to this machine (kubectl port-forward). */
+function safeForToken(url: URL): boolean {
+  if (url.protocol === "https:") return true;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return url.protocol === "http:" && (host === "localhost" || host === "::1" || /^127\./.test(host));
 }
 
 /** The store's client with the kubeconfig's own credentials: a bearer token (a reader's). */

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import net from "node:net";
+import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { Telegram } from "telegraf";
 import { silentLogger } from "../../lib/log.ts";
+import { StoreClient } from "../../lib/store-client.ts";
 import { FakeTelegram } from "../../stand-ins/telegram/server.ts";
 import { MemoryKube } from "../../test/fakes/memory-kube.ts";
 import { makeBuild, makeRepository } from "../../test/fixtures/reporting.ts";
@@ -230,6 +233,63 @@ describe("Telegram bot commands", () => {
     assert.equal(lines[1], "line 70 <script>&</script>");
     assert.equal(lines.at(-1), "line 119 <script>&</script>");
     assert.match(await ask(42, "/log api-2"), /has no pod/);
+  });
+});
+
+describe("/log with a store", () => {
+  async function botWith(store: unknown, storeReadMs = 5000): Promise<KilnBot> {
+    await bot.stop();
+    bot = new KilnBot({
+      token: telegram.token,
+      apiRoot: telegram.apiRoot,
+      api,
+      log: silentLogger(),
+      store: store as StoreClient,
+      storeReadMs,
+    });
+    await bot.start();
+    return bot;
+  }
+  /** A store that keeps one deleted Build's log, recorded as a build of `repository`. */
+  const storeOf = (repository: string) => ({
+    buildLogs: async (ref: { build: string }) =>
+      ref.build === "gone-1"
+        ? {
+            namespace: "default",
+            build: "gone-1",
+            repository,
+            steps: [{ step: "test", length: 9, complete: true }],
+          }
+        : undefined,
+    steps: async (ref: { build: string }) =>
+      ref.build === "gone-1" ? [{ step: "test", length: 9, complete: true }] : [],
+    readLog: async () => ({
+      length: 9,
+      complete: true,
+      body: Readable.from([Buffer.from("from the store\n")]),
+    }),
+  });
+
+  test("a deleted Build's log, in the chats of the repository the store recorded, and no other", async () => {
+    await botWith(storeOf("secret"));
+    assert.match(await ask(42, "/log gone-1"), /^Usage: \/log/, "api's chat: not its build");
+    const reply = await ask(99, "/log gone-1", { id: 99 });
+    assert.match(reply, /^Last lines of gone-1:/);
+    assert.match(reply, /from the store/);
+  });
+
+  test("a store that does not answer: the pod's log, within the store's wait", async () => {
+    const hung = net.createServer(() => undefined);
+    await new Promise<void>((r) => hung.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+    try {
+      await botWith(new StoreClient({ url, token: () => "t" }), 300);
+      const reply = await ask(42, "/log api-1");
+      assert.match(reply, /^Last lines of api-1:/);
+      assert.match(reply, /line 119/);
+    } finally {
+      hung.close();
+    }
   });
 });
 

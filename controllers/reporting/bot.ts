@@ -46,6 +46,8 @@ export interface BotOptions {
   logLines?: number;
   /** `kiln store`: /log reads a build's log there first (it outlives the pod). */
   store?: StoreClient;
+  /** How long /log waits for the store before it answers from the pod's log (default 5 s). */
+  storeReadMs?: number;
 }
 
 /** Tries of one answer in the chat (waiting out 429s and brief outages in between). */
@@ -279,9 +281,10 @@ export class KilnBot {
     for (const repository of this.#allowed(ctx)) {
       const ref = { namespace: repository.metadata.namespace ?? "default", build: name };
       try {
-        const logs = await store.buildLogs(ref);
+        const signal = AbortSignal.timeout(this.#o.storeReadMs ?? 5000);
+        const logs = await store.buildLogs(ref, { signal });
         if (logs?.repository !== repository.metadata.name) continue;
-        const log = await tailBuildLog(store, ref, this.#o.logLines ?? 50);
+        const log = await tailBuildLog(store, ref, this.#o.logLines ?? 50, { signal });
         if (log !== undefined) return { name, log };
       } catch (err) {
         this.#o.log.warn({ err: (err as Error).message, build: name }, "cannot read the log from the store");
@@ -309,7 +312,11 @@ export class KilnBot {
     if (this.#o.store) {
       try {
         const order = build.status?.steps?.map((s) => s.name);
-        log = await tailBuildLog(this.#o.store, { namespace, build: name }, lines, order ? { order } : {});
+        log = await tailBuildLog(this.#o.store, { namespace, build: name }, lines, {
+          ...(order ? { order } : {}),
+          // A store that does not answer must not keep the chat waiting: the pod's log is asked next.
+          signal: AbortSignal.timeout(this.#o.storeReadMs ?? 5000),
+        });
       } catch (err) {
         // The pod's own log may still be there: say why the store's was not, and try that.
         this.#o.log.warn({ err: (err as Error).message, build: name }, "cannot read the log from the store");

@@ -28,6 +28,7 @@ describe("token audiences", () => {
     ["the admin token for the API server", "admin-token", [], [ISSUER]],
     ["the admin token asked for the store only", "admin-token", ["kiln-store"], undefined],
     ["the admin token among several asked", "admin-token", ["kiln-store", ISSUER], [ISSUER]],
+    ["a token that names no audience is valid for none", issue([]), [], undefined],
   ];
   for (const [what, token, asked, answered] of table) {
     test(what, (t) => t.assert.deepEqual(tokens.review(`Bearer ${token}`, now, asked)?.audiences, answered));

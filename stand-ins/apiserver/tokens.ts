@@ -86,6 +86,7 @@ export class Tokens {
     const within = (held: readonly string[]) => wanted.filter((a) => held.includes(a));
     const user = this.#authenticate(authorization, now);
     if (!user) return undefined;
+    // The admin token is audience-agnostic (the server's); a service-account JWT holds only its `aud`.
     const audiences = within(user.audiences ?? [ISSUER]);
     return audiences.length > 0 ? { user: user.info, audiences } : undefined;
   }
@@ -127,7 +128,8 @@ export class Tokens {
           "authentication.kubernetes.io/pod-name": [k.pod.name],
           "authentication.kubernetes.io/pod-uid": [k.pod.uid],
         };
-      return { info: user, audiences: claims.aud };
+      // As kube-apiserver: a JWT that names no audience is valid for none.
+      return { info: user, audiences: Array.isArray(claims.aud) ? claims.aud : [] };
     } catch {
       return undefined;
     }
