@@ -41,7 +41,7 @@ function reader(path: string): Socket {
 export interface RunnerLinkOptions {
   kilnDir: string;
   /** Where each step's output goes besides the build log (the store), when the build has one. */
-  logs?: { open(step: string): StepLogSink };
+  logs?: { open(step: string, index: number): StepLogSink };
 }
 
 /** How long a step's output may stay open after its shell exited (leftovers) before TERM; KILL at twice. */
@@ -146,7 +146,7 @@ export class RunnerLink implements Executor {
     // The pump opens our end of `out` (the runner's open waits for it) and copies the step's output
     // to the build log until the end of file, which is the end of the step's output.
     const outPath = join(this.#dir, FIFOS.out);
-    const sink = this.#logs?.open(step.name);
+    const sink = this.#logs?.open(step.name, index);
     const pumped = this.#pump.pump(outPath, stepHeader(step.name), {
       secrets: this.#secrets,
       ...(sink ? { sink } : {}),

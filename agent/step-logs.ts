@@ -75,7 +75,8 @@ export class StepLogs {
     this.#log = log;
   }
 
-  open(step: string): StepLogSink {
+  /** The sink of the step at `index` of the pipeline (the store lists a Build's steps in that order). */
+  open(step: string, index?: number): StepLogSink {
     // What earlier steps' logs still hold counts against this one's buffer.
     let held = 0;
     for (const a of this.#open) held += a.stats.queued;
@@ -113,6 +114,7 @@ export class StepLogs {
       {
         maxBufferBytes: buffer,
         chunkBytes: CHUNK_BYTES,
+        ...(index === undefined ? {} : { index }),
         onConsumed: (bytes, how) => {
           Atomics.sub(pressure, PRESSURE.inFlight, bytes);
           Atomics.notify(pressure, PRESSURE.inFlight);

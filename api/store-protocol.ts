@@ -57,7 +57,7 @@ export interface RepositoryRef {
 
 const seg = encodeURIComponent;
 
-/** PUT (append, `?offset=N[&complete=true]`) and GET (read, `?offset=N[&follow=true]`) of one step's log. */
+/** PUT (append, `?offset=N[&complete=true][&index=I]`: I the step's place in the pipeline) and GET (read, `?offset=N[&follow=true]`) of one step's log. */
 export const logPath = (r: StepRef) => `/v1/logs/${seg(r.namespace)}/${seg(r.build)}/${seg(r.step)}`;
 /** GET: the steps of a Build that have a log. */
 export const stepsPath = (r: BuildRef) => `/v1/logs/${seg(r.namespace)}/${seg(r.build)}`;
@@ -75,6 +75,8 @@ export interface LogAppendAnswer {
 
 export interface StepLogInfo {
   step: string;
+  /** The step's place in the pipeline (from 0), as the agent said with its first append (`index=N`). */
+  index?: number;
   length: number;
   complete: boolean;
   /** When the first and the latest bytes were stored (RFC 3339). */

@@ -68,7 +68,10 @@ describe("each command's arguments", () => {
   });
   test("kiln logs --store: a URL, from the flag or KILN_STORE_URL; the token never in the clear off this machine", () => {
     assert.equal(parseLogs(["b", "--store", "http://127.0.0.1:8081"], {}).store, "http://127.0.0.1:8081");
-    assert.equal(parseLogs(["b"], { KILN_STORE_URL: "https://store.example" }).store, "https://store.example");
+    assert.equal(
+      parseLogs(["b"], { KILN_STORE_URL: "https://store.example" }).store,
+      "https://store.example",
+    );
     assert.equal(parseLogs(["b"], { KILN_STORE_URL: "" }).store, undefined);
     assert.equal(parseLogs(["b", "--store", "http://[::1]:8081"], {}).store, "http://[::1]:8081");
     assert.throws(() => parseLogs(["b", "--store", "kiln-store"], {}), /is not a URL/);

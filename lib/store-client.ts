@@ -133,9 +133,13 @@ export class StoreClient {
     ref: StepRef,
     offset: number,
     bytes: Uint8Array,
-    options: { complete?: boolean; signal?: AbortSignal } = {},
+    options: { complete?: boolean; index?: number; signal?: AbortSignal } = {},
   ): Promise<LogAppendAnswer> {
-    const query = { offset: String(offset), ...(options.complete ? { complete: "true" } : {}) };
+    const query = {
+      offset: String(offset),
+      ...(options.complete ? { complete: "true" } : {}),
+      ...(options.index === undefined ? {} : { index: String(options.index) }),
+    };
     return this.#retrying(options.signal, async () => {
       const res = await this.#request("PUT", logPath(ref), {
         query,
@@ -459,6 +463,8 @@ export interface LogAppenderOptions {
   chunkBytes?: number;
   /** How long bytes wait to be sent with those that follow them (default 200 ms). */
   flushMs?: number;
+  /** The step's place in the pipeline, told the store with the first append (it lists steps so). */
+  index?: number;
   /**
    * Called with the number of written bytes that left the buffer for good: acknowledged by the store, or
    * dropped. A producer uses it for back-pressure (its bytes in flight are those written, not consumed).
@@ -506,6 +512,7 @@ export class LogAppender {
   #refused: string | undefined;
   #healthy = true;
   readonly #onConsumed: (bytes: number, how: "sent" | "dropped") => void;
+  readonly #index: number | undefined;
   readonly #onHealth: (healthy: boolean) => void;
   #wake: (() => void) | undefined;
   #idle = false;
@@ -528,6 +535,7 @@ export class LogAppender {
     this.#backoff = options.backoff ?? ((n) => backoffMs(n, 100, 10_000));
     this.#sleep = options.sleep ?? sleep;
     this.#onConsumed = options.onConsumed ?? (() => undefined);
+    this.#index = options.index;
     this.#onHealth = options.onHealth ?? (() => undefined);
     this.#done = this.#run();
   }
@@ -650,6 +658,7 @@ export class LogAppender {
           const answer = await this.#client.append(this.#ref, this.#offset, chunk, {
             complete: last,
             signal,
+            ...(this.#offset === 0 && this.#index !== undefined ? { index: this.#index } : {}),
           });
           this.#offset = answer.length;
           this.#complete = answer.complete;

@@ -7,13 +7,15 @@ import { readBody } from "../lib/read-body.ts";
 import type { StoreDeps } from "./deps.ts";
 import { acceptBody, valid } from "./http.ts";
 import { LogRefusal } from "./logs.ts";
-import { parseFlag, parseOffset } from "./routes.ts";
+import { parseFlag, parseOffset, parseStepIndex } from "./routes.ts";
 
 const REFUSAL_STATUS = { gap: 409, conflict: 409, "too-large": 413, "past-end": 416 } as const;
 
 export async function appendLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps): Promise<void> {
   const offset = valid(parseOffset(ctx.URL.searchParams.get("offset") ?? undefined, "offset", true));
   const complete = valid(parseFlag(ctx.URL.searchParams.get("complete") ?? undefined, "complete"));
+  const indexText = ctx.URL.searchParams.get("index") ?? undefined;
+  const index = indexText === undefined ? undefined : valid(parseStepIndex(indexText));
   // Authorised before the body is read: a bad token stores nothing and costs no upload.
   const scope = await deps.auth.authorize(ctx.get("authorization"), {
     action: "append-log",
@@ -24,7 +26,7 @@ export async function appendLog(ctx: Koa.Context, ref: StepRef, deps: StoreDeps)
   const body = await readBody(ctx.req, deps.limits.maxChunkBytes);
   if (scope.kind === "build") await deps.logs.record(ref, { repository: scope.repository });
   try {
-    ctx.body = await deps.logs.append(ref, offset, body, complete);
+    ctx.body = await deps.logs.append(ref, offset, body, complete, index);
     deps.metrics.bytesReceived.inc({ kind: "log" }, body.length);
   } catch (err) {
     refusal(ctx, err);

@@ -4,6 +4,7 @@
 //
 //   logs/<namespace>/<build>/<step>/chunk-<start>-<end>    bytes [start, end) of a step's log, as appended
 //   logs/<namespace>/<build>/<step>/data                   the whole log, once complete (the chunks go)
+//   logs/<namespace>/<build>/<step>/index-<n>              the step's place in the pipeline (empty)
 //   logs/<namespace>/<build>/.kiln/build                    whose Build it was (its repository), at its first append
 //   caches/<namespace>/<repository>/<branch>/<key>/archive a saved cache (size and time from the blob)
 //   caches/<namespace>/<repository>/<branch>/<key>/used    written on each restore: when it was last used
@@ -19,6 +20,12 @@ export const USED = "used";
  * "." encoded), so listing, retention and deletion treat it as one more file of the Build's logs.
  */
 export const RECORD_STEP = ".kiln";
+/** The file whose name holds a step's place in the pipeline. */
+export const indexFile = (index: number) => `index-${index}`;
+export function parseIndexFile(name: string): number | undefined {
+  const m = /^index-(\d{1,4})$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
 export const RECORD_FILE = "build";
 
 /** One key segment: URI-encoded, and "." too, so "." and ".." cannot appear. */

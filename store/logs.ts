@@ -13,7 +13,16 @@ import type {
   StepRef,
 } from "../api/store-protocol.ts";
 import type { Backend } from "./backend.ts";
-import { buildLogPrefix, buildRecordKey, DATA, parseLogKey, RECORD_STEP, stepLogPrefix } from "./keys.ts";
+import {
+  buildLogPrefix,
+  buildRecordKey,
+  DATA,
+  indexFile,
+  parseIndexFile,
+  parseLogKey,
+  RECORD_STEP,
+  stepLogPrefix,
+} from "./keys.ts";
 import {
   type Chunk,
   chunkName,
@@ -80,8 +89,17 @@ export class LogStore {
   }
 
   /** Appends `body` at `offset` (and completes the log when `complete`); throws LogRefusal. */
-  append(ref: StepRef, offset: number, body: Buffer, complete: boolean): Promise<LogAppendAnswer> {
+  append(
+    ref: StepRef,
+    offset: number,
+    body: Buffer,
+    complete: boolean,
+    index?: number,
+  ): Promise<LogAppendAnswer> {
     return this.#locked(ref, async () => {
+      // The step's place in the pipeline, with its first append (a retry writes the same empty file again).
+      if (index !== undefined && offset === 0)
+        await this.#backend.put(`${stepLogPrefix(ref)}${indexFile(index)}`, Buffer.alloc(0));
       let state = (await this.#state(ref)) ?? this.#empty();
       const request = { offset, size: body.length, complete };
       let decision = decideAppend(state, request, this.#options.maxLogBytes);
@@ -176,7 +194,10 @@ export class LogStore {
 
   /** The steps of a Build that have a log, in the order they began. */
   async steps(ref: BuildRef): Promise<StepLogInfo[]> {
-    const byStep = new Map<string, { chunks: Chunk[]; data?: number; created: number; updated: number }>();
+    const byStep = new Map<
+      string,
+      { chunks: Chunk[]; data?: number; index?: number; created: number; updated: number }
+    >();
     for await (const blob of this.#backend.list(buildLogPrefix(ref))) {
       const parsed = parseLogKey(blob.key);
       if (!parsed || parsed.step === RECORD_STEP) continue;
@@ -184,6 +205,8 @@ export class LogStore {
       entry.created = Math.min(entry.created, blob.modified);
       entry.updated = Math.max(entry.updated, blob.modified);
       if (parsed.file === DATA) entry.data = blob.size;
+      const index = parseIndexFile(parsed.file);
+      if (index !== undefined) entry.index = index;
       const chunk = parseChunkName(parsed.file);
       if (chunk) entry.chunks.push(chunk);
       byStep.set(parsed.step, entry);
@@ -191,12 +214,17 @@ export class LogStore {
     return [...byStep]
       .map(([step, e]) => ({
         step,
+        ...(e.index === undefined ? {} : { index: e.index }),
         length: e.data ?? contiguousLength(e.chunks),
         complete: e.data !== undefined,
         created: new Date(e.created).toISOString(),
         updated: new Date(e.updated).toISOString(),
       }))
-      .sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.step < b.step ? -1 : 1));
+      .sort((a, b) => {
+        // The pipeline's order where the agent said it; else the order the logs were written.
+        if (a.index !== undefined && b.index !== undefined && a.index !== b.index) return a.index - b.index;
+        return a.created < b.created ? -1 : a.created > b.created ? 1 : a.step < b.step ? -1 : 1;
+      });
   }
 
   /**

@@ -107,6 +107,12 @@ export function parseOffset(text: string | undefined, name: string, required: bo
   return Number(text);
 }
 
+/** A step's place in the pipeline: 0 to 9999 (a pipeline has far fewer steps). */
+export function parseStepIndex(text: string): number | string {
+  if (!/^\d{1,4}$/.test(text)) return `index must be an integer from 0 to 9999, not ${JSON.stringify(text)}`;
+  return Number(text);
+}
+
 /** A boolean query parameter: absent, "false" or "0" is false; "true" or "1" is true. */
 export function parseFlag(text: string | undefined, name: string): boolean | string {
   if (text === undefined || text === "false" || text === "0") return false;

@@ -69,8 +69,12 @@ describe("build logs in the store", { timeout: 180_000 }, () => {
     reader.close();
     assert.equal(logs.repository, "app");
     assert.deepEqual(
-      logs.steps.map((s) => s.step),
-      ["greet", "many", "last"],
+      logs.steps.map((s) => [s.step, s.index]),
+      [
+        ["greet", 0],
+        ["many", 1],
+        ["last", 3],
+      ],
     );
 
     const whole = await kiln(["logs", "logs-1", "--store", h.store!.url]);

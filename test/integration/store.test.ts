@@ -117,6 +117,31 @@ for (const kind of ["files", "s3"] as const) {
       assert.equal(await client.readLog({ ...ref, step: "lint" }), undefined);
     });
 
+    test("steps the agent numbered list in the pipeline's order, whenever their logs were written", async () => {
+      const { build, client } = await agent();
+      await client.append({ namespace: "team-a", build, step: "zeta" }, 0, Buffer.from("second\n"), {
+        complete: true,
+        index: 1,
+      });
+      await nextSecond();
+      await client.append({ namespace: "team-a", build, step: "alpha" }, 0, Buffer.from("first\n"), {
+        complete: true,
+        index: 0,
+      });
+      const steps = await client.steps({ namespace: "team-a", build });
+      assert.deepEqual(
+        steps.map((s) => [s.step, s.index, s.length]),
+        [
+          ["alpha", 0, 6],
+          ["zeta", 1, 7],
+        ],
+      );
+      await assert.rejects(
+        client.append({ namespace: "team-a", build, step: "bad" }, 0, Buffer.from("x"), { index: -1 }),
+        /400/,
+      );
+    });
+
     test("a Build's steps, in the order they began, with lengths; a reader with builds/log reads them", async () => {
       const { build, client } = await agent();
       await client.append({ namespace: "team-a", build, step: "install" }, 0, Buffer.from("ok\n"), {
@@ -158,7 +183,7 @@ for (const kind of ["files", "s3"] as const) {
           await waitFor("some of it shipped", () => appender.stats.sent >= written - 4096 || undefined);
       }
       const stats = await appender.close();
-      assert.deepEqual(stats, { sent: written, dropped: 0, complete: true });
+      assert.deepEqual(stats, { sent: written, dropped: 0, complete: true, queued: 0 });
       assert.ok((await reader.readLog(ref))!.length === written);
       assert.equal((await followed).toString(), Buffer.concat(expected).toString());
       // Following from the middle of a complete log gives the rest and ends.
@@ -420,7 +445,7 @@ describe("the store's edges", () => {
     appender.write(Buffer.from("after\n"));
     const stats = await appender.close();
     const expected = `before\n${Array.from({ length: 100 }, (_, i) => `during ${i}\n`).join("")}after\n`;
-    assert.deepEqual(stats, { sent: expected.length, dropped: 0, complete: true });
+    assert.deepEqual(stats, { sent: expected.length, dropped: 0, complete: true, queued: 0 });
     const log = await clientOf(store, token).readLog(ref);
     assert.equal((await bytesOf(log!.body)).toString(), expected);
   });
