@@ -86,28 +86,24 @@ export class StepLogs {
     let healthy = true;
     let stalled = false;
     let acknowledged = 0;
-    let watching: NodeJS.Timeout | undefined;
     const behind = () => Atomics.load(pressure, PRESSURE.inFlight) >= highWater;
     const setWait = () => {
       const wait = healthy && !stalled ? 1 : 0;
       if (Atomics.exchange(pressure, PRESSURE.wait, wait) !== wait)
         Atomics.notify(pressure, PRESSURE.inFlight);
     };
-    // While the worker may be waiting, look every stall period whether the store acknowledged anything.
-    const watch = () => {
-      if (watching || !behind()) return;
-      const seen = acknowledged;
-      watching = setTimeout(() => {
-        watching = undefined;
-        if (acknowledged === seen && behind() && !stalled) {
-          stalled = true;
-          this.#log.warn({ step }, "the store acknowledges nothing: the step goes on, its log is buffered");
-          setWait();
-        }
-        watch();
-      }, this.#stallMs);
-      watching.unref();
-    };
+    // A watchdog while the step's output flows: if the worker would be waiting and the store acknowledged
+    // nothing for a whole period, stop making it wait (the worker cannot say when it starts to).
+    let seen = 0;
+    const watchdog = setInterval(() => {
+      if (behind() && acknowledged === seen && !stalled) {
+        stalled = true;
+        this.#log.warn({ step }, "the store acknowledges nothing: the step goes on, its log is buffered");
+        setWait();
+      }
+      seen = acknowledged;
+    }, this.#stallMs);
+    watchdog.unref();
     const appender = new LogAppender(
       this.#client,
       { ...this.#build, step },
@@ -136,13 +132,9 @@ export class StepLogs {
     this.#open.add(appender);
     return {
       pressure,
-      write: (chunk) => {
-        appender.write(chunk);
-        watch();
-      },
+      write: (chunk) => appender.write(chunk),
       end: () => {
-        clearTimeout(watching);
-        watching = undefined;
+        clearInterval(watchdog);
         this.#closing.push(this.#finish(step, appender, this.#closing.at(-1)));
       },
     };
