@@ -1,11 +1,10 @@
 // `kiln webhook`: wires configuration, logger and Kubernetes clients once, then listens.
 import { once } from "node:events";
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../lib/kube.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
-import { StoreClient } from "../lib/store-client.ts";
+import { storeClientFor } from "../lib/store-client.ts";
 import { parseWebhookConfig, USAGE, type WebhookConfig } from "./config.ts";
 import { createApp, HOOK_PATH } from "./create-app.ts";
 import { kubeBuildSink } from "./kube-builds.ts";
@@ -32,11 +31,8 @@ export async function startWebhook(
   const repositories = kubeRepositoryIndex(client, config.namespaces, log);
   const builds = kubeBuildIndex(client, config.namespaces, log);
   const tokenFile = config.storeTokenFile;
-  // The token file is read at every request: the kubelet rotates a projected token in place.
   const store =
-    config.storeURL && tokenFile
-      ? new StoreClient({ url: config.storeURL, token: () => readFile(tokenFile, "utf8") })
-      : undefined;
+    config.storeURL && tokenFile ? storeClientFor({ url: config.storeURL, tokenFile }) : undefined;
   const app = createApp({
     repositories,
     secrets: cachedSecretSource(kubeSecretReader(client), {

@@ -6,6 +6,7 @@
 //   GET /builds/<ns>/<name>/log?step=s   one step's log as plain text
 //   GET /assets/page.css, /assets/build-page.js, /assets/favicon.svg
 // The list and the build have JSON twins (?format=json, or Accept: application/json): the same views.
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import type Koa from "koa";
@@ -33,6 +34,8 @@ export interface PageDeps {
   now?: () => number;
   /** Server-sent events: a comment this often keeps proxies from closing a quiet stream. */
   heartbeatMs?: number;
+  /** At most this many event streams at once (each holds a store follow); beyond, 503 with Retry-After. */
+  maxEventStreams?: number;
 }
 
 /** No script but our own file, no style but our own sheet, nothing from elsewhere, no framing. */
@@ -57,6 +60,7 @@ export function pageRoutes(deps: PageDeps): Koa.Middleware {
   const logs: LogAvailability = deps.store
     ? { available: true }
     : { available: false, why: deps.noStoreReason ?? "this server has no store (--store-url)" };
+  const streams = { open: 0, max: deps.maxEventStreams ?? 100 };
 
   return async (ctx, next) => {
     const asset = assets.get(ctx.path);
@@ -143,7 +147,12 @@ export function pageRoutes(deps: PageDeps): Koa.Middleware {
         return;
       }
       if (tail === "events" && deps.store) {
-        streamEvents(ctx, deps, deps.store, namespace, name);
+        if (streams.open >= streams.max) {
+          ctx.set("Retry-After", "10");
+          throw new HttpError(503, "too many live logs are being followed; try again shortly");
+        }
+        streams.open++;
+        streamEvents(ctx, deps, deps.store, namespace, name, () => streams.open--);
         return;
       }
       if (tail === "log" && deps.store) {
@@ -214,10 +223,15 @@ function streamEvents(
   store: LogStore,
   namespace: string,
   name: string,
+  done: () => void,
 ): void {
   const stream = new PassThrough();
   const abort = new AbortController();
   ctx.req.once("close", () => abort.abort());
+  // A slow reader must not make us buffer the whole log: wait for the socket to drain before the next event.
+  const drained = async (wrote: boolean) => {
+    if (!wrote && !abort.signal.aborted) await once(stream, "drain", { signal: abort.signal });
+  };
   ctx.status = 200;
   ctx.type = "text/event-stream; charset=utf-8";
   ctx.set("Cache-Control", "no-cache");
@@ -241,11 +255,14 @@ function streamEvents(
         abort.signal,
       );
       for await (const e of events) {
+        if (abort.signal.aborted) break;
         if (e.type === "log")
-          send(
-            "log",
-            { step: e.step, name: e.name, text: e.text },
-            `${e.position.step}:${e.position.offset}`,
+          await drained(
+            send(
+              "log",
+              { step: e.step, name: e.name, text: e.text },
+              `${e.position.step}:${e.position.offset}`,
+            ),
           );
         else send("end", { phase: e.phase, reason: e.reason });
       }
@@ -257,6 +274,7 @@ function streamEvents(
     } finally {
       clearInterval(heartbeat);
       stream.end();
+      done();
     }
   })();
 }
