@@ -11,6 +11,7 @@ import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { chooseCache, type SavedCache } from "../api/cache-choice.ts";
+import { segment } from "../api/store-protocol.ts";
 import type { CacheFound, CacheQuery } from "../lib/store-client.ts";
 import type { CacheStore } from "./cache.ts";
 
@@ -28,8 +29,7 @@ export function repositoryCacheDir(cacheDir: string, repositoryDir: string): str
   return join(cacheDir, `${basename(repositoryDir) || "root"}-${id}`);
 }
 
-/** Branches and keys as names of files: URI-encoded, and "." too, so none climbs out or hides. */
-const segment = (name: string) => encodeURIComponent(name).replaceAll(".", "%2E");
+// Branches and keys become file names by api/store-protocol.ts segment (the store's own key encoding).
 
 export function localCacheStore(dir: string, branch: string | undefined): CacheStore {
   return {

@@ -103,6 +103,32 @@ describe("Untar", () => {
     });
   });
 
+  for (const linkName of ["/w/l", "w//l", "w/./l", "./w/l"]) {
+    test(`a link named ${linkName} is the link w/l: nothing is written through it`, async (t) => {
+      const d = scratch(t);
+      const target = join(d, "target");
+      mkdirSync(target);
+      const a = join(d, "a");
+      const b = join(d, "b");
+      mkdirSync(join(a, "w"), { recursive: true });
+      symlinkSync(target, join(a, "w/l"));
+      mkdirSync(join(b, "w/l"), { recursive: true });
+      writeFileSync(join(b, "w/l/evil"), "evil");
+      const tarFile = join(d, "x.tar");
+      const rename = `s,^w/l$,${linkName},`;
+      writeFileSync(
+        tarFile,
+        execFileSync("tar", ["-c", "-P", "--transform", rename, "-f", "-", "-C", a, "w/l"]),
+      );
+      execFileSync("tar", ["-rf", tarFile, "-C", b, "w/l/evil"]);
+      assert.ok(execFileSync("tar", ["-tPf", tarFile], { encoding: "utf8" }).startsWith(`${linkName}\n`));
+      const out = join(d, "out");
+      const untar = new Untar({ place: (name) => placeOf([{ name: "w", dir: out }], name) });
+      await extract(readFileSync(tarFile), untar);
+      assert.equal(existsSync(join(target, "evil")), false);
+    });
+  }
+
   test("a directory that was there (a mount point) keeps its mode; the ones it makes get theirs", async (t) => {
     const d = scratch(t);
     const src = join(d, "src");

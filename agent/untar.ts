@@ -23,7 +23,7 @@ import {
   symlinkSync,
   writeSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, posix } from "node:path";
 import { Writable } from "node:stream";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
@@ -247,7 +247,7 @@ export class Untar extends Writable {
     this.#pax = {};
     const prefix = block.subarray(257, 262).toString("latin1") === "ustar" ? text(block, 345, 155) : "";
     const ustarName = prefix ? `${prefix}/${text(block, 0, 100)}` : text(block, 0, 100);
-    const name = (pax.path ?? this.#longName ?? ustarName).replace(/\/+$/, "");
+    const name = plain(pax.path ?? this.#longName ?? ustarName);
     const linkname = pax.linkpath ?? this.#longLink ?? text(block, 157, 100);
     this.#longName = undefined;
     this.#longLink = undefined;
@@ -289,7 +289,7 @@ export class Untar extends Writable {
         this.#links.add(name);
         return;
       case "link": {
-        const existing = this.#target(linkname.replace(/\/+$/, ""));
+        const existing = this.#target(plain(linkname));
         if (!existing) return this.#skip("hard link to a path left out");
         await this.#mkdirp(dirname(target));
         linkSync(existing, target);
@@ -304,13 +304,18 @@ export class Untar extends Writable {
       this.#skip("name with ..");
       return undefined;
     }
+    // The links and made entries are keyed by name: "a//l" or "a/./l" must not pass as other than "a/l".
+    if (posix.normalize(name) !== name) {
+      this.#skip("name not in normal form");
+      return undefined;
+    }
     for (let i = name.indexOf("/"); i !== -1; i = name.indexOf("/", i + 1)) {
       if (this.#links.has(name.slice(0, i))) {
         this.#skip("through a symbolic link");
         return undefined;
       }
     }
-    const target = this.#o.place(name.replace(/^\/+/, ""));
+    const target = this.#o.place(name);
     if (target === undefined) this.#skip("not a path of this cache");
     return target;
   }
@@ -482,3 +487,6 @@ if (!isMainThread && parentPort && (workerData as { untar?: Place[] } | undefine
     untar.write(bytes, () => port.postMessage({ acked: bytes.length }));
   });
 }
+
+/** An entry's name without leading "/" or "./" and trailing "/", so one path has one name. */
+const plain = (name: string) => name.replace(/^(?:\.?\/)+/, "").replace(/\/+$/, "");

@@ -102,3 +102,12 @@ export interface CacheSaveAnswer {
   branch: string;
   size: number;
 }
+
+/** One key segment: URI-encoded, and "." too, so "." and ".." cannot appear. */
+export function segment(name: string): string {
+  return encodeURIComponent(name).replace(/\./g, "%2E");
+}
+
+export function unsegment(text: string): string {
+  return decodeURIComponent(text);
+}

@@ -8,7 +8,13 @@
 //   logs/<namespace>/<build>/.kiln/build                    whose Build it was (its repository), at its first append
 //   caches/<namespace>/<repository>/<branch>/<key>/archive a saved cache (size and time from the blob)
 //   caches/<namespace>/<repository>/<branch>/<key>/used    written on each restore: when it was last used
-import type { BuildRef, RepositoryRef, StepRef } from "../api/store-protocol.ts";
+import {
+  type BuildRef,
+  type RepositoryRef,
+  type StepRef,
+  segment,
+  unsegment,
+} from "../api/store-protocol.ts";
 
 export const LOGS = "logs/";
 export const CACHES = "caches/";
@@ -28,14 +34,8 @@ export function parseIndexFile(name: string): number | undefined {
 }
 export const RECORD_FILE = "build";
 
-/** One key segment: URI-encoded, and "." too, so "." and ".." cannot appear. */
-export function segment(name: string): string {
-  return encodeURIComponent(name).replace(/\./g, "%2E");
-}
-
-export function unsegment(text: string): string {
-  return decodeURIComponent(text);
-}
+// segment/unsegment live in api/store-protocol.ts: the agent's local cache (kiln run) lays out its folders the same way.
+export { segment, unsegment };
 
 export const buildLogPrefix = (r: BuildRef) => `${LOGS}${segment(r.namespace)}/${segment(r.build)}/`;
 export const stepLogPrefix = (r: StepRef) => `${buildLogPrefix(r)}${segment(r.step)}/`;
