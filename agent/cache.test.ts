@@ -31,6 +31,9 @@ function dirs(t: { after(fn: () => void): void }) {
   return { base, workspace, outside, store };
 }
 
+/** The hash of `files: [k/lock]` when k/lock is absent. */
+const hashOfAbsent = (workspace: string) => hashFiles(join(workspace, "no-such-dir"), ["k/lock"]);
+
 function write(path: string, text: string) {
   mkdirSync(join(path, ".."), { recursive: true });
   writeFileSync(path, text);
@@ -278,6 +281,44 @@ describe("BuildCache", () => {
     write(join(d.workspace, "dist/f"), "f".repeat(5_000_000));
     await cache.save({ fork: false, branch: "main" });
     assert.deepEqual(lines.slice(1), ["cache: not saved: no byte moved for 0.3 s: given up"]);
+  });
+
+  test("a symbolic link on the way to a path or a hashed file is never followed (a repository's own link)", async (t) => {
+    const d = dirs(t);
+    // What the agent must never pack: its own token directory, say.
+    const secrets = join(d.base, "secrets");
+    write(join(secrets, "store/token"), "the agent's token");
+    symlinkSync(secrets, join(d.workspace, "k"));
+    write(join(secrets, "lock"), "lock through a link");
+    const spec: CacheSpec = { key: "npm", paths: ["k/store", "node_modules"], files: ["k/lock"] };
+    write(join(d.workspace, "node_modules/x"), "x");
+    const { cache, lines } = await open(d, spec);
+    assert.ok(
+      lines.includes(`cache: /workspace/k/store is not cached: ${join(d.workspace, "k")} is a symbolic link`),
+    );
+    // The file through the link hashes as absent, as a missing one does.
+    assert.equal(cache.key, `npm-${await hashOfAbsent(d.workspace)}`);
+    await cache.save({ fork: false, branch: "main" });
+    const names: string[] = [];
+    await list({
+      file: join(d.store, "main", `${cache.key}.tar.zst`),
+      onReadEntry: (e) => names.push(e.path),
+    });
+    assert.ok(
+      names.length > 0 && names.every((n) => n.startsWith("workspace/node_modules")),
+      names.join(","),
+    );
+
+    // A link made on the way by a step, after the paths were checked: refused at the save.
+    const late = await open(d, { key: "late", paths: ["deps/store"] });
+    symlinkSync(secrets, join(d.workspace, "deps"));
+    await late.cache.save({ fork: false, branch: "main" });
+    assert.ok(
+      late.lines.includes(
+        `cache: /workspace/deps/store is not saved: ${join(d.workspace, "deps")} is a symbolic link`,
+      ),
+    );
+    assert.ok(late.lines.includes("cache: not saved (none of its paths exist)"));
   });
 
   test("nothing to save: forks, tags, no path there", async (t) => {

@@ -50,10 +50,30 @@ export interface CacheDirs {
 interface Located extends CachePath {
   name: string;
   dir: string;
+  /** Where the path is rooted (the workspace, or the cache volume): no symbolic link below it is followed. */
+  root: string;
 }
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/**
+ * The first symbolic link on the way from `root` (trusted) down to `full`, itself included, or undefined.
+ * A repository can commit a link (`k -> /var/run/secrets/…`): a cache path or a hashed file under it must
+ * not lead the agent, which reads and writes them with its own rights, anywhere but where it says.
+ */
+export async function linkOnTheWay(root: string, full: string): Promise<string | undefined> {
+  const rel = posix.relative(root, full);
+  if (rel.startsWith("..") || posix.isAbsolute(rel)) return full;
+  let at = root;
+  for (const part of rel.split("/").filter(Boolean)) {
+    at = posix.join(at, part);
+    const stat = await lstat(at).catch(() => undefined);
+    if (!stat) return undefined;
+    if (stat.isSymbolicLink()) return at;
+  }
+  return undefined;
+}
 
 /**
  * The hash of `files`, in order, relative to the workspace: each file's name, then whether it is there
@@ -65,7 +85,8 @@ export async function hashFiles(workspace: string, files: readonly string[]): Pr
     const path = resolveCachePath(file);
     hash.update(`${path.workspace}\0`);
     const full = posix.join(workspace, path.workspace ?? "");
-    const stat = await lstat(full).catch(() => undefined);
+    // Through a symbolic link it is not the repository's file: hashed as absent, never read.
+    const stat = (await linkOnTheWay(workspace, full)) ? undefined : await lstat(full).catch(() => undefined);
     if (!stat?.isFile()) {
       hash.update("absent\0");
       continue;
@@ -141,7 +162,13 @@ export class BuildCache {
         continue;
       }
       const dir = localCacheDir(p, { workspace: dirs.workspace, outside: dirs.outside ?? "/" });
-      paths.push({ ...p, name: archiveName(p), dir });
+      const root = p.workspace === undefined ? (dirs.outside ?? "/") : dirs.workspace;
+      const link = await linkOnTheWay(root, dir);
+      if (link) {
+        options.say(`cache: ${p.path} is not cached: ${link} is a symbolic link`);
+        continue;
+      }
+      paths.push({ ...p, name: archiveName(p), dir, root });
     }
     return new BuildCache(key, paths, options);
   }
@@ -197,7 +224,12 @@ export class BuildCache {
     }
     const started = now();
     const present: Located[] = [];
-    for (const p of this.#paths) if (await lstat(p.dir).catch(() => undefined)) present.push(p);
+    for (const p of this.#paths) {
+      // The steps ran since the paths were checked: a link made on the way since is refused too.
+      const link = await linkOnTheWay(p.root, p.dir);
+      if (link) this.#o.say(`cache: ${p.path} is not saved: ${link} is a symbolic link`);
+      else if (await lstat(p.dir).catch(() => undefined)) present.push(p);
+    }
     if (present.length === 0) {
       this.#o.say("cache: not saved (none of its paths exist)");
       return;
