@@ -10,6 +10,7 @@ import { API_VERSION, LABELS, RESOURCES } from "../api/group.ts";
 import { HttpError, UnavailableError } from "../lib/http-error.ts";
 import { type KubeClient, resourcePath } from "../lib/kube.ts";
 import { httpStatus, isNotFound } from "../lib/kube-errors.ts";
+import { tokenClaims } from "../lib/token-claims.ts";
 import { TtlCache } from "../lib/ttl-cache.ts";
 import {
   type AgentIdentity,
@@ -27,7 +28,6 @@ import {
   type Scope,
   type ScopeSettings,
   type TokenReviewStatus,
-  tokenClaims,
 } from "./scope.ts";
 
 export interface Authorizer {

@@ -1,4 +1,5 @@
 import { describe, test } from "node:test";
+import { tokenClaims } from "../lib/token-claims.ts";
 import {
   type AgentIdentity,
   type BuildFacts,
@@ -11,7 +12,6 @@ import {
   type Scope,
   type ScopeSettings,
   type TokenReviewStatus,
-  tokenClaims,
 } from "./scope.ts";
 
 const settings: ScopeSettings = {

@@ -9,6 +9,7 @@ import { GROUP } from "../../api/group.ts";
 import { HttpError, UnavailableError } from "../../lib/http-error.ts";
 import type { KubeClient } from "../../lib/kube.ts";
 import { httpStatus } from "../../lib/kube-errors.ts";
+import { tokenClaims } from "../../lib/token-claims.ts";
 import { TtlCache } from "../../lib/ttl-cache.ts";
 
 export const TOKEN_COOKIE = "kiln_page_token";
@@ -61,7 +62,11 @@ export function kubePageAuth(client: KubeClient, now: () => number = Date.now): 
           ),
         );
         const ok = answer.status?.authenticated === true && !!answer.status.user?.username;
-        return { value: ok ? answer.status!.user : undefined, ttlMs: ok ? OK_TTL_MS : REFUSED_TTL_MS };
+        if (!ok) return { value: undefined, ttlMs: REFUSED_TTL_MS };
+        // Never trusted longer than the token says it lives (as the store does).
+        const expiresAt = tokenClaims(token)?.expiresAt;
+        const ttlMs = expiresAt === undefined ? OK_TTL_MS : Math.min(OK_TTL_MS, expiresAt - now());
+        return { value: answer.status!.user, ttlMs };
       });
       if (!user)
         throw new HttpError(401, "the token is not valid (expired, revoked, or not a Kubernetes token)");
