@@ -49,9 +49,10 @@ export async function tailBuildLog(
   store: Reads,
   ref: BuildRef,
   lines: number,
-  options: { order?: readonly string[]; signal?: AbortSignal } = {},
+  options: { order?: readonly string[]; signal?: AbortSignal; listed?: StepLogInfo[] } = {},
 ): Promise<string | undefined> {
-  const steps = ordered(await store.steps(ref, options), options.order);
+  // `listed`: the steps the caller has already asked the store for (not asked again).
+  const steps = ordered(options.listed ?? (await store.steps(ref, options)), options.order);
   if (steps.length === 0) return undefined;
   const parts: string[] = [];
   let have = 0;

@@ -283,8 +283,8 @@ export class KilnBot {
       try {
         const signal = AbortSignal.timeout(this.#o.storeReadMs ?? 5000);
         const logs = await store.buildLogs(ref, { signal });
-        if (logs?.repository !== repository.metadata.name) continue;
-        const log = await tailBuildLog(store, ref, this.#o.logLines ?? 50, { signal });
+        if (!logs || logs.repository !== repository.metadata.name) continue;
+        const log = await tailBuildLog(store, ref, this.#o.logLines ?? 50, { signal, listed: logs.steps });
         if (log !== undefined) return { name, log };
       } catch (err) {
         this.#o.log.warn({ err: (err as Error).message, build: name }, "cannot read the log from the store");
