@@ -10,13 +10,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { resourcePath } from "../../lib/kube.ts";
 import {
-  createRepository,
   type HandMadeBuild,
-  handMadeBuild,
   type PageWorld,
   pageReady,
+  seedBuilds,
   startPageWorld,
 } from "../integration/page-world.ts";
 import { decodePng, share } from "./png.ts";
@@ -45,45 +43,7 @@ async function open(path: string): Promise<Page> {
 describe("the build pages in Chromium", { skip: missing, timeout: 180_000 }, () => {
   before(async () => {
     pw = await startPageWorld();
-    await pw.world.admin.create(resourcePath("v1", "namespaces"), {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: { name: NS },
-    });
-    await createRepository(pw, NS, "app");
-    const failed = await handMadeBuild(pw, NS, "app-1", "app");
-    await failed.setStatus({
-      phase: "Failed",
-      startTime: "2026-01-01T00:00:00Z",
-      completionTime: "2026-01-01T00:01:00Z",
-      duration: "1m",
-      steps: [
-        {
-          name: "build",
-          phase: "Succeeded",
-          exitCode: 0,
-          startTime: "2026-01-01T00:00:01Z",
-          completionTime: "2026-01-01T00:00:21Z",
-        },
-        {
-          name: "test",
-          phase: "Failed",
-          exitCode: 3,
-          startTime: "2026-01-01T00:00:21Z",
-          completionTime: "2026-01-01T00:00:59Z",
-          message: "not ok 2 <script>window.pwned=1</script>",
-        },
-      ],
-    });
-    await failed.append("build", "compiled\n", true);
-    await failed.append("test", "ok 1\nnot ok 2 <script>window.pwned=1</script>\n", true);
-    running = await handMadeBuild(pw, NS, "app-2", "app");
-    await running.setStatus({
-      phase: "Running",
-      startTime: new Date().toISOString(),
-      steps: [{ name: "build", phase: "Running" }],
-    });
-    await running.append("build", "first line\n");
+    ({ running } = await seedBuilds(pw, NS, "not ok 2 <script>window.pwned=1</script>"));
     await pageReady(
       pw.base,
       `/repositories/${NS}/app`,

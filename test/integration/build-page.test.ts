@@ -6,55 +6,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { resourcePath } from "../../lib/kube.ts";
 import { waitFor } from "../wait-for.ts";
-import {
-  createRepository,
-  type HandMadeBuild,
-  handMadeBuild,
-  type PageWorld,
-  pageReady,
-  startPageWorld,
-} from "./page-world.ts";
+import { type HandMadeBuild, type PageWorld, pageReady, seedBuilds, startPageWorld } from "./page-world.ts";
 import { requestToken } from "./store-harness.ts";
 
 const NS = "team-a";
 let pw: PageWorld;
 let running: HandMadeBuild;
-let failed: HandMadeBuild;
 
 before(async () => {
   pw = await startPageWorld();
-  await pw.world.admin.create(resourcePath("v1", "namespaces"), {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: { name: NS },
-  });
-  await createRepository(pw, NS, "app");
-  failed = await handMadeBuild(pw, NS, "app-1", "app");
-  await failed.setStatus({
-    phase: "Failed",
-    startTime: "2026-01-01T00:00:00Z",
-    completionTime: "2026-01-01T00:01:00Z",
-    duration: "1m",
-    steps: [
-      {
-        name: "build",
-        phase: "Succeeded",
-        exitCode: 0,
-        startTime: "2026-01-01T00:00:01Z",
-        completionTime: "2026-01-01T00:00:21Z",
-      },
-      { name: "test", phase: "Failed", exitCode: 3, message: "not ok 2 <script>x</script>" },
-    ],
-  });
-  await failed.append("build", "compiled\n", true);
-  await failed.append("test", "ok 1\nnot ok 2 <script>x</script>\n", true);
-  running = await handMadeBuild(pw, NS, "app-2", "app");
-  await running.setStatus({
-    phase: "Running",
-    startTime: new Date().toISOString(),
-    steps: [{ name: "build", phase: "Running" }],
-  });
-  await running.append("build", "first line\n");
+  ({ running } = await seedBuilds(pw, NS, "not ok 2 <script>x</script>"));
 });
 after(() => pw?.stop());
 

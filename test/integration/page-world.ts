@@ -148,3 +148,54 @@ export async function pageReady(
     return res.status === 200 && ok(text) ? text : undefined;
   });
 }
+
+/**
+ * The pages' two Builds of repository `app` in `namespace` (made here): app-1 Failed at its step "test",
+ * whose message and log hold `failingLine`, and app-2 Running its step "build" ("first line" so far).
+ */
+export async function seedBuilds(
+  pw: PageWorld,
+  namespace: string,
+  failingLine: string,
+): Promise<{ failed: HandMadeBuild; running: HandMadeBuild }> {
+  await pw.world.admin.create(resourcePath("v1", "namespaces"), {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: namespace },
+  });
+  await createRepository(pw, namespace, "app");
+  const failed = await handMadeBuild(pw, namespace, "app-1", "app");
+  await failed.setStatus({
+    phase: "Failed",
+    startTime: "2026-01-01T00:00:00Z",
+    completionTime: "2026-01-01T00:01:00Z",
+    duration: "1m",
+    steps: [
+      {
+        name: "build",
+        phase: "Succeeded",
+        exitCode: 0,
+        startTime: "2026-01-01T00:00:01Z",
+        completionTime: "2026-01-01T00:00:21Z",
+      },
+      {
+        name: "test",
+        phase: "Failed",
+        exitCode: 3,
+        startTime: "2026-01-01T00:00:21Z",
+        completionTime: "2026-01-01T00:00:59Z",
+        message: failingLine,
+      },
+    ],
+  });
+  await failed.append("build", "compiled\n", true);
+  await failed.append("test", `ok 1\n${failingLine}\n`, true);
+  const running = await handMadeBuild(pw, namespace, "app-2", "app");
+  await running.setStatus({
+    phase: "Running",
+    startTime: new Date().toISOString(),
+    steps: [{ name: "build", phase: "Running" }],
+  });
+  await running.append("build", "first line\n");
+  return { failed, running };
+}
